@@ -1,0 +1,55 @@
+"""HMK Civic Gateway: SMS and USSD for Haki Madini Kenya's community platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from gateway.settings import Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the gateway's Flask app.
+
+    Defaults first, then the environment (through :mod:`gateway.settings`), then ``test_config``.
+    A test may pass ``GATEWAY`` (a :class:`Settings`) or plain Flask keys.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(test_config or {})
+    settings: Settings = app.config.get("GATEWAY") or load_settings(
+        instance_path=Path(app.instance_path)
+    )
+    app.config["GATEWAY"] = settings
+    app.config.setdefault("SECRET_KEY", settings.secret_key)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.database_url)
+    app.config.setdefault("MESSAGES_DIR", PROJECT_ROOT / "messages")
+    app.config.setdefault("FLOWS_DIR", PROJECT_ROOT / "flows")
+    app.config.setdefault("API_TITLE", "HMK Civic Gateway API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from gateway import cli, extensions, health, i18n, messages_lint, phones
+    from gateway.api import init_app as init_api
+    from gateway.embedded_redis import redis_url_for
+    from gateway.ussd import init_app as init_ussd
+    from gateway.webhooks import init_app as init_webhooks
+
+    phones.install_log_masking()
+    extensions.init_db(app)
+    extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
+    i18n.init_app(app)
+    init_ussd(app)
+    init_webhooks(app)
+    init_api(app)
+    health.init_app(app)
+    cli.init_app(app)
+    messages_lint.register_cli(app)
+    return app

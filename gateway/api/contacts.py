@@ -1,0 +1,88 @@
+"""``/api/v1/contacts``: create (with consent), read, update, delete (anonymise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+
+from gateway.api import ApiBlueprint
+from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
+from gateway.contacts.models import Contact
+from gateway.contacts.service import anonymise, find_contact, opt_out, record_consent
+from gateway.extensions import db
+from gateway.phones import InvalidPhone, normalise_phone
+
+blp = ApiBlueprint("contacts", __name__, url_prefix="/contacts",
+                   description="People the gateway talks to, and their consent.")
+
+
+def _contact_or_404(phone: str) -> Contact:
+    try:
+        e164 = normalise_phone(phone)
+    except InvalidPhone:
+        abort(400, message=f"'{phone[:32]}' is not a phone number.",
+              errors={"path": {"phone": ["Not a valid phone number."]}})
+    contact = find_contact(e164)
+    if contact is None or contact.anonymised_at is not None:
+        abort(404, message=f"No contact with the number {e164}.")
+    return contact
+
+
+def _consent(contact: Contact, consent: dict[str, Any]) -> None:
+    record_consent(
+        contact, channel=consent["channel"], wording_version=consent["wording_version"],
+        wording_text=consent.get("wording_text"), language=contact.language,
+    )
+
+
+@blp.route("")
+class Contacts(MethodView):
+    @blp.arguments(ContactIn)
+    @blp.response(201, ContactOut)
+    @blp.alt_response(409, description="A contact with this number exists already.")
+    def post(self, data: dict[str, Any]) -> Contact:
+        """Create a contact, recording their consent if it is given."""
+        if find_contact(data["phone"]) is not None:
+            abort(409, message=f"A contact with the number {data['phone']} exists already; "
+                  "update it with PATCH.")
+        contact = Contact(phone=data["phone"], language=data["language"],
+                          county=data["county"], ward=data["ward"])
+        db.session.add(contact)
+        if data["consent"]:
+            _consent(contact, data["consent"])
+        db.session.commit()
+        return contact
+
+
+@blp.route("/<string:phone>")
+class ContactByPhone(MethodView):
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, description="No contact with this number.")
+    def get(self, phone: str) -> Contact:
+        """Get one contact by phone number (any common Kenyan format)."""
+        return _contact_or_404(phone)
+
+    @blp.arguments(ContactUpdate)
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, description="No contact with this number.")
+    def patch(self, data: dict[str, Any], phone: str) -> Contact:
+        """Change a contact's language or area, record consent, or opt them out."""
+        contact = _contact_or_404(phone)
+        for name in ("language", "county", "ward"):
+            if name in data:
+                setattr(contact, name, data[name])
+        if "consent" in data:
+            _consent(contact, data["consent"])
+        if data.get("opted_out"):
+            opt_out(contact, channel="api")
+        db.session.commit()
+        return contact
+
+    @blp.response(204)
+    @blp.alt_response(404, description="No contact with this number.")
+    def delete(self, phone: str) -> None:
+        """Delete a contact's personal data: the number and message texts go, counts stay."""
+        anonymise(_contact_or_404(phone))
+        db.session.commit()

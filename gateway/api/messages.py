@@ -1,0 +1,32 @@
+"""``/api/v1/messages``: the SMS to and from one number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from sqlalchemy import select
+
+from gateway.api import ApiBlueprint
+from gateway.api.schemas import MessageOut, MessageQuery
+from gateway.extensions import db
+from gateway.sms.models import Message
+
+blp = ApiBlueprint("messages", __name__, url_prefix="/messages",
+                   description="SMS sent and received, with their status.")
+
+
+@blp.route("")
+class Messages(MethodView):
+    @blp.arguments(MessageQuery, location="query")
+    @blp.response(200, MessageOut(many=True))
+    def get(self, query: dict[str, Any]) -> list[Message]:
+        """The newest messages to and from one phone number, newest first."""
+        return list(
+            db.session.scalars(
+                select(Message)
+                .where(Message.phone == query["phone"])
+                .order_by(Message.created_at.desc(), Message.id.desc())
+                .limit(query["limit"])
+            )
+        )

@@ -1,0 +1,1 @@
+"""Outbound channels: the Africa's Talking SMS client and its bundled local emulator."""

@@ -1,0 +1,448 @@
+"""A local Africa's Talking: a small real HTTP server speaking AT's SMS wire format.
+
+Used by the tests and by ``make run`` so that the real SDK makes real HTTP calls without an
+account. It answers ``POST /version1/messaging`` as Africa's Talking does, remembers every
+request and recipient, fails on demand (per recipient or for whole requests), and posts delivery
+reports back to the gateway, on request or automatically. Control endpoints live under
+``/_emulator/``; :class:`EmulatorServer` runs it on a free port for tests.
+
+Run it with ``python -m gateway.channels.emulator --port 8001 [--delivery-url URL --auto-deliver]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+
+import phonenumbers
+import requests
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+log = logging.getLogger(__name__)
+
+# Per-recipient failures the emulator can be told to produce, with AT's statusCode for each.
+FAILURE_CODES = {
+    "InvalidPhoneNumber": 403,
+    "InsufficientBalance": 405,
+    "UserInBlacklist": 406,
+    "CouldNotRoute": 407,
+    "DoNotDisturbRejection": 409,
+    "InternalServerError": 500,
+    "GatewayError": 501,
+    "RejectedByGateway": 502,
+}
+PRICE_PER_SEGMENT = Decimal("0.80")
+NETWORK_CODE = "63902"  # Safaricom
+AUTH_FAILED = "The supplied authentication is invalid"
+REQUEST_MODES = ("http_status", "reject", "delay_s")
+
+bp = Blueprint("at_emulator", __name__)
+
+
+class EmulatorState:
+    """What the emulator remembers and has been told; shared safely by request threads."""
+
+    def __init__(
+        self, api_key: str | None, delivery_url: str | None, auto_deliver: bool, delay_s: float
+    ) -> None:
+        self.api_key = api_key
+        self.delivery_url = delivery_url
+        self.auto_deliver = auto_deliver
+        self.delivery_delay_s = delay_s
+        self.deliver_before_answer = False
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.recipient_rules: dict[str, str] = {}
+        self.next_requests: dict[str, Any] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.messages.clear()
+            self.recipient_rules.clear()
+            self.next_requests = {}
+
+    def take_request_mode(self) -> dict[str, Any]:
+        """The whole-request mode for the request arriving now (``{}`` for a normal answer)."""
+        with self._lock:
+            mode = self.next_requests
+            if not mode:
+                return {}
+            mode["count"] -= 1
+            if mode["count"] <= 0:
+                self.next_requests = {}
+            return {key: mode[key] for key in REQUEST_MODES if key in mode}
+
+    def rule_for(self, phone: str) -> str | None:
+        with self._lock:
+            return self.recipient_rules.get(phone)
+
+    def record(
+        self, http_status: int, messages: Sequence[dict[str, Any]] = (), at: str | None = None
+    ) -> None:
+        """Remember the current request (and the recipients it produced, if any)."""
+        form = request.form
+        with self._lock:
+            self.requests.append(
+                {
+                    "request_id": len(self.requests) + 1,
+                    "http_status": http_status,
+                    "username": form.get("username"),
+                    "to": [n.strip() for n in form.get("to", "").split(",") if n.strip()],
+                    "text": form.get("message"),
+                    "from": form.get("from"),
+                    "bulk_sms_mode": form.get("bulkSMSMode"),
+                    "enqueue": form.get("enqueue"),
+                    "received_at": at or _now(),
+                }
+            )
+            for message in messages:
+                self.messages.append({**message, "request_id": len(self.requests)})
+
+    def find_message(self, message_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return next((m for m in self.messages if m["message_id"] == message_id), None)
+
+
+def create_emulator(
+    api_key: str | None = None,
+    delivery_url: str | None = None,
+    auto_deliver: bool = False,
+    delivery_delay_s: float = 0.2,
+    deliver_before_answer: bool = False,
+) -> Flask:
+    """Build the emulator app.
+
+    Args:
+        api_key: when set, the ``apiKey`` header must equal it (else HTTP 401).
+        delivery_url: where delivery reports go (the gateway's ``/at/sms/delivery``).
+        auto_deliver: post a ``Success`` report for every accepted recipient after each send.
+        delivery_delay_s: how long after the send answer an automatic report is posted.
+        deliver_before_answer: post the automatic reports before answering the send request,
+            as happens for real when a report overtakes the send response.
+    """
+    app = Flask(__name__)
+    app.extensions["at_emulator"] = EmulatorState(
+        api_key, delivery_url, auto_deliver, delivery_delay_s
+    )
+    app.extensions["at_emulator"].deliver_before_answer = deliver_before_answer
+    app.register_blueprint(bp)
+    return app
+
+
+def _state() -> EmulatorState:
+    state: EmulatorState = current_app.extensions["at_emulator"]
+    return state
+
+
+@bp.post("/version1/messaging")
+def send_sms() -> Response:
+    """Africa's Talking's bulk SMS endpoint."""
+    state, form, arrived = _state(), request.form, _now()
+    if state.api_key is not None and request.headers.get("apiKey") != state.api_key:
+        state.record(401)
+        return Response(AUTH_FAILED, 401, content_type="text/plain")
+    for field in ("username", "to", "message"):
+        if not form.get(field):
+            state.record(400)
+            text = f"Request is missing required form field '{field}'"
+            return Response(text, 400, content_type="text/plain")
+    mode = state.take_request_mode()
+    time.sleep(float(mode.get("delay_s", 0)))
+    if "http_status" in mode:
+        code = int(mode["http_status"])
+        state.record(code, at=arrived)
+        title = f"{code} {HTTPStatus(code).phrase}"
+        page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+        return Response(page, code, content_type="text/html")
+    if "reject" in mode:
+        state.record(201, at=arrived)
+        return _at_json({"SMSMessageData": {"Message": mode["reject"], "Recipients": []}})
+    numbers = [n.strip() for n in form["to"].split(",") if n.strip()]
+    recipients = [_recipient(state, number, form["message"]) for number in numbers]
+    messages = [
+        {
+            "message_id": r["messageId"] if r["messageId"] != "None" else None,
+            "to": r["number"],
+            "text": form["message"],
+            "from": form.get("from"),
+            "status_code": r["statusCode"],
+            "status": r["status"],
+            "cost": r["cost"],
+            "received_at": arrived,
+        }
+        for r in recipients
+    ]
+    state.record(201, messages, at=arrived)
+    accepted = [r for r in recipients if r["statusCode"] == 101]
+    total = sum((Decimal(r["cost"].split()[-1]) for r in accepted), Decimal(0))
+    summary = f"Sent to {len(accepted)}/{len(recipients)} Total Cost: KES {total:.4f}"
+    if state.auto_deliver and state.delivery_url and accepted:
+        reports = [(r["messageId"], r["number"]) for r in accepted]
+        if state.deliver_before_answer:
+            _deliver_later(state.delivery_url, reports, 0)
+            return _at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
+        threading.Thread(
+            target=_deliver_later,
+            args=(state.delivery_url, reports, state.delivery_delay_s),
+            daemon=True,
+        ).start()
+    return _at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
+
+
+def _recipient(state: EmulatorState, number: str, text: str) -> dict[str, Any]:
+    status = state.rule_for(number) or ("Success" if _valid(number) else "InvalidPhoneNumber")
+    if status != "Success":
+        code = FAILURE_CODES[status]
+        return {
+            "statusCode": code,
+            "number": number,
+            "status": status,
+            "cost": "0",
+            "messageId": "None",
+        }
+    parts = count_segments(text)
+    return {
+        "statusCode": 101,
+        "number": number,
+        "status": "Success",
+        "cost": f"KES {PRICE_PER_SEGMENT * parts:.4f}",
+        "messageId": f"ATXid_{uuid.uuid4().hex}",
+        "messageParts": parts,
+    }
+
+
+def count_segments(text: str) -> int:
+    """Segments as the emulator bills them: 160/153 characters, or 70/67 past U+00FF."""
+    single, multi = (70, 67) if any(ord(c) > 0xFF for c in text) else (160, 153)
+    return 1 if len(text) <= single else math.ceil(len(text) / multi)
+
+
+def _valid(number: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _at_json(payload: dict[str, Any]) -> Response:
+    # The SDK parses JSON only when Content-Type is exactly "application/json": no charset.
+    return Response(json.dumps(payload), 201, content_type="application/json")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def post_delivery_report(
+    url: str, message_id: str, phone: str, status: str, failure_reason: str | None = None
+) -> requests.Response:
+    """POST one delivery report in Africa's Talking's form format to ``url``."""
+    form = {"id": message_id, "status": status, "phoneNumber": phone, "networkCode": NETWORK_CODE}
+    if failure_reason or status in ("Failed", "Rejected"):
+        form["failureReason"] = failure_reason or "DeliveryFailure"
+    return requests.post(url, data=form, timeout=10)
+
+
+def _deliver_later(url: str, reports: list[tuple[str, str]], delay_s: float) -> None:
+    time.sleep(delay_s)
+    for message_id, phone in reports:
+        try:
+            answer = post_delivery_report(url, message_id, phone, "Success")
+        except Exception as exc:  # a background thread must not die loudly: log and drop
+            log.warning("Delivery report for %s not posted: %s", message_id, exc)
+            continue
+        if answer.status_code >= 400:
+            log.warning("Delivery report for %s answered %s", message_id, answer.status_code)
+
+
+@bp.get("/_emulator/messages")
+def list_messages() -> Response:
+    state = _state()
+    with state._lock:
+        return jsonify(messages=list(state.messages))
+
+
+@bp.get("/_emulator/requests")
+def list_requests() -> Response:
+    state = _state()
+    with state._lock:
+        return jsonify(requests=list(state.requests))
+
+
+@bp.delete("/_emulator/messages")
+def clear_messages() -> tuple[Response, int]:
+    _state().clear()
+    return jsonify(cleared=True), 200
+
+
+@bp.put("/_emulator/rules")
+def set_rules() -> tuple[Response, int]:
+    """Body: ``{"recipients": {phone: status|null}, "next_requests": {mode..., "count": n}}``."""
+    state = _state()
+    body = request.get_json(silent=True) or {}
+    recipients = body.get("recipients") or {}
+    unknown = sorted({s for s in recipients.values() if s is not None and s not in FAILURE_CODES})
+    if unknown:
+        return jsonify(error=f"unknown recipient status {unknown}", known=list(FAILURE_CODES)), 400
+    next_requests = body.get("next_requests")
+    if next_requests is not None and not any(key in next_requests for key in REQUEST_MODES):
+        return jsonify(error=f"next_requests needs one of {list(REQUEST_MODES)}"), 400
+    with state._lock:
+        for phone, status in recipients.items():
+            if status is None:
+                state.recipient_rules.pop(phone, None)
+            else:
+                state.recipient_rules[phone] = status
+        if next_requests is not None:
+            state.next_requests = {"count": 1, **next_requests}
+        return jsonify(recipients=state.recipient_rules, next_requests=state.next_requests), 200
+
+
+@bp.post("/_emulator/deliver")
+def deliver() -> tuple[Response, int]:
+    """Post a delivery report for a recorded message; answer with what the receiver said."""
+    state = _state()
+    body = request.get_json(silent=True) or {}
+    message = state.find_message(str(body.get("message_id")))
+    if message is None:
+        return jsonify(error="no such message_id"), 404
+    url = body.get("url") or state.delivery_url
+    if not url:
+        return jsonify(error="no delivery URL configured or given"), 400
+    status = str(body.get("status") or "Success")
+    try:
+        answer = post_delivery_report(
+            url, message["message_id"], message["to"], status, body.get("failure_reason")
+        )
+    except requests.RequestException as exc:
+        return jsonify(error=str(exc)), 502
+    return jsonify(status_code=answer.status_code, body=answer.text), 200
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Tests make hundreds of requests; one access-log line each is noise."""
+
+
+class EmulatorServer:
+    """The emulator on 127.0.0.1 and a free port, in a daemon thread: for tests.
+
+    Use it as a context manager (``with EmulatorServer() as at: ...``) or call :meth:`start`
+    and :meth:`stop` around a long-lived session fixture. Takes :func:`create_emulator`'s
+    arguments.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.app = create_emulator(**options)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL to give :class:`~gateway.channels.africastalking.SmsChannel` as api_url."""
+        if self._server is None:
+            raise RuntimeError("EmulatorServer is not started")
+        return f"http://127.0.0.1:{self._server.port}"
+
+    def start(self) -> EmulatorServer:
+        self._server = make_server(
+            "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every recipient of every accepted send, in arrival order."""
+        return list(self._call("GET", "/_emulator/messages")["messages"])
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request made to the send endpoint, refused ones included."""
+        return list(self._call("GET", "/_emulator/requests")["requests"])
+
+    def clear(self) -> None:
+        """Forget all records and rules."""
+        self._call("DELETE", "/_emulator/messages")
+
+    def set_recipient_status(self, phone: str, status: str | None) -> None:
+        """Answer ``status`` (a name in FAILURE_CODES) for ``phone``; None to undo."""
+        self._call("PUT", "/_emulator/rules", {"recipients": {phone: status}})
+
+    def fail_next(self, http_status: int = 500, count: int = 1) -> None:
+        """Answer the next ``count`` sends with ``http_status`` and an HTML error page."""
+        self._call(
+            "PUT",
+            "/_emulator/rules",
+            {"next_requests": {"http_status": http_status, "count": count}},
+        )
+
+    def reject_next(self, reason: str = "InvalidSenderId", count: int = 1) -> None:
+        """Answer the next ``count`` sends 201 with no recipients and ``reason`` as Message."""
+        self._call("PUT", "/_emulator/rules", {"next_requests": {"reject": reason, "count": count}})
+
+    def deliver(
+        self, message_id: str, status: str, failure_reason: str | None = None
+    ) -> dict[str, Any]:
+        """Post a delivery report for ``message_id``; returns ``{"status_code", "body"}``."""
+        body = {"message_id": message_id, "status": status, "failure_reason": failure_reason}
+        return self._call("POST", "/_emulator/deliver", body)
+
+    def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        answer = requests.request(method, self.url + path, json=body, timeout=10)
+        answer.raise_for_status()
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: serve the emulator until interrupted."""
+    parser = argparse.ArgumentParser(description="Local Africa's Talking SMS emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--api-key", help="require this apiKey header")
+    parser.add_argument("--delivery-url", help="where delivery reports are posted")
+    parser.add_argument("--auto-deliver", action="store_true", help="report Success after sends")
+    parser.add_argument("--delivery-delay", type=float, default=0.2, help="seconds (default 0.2)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_emulator(args.api_key, args.delivery_url, args.auto_deliver, args.delivery_delay)
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"Africa's Talking emulator listening on http://{args.host}:{server.port}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Contacts: the people the gateway talks to, their language, area and consent."""

@@ -1,0 +1,102 @@
+"""Finding contacts and recording what they agreed to.
+
+Every route by which a person joins or stops (USSD, SMS keyword, the API, Africa's Talking's
+opt-out callback, a ``UserInBlacklist`` answer) goes through :func:`record_consent` or
+:func:`opt_out`, so an opt-out takes effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.contacts.models import ConsentEvent, Contact
+from gateway.extensions import db, utcnow
+
+
+def find_contact(phone: str) -> Contact | None:
+    """The contact with this E.164 number, if any."""
+    contact: Contact | None = db.session.scalar(select(Contact).where(Contact.phone == phone))
+    return contact
+
+
+def get_or_create_contact(phone: str) -> Contact:
+    """The contact with this E.164 number, created if new (safe when two requests race)."""
+    contact = find_contact(phone)
+    if contact is not None:
+        return contact
+    try:
+        with db.session.begin_nested():
+            contact = Contact(phone=phone)
+            db.session.add(contact)
+    except IntegrityError:
+        contact = find_contact(phone)
+        if contact is None:  # pragma: no cover - the row that won the race vanished
+            raise
+    return contact
+
+
+def record_consent(
+    contact: Contact,
+    *,
+    channel: str,
+    wording_version: str,
+    wording_text: str | None,
+    language: str | None,
+) -> ConsentEvent:
+    """Record that ``contact`` agreed to receive messages, with the words they saw.
+
+    Recording consent also ends an earlier opt-out: joining again is the person's own act.
+    """
+    now = utcnow()
+    contact.consent_at = now
+    contact.consent_channel = channel
+    contact.consent_wording = wording_version
+    contact.opted_out_at = None
+    contact.opt_out_channel = None
+    event = ConsentEvent(
+        contact=contact,
+        action="granted",
+        channel=channel,
+        wording_version=wording_version,
+        wording_text=wording_text,
+        language=language,
+        created_at=now,
+    )
+    db.session.add(event)
+    return event
+
+
+def opt_out(contact: Contact, *, channel: str) -> bool:
+    """Stop every outgoing message to ``contact``; True if they were not opted out already."""
+    if contact.opted_out_at is not None:
+        return False
+    now = utcnow()
+    contact.opted_out_at = now
+    contact.opt_out_channel = channel
+    db.session.add(
+        ConsentEvent(contact=contact, action="withdrawn", channel=channel, created_at=now)
+    )
+    return True
+
+
+def anonymise(contact: Contact) -> None:
+    """Forget who ``contact`` is: number and message texts go, counts (county, language) stay."""
+    from gateway.sms.models import Message  # the sms area depends on contacts, not the reverse
+
+    db.session.execute(
+        update(Message)
+        .where(Message.contact_id == contact.id)
+        .values(text="", phone="deleted", provider_id=None)
+    )
+    for event in contact.consent_events:
+        event.wording_text = None
+    now = utcnow()
+    contact.phone = f"deleted-{secrets.token_hex(8)}"
+    contact.ward = None
+    contact.language_session_id = None
+    contact.anonymised_at = now
+    if contact.opted_out_at is None:
+        contact.opted_out_at, contact.opt_out_channel = now, "deletion"

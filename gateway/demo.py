@@ -1,0 +1,55 @@
+"""Demo content for ``make run``: a few contacts and messages, so every screen has something.
+
+The numbers are in Safaricom's range but made up; nothing is sent to them except through the
+bundled emulator. Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gateway.contacts.service import find_contact, record_consent
+from gateway.contacts.models import Contact
+from gateway.encoding import analyse
+from gateway.extensions import db, utcnow
+from gateway.sms.models import InboundReceipt, Message
+
+DEMO_CONTACTS = (
+    ("+254700100001", "kam", "Kitui", "Mui"),
+    ("+254700100002", "sw", "Kitui", "Mutito"),
+    ("+254700100003", "en", "Kwale", "Msambweni"),
+    ("+254700100004", "sw", "Migori", "Suna East"),
+)
+DEMO_INBOX = (
+    ("+254700100001", "demo-1", "Maji ya mto Mui yamekuwa machafu tangu uchimbaji uanze."),
+    ("+254700100003", "demo-2", "When is the next community meeting in Msambweni?"),
+)
+
+
+def load() -> str:
+    """Add what is missing of the demo content; say what was added."""
+    added = 0
+    for phone, language, county, ward in DEMO_CONTACTS:
+        if find_contact(phone) is not None:
+            continue
+        contact = Contact(phone=phone, language=language, county=county, ward=ward)
+        db.session.add(contact)
+        record_consent(contact, channel="demo", wording_version="consent.v1",
+                       wording_text=None, language=language)
+        added += 1
+    db.session.flush()
+    for phone, external_id, text in DEMO_INBOX:
+        if db.session.query(InboundReceipt).filter_by(kind="sms", external_id=external_id).first():
+            continue
+        contact = find_contact(phone)
+        info = analyse(text)
+        db.session.add(InboundReceipt(kind="sms", external_id=external_id))
+        db.session.add(Message(
+            direction="in", channel="sms", kind="inbox", phone=phone,
+            contact_id=contact.id if contact else None, provider_id=external_id, text=text,
+            encoding=info.encoding, segments=info.segments, status="received",
+            received_at=utcnow() - timedelta(hours=2),
+        ))
+        added += 1
+    db.session.commit()
+    return f"demo content: {added} rows added" if added else "demo content: already loaded"

@@ -1,0 +1,122 @@
+"""The shared extension objects, created unbound and bound by ``init_app`` in the app factory."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from redis import Redis
+from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite forgets the zone it was given; this puts UTC back on the way out and refuses naive
+    datetimes on the way in, so no naive datetime ever enters the gateway.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UtcDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING),
+        type_annotation_map={datetime: UtcDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")))
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write UtcDateTime into migrations as the plain column type it is in the database."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _guard_engine_across_fork(engine: Engine) -> None:
+    """Never share a pooled connection between a process and its forked children.
+
+    RQ's default worker forks a work horse per job; SQLAlchemy's recipe for pools and
+    multiprocessing discards a connection checked out in a process other than its creator.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _check_pid(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("connection belongs to another process")
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def init_db(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, render_item=_render_item)
+    with app.app_context():
+        engine = db.engine
+        _guard_engine_across_fork(engine)
+        if engine.dialect.name == "sqlite":
+            _sqlite_pragmas(engine)
+
+
+def init_redis(app: Flask, url: str) -> None:
+    """Bind one Redis client (connection pool) to the app."""
+    app.extensions["redis"] = Redis.from_url(url, health_check_interval=30)
+
+
+def redis_client() -> Redis:
+    """The app's Redis client."""
+    client: Redis = current_app.extensions["redis"]
+    return client

@@ -1,0 +1,63 @@
+"""Every RQ job the gateway runs, in one place.
+
+Jobs take ids, reload their rows and are safe to run twice; the work itself lives in the area
+modules. Each job runs inside the app context of the worker that runs it (``worker.py`` pushes
+one), or builds an app when started by a bare ``rq worker``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
+
+from flask import Flask, has_app_context
+
+from gateway.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_app: Flask | None = None
+
+
+def _standalone_app() -> Flask:
+    global _app
+    if _app is None:
+        from gateway import create_app
+
+        _app = create_app()
+    return _app
+
+
+def job(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with an app context and a database session it does not share afterwards."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not has_app_context():
+            with _standalone_app().app_context():
+                return run(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            db.session.remove()
+
+    return run
+
+
+@job
+def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
+    """Hand queued outgoing SMS to Africa's Talking."""
+    from gateway.sms.outbound import send_messages as send
+
+    return send(message_ids)
+
+
+@job
+def handle_inbound_sms(message_id: int) -> str:
+    """Interpret and answer one incoming SMS."""
+    from gateway.sms.inbound import handle_inbound_sms as handle
+
+    return handle(message_id)
+
+

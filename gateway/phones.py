@@ -1,0 +1,138 @@
+"""Phone numbers: one stored form (E.164) and never a whole number in a log line.
+
+People type Kenyan numbers as ``0712345678``, ``712345678``, ``254712345678`` or
+``+254 712 345 678``; :func:`normalise_phone` turns each into ``+254712345678`` using the
+``phonenumbers`` library, so what counts as valid follows its metadata rather than a regex of ours.
+:func:`install_log_masking` keeps the numbers that end up in log messages from being written whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+import phonenumbers
+
+_MAX_INPUT_LENGTH = 32
+_MASK = "\N{BULLET}"
+
+# Besides digits and white space, the punctuation people put in a number they type. Letters are
+# refused: phonenumbers would read "0712-CALL-ME" as a vanity number or "x12" as an extension.
+_ALLOWED_PUNCTUATION = frozenset("+-().")
+
+# Only for finding phone-like runs inside free log text, never for parsing: an optional "+" and
+# 9 to 15 digits, single spaces allowed between digits, not part of a longer run of digits.
+PHONE_PATTERN: re.Pattern[str] = re.compile(r"(?<![\d+])\+?\d(?: ?\d){8,14}(?!\d)")
+
+
+class InvalidPhone(ValueError):
+    """The text given is not a phone number we can send to; the message says what was wrong."""
+
+
+def normalise_phone(raw: str, region: str = "KE") -> str:
+    """Return ``raw`` as an E.164 number such as ``+254712345678``.
+
+    Accepts a number with or without its country code (``0712345678``, ``712345678``,
+    ``254712345678``, ``+254 712 345 678``), surrounding white space, and a leading ``%2B`` left by
+    a caller that did not URL-decode. An E.164 number is returned unchanged.
+
+    Args:
+        raw: The number as typed or received.
+        region: ISO 3166 region assumed for a number given without its country code.
+
+    Returns:
+        The number in E.164 form.
+
+    Raises:
+        InvalidPhone: When ``raw`` is longer than 32 characters (checked before parsing), holds
+            letters or other characters no phone number has, cannot be parsed, has an extension,
+            or is a number that ``phonenumbers`` does not consider valid.
+    """
+    text = raw.strip()
+    if len(text) > _MAX_INPUT_LENGTH:
+        raise InvalidPhone(f"{_shown(text)} is too long to be a phone number")
+    if text[:3].upper() == "%2B":
+        text = "+" + text[3:]
+    if not text or not all(_may_appear_in_number(char) for char in text):
+        raise InvalidPhone(f"{_shown(text)} is not a phone number")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(f"{_shown(text)} is not a phone number") from exc
+    if number.extension:
+        raise InvalidPhone(f"{_shown(text)} has an extension, which an SMS cannot reach")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(f"{_shown(text)} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _may_appear_in_number(char: str) -> bool:
+    return char.isdecimal() or char.isspace() or char in _ALLOWED_PUNCTUATION
+
+
+def _shown(text: str) -> str:
+    """Quote ``text`` for an error message, cut short so a huge input is not echoed whole."""
+    if len(text) > _MAX_INPUT_LENGTH:
+        return repr(text[:_MAX_INPUT_LENGTH] + "…")
+    return repr(text)
+
+
+def mask_phone(phone: str) -> str:
+    """Hide the middle of a phone number: ``+254712345678`` becomes ``+2547••••••78``.
+
+    The first five characters (for E.164, the country code and the first digit) and the last two
+    are kept; every digit between them becomes one ``•``, so the length is kept. At most seven
+    digits are ever shown.
+
+    Args:
+        phone: A phone number, normally in E.164 form.
+
+    Returns:
+        The masked number, or ``•••`` when ``phone`` is shorter than 8 characters.
+    """
+    if len(phone) < 8:
+        return _MASK * 3
+    middle = "".join(_MASK if char.isdigit() else char for char in phone[5:-2])
+    return phone[:5] + middle + phone[-2:]
+
+
+def mask_phones_in(text: str) -> str:
+    """Return ``text`` with every phone-like run (see :data:`PHONE_PATTERN`) masked."""
+    return PHONE_PATTERN.sub(lambda match: mask_phone(match.group()), text)
+
+
+class PhoneMaskingFilter(logging.Filter):
+    """Masks phone numbers in a log record's message and string arguments; drops no record.
+
+    Only ``str`` arguments are rewritten: a number passed as an ``int`` would break a ``%d``
+    placeholder if it became text, so pass numbers as strings.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record.msg`` and ``record.args`` in place, then let the record through."""
+        record.msg = mask_phones_in(record.msg if isinstance(record.msg, str) else str(record.msg))
+        if isinstance(record.args, Mapping):
+            record.args = {key: _masked_arg(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_masked_arg(value) for value in record.args)
+        return True
+
+
+def _masked_arg(value: object) -> object:
+    return mask_phones_in(value) if isinstance(value, str) else value
+
+
+def install_log_masking(logger: logging.Logger | None = None) -> None:
+    """Add a :class:`PhoneMaskingFilter` to every handler of ``logger`` (the root by default).
+
+    Safe to call more than once: a handler that already has the filter does not get a second.
+    Handlers added to the logger afterwards are not covered; call it again after adding them.
+
+    Args:
+        logger: The logger whose handlers should mask numbers; the root logger when None.
+    """
+    target = logger if logger is not None else logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(existing, PhoneMaskingFilter) for existing in handler.filters):
+            handler.addFilter(PhoneMaskingFilter())

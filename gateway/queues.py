@@ -1,0 +1,70 @@
+"""RQ queues named by purpose, and enqueueing that waits for the database commit.
+
+A job is only ever enqueued after the transaction that created its rows has committed, so the
+worker always finds what it was given; a rolled-back transaction enqueues nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from gateway.extensions import redis_client
+
+INBOUND = "inbound"  # incoming SMS to interpret and answer
+OUTBOUND = "outbound"  # SMS to hand to Africa's Talking
+DEFAULT = "default"  # everything else
+ALL = (INBOUND, OUTBOUND, DEFAULT)
+
+_PENDING = "pending_jobs"
+
+
+def get_queue(name: str) -> Queue:
+    return Queue(name, connection=redis_client())
+
+
+@dataclass
+class PendingJob:
+    queue: str
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    job_id: str | None = None
+    retry: Retry | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def enqueue(self) -> None:
+        get_queue(self.queue).enqueue(
+            self.func, *self.args, job_id=self.job_id, retry=self.retry, **self.options
+        )
+
+
+def enqueue_after_commit(
+    session: Session,
+    queue: str,
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str | None = None,
+    retry: Retry | None = None,
+    **options: Any,
+) -> None:
+    """Enqueue ``func(*args)`` on ``queue`` once ``session`` commits (nothing if it rolls back)."""
+    session.info.setdefault(_PENDING, []).append(
+        PendingJob(queue, func, args, job_id, retry, options)
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session: Session) -> None:
+    pending: list[PendingJob] = session.info.pop(_PENDING, [])
+    for job in pending:
+        job.enqueue()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,113 @@
+"""The one place that reads the environment.
+
+Every other module receives a :class:`Settings` (through ``app.config["GATEWAY"]``) and never
+looks at ``os.environ`` itself. Unset values fall back to the embedded defaults a newcomer gets:
+SQLite in the instance folder, an embedded Redis, and the bundled Africa's Talking emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+EMULATOR_URL = "http://127.0.0.1:8001"
+
+
+def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def database_url(raw: str) -> str:
+    """Normalise a ``DATABASE_URL`` to a SQLAlchemy URL with the psycopg 3 driver.
+
+    Platforms hand out ``postgres://`` and ``postgresql://``; SQLAlchemy wants a driver named.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway can be told from outside, already parsed."""
+
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    at_username: str
+    at_api_key: str
+    at_sender_id: str | None
+    at_shortcode: str
+    at_api_url: str | None
+    at_webhook_secret: str | None
+    timezone: ZoneInfo
+    ussd_code: str = "*384*123#"
+    default_language: str = "en"
+    send_batch_size: int = 100
+    auto_reply_interval_s: int = 3600
+    price_per_segment_kes: float = 0.80
+    instance_path: Path = field(default_factory=Path)
+
+    @property
+    def uses_emulator(self) -> bool:
+        """True when no Africa's Talking account is configured: outbound SMS go to the emulator."""
+        return not self.at_api_key or self.at_username == "emulator"
+
+    @property
+    def sms_api_url(self) -> str | None:
+        """The base URL the SDK is pointed at, or None for the SDK's own."""
+        if self.at_api_url:
+            return self.at_api_url.rstrip("/")
+        return EMULATOR_URL if self.uses_emulator else None
+
+
+def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+    """Read the settings from ``env`` (the process environment by default)."""
+    env = os.environ if env is None else env
+    instance = instance_path or Path.cwd() / "instance"
+    default_db = f"sqlite:///{instance / 'gateway.sqlite3'}"
+    api_key = _str(env, "AT_API_KEY", "") or ""
+    return Settings(
+        database_url=database_url(_str(env, "DATABASE_URL", default_db) or default_db),
+        redis_url=_str(env, "REDIS_URL"),
+        secret_key=_str(env, "SECRET_KEY") or secrets.token_hex(32),
+        at_username=_str(env, "AT_USERNAME", "emulator") or "emulator",
+        at_api_key=api_key,
+        at_sender_id=_str(env, "AT_SENDER_ID"),
+        at_shortcode=_str(env, "AT_SHORTCODE", "22384") or "22384",
+        at_api_url=_str(env, "AT_API_URL"),
+        at_webhook_secret=_str(env, "AT_WEBHOOK_SECRET"),
+        timezone=ZoneInfo(_str(env, "GATEWAY_TIMEZONE", "Africa/Nairobi") or "Africa/Nairobi"),
+        ussd_code=_str(env, "GATEWAY_USSD_CODE", "*384*123#") or "*384*123#",
+        default_language=_str(env, "GATEWAY_DEFAULT_LANGUAGE", "en") or "en",
+        send_batch_size=_int(env, "GATEWAY_SEND_BATCH_SIZE", 100),
+        auto_reply_interval_s=_int(env, "GATEWAY_AUTO_REPLY_INTERVAL", 3600),
+        price_per_segment_kes=_float(env, "GATEWAY_PRICE_PER_SEGMENT_KES", 0.80),
+        instance_path=instance,
+    )

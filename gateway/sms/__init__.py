@@ -1,0 +1,1 @@
+"""Two-way SMS: stored messages, keywords, the inbox and outgoing sends."""

@@ -1,0 +1,51 @@
+"""SMS keywords in every supported language (JOIN/JIUNGE, STOP/ACHA, HELP/MSAADA, ...).
+
+The words come from the catalogs (``keyword.<name>``, alternatives separated by ``|``), so a
+translator adds a language's keywords without touching code. Matching takes the first word,
+ignores case, accents and trailing punctuation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from gateway.i18n import Catalogs
+
+KEYWORDS = ("join", "stop", "help")
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    name: str  # "join", "stop", "help"
+    language: str  # the language whose word was used
+    rest: str  # what followed the keyword
+
+
+def fold(word: str) -> str:
+    """A word without case, accents or surrounding punctuation: ``"Jiungé!"`` → ``"jiunge"``."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.casefold().strip(".,;:!?'\"()[]-_*#")
+
+
+def keyword_table(catalogs: Catalogs, names: tuple[str, ...] = KEYWORDS) -> dict[str, tuple[str, str]]:
+    """Map each folded keyword to ``(name, language)``; English wins a word two languages share."""
+    table: dict[str, tuple[str, str]] = {}
+    for name in names:
+        variants = catalogs.variants(f"keyword.{name}")
+        for language in sorted(variants, key=lambda code: code != "en"):
+            for word in variants[language].split("|"):
+                table.setdefault(fold(word), (name, language))
+    return table
+
+
+def match_keyword(text: str, table: dict[str, tuple[str, str]]) -> KeywordMatch | None:
+    """The keyword ``text`` starts with, if any."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return None
+    found = table.get(fold(parts[0]))
+    if found is None:
+        return None
+    return KeywordMatch(found[0], found[1], parts[1] if len(parts) > 1 else "")

@@ -1,0 +1,86 @@
+"""Stored SMS, callback receipts and delivery reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.extensions import db, utcnow
+
+# How far along an outgoing message is. A status only ever moves to a higher rank.
+STATUS_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "unknown": 2,  # the send request timed out: it may or may not have reached Africa's Talking
+    "submitted": 3,
+    "buffered": 3,
+    "delivered": 4,
+    "failed": 4,
+    "unsent": 4,  # never handed to Africa's Talking (opted out, cancelled)
+}
+FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+
+
+class Message(db.Model):  # type: ignore[name-defined,misc]
+    """One SMS, in or out."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_phone_created", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str] = mapped_column(String(8), default="sms")
+    kind: Mapped[str] = mapped_column(String(32))  # inbox, keyword, welcome, auto_reply, ...
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(32))
+    shortcode: Mapped[str | None] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    segments: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(64))
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    # The opt-out confirmation is the one message an opted-out contact still gets.
+    ignores_opt_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+
+class InboundReceipt(db.Model):  # type: ignore[name-defined,misc]
+    """An Africa's Talking callback already handled, so its retries are handled once."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryReport(db.Model):  # type: ignore[name-defined,misc]
+    """A delivery report as it arrived; kept until its message is known, then applied."""
+
+    __tablename__ = "delivery_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    failure_reason: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    network_code: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+    raw: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,197 @@
+"""Outgoing SMS: queueing a message, and handing queued messages to Africa's Talking.
+
+A message is a row first (status ``queued``) and an RQ job second, enqueued after commit. The
+job claims its rows (``queued`` → ``sending``) in one UPDATE before it calls Africa's Talking,
+so a job that runs twice, or twice at once, never sends a message twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+
+from flask import current_app
+from rq import Retry
+from sqlalchemy import select, update
+
+from gateway.channels.africastalking import (
+    RecipientResult,
+    RequestRejected,
+    SmsChannel,
+    TransientSendError,
+)
+from gateway.contacts.models import Contact
+from gateway.contacts.service import opt_out
+from gateway.encoding import analyse
+from gateway.extensions import db, utcnow
+from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.settings import Settings
+from gateway.sms.delivery import apply_pending_reports
+from gateway.sms.models import Message
+
+log = logging.getLogger(__name__)
+
+SEND_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
+
+
+def queue_sms(
+    *,
+    phone: str,
+    text: str,
+    kind: str,
+    contact: Contact | None = None,
+    language: str | None = None,
+    ignores_opt_out: bool = False,
+) -> Message:
+    """Store an outgoing SMS and send it through a worker once the transaction commits."""
+    info = analyse(text)
+    now = utcnow()
+    message = Message(
+        direction="out",
+        channel="sms",
+        kind=kind,
+        contact_id=contact.id if contact else None,
+        phone=phone,
+        language=language,
+        text=text,
+        encoding=info.encoding,
+        segments=info.segments,
+        status="queued",
+        ignores_opt_out=ignores_opt_out,
+        created_at=now,
+        queued_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    enqueue_after_commit(
+        db.session,
+        OUTBOUND,
+        "gateway.jobs.send_messages",
+        [message.id],
+        job_id=f"send-sms-{message.id}",
+        retry=SEND_RETRY,
+    )
+    return message
+
+
+def sms_channel(settings: Settings) -> SmsChannel:
+    """The channel to Africa's Talking (or its emulator) for these settings."""
+    return SmsChannel(
+        username=settings.at_username,
+        api_key=settings.at_api_key or "emulator",
+        sender_id=settings.at_sender_id,
+        api_url=settings.sms_api_url,
+    )
+
+
+def _claim(message_ids: Sequence[int]) -> list[Message]:
+    """Move the still-queued messages among ``message_ids`` to ``sending`` and return them."""
+    claimed = db.session.scalars(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.status == "queued")
+        .values(status="sending")
+        .returning(Message.id)
+    ).all()
+    db.session.commit()
+    if not claimed:
+        return []
+    return list(db.session.scalars(select(Message).where(Message.id.in_(claimed))).all())
+
+
+def _drop_opted_out(messages: list[Message]) -> list[Message]:
+    """Mark messages to opted-out contacts ``unsent``; return the ones that may go."""
+    contact_ids = {m.contact_id for m in messages if m.contact_id and not m.ignores_opt_out}
+    opted_out: set[int] = set()
+    if contact_ids:
+        opted_out = set(
+            db.session.scalars(
+                select(Contact.id).where(
+                    Contact.id.in_(contact_ids), Contact.opted_out_at.is_not(None)
+                )
+            )
+        )
+    allowed = []
+    for message in messages:
+        if message.contact_id in opted_out and not message.ignores_opt_out:
+            message.status, message.error, message.failed_at = "unsent", "OptedOut", utcnow()
+        else:
+            allowed.append(message)
+    return allowed
+
+
+def _record(message: Message, result: RecipientResult) -> None:
+    now = utcnow()
+    if result.accepted:
+        message.status, message.provider_id, message.cost = "sent", result.message_id, result.cost
+        message.sent_at = now
+        return
+    if result.retryable:
+        message.status, message.error = "queued", result.provider_status
+        return
+    message.status, message.error, message.failed_at = "failed", result.provider_status, now
+    if result.blacklisted and message.contact_id is not None:
+        contact = db.session.get(Contact, message.contact_id)
+        if contact is not None:
+            opt_out(contact, channel="provider")
+
+
+def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
+    """Hand the queued messages among ``message_ids`` to Africa's Talking.
+
+    Same text goes in one request per batch. Recipients Africa's Talking answers 500-502 for go
+    back to ``queued`` and the job raises, so RQ's retry sends just those again; 403/406/409 and
+    the like are final.
+    """
+    settings: Settings = current_app.config["GATEWAY"]
+    messages = _drop_opted_out(_claim(message_ids))
+    db.session.commit()
+    by_text: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        by_text[message.text].append(message)
+    channel = sms_channel(settings)
+    counts: dict[str, int] = defaultdict(int)
+    retry_later = False
+    for text, group in by_text.items():
+        for start in range(0, len(group), settings.send_batch_size):
+            batch = group[start : start + settings.send_batch_size]
+            try:
+                results = channel.send(text, [m.phone for m in batch])
+            except TransientSendError as exc:
+                _after_transport_error(batch, exc)
+                retry_later = True
+                continue
+            except RequestRejected as exc:
+                for message in batch:
+                    message.status, message.failed_at = "failed", utcnow()
+                    message.error = str(exc)[:64]
+                db.session.commit()
+                continue
+            by_phone = {r.phone: r for r in results}
+            for message in batch:
+                result = by_phone.get(message.phone)
+                if result is None:
+                    message.status, message.error = "queued", "Missing"
+                    retry_later = True
+                    continue
+                _record(message, result)
+                retry_later = retry_later or result.retryable
+                counts[message.status] += 1
+            db.session.commit()
+            apply_pending_reports([m.provider_id for m in batch if m.provider_id])
+            db.session.commit()
+    if retry_later:
+        raise TransientSendError("some recipients are to be retried")
+    return dict(counts)
+
+
+def _after_transport_error(batch: list[Message], exc: TransientSendError) -> None:
+    """Put a batch back in the queue, or mark it unknown if it may have been sent."""
+    if getattr(exc, "may_have_been_sent", False):
+        for message in batch:
+            message.status, message.error = "unknown", "UnknownFate"
+        log.warning("send of %d messages may have happened: %s", len(batch), exc)
+    else:
+        for message in batch:
+            message.status, message.error = "queued", "TransportError"
+    db.session.commit()

@@ -1,0 +1,50 @@
+"""Reading Africa's Talking's form payloads, with a plain reason when they are malformed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from werkzeug.datastructures import MultiDict
+
+from gateway.phones import InvalidPhone, normalise_phone
+
+MAX_FIELD = 2000  # far above anything Africa's Talking sends in one field
+MAX_TEXT = 10000
+
+
+class BadCallback(ValueError):
+    """A callback payload we cannot act on; the message says why, for the 400 answer."""
+
+
+def field(form: MultiDict[str, str], name: str, *, required: bool = True,
+          limit: int = MAX_FIELD) -> str:
+    """One form field, stripped of NUL characters (no database stores them)."""
+    value = form.get(name)
+    if value is None:
+        if required:
+            raise BadCallback(f"missing field '{name}'")
+        return ""
+    if len(value) > limit:
+        raise BadCallback(f"field '{name}' is longer than {limit} characters")
+    return value.replace("\x00", "")
+
+
+def phone_field(form: MultiDict[str, str], name: str) -> str:
+    raw = field(form, name)
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone as exc:
+        raise BadCallback(f"field '{name}' is not a phone number") from exc
+
+
+def at_datetime(raw: str, name: str = "date") -> datetime:
+    """Africa's Talking's dates (``2017-05-03T06:04:45Z``, ``2017-05-03 06:04:45``, with or
+    without milliseconds) are UTC; return them timezone-aware."""
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadCallback(f"field '{name}' is not a date: {raw[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

