@@ -20,8 +20,11 @@ from gateway.queues import ALL
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
-    parser.add_argument("--simple", action="store_true",
-                        help="run jobs in this process instead of a forked child per job")
+    parser.add_argument(
+        "--simple",
+        action="store_true",
+        help="run jobs in this process instead of a forked child per job",
+    )
     parser.add_argument("--queues", nargs="*", default=list(ALL), help="queues to listen to")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -31,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             connection.ping()
         except (RedisError, OSError) as exc:
-            print(f"No Redis answers ({exc}). Start the gateway with `make run`, "
-                  "or set REDIS_URL.", file=sys.stderr)
+            print(
+                f"No Redis answers ({exc}). Start the gateway with `make run`, or set REDIS_URL.",
+                file=sys.stderr,
+            )
             return 1
         worker_class = SimpleWorker if args.simple else Worker
         queues = [Queue(name, connection=connection) for name in args.queues]

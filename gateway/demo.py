@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.contacts.service import find_contact, record_consent
 from gateway.contacts.models import Contact
+from gateway.contacts.service import find_contact, record_consent
 from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.sms.models import InboundReceipt, Message
@@ -34,22 +34,36 @@ def load() -> str:
             continue
         contact = Contact(phone=phone, language=language, county=county, ward=ward)
         db.session.add(contact)
-        record_consent(contact, channel="demo", wording_version="consent.v1",
-                       wording_text=None, language=language)
+        record_consent(
+            contact,
+            channel="demo",
+            wording_version="consent.v1",
+            wording_text=None,
+            language=language,
+        )
         added += 1
     db.session.flush()
     for phone, external_id, text in DEMO_INBOX:
         if db.session.query(InboundReceipt).filter_by(kind="sms", external_id=external_id).first():
             continue
-        contact = find_contact(phone)
+        sender = find_contact(phone)
         info = analyse(text)
         db.session.add(InboundReceipt(kind="sms", external_id=external_id))
-        db.session.add(Message(
-            direction="in", channel="sms", kind="inbox", phone=phone,
-            contact_id=contact.id if contact else None, provider_id=external_id, text=text,
-            encoding=info.encoding, segments=info.segments, status="received",
-            received_at=utcnow() - timedelta(hours=2),
-        ))
+        db.session.add(
+            Message(
+                direction="in",
+                channel="sms",
+                kind="inbox",
+                phone=phone,
+                contact_id=sender.id if sender else None,
+                provider_id=external_id,
+                text=text,
+                encoding=info.encoding,
+                segments=info.segments,
+                status="received",
+                received_at=utcnow() - timedelta(hours=2),
+            )
+        )
         added += 1
     db.session.commit()
     return f"demo content: {added} rows added" if added else "demo content: already loaded"

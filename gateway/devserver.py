@@ -34,7 +34,11 @@ def _secret_key(instance: Path) -> str:
 def _flask(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return done.stdout.strip()
 
@@ -68,7 +72,8 @@ def main() -> int:
                 "emulator",
                 f"{sys.executable} -m gateway.channels.emulator --port {EMULATOR_PORT} "
                 f"--delivery-url {delivery} --auto-deliver",
-                env=env, cwd=str(PROJECT_ROOT),
+                env=env,
+                cwd=str(PROJECT_ROOT),
             )
         _announce(token, use_emulator)
         manager.loop()
@@ -90,9 +95,7 @@ def _announce(token: str, use_emulator: bool) -> None:
         f"  SMS callback:      {base}/at/sms",
     ]
     if use_emulator:
-        lines.append(
-            f"  Sent SMS (emulator): http://127.0.0.1:{EMULATOR_PORT}/_emulator/messages"
-        )
+        lines.append(f"  Sent SMS (emulator): http://127.0.0.1:{EMULATOR_PORT}/_emulator/messages")
     lines += [
         "",
         "  Dial the USSD menu as a phone would:",

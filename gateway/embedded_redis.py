@@ -31,7 +31,7 @@ def redis_binary() -> str:
 
 
 def socket_path(directory: Path) -> Path:
-    """Where the embedded Redis for ``directory`` listens (a short path if the natural one is long)."""
+    """Where the embedded Redis for ``directory`` listens (a short path if that one is long)."""
     natural = Path(directory).resolve() / SOCKET_NAME
     if len(str(natural)) <= _MAX_SOCKET_PATH:
         return natural
@@ -62,13 +62,20 @@ class EmbeddedRedis:
     def command(self) -> list[str]:
         return [
             redis_binary(),
-            "--port", "0",
-            "--unixsocket", str(self.socket),
-            "--unixsocketperm", "700",
-            "--dir", str(self.directory),
-            "--save", "",
-            "--appendonly", "no",
-            "--loglevel", "warning",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
         ]
 
     def start(self, timeout_s: float = 10.0) -> EmbeddedRedis:
@@ -85,7 +92,7 @@ class EmbeddedRedis:
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("redis-server did not answer within %.0f s" % timeout_s)
+        raise RuntimeError(f"redis-server did not answer within {timeout_s:.0f} s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -105,7 +112,7 @@ class EmbeddedRedis:
 
 
 def main() -> None:
-    """Run an embedded Redis in the foreground for ``make run`` (``python -m gateway.embedded_redis``)."""
+    """Run an embedded Redis in the foreground (``python -m gateway.embedded_redis``)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -58,7 +58,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")))
+migrate = Migrate(
+    directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
+)
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -32,7 +32,9 @@ def healthz() -> tuple[Response, int]:
         log.warning("health: redis: %s", exc)
         checks["redis"] = "unavailable"
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
+    return jsonify(
+        status="ok" if healthy else "unavailable", checks=checks
+    ), 200 if healthy else 503
 
 
 def init_app(app: Flask) -> None:

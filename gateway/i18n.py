@@ -39,6 +39,7 @@ class Language:
         fallback: The languages to try, in order, when it has no text for a key; English is
             always last (added when the file leaves it out), and absent for English itself.
         review: A note on the state of its texts (e.g. drafts awaiting a native speaker), or None.
+        menu_order: Where it stands in the language menu (lower first; then by code).
     """
 
     code: str
@@ -46,6 +47,7 @@ class Language:
     english_name: str
     fallback: tuple[str, ...]
     review: str | None
+    menu_order: int = 100
 
 
 class MissingText(KeyError):
@@ -102,9 +104,12 @@ class Catalogs:
         return cls(languages, texts, keys)
 
     def languages(self) -> list[Language]:
-        """Every language: English first, then the others by code."""
-        others = sorted(code for code in self._languages if code != DEFAULT_LANGUAGE)
-        return [self._languages[code] for code in (DEFAULT_LANGUAGE, *others)]
+        """Every language: English first, then the others by ``menu_order`` and code."""
+        others = sorted(
+            (lang for code, lang in self._languages.items() if code != DEFAULT_LANGUAGE),
+            key=lambda lang: (lang.menu_order, lang.code),
+        )
+        return [self._languages[DEFAULT_LANGUAGE], *others]
 
     def language(self, code: str) -> Language:
         """The language with ``code``; English for a code the gateway does not know."""
@@ -180,10 +185,13 @@ def _read_language(code: str, path: Path) -> Language:
         raise ValueError(f"{path}: 'review' must be a text")
     if not isinstance(fallback, list) or not all(isinstance(c, str) for c in fallback):
         raise ValueError(f"{path}: 'fallback' must be a list of language codes")
+    menu_order = data.get("menu_order", 100)
+    if not isinstance(menu_order, int):
+        raise ValueError(f"{path}: 'menu_order' must be a whole number")
     # Unknown codes stay (the lint names them; chain() skips them); English moves to the end.
     chain = [c for c in dict.fromkeys(fallback) if c not in (code, DEFAULT_LANGUAGE)]
     chain = [] if code == DEFAULT_LANGUAGE else [*chain, DEFAULT_LANGUAGE]
-    return Language(code, name.strip(), english_name.strip(), tuple(chain), review)
+    return Language(code, name.strip(), english_name.strip(), tuple(chain), review, menu_order)
 
 
 def _read_po(path: Path) -> tuple[dict[str, str], set[str]]:

@@ -59,5 +59,3 @@ def handle_inbound_sms(message_id: int) -> str:
     from gateway.sms.inbound import handle_inbound_sms as handle
 
     return handle(message_id)
-
-

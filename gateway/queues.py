@@ -12,7 +12,7 @@ from typing import Any
 
 from rq import Queue, Retry
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from gateway.extensions import redis_client
 
@@ -31,28 +31,36 @@ def get_queue(name: str) -> Queue:
 @dataclass
 class PendingJob:
     queue: str
-    func: Callable[..., Any]
+    func: Callable[..., Any] | str
     args: tuple[Any, ...]
     job_id: str | None = None
     retry: Retry | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def enqueue(self) -> None:
+        # RQ takes a callable or its dotted path; its type hints name only the first.
         get_queue(self.queue).enqueue(
-            self.func, *self.args, job_id=self.job_id, retry=self.retry, **self.options
+            self.func,  # type: ignore[type-var]
+            *self.args,
+            job_id=self.job_id,
+            retry=self.retry,
+            **self.options,
         )
 
 
 def enqueue_after_commit(
-    session: Session,
+    session: Session | scoped_session[Any],
     queue: str,
-    func: Callable[..., Any],
+    func: Callable[..., Any] | str,
     *args: Any,
     job_id: str | None = None,
     retry: Retry | None = None,
     **options: Any,
 ) -> None:
-    """Enqueue ``func(*args)`` on ``queue`` once ``session`` commits (nothing if it rolls back)."""
+    """Enqueue ``func(*args)`` on ``queue`` once ``session`` commits (nothing if it rolls back).
+
+    ``func`` may be a dotted path (``"gateway.jobs.send_messages"``), as RQ allows.
+    """
     session.info.setdefault(_PENDING, []).append(
         PendingJob(queue, func, args, job_id, retry, options)
     )

@@ -87,7 +87,9 @@ class Settings:
         return EMULATOR_URL if self.uses_emulator else None
 
 
-def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None, instance_path: Path | None = None
+) -> Settings:
     """Read the settings from ``env`` (the process environment by default)."""
     env = os.environ if env is None else env
     instance = instance_path or Path.cwd() / "instance"

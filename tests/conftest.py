@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
 
 from gateway import create_app
-from gateway.channels.emulator import EmulatorServer
+from gateway.channels.emulator_server import EmulatorServer
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.extensions import db
 from gateway.queues import ALL
@@ -89,10 +89,16 @@ def database(migrated_database: str, tmp_path: Path) -> Iterator[str]:
         yield migrated_database
         engine = create_engine(migrated_database)
         with engine.begin() as conn:
-            tables = conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )).scalars().all()
+            tables = (
+                conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return
@@ -177,27 +183,53 @@ class AfricasTalking:
         return self.client.post(path, data=form, query_string=query)
 
     def ussd(self, phone: str, text: str = "", session_id: str = "ATUid_s1") -> TestResponse:
-        return self._post("/at/ussd", {
-            "sessionId": session_id, "serviceCode": "*384*123#", "phoneNumber": phone,
-            "networkCode": "63902", "text": text,
-        })
+        return self._post(
+            "/at/ussd",
+            {
+                "sessionId": session_id,
+                "serviceCode": "*384*123#",
+                "phoneNumber": phone,
+                "networkCode": "63902",
+                "text": text,
+            },
+        )
 
     def dial(self, phone: str, *inputs: str, session_id: str = "ATUid_s1") -> list[str]:
         """A whole USSD session: the first hop, then one hop per input; the screens seen."""
         screens = [self.ussd(phone, "", session_id).get_data(as_text=True)]
         for n in range(1, len(inputs) + 1):
-            screens.append(self.ussd(phone, "*".join(inputs[:n]), session_id).get_data(as_text=True))
+            screens.append(
+                self.ussd(phone, "*".join(inputs[:n]), session_id).get_data(as_text=True)
+            )
         return screens
 
-    def sms(self, phone: str, text: str, message_id: str | None = None,
-            date: str = "2026-11-29 10:04:45") -> TestResponse:
-        return self._post("/at/sms", {
-            "from": phone, "to": "22384", "text": text, "date": date,
-            "id": message_id or f"ATXid_in{next(self._ids)}", "linkId": "", "networkCode": "63902",
-        })
+    def sms(
+        self,
+        phone: str,
+        text: str,
+        message_id: str | None = None,
+        date: str = "2026-11-29 10:04:45",
+    ) -> TestResponse:
+        return self._post(
+            "/at/sms",
+            {
+                "from": phone,
+                "to": "22384",
+                "text": text,
+                "date": date,
+                "id": message_id or f"ATXid_in{next(self._ids)}",
+                "linkId": "",
+                "networkCode": "63902",
+            },
+        )
 
-    def delivery(self, provider_id: str, status: str, phone: str = "+254712345678",
-                 failure_reason: str | None = None) -> TestResponse:
+    def delivery(
+        self,
+        provider_id: str,
+        status: str,
+        phone: str = "+254712345678",
+        failure_reason: str | None = None,
+    ) -> TestResponse:
         form = {"id": provider_id, "status": status, "phoneNumber": phone, "networkCode": "63902"}
         if failure_reason:
             form["failureReason"] = failure_reason
@@ -206,14 +238,25 @@ class AfricasTalking:
     def optout(self, phone: str) -> TestResponse:
         return self._post("/at/sms/optout", {"senderId": "HMK", "phoneNumber": phone})
 
-    def session_ended(self, phone: str, session_id: str, status: str = "Incomplete",
-                      last_input: str = "1") -> TestResponse:
-        return self._post("/at/ussd/events", {
-            "date": "2026-11-29 10:05:00", "sessionId": session_id, "serviceCode": "*384*123#",
-            "networkCode": "63902", "phoneNumber": phone, "status": status, "cost": "KES 0.10",
-            "durationInMillis": "31000", "hopsCount": "3", "input": last_input,
-            "lastAppResponse": "CON ...",
-        })
+    def session_ended(
+        self, phone: str, session_id: str, status: str = "Incomplete", last_input: str = "1"
+    ) -> TestResponse:
+        return self._post(
+            "/at/ussd/events",
+            {
+                "date": "2026-11-29 10:05:00",
+                "sessionId": session_id,
+                "serviceCode": "*384*123#",
+                "networkCode": "63902",
+                "phoneNumber": phone,
+                "status": status,
+                "cost": "KES 0.10",
+                "durationInMillis": "31000",
+                "hopsCount": "3",
+                "input": last_input,
+                "lastAppResponse": "CON ...",
+            },
+        )
 
 
 @pytest.fixture

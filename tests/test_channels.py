@@ -22,7 +22,7 @@ from gateway.channels.africastalking import (
     read_recipients,
     transport_error,
 )
-from gateway.channels.emulator import EmulatorServer
+from gateway.channels.emulator_server import EmulatorServer
 
 API_KEY = "test-api-key"
 PHONES = ["+254712345678", "+254733000003", "+254110123456"]

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from gateway.channels.emulator import EmulatorServer
+from gateway.channels.emulator_server import EmulatorServer
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.sms.models import DeliveryReport, Message
@@ -88,7 +88,8 @@ def live_gateway(app: Flask) -> Iterator[str]:
 def test_an_early_report_is_kept_and_matched_when_the_send_returns(app, at, workers, live_gateway):
     """A report that arrives before the send call has returned is applied once it has."""
     early = EmulatorServer(
-        delivery_url=f"{live_gateway}/at/sms/delivery", auto_deliver=True,
+        delivery_url=f"{live_gateway}/at/sms/delivery",
+        auto_deliver=True,
         deliver_before_answer=True,
     )
     with early:

@@ -122,10 +122,20 @@ def test_a_retried_callback_is_handled_once(at, app, workers, emulator):
     ("form", "reason"),
     [
         ({"to": "22384", "text": "hi", "date": "2026-11-29 10:00:00", "id": "a"}, "'from'"),
-        ({"from": "not-a-phone", "to": "22384", "text": "hi", "date": "2026-11-29 10:00:00",
-          "id": "b"}, "'from' is not a phone number"),
-        ({"from": PHONE, "to": "22384", "text": "hi", "date": "yesterday", "id": "c"},
-         "'date' is not a date"),
+        (
+            {
+                "from": "not-a-phone",
+                "to": "22384",
+                "text": "hi",
+                "date": "2026-11-29 10:00:00",
+                "id": "b",
+            },
+            "'from' is not a phone number",
+        ),
+        (
+            {"from": PHONE, "to": "22384", "text": "hi", "date": "yesterday", "id": "c"},
+            "'date' is not a date",
+        ),
         ({"from": PHONE, "to": "22384", "date": "2026-11-29 10:00:00", "id": "d"}, "'text'"),
         ({"from": PHONE, "to": "22384", "text": "hi", "date": "2026-11-29T10:00:00Z"}, "'id'"),
     ],
@@ -142,8 +152,9 @@ def test_malformed_sms_callbacks_get_a_400_with_a_reason(client, app, form, reas
 
 def test_dates_in_every_format_africas_talking_uses_are_read_as_utc(at, app):
     """Are 'T…Z', space-separated and millisecond dates all stored as the same UTC instant."""
-    for n, date in enumerate(["2017-05-03T06:04:45Z", "2017-05-03 06:04:45",
-                              "2017-05-03 06:04:45.123"]):
+    for n, date in enumerate(
+        ["2017-05-03T06:04:45Z", "2017-05-03 06:04:45", "2017-05-03 06:04:45.123"]
+    ):
         assert at.sms(PHONE, "hi", message_id=f"d{n}", date=date).status_code == 200
     with app.app_context():
         stamps = db.session.scalars(select(Message.received_at)).all()
@@ -159,11 +170,21 @@ class TestSecret:
 
     def test_missing_or_wrong_secret_is_refused(self, client, app):
         """Is a callback without the secret, or with a wrong one, refused with 403."""
-        form = {"from": PHONE, "to": "22384", "text": "JOIN", "date": "2026-11-29 10:00:00",
-                "id": "x1"}
+        form = {
+            "from": PHONE,
+            "to": "22384",
+            "text": "JOIN",
+            "date": "2026-11-29 10:00:00",
+            "id": "x1",
+        }
         for query in (None, {"secret": "wrong"}, {"secret": ""}):
-            for path in ("/at/sms", "/at/ussd", "/at/sms/delivery", "/at/sms/optout",
-                         "/at/ussd/events"):
+            for path in (
+                "/at/sms",
+                "/at/ussd",
+                "/at/sms/delivery",
+                "/at/sms/optout",
+                "/at/ussd/events",
+            ):
                 assert client.post(path, data=form, query_string=query).status_code == 403
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Message)) == 0

@@ -15,12 +15,22 @@ def require_token() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        abort(401, message="Send an API token: 'Authorization: Bearer <token>'.",
-              headers={"WWW-Authenticate": "Bearer"})
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))
+        abort(
+            401,
+            message="Send an API token: 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        return
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
+    )
     if row is None or row.revoked_at is not None:
-        abort(401, message="This API token is not valid or has been revoked.",
-              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        abort(
+            401,
+            message="This API token is not valid or has been revoked.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+        return
     row.last_used_at = utcnow()
     db.session.commit()
     g.api_token = row

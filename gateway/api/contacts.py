@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask.views import MethodView
 from flask_smorest import abort
@@ -14,26 +14,41 @@ from gateway.contacts.service import anonymise, find_contact, opt_out, record_co
 from gateway.extensions import db
 from gateway.phones import InvalidPhone, normalise_phone
 
-blp = ApiBlueprint("contacts", __name__, url_prefix="/contacts",
-                   description="People the gateway talks to, and their consent.")
+blp = ApiBlueprint(
+    "contacts",
+    __name__,
+    url_prefix="/contacts",
+    description="People the gateway talks to, and their consent.",
+)
+
+
+def _fail(status: int, **details: Any) -> NoReturn:
+    abort(status, **details)
+    raise AssertionError("abort() returned")  # pragma: no cover
 
 
 def _contact_or_404(phone: str) -> Contact:
     try:
         e164 = normalise_phone(phone)
     except InvalidPhone:
-        abort(400, message=f"'{phone[:32]}' is not a phone number.",
-              errors={"path": {"phone": ["Not a valid phone number."]}})
+        _fail(
+            400,
+            message=f"'{phone[:32]}' is not a phone number.",
+            errors={"path": {"phone": ["Not a valid phone number."]}},
+        )
     contact = find_contact(e164)
     if contact is None or contact.anonymised_at is not None:
-        abort(404, message=f"No contact with the number {e164}.")
+        _fail(404, message=f"No contact with the number {e164}.")
     return contact
 
 
 def _consent(contact: Contact, consent: dict[str, Any]) -> None:
     record_consent(
-        contact, channel=consent["channel"], wording_version=consent["wording_version"],
-        wording_text=consent.get("wording_text"), language=contact.language,
+        contact,
+        channel=consent["channel"],
+        wording_version=consent["wording_version"],
+        wording_text=consent.get("wording_text"),
+        language=contact.language,
     )
 
 
@@ -45,10 +60,14 @@ class Contacts(MethodView):
     def post(self, data: dict[str, Any]) -> Contact:
         """Create a contact, recording their consent if it is given."""
         if find_contact(data["phone"]) is not None:
-            abort(409, message=f"A contact with the number {data['phone']} exists already; "
-                  "update it with PATCH.")
-        contact = Contact(phone=data["phone"], language=data["language"],
-                          county=data["county"], ward=data["ward"])
+            _fail(
+                409,
+                message=f"A contact with the number {data['phone']} exists already; "
+                "update it with PATCH.",
+            )
+        contact = Contact(
+            phone=data["phone"], language=data["language"], county=data["county"], ward=data["ward"]
+        )
         db.session.add(contact)
         if data["consent"]:
             _consent(contact, data["consent"])

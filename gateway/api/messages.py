@@ -12,8 +12,12 @@ from gateway.api.schemas import MessageOut, MessageQuery
 from gateway.extensions import db
 from gateway.sms.models import Message
 
-blp = ApiBlueprint("messages", __name__, url_prefix="/messages",
-                   description="SMS sent and received, with their status.")
+blp = ApiBlueprint(
+    "messages",
+    __name__,
+    url_prefix="/messages",
+    description="SMS sent and received, with their status.",
+)
 
 
 @blp.route("")

@@ -36,15 +36,18 @@ def _known_county(name: str) -> None:
 
 class ConsentIn(ma.Schema):
     channel = ma.fields.String(
-        required=True, validate=ma.validate.Length(1, 16),
+        required=True,
+        validate=ma.validate.Length(1, 16),
         metadata={"description": "How consent was given, e.g. `meeting`, `paper_form`, `api`."},
     )
     wording_version = ma.fields.String(
-        required=True, validate=ma.validate.Length(1, 64),
+        required=True,
+        validate=ma.validate.Length(1, 64),
         metadata={"description": "Which wording the person agreed to, e.g. `consent.v1`."},
     )
     wording_text = ma.fields.String(
-        load_default=None, validate=ma.validate.Length(max=2000),
+        load_default=None,
+        validate=ma.validate.Length(max=2000),
         metadata={"description": "The words the person saw or heard."},
     )
 

@@ -19,16 +19,16 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from http import HTTPStatus
-from types import TracebackType
 from typing import Any
 
 import phonenumbers
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
+
+from gateway.channels.emulator_state import REQUEST_MODES, EmulatorState, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -46,75 +46,8 @@ FAILURE_CODES = {
 PRICE_PER_SEGMENT = Decimal("0.80")
 NETWORK_CODE = "63902"  # Safaricom
 AUTH_FAILED = "The supplied authentication is invalid"
-REQUEST_MODES = ("http_status", "reject", "delay_s")
 
 bp = Blueprint("at_emulator", __name__)
-
-
-class EmulatorState:
-    """What the emulator remembers and has been told; shared safely by request threads."""
-
-    def __init__(
-        self, api_key: str | None, delivery_url: str | None, auto_deliver: bool, delay_s: float
-    ) -> None:
-        self.api_key = api_key
-        self.delivery_url = delivery_url
-        self.auto_deliver = auto_deliver
-        self.delivery_delay_s = delay_s
-        self.deliver_before_answer = False
-        self._lock = threading.Lock()
-        self.requests: list[dict[str, Any]] = []
-        self.messages: list[dict[str, Any]] = []
-        self.recipient_rules: dict[str, str] = {}
-        self.next_requests: dict[str, Any] = {}
-
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self.messages.clear()
-            self.recipient_rules.clear()
-            self.next_requests = {}
-
-    def take_request_mode(self) -> dict[str, Any]:
-        """The whole-request mode for the request arriving now (``{}`` for a normal answer)."""
-        with self._lock:
-            mode = self.next_requests
-            if not mode:
-                return {}
-            mode["count"] -= 1
-            if mode["count"] <= 0:
-                self.next_requests = {}
-            return {key: mode[key] for key in REQUEST_MODES if key in mode}
-
-    def rule_for(self, phone: str) -> str | None:
-        with self._lock:
-            return self.recipient_rules.get(phone)
-
-    def record(
-        self, http_status: int, messages: Sequence[dict[str, Any]] = (), at: str | None = None
-    ) -> None:
-        """Remember the current request (and the recipients it produced, if any)."""
-        form = request.form
-        with self._lock:
-            self.requests.append(
-                {
-                    "request_id": len(self.requests) + 1,
-                    "http_status": http_status,
-                    "username": form.get("username"),
-                    "to": [n.strip() for n in form.get("to", "").split(",") if n.strip()],
-                    "text": form.get("message"),
-                    "from": form.get("from"),
-                    "bulk_sms_mode": form.get("bulkSMSMode"),
-                    "enqueue": form.get("enqueue"),
-                    "received_at": at or _now(),
-                }
-            )
-            for message in messages:
-                self.messages.append({**message, "request_id": len(self.requests)})
-
-    def find_message(self, message_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            return next((m for m in self.messages if m["message_id"] == message_id), None)
 
 
 def create_emulator(
@@ -136,9 +69,8 @@ def create_emulator(
     """
     app = Flask(__name__)
     app.extensions["at_emulator"] = EmulatorState(
-        api_key, delivery_url, auto_deliver, delivery_delay_s
+        api_key, delivery_url, auto_deliver, delivery_delay_s, deliver_before_answer
     )
-    app.extensions["at_emulator"].deliver_before_answer = deliver_before_answer
     app.register_blueprint(bp)
     return app
 
@@ -151,7 +83,7 @@ def _state() -> EmulatorState:
 @bp.post("/version1/messaging")
 def send_sms() -> Response:
     """Africa's Talking's bulk SMS endpoint."""
-    state, form, arrived = _state(), request.form, _now()
+    state, form, arrived = _state(), request.form, now_iso()
     if state.api_key is not None and request.headers.get("apiKey") != state.api_key:
         state.record(401)
         return Response(AUTH_FAILED, 401, content_type="text/plain")
@@ -243,10 +175,6 @@ def _at_json(payload: dict[str, Any]) -> Response:
     return Response(json.dumps(payload), 201, content_type="application/json")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def post_delivery_report(
     url: str, message_id: str, phone: str, status: str, failure_reason: str | None = None
 ) -> requests.Response:
@@ -331,97 +259,6 @@ def deliver() -> tuple[Response, int]:
     except requests.RequestException as exc:
         return jsonify(error=str(exc)), 502
     return jsonify(status_code=answer.status_code, body=answer.text), 200
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Tests make hundreds of requests; one access-log line each is noise."""
-
-
-class EmulatorServer:
-    """The emulator on 127.0.0.1 and a free port, in a daemon thread: for tests.
-
-    Use it as a context manager (``with EmulatorServer() as at: ...``) or call :meth:`start`
-    and :meth:`stop` around a long-lived session fixture. Takes :func:`create_emulator`'s
-    arguments.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        self.app = create_emulator(**options)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL to give :class:`~gateway.channels.africastalking.SmsChannel` as api_url."""
-        if self._server is None:
-            raise RuntimeError("EmulatorServer is not started")
-        return f"http://127.0.0.1:{self._server.port}"
-
-    def start(self) -> EmulatorServer:
-        self._server = make_server(
-            "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietRequestHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def messages(self) -> list[dict[str, Any]]:
-        """Every recipient of every accepted send, in arrival order."""
-        return list(self._call("GET", "/_emulator/messages")["messages"])
-
-    def requests(self) -> list[dict[str, Any]]:
-        """Every request made to the send endpoint, refused ones included."""
-        return list(self._call("GET", "/_emulator/requests")["requests"])
-
-    def clear(self) -> None:
-        """Forget all records and rules."""
-        self._call("DELETE", "/_emulator/messages")
-
-    def set_recipient_status(self, phone: str, status: str | None) -> None:
-        """Answer ``status`` (a name in FAILURE_CODES) for ``phone``; None to undo."""
-        self._call("PUT", "/_emulator/rules", {"recipients": {phone: status}})
-
-    def fail_next(self, http_status: int = 500, count: int = 1) -> None:
-        """Answer the next ``count`` sends with ``http_status`` and an HTML error page."""
-        self._call(
-            "PUT",
-            "/_emulator/rules",
-            {"next_requests": {"http_status": http_status, "count": count}},
-        )
-
-    def reject_next(self, reason: str = "InvalidSenderId", count: int = 1) -> None:
-        """Answer the next ``count`` sends 201 with no recipients and ``reason`` as Message."""
-        self._call("PUT", "/_emulator/rules", {"next_requests": {"reject": reason, "count": count}})
-
-    def deliver(
-        self, message_id: str, status: str, failure_reason: str | None = None
-    ) -> dict[str, Any]:
-        """Post a delivery report for ``message_id``; returns ``{"status_code", "body"}``."""
-        body = {"message_id": message_id, "status": status, "failure_reason": failure_reason}
-        return self._call("POST", "/_emulator/deliver", body)
-
-    def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        answer = requests.request(method, self.url + path, json=body, timeout=10)
-        answer.raise_for_status()
-        result: dict[str, Any] = answer.json()
-        return result
 
 
 def main(argv: Sequence[str] | None = None) -> None:

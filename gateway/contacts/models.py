@@ -46,7 +46,9 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "consent_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     action: Mapped[str] = mapped_column(String(16))  # "granted" or "withdrawn"
     channel: Mapped[str] = mapped_column(String(16))  # ussd, sms, api, at_optout, provider
     wording_version: Mapped[str | None] = mapped_column(String(64))

@@ -49,7 +49,10 @@ def store_inbound_sms(
     db.session.add(message)
     db.session.flush()
     enqueue_after_commit(
-        db.session, INBOUND, "gateway.jobs.handle_inbound_sms", message.id,
+        db.session,
+        INBOUND,
+        "gateway.jobs.handle_inbound_sms",
+        message.id,
         job_id=f"inbound-sms-{message.id}",
     )
     return message
@@ -57,19 +60,21 @@ def store_inbound_sms(
 
 def _claim(message_id: int) -> Message | None:
     """Take an unhandled inbound message for handling, exactly once."""
-    claimed = db.session.execute(
+    claimed = db.session.scalars(
         update(Message)
         .where(Message.id == message_id, Message.kind == "unhandled")
         .values(kind="handling")
-    ).rowcount
+        .returning(Message.id)
+    ).all()
     if not claimed:
         db.session.rollback()
         return None
     return db.session.get(Message, message_id)
 
 
-def reply(contact: Contact, key: str, *, kind: str, ignores_opt_out: bool = False,
-          **values: object) -> Message:
+def reply(
+    contact: Contact, key: str, *, kind: str, ignores_opt_out: bool = False, **values: object
+) -> Message:
     """Queue a system text to ``contact`` in their language (transliterated to GSM-7)."""
     settings: Settings = current_app.config["GATEWAY"]
     language = contact.language or settings.default_language
@@ -77,7 +82,11 @@ def reply(contact: Contact, key: str, *, kind: str, ignores_opt_out: bool = Fals
     values.setdefault("shortcode", settings.at_shortcode)
     text = transliterate(catalogs().text(key, language, **values))
     return queue_sms(
-        phone=contact.phone, text=text, kind=kind, contact=contact, language=language,
+        phone=contact.phone,
+        text=text,
+        kind=kind,
+        contact=contact,
+        language=language,
         ignores_opt_out=ignores_opt_out,
     )
 
@@ -113,7 +122,10 @@ def _act_on_keyword(message: Message, contact: Contact, match: KeywordMatch) -> 
     if match.name == "join":
         language = contact.language
         record_consent(
-            contact, channel="sms", wording_version="sms.join", language=language,
+            contact,
+            channel="sms",
+            wording_version="sms.join",
+            language=language,
             wording_text=message.text,
         )
         if contact.county:
@@ -126,13 +138,15 @@ def _act_on_keyword(message: Message, contact: Contact, match: KeywordMatch) -> 
 
 
 def _to_inbox(message: Message, contact: Contact) -> str:
-    """Keep a free-text message; answer at most once per number per interval (no robot ping-pong)."""
+    """Keep a free-text message; answer once per number per interval (no robot ping-pong)."""
     settings: Settings = current_app.config["GATEWAY"]
     message.kind = "inbox"
     if contact.opted_out_at is not None:
         return "kept (opted out, no reply)"
     first_in_interval = redis_client().set(
-        f"sms:auto-reply:{contact.phone}", utcnow().isoformat(), nx=True,
+        f"sms:auto-reply:{contact.phone}",
+        utcnow().isoformat(),
+        nx=True,
         ex=settings.auto_reply_interval_s,
     )
     if not first_in_interval:

@@ -29,7 +29,9 @@ def fold(word: str) -> str:
     return plain.casefold().strip(".,;:!?'\"()[]-_*#")
 
 
-def keyword_table(catalogs: Catalogs, names: tuple[str, ...] = KEYWORDS) -> dict[str, tuple[str, str]]:
+def keyword_table(
+    catalogs: Catalogs, names: tuple[str, ...] = KEYWORDS
+) -> dict[str, tuple[str, str]]:
     """Map each folded keyword to ``(name, language)``; English wins a word two languages share."""
     table: dict[str, tuple[str, str]] = {}
     for name in names:

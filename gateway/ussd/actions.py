@@ -47,7 +47,10 @@ def join_platform(ctx: Context) -> None:
     contact.language = ctx.language
     shown = transliterate(ctx.text(CONSENT_WORDING, county=county))
     record_consent(
-        contact, channel="ussd", wording_version=CONSENT_WORDING, wording_text=shown,
+        contact,
+        channel="ussd",
+        wording_version=CONSENT_WORDING,
+        wording_text=shown,
         language=ctx.language,
     )
     if not already:

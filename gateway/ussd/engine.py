@@ -197,20 +197,24 @@ class Engine:
 
     def _render(self, walk: Walk, ctx: Context) -> Screen:
         node = self.flow.node(walk.node)
-        lines = self._head(walk, node, ctx)
+        body = [ctx.text(node.text or "", **self._values(ctx))]
         more = False
         if node.kind == "menu":
-            lines += [f"{n}. {ctx.text(o.label)}" for n, o in enumerate(node.options, start=1)]
+            body += [f"{n}. {ctx.text(o.label)}" for n, o in enumerate(node.options, start=1)]
         elif node.kind == "confirm":
-            lines += [f"1. {ctx.text('common.yes')}", f"2. {ctx.text('common.no')}"]
+            body += [f"1. {ctx.text('common.yes')}", f"2. {ctx.text('common.no')}"]
         elif node.kind == "list":
             pages = self._pages(node, ctx)
-            lines += [f"{n}. {item.label}" for n, item in pages[walk.page]]
+            body += [f"{n}. {item.label}" for n, item in pages[walk.page]]
             more = walk.page + 1 < len(pages)
-        if node.kind != "end":
-            lines += self._nav(walk, ctx, more)
-        text = transliterate("\n".join(lines))
-        if len(text) > SCREEN_LIMIT:
-            log.error("USSD screen %s in %s is %d characters", node.id, ctx.language, len(text))
-            text = text[:SCREEN_LIMIT]
-        return Screen(text=text, end=node.kind == "end")
+        nav = self._nav(walk, ctx, more) if node.kind != "end" else []
+        hint = [ctx.text("ussd.invalid")] if walk.hint else []
+        # Longest first: a screen that does not fit drops the Back line (0 still works), then the
+        # hint (the same screen shown again says as much); cutting text is the last resort.
+        without_back = [line for line in nav if not line.startswith(f"{BACK}.")]
+        for lines in (hint + body + nav, hint + body + without_back, body + nav):
+            text = transliterate("\n".join(lines))
+            if len(text) <= SCREEN_LIMIT:
+                return Screen(text=text, end=node.kind == "end")
+        log.error("USSD screen %s in %s is %d characters", node.id, ctx.language, len(text))
+        return Screen(text=text[:SCREEN_LIMIT], end=node.kind == "end")

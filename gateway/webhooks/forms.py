@@ -16,8 +16,9 @@ class BadCallback(ValueError):
     """A callback payload we cannot act on; the message says why, for the 400 answer."""
 
 
-def field(form: MultiDict[str, str], name: str, *, required: bool = True,
-          limit: int = MAX_FIELD) -> str:
+def field(
+    form: MultiDict[str, str], name: str, *, required: bool = True, limit: int = MAX_FIELD
+) -> str:
     """One form field, stripped of NUL characters (no database stores them)."""
     value = form.get(name)
     if value is None:

@@ -21,7 +21,10 @@ def incoming_sms() -> Response:
     received_at = at_datetime(field(form, "date", limit=64))
     try:
         store_inbound_sms(
-            external_id=external_id, phone=phone, shortcode=shortcode, text=text,
+            external_id=external_id,
+            phone=phone,
+            shortcode=shortcode,
+            text=text,
             received_at=received_at,
         )
         db.session.commit()

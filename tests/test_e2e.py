@@ -1,0 +1,192 @@
+"""End to end: the real processes (gunicorn and the worker from the Procfile, the emulator)
+on free ports, driven over HTTP as Africa's Talking and the secretariat would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from honcho.environ import parse_procfile
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float = 30.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            result = check()
+        except requests.RequestException:
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+class Processes:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, command: str) -> None:
+        with (self.logs / f"{name}.log").open("wb") as log:
+            self.running.append(
+                (
+                    name,
+                    subprocess.Popen(
+                        command,
+                        shell=True,
+                        cwd=ROOT,
+                        env=self.env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    ),
+                )
+            )
+
+    def stop(self) -> None:
+        for _, process in self.running:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _, process in self.running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def assert_alive(self) -> None:
+        for name, process in self.running:
+            log = (self.logs / f"{name}.log").read_text(errors="replace")
+            assert process.poll() is None, f"{name} exited:\n{log[-3000:]}"
+
+
+@pytest.fixture
+def gateway(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    web_port, emulator_port = free_port(), free_port()
+    web = f"http://127.0.0.1:{web_port}"
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "AT_API_URL": f"http://127.0.0.1:{emulator_port}",
+        "AT_WEBHOOK_SECRET": "e2e-secret",
+        "SECRET_KEY": "e2e",
+        "PORT": str(web_port),
+        "WEB_CONCURRENCY": "2",
+    }
+    procfile = parse_procfile((ROOT / "Procfile").read_text()).processes
+    processes = Processes(env, tmp_path)
+    processes.start(
+        "emulator",
+        f"{sys.executable} -m gateway.channels.emulator "
+        f"--port {emulator_port} --delivery-url "
+        f"'{web}/at/sms/delivery?secret=e2e-secret' --auto-deliver",
+    )
+    processes.start("web", procfile["web"])
+    processes.start("worker", procfile["worker"])
+    try:
+        wait_for(lambda: requests.get(f"{web}/healthz", timeout=2).ok, what="gunicorn")
+        token = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "tokens", "create", "e2e"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        yield {"web": web, "emulator": env["AT_API_URL"], "token": token, "processes": processes}
+    finally:
+        processes.stop()
+
+
+def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
+    """Do gunicorn, the worker and the emulator, started from the Procfile, together take a USSD
+    join and an SMS keyword through to delivered SMS that the API reports."""
+    web, secret = gateway["web"], {"secret": "e2e-secret"}
+    phone = "+254711222333"
+
+    def hop(text: str) -> str:
+        answer = requests.post(
+            f"{web}/at/ussd",
+            params=secret,
+            timeout=10,
+            data={
+                "sessionId": "ATUid_e2e",
+                "serviceCode": "*384*123#",
+                "phoneNumber": phone,
+                "networkCode": "63902",
+                "text": text,
+            },
+        )
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/")
+        return answer.text
+
+    assert requests.post(f"{web}/at/ussd", timeout=10, data={}).status_code == 403
+    assert hop("").startswith("CON ")
+    assert hop("1").startswith("CON Haki Madini Kenya")
+    assert "Kitui" in hop("1*1")
+    assert "Kitui" in hop("1*1*1")
+    assert hop("1*1*1*1").startswith("END ")
+
+    for _ in range(2):  # Africa's Talking retries: the same id twice
+        sms = requests.post(
+            f"{web}/at/sms",
+            params=secret,
+            timeout=10,
+            data={
+                "from": "0722333444",
+                "to": "22384",
+                "text": "MSAADA",
+                "date": "2026-11-29T10:00:00Z",
+                "id": "ATXid_e2e_in",
+            },
+        )
+        assert sms.status_code == 200
+
+    def at_emulator() -> list[dict[str, str]]:
+        answer = requests.get(f"{gateway['emulator']}/_emulator/messages", timeout=5)
+        return list(answer.json()["messages"])
+
+    sent = wait_for(
+        lambda: len(at_emulator()) >= 2 and at_emulator(), what="two SMS at the emulator"
+    )
+    by_phone = {m["to"]: m["text"] for m in sent}
+    assert "Welcome to Haki Madini Kenya, Kitui" in by_phone[phone]
+    assert "Piga *384*123#" in by_phone["+254722333444"]
+    time.sleep(1)
+    assert len(at_emulator()) == 2  # the retried callback was answered once
+
+    headers = {"Authorization": f"Bearer {gateway['token']}"}
+
+    def delivered() -> bool:
+        listed = requests.get(
+            f"{web}/api/v1/messages", params={"phone": phone}, headers=headers, timeout=5
+        ).json()
+        return any(m["direction"] == "out" and m["status"] == "delivered" for m in listed)
+
+    wait_for(delivered, what="the emulator's delivery report to reach the API")
+    contact = requests.get(f"{web}/api/v1/contacts/{phone}", headers=headers, timeout=5).json()
+    assert contact["county"] == "Kitui" and contact["has_consent"] is True
+    gateway["processes"].assert_alive()
