@@ -25,7 +25,28 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Translations. English (messages/en) is the source catalog, edited by hand; the others are
+# updated from the template that extraction writes. The app reads the .po files directly.
+TRANSLATIONS = $(filter-out en,$(patsubst messages/%/language.yaml,%,$(wildcard messages/*/language.yaml)))
+
+messages-extract: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -o messages/messages.pot --sort-output \
+		--project hmk-civic-gateway --version 0.1.0 --copyright-holder "Haki Madini Kenya" .
+
+messages-update: messages-extract
+	for lang in $(TRANSLATIONS); do \
+		$(BIN)/pybabel update -i messages/messages.pot -d messages -D messages -l $$lang \
+			--no-fuzzy-matching --init-missing || exit 1; \
+	done
+
+messages-compile: $(STAMP)
+	$(BIN)/pybabel compile -d messages -D messages --statistics
+
+messages-lint: $(STAMP)
+	$(BIN)/flask --app wsgi messages lint
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

