@@ -86,7 +86,10 @@ class EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
             self.socket.unlink()
-        self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C meant for `make run` must not stop Redis before the worker.
+        self.process = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
