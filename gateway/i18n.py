@@ -24,7 +24,8 @@ from flask import Flask, current_app
 DEFAULT_LANGUAGE = "en"
 # When a language.yaml names no fallback: Kiswahili, the national language, then English.
 DEFAULT_FALLBACK = ("sw", DEFAULT_LANGUAGE)
-DOMAIN = "messages"
+DOMAIN = "messages"  # the system's own texts
+DOMAINS = (DOMAIN, "guides")  # every catalog a language may have; a key lives in one
 DEFAULT_MESSAGES_DIR = Path(__file__).resolve().parent.parent / "messages"
 
 
@@ -79,7 +80,8 @@ class Catalogs:
 
     @classmethod
     def load(cls, directory: Path) -> Catalogs:
-        """Read every ``<directory>/<code>/language.yaml`` and its ``messages.po``.
+        """Read every ``<directory>/<code>/language.yaml`` and its catalogs (``messages.po``
+        for the system's texts, ``guides.po`` for the Community Guides).
 
         A folder without ``language.yaml`` is not a language (yet) and is skipped; a language
         without a ``.po`` file has no texts of its own. Keys in ``messages.pot`` (and those a
@@ -94,13 +96,17 @@ class Catalogs:
         for meta in sorted(directory.glob("*/language.yaml")):
             code = meta.parent.name
             languages.append(_read_language(code, meta))
-            po = meta.parent / "LC_MESSAGES" / f"{DOMAIN}.po"
-            if po.is_file():
-                texts[code], named = _read_po(po)
-                keys |= named
-        pot = directory / f"{DOMAIN}.pot"
-        if pot.is_file():
-            keys |= _read_po(pot)[1]
+            texts[code] = {}
+            for domain in DOMAINS:
+                po = meta.parent / "LC_MESSAGES" / f"{domain}.po"
+                if po.is_file():
+                    found, named = _read_po(po)
+                    texts[code].update(found)
+                    keys |= named
+        for domain in DOMAINS:
+            pot = directory / f"{domain}.pot"
+            if pot.is_file():
+                keys |= _read_po(pot)[1]
         return cls(languages, texts, keys)
 
     def languages(self) -> list[Language]:
