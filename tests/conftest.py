@@ -264,6 +264,63 @@ def at(client: FlaskClient, app: Flask) -> AfricasTalking:
     return AfricasTalking(client, app.config["GATEWAY"].at_webhook_secret)
 
 
+class Phone:
+    """A basic phone in a USSD session: dial, then press keys or choose an option by its words.
+
+    Each press sends the whole ``text`` so far, joined with ``*``, as Africa's Talking does.
+    """
+
+    def __init__(self, at: AfricasTalking, app: Flask, number: str) -> None:
+        self.at, self.app, self.number = at, app, number
+        self.session_id, self.inputs, self.screen = "", [], ""
+        self._sessions = count(1)
+
+    def dial(self) -> str:
+        self.session_id = f"ATUid_{self.number[-4:]}_{next(self._sessions)}"
+        self.inputs = []
+        return self._hop()
+
+    def press(self, *keys: str) -> str:
+        for key in keys:
+            self.inputs.append(key)
+            self._hop()
+        return self.screen
+
+    def choose(self, label: str) -> str:
+        """Press the number shown beside ``label`` on the current screen."""
+        return self.press(self.option(label))
+
+    def option(self, label: str) -> str:
+        for line in self.screen.splitlines():
+            number, _, text = line.partition(". ")
+            if text == label or text.startswith(label):
+                return number.removeprefix("CON ")
+        raise AssertionError(f"{label!r} is not an option on:\n{self.screen}")
+
+    def text(self, key: str, language: str, **values: object) -> str:
+        """What the gateway says for ``key`` in ``language``, as the phone shows it."""
+        from gateway.encoding import transliterate
+
+        return transliterate(self.app.extensions["catalogs"].text(key, language, **values))
+
+    @property
+    def ended(self) -> bool:
+        return self.screen.startswith("END ")
+
+    def _hop(self) -> str:
+        response = self.at.ussd(self.number, "*".join(self.inputs), self.session_id)
+        assert response.status_code == 200 and response.mimetype == "text/plain"
+        self.screen = response.get_data(as_text=True)
+        assert self.screen.startswith(("CON ", "END ")), self.screen
+        assert len(self.screen) - 4 <= 160, (len(self.screen) - 4, self.screen)
+        return self.screen
+
+
+@pytest.fixture
+def phone(at: AfricasTalking, app: Flask) -> Phone:
+    return Phone(at, app, "+254712345678")
+
+
 class Workers:
     """Runs the queued RQ jobs with a real SimpleWorker, in the app's context."""
 

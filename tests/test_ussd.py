@@ -43,18 +43,20 @@ def test_a_whole_join_session_in_kiswahili(at, app, workers, emulator):
     """Can a caller choose Kiswahili, join the Kitui platform with recorded consent, and get a
     welcome SMS in Kiswahili through the worker."""
     kiswahili = option(at.ussd(PHONE).get_data(as_text=True), "Kiswahili")
-    screens = at.dial(PHONE, kiswahili, "1", "1", "1")
-    language, menu, counties, consent, done = screens
+    screens = at.dial(PHONE, kiswahili, "1", "1", "1", "1")
+    language, menu, counties, wards, consent, done = screens
     assert menu.startswith("CON Haki Madini Kenya")
     assert "1. Jiunge" in menu, menu
     assert "1. Kitui" in counties and "2. Kwale" in counties
+    assert wards.startswith("CON Unaishi wadi gani?") and "1. Mui" in wards
     assert consent.startswith("CON ") and "Kitui" in consent and "ACHA" in consent
     assert done.startswith("END ") and "Kitui" in done
     assert all(len(s) - 4 <= 160 for s in screens), [len(s) for s in screens]
 
     joined = contact(app)
     assert joined is not None
-    assert (joined.language, joined.county, joined.consent_channel) == ("sw", "Kitui", "ussd")
+    assert (joined.language, joined.county, joined.ward) == ("sw", "Kitui", "Mui")
+    assert joined.consent_channel == "ussd"
     assert joined.consent_wording == "consent.v1" and joined.opted_out_at is None
     with app.app_context():
         event = db.session.scalar(select(ConsentEvent))
@@ -76,17 +78,17 @@ def test_a_whole_join_session_in_kiswahili(at, app, workers, emulator):
 
 def test_english_session_and_a_returning_caller_starts_at_the_menu(at, app):
     """Does a returning caller skip the language screen and see the menu in their language."""
-    at.dial(PHONE, "1", "1", "2", "1", session_id="first")
+    at.dial(PHONE, "1", "1", "2", "1", "1", session_id="first")
     again = at.ussd(PHONE, "", session_id="second").get_data(as_text=True)
     assert again.startswith("CON Haki Madini Kenya")
-    assert "1. Join my community platform" in again
+    assert "1. Learn your rights" in again and "Join" not in again  # joined already
     joined = contact(app)
     assert joined is not None and joined.county == "Kwale" and joined.language == "en"
 
 
 def test_declining_consent_records_nothing_and_sends_nothing(at, app, workers, emulator):
     """Does saying No to the consent question leave the caller without consent or SMS."""
-    *_, last = at.dial(PHONE, "1", "1", "1", "2")
+    *_, last = at.dial(PHONE, "1", "1", "1", "1", "2")
     assert last.startswith("END ") and "not joined" in last
     joined = contact(app)
     assert joined is not None and joined.consent_at is None
@@ -107,24 +109,26 @@ def test_back_home_and_more(at):
     first_page = at.ussd(PHONE, "1*1").get_data(as_text=True)
     assert "98. More" in first_page and "0. Back" in first_page
     second_page = at.ussd(PHONE, "1*1*98").get_data(as_text=True)
-    assert "Kitui" not in second_page
+    assert "Kitui" not in second_page and "Marsabit" in second_page
     later = [line for line in second_page.splitlines() if line[:1].isdigit() and "." in line]
     assert later and not later[0].startswith("1.")
     back = at.ussd(PHONE, "1*1*98*0").get_data(as_text=True)
     assert back == first_page
     home = at.ussd(PHONE, "1*1*98*00").get_data(as_text=True)
     assert home.startswith("CON Haki Madini Kenya")
-    # A county from the second page is chosen by the number shown beside it.
-    number, name = later[0].split(". ", 1)
+    # A county from the second page is chosen by the number shown beside it; Marsabit has no
+    # wards listed, so the consent question comes next.
+    number = option(second_page, "Marsabit")
     consent = at.ussd(PHONE, f"1*1*98*{number}").get_data(as_text=True)
-    assert name in consent
+    assert "Marsabit" in consent and "Do you agree?" in consent
 
 
 def test_changing_language_takes_effect_at_once(at, app):
     """Can a caller switch to Kikamba from the menu and see the confirmation in Kikamba."""
     at.dial(PHONE, "1", session_id="one")
-    languages = at.dial(PHONE, "2", session_id="two")[-1]
-    *_, saved = at.dial(PHONE, "2", option(languages, "Kikamba"), session_id="two")
+    settings = option(at.ussd(PHONE, "", session_id="two").get_data(as_text=True), "My settings")
+    languages = at.dial(PHONE, settings, "1", session_id="two")[-1]
+    *_, saved = at.dial(PHONE, settings, "1", option(languages, "Kikamba"), session_id="two")
     assert saved.startswith("END ") and "Kikamba" in saved
     changed = contact(app)
     assert changed is not None and changed.language == "kam"

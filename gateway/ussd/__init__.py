@@ -1,37 +1,80 @@
-"""USSD: the menu engine, the flows it walks, and end-of-session records."""
+"""USSD: the menu engine, the flows it walks, session state and end-of-session records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Flask, current_app
 
-from gateway.ussd.engine import Engine
+from gateway.contacts.models import Contact
+from gateway.i18n import Catalogs
+from gateway.settings import Settings
+from gateway.ussd.engine import Context, Engine, Hop, Walk
+from gateway.ussd.screens import Screen
+from gateway.ussd.sessions import SAME, SavedSession, SessionStore
 
 
-def build_engine(flows_dir: Path, counties: Sequence[str]) -> Engine:
-    """The engine for ``flows/main.yaml`` with every named handler it may call."""
-    from gateway.ussd import actions
+def build_engine(flows_dir: Path) -> Engine:
+    """The engine for ``flows/main.yaml`` with every area's named handlers."""
+    # Each area registers its conditions, sources, views and actions when imported.
+    from gateway.guides import ussd as _guides  # noqa: F401
+    from gateway.meetings import ussd as _meetings  # noqa: F401
+    from gateway.polls import ussd as _polls  # noqa: F401
+    from gateway.reports import ussd as _reports  # noqa: F401
+    from gateway.ussd import handlers as _common  # noqa: F401
     from gateway.ussd.flow import load_flow
+    from gateway.ussd.registry import HANDLERS
 
-    return Engine(
-        load_flow(flows_dir / "main.yaml"),
-        conditions=actions.CONDITIONS,
-        sources={"languages": actions.languages, "counties": actions.counties_source(counties)},
-        actions=actions.ACTIONS,
-    )
+    return Engine(load_flow(flows_dir / "main.yaml"), HANDLERS)
 
 
 def init_app(app: Flask) -> None:
-    from gateway.ussd.flow import load_counties
+    from gateway.areas import load_areas
+    from gateway.guides.content import load_guides
 
     flows_dir = Path(app.config["FLOWS_DIR"])
-    counties = load_counties(flows_dir / "areas.yaml")
-    app.extensions["counties"] = counties
-    app.extensions["ussd_engine"] = build_engine(flows_dir, counties)
+    app.extensions["areas"] = load_areas(flows_dir / "areas.yaml")
+    app.extensions["counties"] = tuple(app.extensions["areas"])
+    app.extensions["guides"] = load_guides(Path(app.config["MESSAGES_DIR"]) / "guides.yaml")
+    app.extensions["ussd_engine"] = build_engine(flows_dir)
 
 
 def engine() -> Engine:
     found: Engine = current_app.extensions["ussd_engine"]
     return found
+
+
+class HopAnswer:
+    """One hop's answer, and what to remember of it once the database has committed."""
+
+    def __init__(self, screen: Screen, walk: Walk, ctx: Context, resumable: bool) -> None:
+        self.screen, self.walk, self.ctx, self.resumable = screen, walk, ctx, resumable
+
+    def remember(self, store: SessionStore) -> None:
+        hop = self.ctx.hop
+        saved = SavedSession(hop.text, self.walk.to_dict(), self.ctx.data, self.ctx.resume)
+        store.save(hop.session_id, hop.phone, saved, self.resumable)
+
+
+def answer_hop(
+    hop: Hop, contact: Contact, settings: Settings, catalogs: Catalogs, store: SessionStore
+) -> HopAnswer:
+    """Walk the flow for one hop: from the stored position if there is one, else from ``text``."""
+    walker = engine()
+    ctx = Context(hop, contact, settings, catalogs)
+    walk: Walk | None = None
+    saved = store.load(hop.session_id)
+    new_input = saved.continuation(hop.text) if saved else None
+    if saved is not None and new_input is not None:
+        walk = Walk.from_dict(saved.walk)
+        ctx.data, ctx.resume = dict(saved.data), saved.resume
+        if new_input != SAME:
+            walker.step(walk, new_input, ctx, live=True)
+    elif not hop.text:
+        ctx.resume = store.resume_for(hop.phone)
+        walk = walker.start(ctx)
+    else:
+        walk = walker.replay(ctx)
+    screen = walker.render(walk, ctx)
+    resumable = walker.node(walk).resumable and not screen.end
+    return HopAnswer(screen, walk, ctx, resumable)

@@ -1,4 +1,4 @@
-"""USSD flows as data: loading ``flows/*.yaml`` into typed nodes, checked when loaded."""
+"""USSD flows as data: loading ``flows/main.yaml`` into typed nodes, checked when loaded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-KINDS = frozenset({"route", "menu", "list", "confirm", "end"})
+KINDS = frozenset({"route", "menu", "list", "input", "confirm", "paged", "action", "end"})
+RESUME = "__resume__"  # a confirm target: go back to where a dropped session left off
 
 
 class FlowError(ValueError):
@@ -19,6 +20,7 @@ class FlowError(ValueError):
 class Option:
     label: str
     next: str
+    when: str | None = None  # a condition; the option is shown only when it holds
 
 
 @dataclass(frozen=True)
@@ -28,24 +30,44 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Validation:
+    kind: str = "text"  # "text" or "number"
+    min: int = 1
+    max: int = 160
+
+
+@dataclass(frozen=True)
 class Node:
+    """One screen (or a step without a screen: ``route``, ``action``) of a flow."""
+
     id: str
     kind: str
-    text: str | None = None
+    text: str | None = None  # a key in messages/
     options: tuple[Option, ...] = ()
     routes: tuple[Route, ...] = ()
-    source: str | None = None
-    save: str | None = None
-    action: str | None = None
+    source: str | None = None  # list: where the items come from
+    content: str | None = None  # paged: the view giving the long text
+    view: str | None = None  # values for the text's placeholders
+    save: str | None = None  # list/input: the session value the answer is kept as
+    action: str | None = None  # run when the node is reached (or an item chosen)
     next: str | None = None
     accept: str | None = None
     decline: str | None = None
+    empty: str | None = None  # list: the text when there is nothing to list
+    hint: str | None = None  # input: the hint when the answer is not valid
+    validate: Validation = field(default_factory=Validation)
+    resumable: bool = False  # a dropped session here is offered "continue where you left off"
 
     def targets(self) -> list[str]:
         """Every node this one can lead to."""
         found = [o.next for o in self.options] + [r.to for r in self.routes]
         found += [t for t in (self.next, self.accept, self.decline) if t]
-        return found
+        return [t for t in found if t != RESUME]
+
+    def keys(self) -> list[str]:
+        """Every text key the node shows."""
+        found = [self.text, self.empty, self.hint] + [o.label for o in self.options]
+        return [k for k in found if k]
 
 
 @dataclass(frozen=True)
@@ -62,19 +84,28 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
     kind = raw.get("kind")
     if kind not in KINDS:
         raise FlowError(f"node {node_id!r}: kind must be one of {sorted(KINDS)}, not {kind!r}")
+    plain = ("text", "source", "content", "view", "save", "action", "next", "accept")
+    plain += ("decline", "empty", "hint")
     return Node(
         id=node_id,
         kind=kind,
-        text=raw.get("text"),
-        options=tuple(Option(o["label"], o["next"]) for o in raw.get("options", [])),
+        options=tuple(Option(o["label"], o["next"], o.get("when")) for o in raw.get("options", [])),
         routes=tuple(Route(r["to"], r.get("when")) for r in raw.get("routes", [])),
-        source=raw.get("source"),
-        save=raw.get("save"),
-        action=raw.get("action"),
-        next=raw.get("next"),
-        accept=raw.get("accept"),
-        decline=raw.get("decline"),
+        validate=Validation(**raw.get("validate", {})),
+        resumable=bool(raw.get("resumable", False)),
+        **{name: raw.get(name) for name in plain},
     )
+
+
+_NEEDS = {
+    "list": ("source", "next"),
+    "input": ("save", "next"),
+    "confirm": ("accept", "decline"),
+    "paged": ("content",),
+    "action": ("action", "next"),
+    "menu": ("options",),
+    "route": ("routes",),
+}
 
 
 def _check(flow: Flow) -> None:
@@ -82,14 +113,11 @@ def _check(flow: Flow) -> None:
         for target in node.targets():
             if target not in flow.nodes:
                 raise FlowError(f"node {node.id!r} leads to unknown node {target!r}")
-        if node.kind != "route" and not node.text:
+        if node.kind not in ("route", "action", "paged") and not node.text:
             raise FlowError(f"node {node.id!r} has no text")
-        if node.kind == "list" and not (node.source and node.next):
-            raise FlowError(f"list node {node.id!r} needs a source and a next node")
-        if node.kind == "confirm" and not (node.accept and node.decline):
-            raise FlowError(f"confirm node {node.id!r} needs accept and decline")
-        if node.kind == "menu" and not node.options:
-            raise FlowError(f"menu node {node.id!r} has no options")
+        for needed in _NEEDS.get(node.kind, ()):
+            if not getattr(node, needed):
+                raise FlowError(f"{node.kind} node {node.id!r} needs {needed!r}")
     for name in (flow.start, flow.home):
         if name not in flow.nodes:
             raise FlowError(f"the flow starts or goes home at unknown node {name!r}")
@@ -102,8 +130,3 @@ def load_flow(path: Path) -> Flow:
     flow = Flow(start=raw["start"], home=raw.get("home", raw["start"]), nodes=nodes)
     _check(flow)
     return flow
-
-
-def load_counties(path: Path) -> tuple[str, ...]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(str(c) for c in raw["counties"])

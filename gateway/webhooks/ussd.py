@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, request
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.service import get_or_create_contact
-from gateway.extensions import db
+from gateway.extensions import db, redis_client
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
 from gateway.settings import Settings
-from gateway.ussd import engine
-from gateway.ussd.engine import Context, Hop, Screen
+from gateway.ussd import answer_hop
+from gateway.ussd.engine import Hop
+from gateway.ussd.screens import Screen
+from gateway.ussd.sessions import SessionStore
 from gateway.ussd.models import UssdSessionEnd
 from gateway.webhooks import bp, plain
 from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field
@@ -44,13 +47,19 @@ def ussd_hop() -> Response:
     try:
         contact = get_or_create_contact(hop.phone)
         language = contact.language or language
-        screen = engine().answer(Context(hop, contact, settings, catalogs()))
-        db.session.commit()
+        store = SessionStore(redis_client())
+        answer = answer_hop(hop, contact, settings, catalogs(), store)
+        db.session.commit()  # a report is saved before its last screen is answered
+        answer.remember(store)
+    except RedisError:
+        log.warning("USSD hop for %s: Redis unavailable", mask_phone(hop.phone))
+        db.session.rollback()
+        return _closing("ussd.unavailable", language)
     except Exception:
         log.exception("USSD hop failed for %s", mask_phone(hop.phone))
         db.session.rollback()
         return _closing("ussd.unavailable", language)
-    return plain(screen.body)
+    return plain(answer.screen.body)
 
 
 @bp.post("/ussd/events")

@@ -1,0 +1,1 @@
+"""The Community Guides: their chapters (texts in ``messages/``) and who follows them."""

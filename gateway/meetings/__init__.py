@@ -1,0 +1,1 @@
+"""Community-platform meetings and national dialogues, and who said they will come."""

@@ -1,0 +1,1 @@
+"""Community polls: questions, options per language, and one vote per person."""

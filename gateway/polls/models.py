@@ -1,0 +1,53 @@
+"""A poll, its options and the votes cast."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.extensions import db, utcnow
+
+
+class Poll(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(32), unique=True)
+    question: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
+    county: Mapped[str | None] = mapped_column(String(64))  # audience; None for everyone
+    opens_at: Mapped[datetime] = mapped_column(index=True)
+    closes_at: Mapped[datetime] = mapped_column(index=True)
+    send_results: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    options: Mapped[list[PollOption]] = relationship(
+        order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PollOption(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "poll_options"
+    __table_args__ = (UniqueConstraint("poll_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    position: Mapped[int]  # 1-based, the number a voter presses or texts
+    label: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
+
+
+class Vote(db.Model):  # type: ignore[name-defined,misc]
+    """One vote per phone per poll; a later vote replaces the earlier one."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("poll_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    option_id: Mapped[int] = mapped_column(ForeignKey("poll_options.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)

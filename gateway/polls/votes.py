@@ -1,0 +1,39 @@
+"""Casting a vote: one per person per poll, the latest counts, only while the poll is open."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gateway.contacts.models import Contact
+from gateway.extensions import db, utcnow
+from gateway.polls.models import Poll, PollOption, Vote
+
+
+def is_open(poll: Poll) -> bool:
+    return poll.opens_at <= utcnow() < poll.closes_at
+
+
+def cast_vote(poll: Poll, option: PollOption, contact: Contact, channel: str) -> bool:
+    """Record ``contact``'s vote for ``option``; False (nothing recorded) if the poll is not
+    open or the option is not the poll's."""
+    if option.poll_id != poll.id or not is_open(poll):
+        return False
+    existing = db.session.scalar(
+        select(Vote).where(Vote.poll_id == poll.id, Vote.contact_id == contact.id)
+    )
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    Vote(poll_id=poll.id, contact_id=contact.id, option_id=option.id,
+                         channel=channel)
+                )
+            return True
+        except IntegrityError:  # the same person voted twice at once: the later one wins
+            existing = db.session.scalar(
+                select(Vote).where(Vote.poll_id == poll.id, Vote.contact_id == contact.id)
+            )
+            assert existing is not None
+    existing.option_id, existing.channel, existing.voted_at = option.id, channel, utcnow()
+    return True

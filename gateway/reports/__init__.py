@@ -1,0 +1,1 @@
+"""Problems reported by community members, with a reference number they can quote."""

@@ -1,0 +1,148 @@
+"""Rendering a node as a USSD screen of at most 160 GSM-7 characters.
+
+Lists and long texts are split into pages that fit, with ``98`` for more; navigation lines are
+``0`` back (and ``00`` home, which works everywhere without taking a line).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gateway.encoding import transliterate
+from gateway.ussd.flow import Node, Option
+from gateway.ussd.registry import Handlers
+
+if TYPE_CHECKING:
+    from gateway.ussd.engine import Context, Item, Walk
+
+log = logging.getLogger(__name__)
+
+SCREEN_LIMIT = 160
+BACK, HOME, MORE = "0", "00", "98"
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    end: bool
+
+    @property
+    def body(self) -> str:
+        """The response body Africa's Talking expects: ``CON …`` or ``END …``."""
+        return ("END " if self.end else "CON ") + self.text
+
+
+def _width(lines: list[str]) -> int:
+    return len(transliterate("\n".join(lines)))
+
+
+class Renderer:
+    def __init__(self, handlers: Handlers) -> None:
+        self.handlers = handlers
+
+    # -- what a node shows -----------------------------------------------------------------
+    def values(self, node: Node, ctx: Context) -> dict[str, object]:
+        """The placeholders a node's text may use: the session's answers, then its view."""
+        values: dict[str, object] = dict(ctx.data)
+        values["language"] = ctx.catalogs.language(ctx.language).name
+        values["code"] = ctx.settings.ussd_code
+        values["shortcode"] = ctx.settings.at_shortcode
+        if node.view:
+            values.update(self.handlers.views[node.view](ctx))
+        return values
+
+    def heading(self, node: Node, ctx: Context) -> list[str]:
+        return [ctx.text(node.text, **self.values(node, ctx))] if node.text else []
+
+    def visible_options(self, node: Node, ctx: Context) -> list[Option]:
+        conditions = self.handlers.conditions
+        return [o for o in node.options if o.when is None or conditions[o.when](ctx)]
+
+    def option_lines(self, node: Node, ctx: Context) -> list[str]:
+        options = self.visible_options(node, ctx)
+        return [f"{n}. {ctx.text(o.label)}" for n, o in enumerate(options, start=1)]
+
+    def nav(self, ctx: Context, more: bool, back: bool) -> list[str]:
+        lines = [f"{MORE}. {ctx.text('nav.more')}"] if more else []
+        if back:
+            lines.append(f"{BACK}. {ctx.text('nav.back')}")
+        return lines
+
+    # -- paging ----------------------------------------------------------------------------
+    def list_pages(self, node: Node, ctx: Context) -> list[list[tuple[int, Item]]]:
+        """A list's items split into screens that fit, with room for a hint and navigation."""
+        items = self.handlers.sources[node.source or ""](ctx)
+        fixed = [ctx.text("ussd.invalid"), *self.heading(node, ctx)]
+        nav = self.nav(ctx, more=True, back=True)
+        pages: list[list[tuple[int, Item]]] = [[]]
+        for number, item in enumerate(items, start=1):
+            candidate = [*pages[-1], (number, item)]
+            lines = fixed + [f"{n}. {i.label}" for n, i in candidate] + nav
+            if pages[-1] and _width(lines) > SCREEN_LIMIT:
+                pages.append([(number, item)])
+            else:
+                pages[-1] = candidate
+        return pages
+
+    def content_pages(self, node: Node, walk: Walk | None, ctx: Context) -> list[str]:
+        """A long text split at spaces into pieces that fit beside the node's options."""
+        content = str(self.handlers.views[node.content or ""](ctx)["content"])
+        words = transliterate(content).split()
+        fixed = self.heading(node, ctx) + self.option_lines(node, ctx)
+        room = SCREEN_LIMIT - _width(fixed + self.nav(ctx, more=True, back=True)) - 1
+        pages: list[str] = []
+        current = ""
+        for word in words:
+            while len(word) > room:  # a word longer than a page (a web address): cut it
+                if current:
+                    pages.append(current)
+                    current = ""
+                pages.append(word[:room])
+                word = word[room:]
+            candidate = f"{current} {word}" if current else word
+            if len(candidate) > room:
+                pages.append(current)
+                current = word
+            else:
+                current = candidate
+        if current or not pages:
+            pages.append(current)
+        return pages
+
+    # -- the screen ------------------------------------------------------------------------
+    def render(self, node: Node, walk: Walk, ctx: Context) -> Screen:
+        hint = [ctx.text(walk.hint)] if walk.hint else []
+        more = False
+        body = self.heading(node, ctx)
+        if node.kind in ("menu", "paged"):
+            if node.kind == "paged":
+                pages = self.content_pages(node, walk, ctx)
+                body.append(pages[walk.page])
+                more = walk.page + 1 < len(pages)
+            body += self.option_lines(node, ctx)
+        elif node.kind == "confirm":
+            body += [f"1. {ctx.text('common.yes')}", f"2. {ctx.text('common.no')}"]
+        elif node.kind == "list":
+            pages = self.list_pages(node, ctx)
+            if not pages[0] and node.empty:
+                body = [ctx.text(node.empty, **self.values(node, ctx))]
+            body += [f"{n}. {item.label}" for n, item in pages[walk.page]]
+            more = walk.page + 1 < len(pages)
+        end = node.kind == "end"
+        nav = [] if end else self.nav(ctx, more, back=bool(walk.history))
+        return self.fit(node, ctx, hint, body, nav, end)
+
+    def fit(
+        self, node: Node, ctx: Context, hint: list[str], body: list[str], nav: list[str], end: bool
+    ) -> Screen:
+        """The fullest screen that fits: without the Back line (0 still works), then without
+        the hint (the same screen again says as much); cutting text is the last resort."""
+        without_back = [line for line in nav if not line.startswith(f"{BACK}.")]
+        for lines in (hint + body + nav, hint + body + without_back, body + nav, body + without_back):
+            text = transliterate("\n".join(lines))
+            if len(text) <= SCREEN_LIMIT:
+                return Screen(text, end)
+        log.error("USSD screen %s in %s is %d characters", node.id, ctx.language, len(text))
+        return Screen(text[:SCREEN_LIMIT], end)
