@@ -193,7 +193,9 @@ def seed_contacts(database_url: str, redis_url: str, count: int, instance: Path)
     phones = [phone(i) for i in range(count)]
     with app.app_context():
         try:
-            existing = set(db.session.scalars(select(Contact.phone).where(Contact.phone.in_(phones))))
+            existing = set(
+                db.session.scalars(select(Contact.phone).where(Contact.phone.in_(phones)))
+            )
             missing = [
                 {"phone": p, "language": LANGUAGES[i % len(LANGUAGES)]}
                 for i, p in enumerate(phones)
@@ -213,6 +215,17 @@ def seed_contacts(database_url: str, redis_url: str, count: int, instance: Path)
             db.session.remove()
             db.engine.dispose()
     return stored
+
+
+def count_contacts(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM contacts")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -312,9 +325,7 @@ class Server:
     def post(self, body: bytes) -> tuple[int, str]:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
         try:
-            conn.request(
-                "POST", PATH, body, {"Content-Type": "application/x-www-form-urlencoded"}
-            )
+            conn.request("POST", PATH, body, {"Content-Type": "application/x-www-form-urlencoded"})
             response = conn.getresponse()
             return response.status, response.read().decode(errors="replace")
         finally:
@@ -620,6 +631,7 @@ class Run:
     server_cpu: float  # cores used by gunicorn during the window
     loadgen_cpu: float  # cores used by the load generator during the window
     machine_busy: float  # share of the whole machine busy during the window
+    rest_cpu: float  # cores used by everything else: database, Redis, other people's work
     redis_per_hop: float | None = None
 
 
@@ -663,8 +675,11 @@ class Bench:
             server_cpu=(cpu1 - cpu0) / load.seconds if load.seconds else 0.0,
             loadgen_cpu=load.loadgen_cpu / load.seconds if load.seconds else 0.0,
             machine_busy=(busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
+            rest_cpu=0.0,
             redis_per_hop=per_hop,
         )
+        cores = run.machine_busy * (os.cpu_count() or 1)
+        run.rest_cpu = max(0.0, cores - run.server_cpu - run.loadgen_cpu)
         self.runs.append(run)
         print(row(run), flush=True)
         return run
@@ -673,7 +688,8 @@ class Bench:
 # -- report ----------------------------------------------------------------------------------
 HEADER = (
     f"{'round':>5}  {'target':<8} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-    f"{'max ms':>7} {'errors':>6}  {'server':>6} {'loadgen':>7} {'machine':>7} {'redis/hop':>9}"
+    f"{'max ms':>7} {'errors':>6}  {'server':>6} {'loadgen':>7} {'rest':>5} {'busy':>5} "
+    f"{'redis/hop':>9}"
 )
 
 
@@ -683,7 +699,8 @@ def row(run: Run) -> str:
     return (
         f"{run.round:>5}  {run.target:<8} {load.rate:>8.0f} {load.p50_ms:>7.1f} "
         f"{load.p95_ms:>7.1f} {load.p99_ms:>7.1f} {load.max_ms:>7.1f} {load.errors:>6}  "
-        f"{run.server_cpu:>6.2f} {run.loadgen_cpu:>7.2f} {run.machine_busy:>7.0%} {redis:>9}"
+        f"{run.server_cpu:>6.2f} {run.loadgen_cpu:>7.2f} {run.rest_cpu:>5.2f} "
+        f"{run.machine_busy:>5.0%} {redis:>9}"
     )
 
 
@@ -824,9 +841,14 @@ def main(argv: list[str] | None = None) -> None:
         logs = tmp / "logs"
         logs.mkdir()
         database_text = "fresh SQLite file" if not args.database_url else args.database_url
-        wrk_version = "wrk " + subprocess.run(
-            ["wrk", "--version"], capture_output=True, text=True, check=False
-        ).stdout.split()[1] if use_wrk else ""
+        wrk_version = (
+            "wrk "
+            + subprocess.run(
+                ["wrk", "--version"], capture_output=True, text=True, check=False
+            ).stdout.split()[1]
+            if use_wrk
+            else ""
+        )
         print(f"USSD hop benchmark: {ROOT} at {code_state()}")
         print(
             f"  machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -855,8 +877,10 @@ def main(argv: list[str] | None = None) -> None:
         access = "no access log" if args.no_access_log else "--access-logfile - (to a file)"
         print(f"  gunicorn: {workers}, {access}, same for both apps")
         print(
-            "  columns: server/loadgen = CPU cores used in the window; machine = share of all "
-            "cores busy; redis/hop = commands Redis processed per request (instance-wide)"
+            "  columns: server, loadgen, rest = CPU cores used in the window by gunicorn, by the "
+            "load generator and by everything else (database, Redis, other work on the machine); "
+            "busy = share of all cores busy; redis/hop = commands Redis processed per request "
+            "(instance-wide counter)"
         )
         access_log = not args.no_access_log
         hello = stack.enter_context(Server(HELLO_APP, workers, env, logs, access_log))
@@ -868,6 +892,9 @@ def main(argv: list[str] | None = None) -> None:
             bench.measure(hello, "hello", round_)
             bench.measure(gateway, "gateway", round_)
         report(bench)
+        after = count_contacts(normalised(database_url))
+        if after != stored:
+            print(f"NOTE: contacts went from {stored} to {after}: the hops created callers")
 
 
 def show_session(gateway: Server, hop: str) -> None:

@@ -98,7 +98,7 @@ def test_declining_consent_records_nothing_and_sends_nothing(at, app, workers, e
 
 def test_invalid_answer_reshows_the_same_screen_with_a_hint(at):
     """Does a wrong key re-show the screen with a one-line hint instead of ending the session."""
-    screens = at.dial(PHONE, "1", "7", "x")
+    screens = at.dial(PHONE, "1", "9", "x")
     for screen in screens[2:]:
         assert screen.startswith("CON Invalid choice")
         assert "1. Join my community platform" in screen
