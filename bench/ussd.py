@@ -129,6 +129,25 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def wait_for_quiet(limit_s: float, cores: float = 0.2) -> float | None:
+    """Wait (at most ``limit_s``) for a second in which the machine uses under ``cores`` cores.
+
+    Other people's builds and tests on a 2-core machine skew a window badly; the servers here
+    are idle between windows, so a quiet second means nobody else is busy. The cores used by
+    others in the last second checked, or None when it was quiet.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        busy0 = machine_busy()
+        time.sleep(1.0)
+        busy1 = machine_busy()
+        used = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * (os.cpu_count() or 1)
+        if used < cores:
+            return None
+        if time.monotonic() >= deadline:
+            return used
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -659,6 +678,10 @@ class Bench:
 
     def measure(self, server: Server, target: str, round_: int) -> Run:
         tag = f"{target[0]}{round_}{int(time.time()) % 100000}"
+        if self.args.quiet_wait > 0:
+            others = wait_for_quiet(self.args.quiet_wait)
+            if others is not None:
+                print(f"  (machine still busy with other work: {others:.2f} cores; going on)")
         warm = self.load(server, "sessions", self.args.warmup, f"w{tag}")
         if warm.errors:
             print(f"  warm-up of {target}: {warm.errors} errors, first: {warm.sample!r}")
@@ -789,6 +812,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sweep",
         action="store_true",
         help="first measure the gateway alone with several worker set-ups, then use the best",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120,
+        help="before each run, wait up to this many seconds for the machine to be idle (120)",
     )
     parser.add_argument("--loadgen", help=argparse.SUPPRESS)  # the asyncio client's child
     args = parser.parse_args(argv)

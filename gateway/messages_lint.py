@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from string import Formatter
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from gateway.encoding import analyse, is_gsm7, transliterate
@@ -27,6 +27,16 @@ SAMPLE_VALUES = {
     "code": "*384*123#",
     "shortcode": "22384",
     "language": "Kiswahili",
+    "guide": "Limestone mining & your rights",
+    "title": "Kanziku limestone platform meeting",
+    "when": "Alhamisi 31 Des, 10:00",
+    "place": "Macalder/Kanyarwanda, Taita Taveta",
+    "question": "Should the county publish the EIA report of the new limestone mine?",
+    "choice": "Sina uhakika",
+    "category": "Usalama au unyanyasaji",
+    "description": "Walinzi wa mgodi walimpiga mchungaji...",
+    "anonymous": "Hapana",
+    "reference": "R-7K3M9P",
 }
 SAMPLE_UNKNOWN = "x" * 20  # a placeholder with no sample above renders as 20 characters
 CONSENT_KEY = re.compile(r"consent\.v(\d+)")
@@ -176,9 +186,15 @@ messages_cli = AppGroup("messages", help="Check the message catalogs.")
 
 @messages_cli.command("lint")
 def lint_command() -> None:
-    """Check every catalog; print each problem and exit 1 if there is any."""
+    """Check every catalog, and every USSD screen in every language; print each problem and
+    exit 1 if there is any."""
     loaded = catalogs()
     problems = lint_catalogs(loaded)
+    if "ussd_engine" in current_app.extensions:
+        from gateway.ussd.lint import lint_flow
+
+        problems += lint_flow(current_app.extensions["ussd_engine"], loaded,
+                              current_app.config["GATEWAY"])
     for problem in problems:
         click.echo(str(problem))
     if problems:

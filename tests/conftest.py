@@ -287,15 +287,22 @@ class Phone:
         return self.screen
 
     def choose(self, label: str) -> str:
-        """Press the number shown beside ``label`` on the current screen."""
-        return self.press(self.option(label))
+        """Press the number shown beside ``label``, paging on with 98 until it shows."""
+        for _ in range(10):
+            number = self.option(label)
+            if number is not None:
+                return self.press(number)
+            if "\n98. " not in self.screen:
+                break
+            self.press("98")
+        raise AssertionError(f"{label!r} is not an option on:\n{self.screen}")
 
-    def option(self, label: str) -> str:
+    def option(self, label: str) -> str | None:
         for line in self.screen.splitlines():
             number, _, text = line.partition(". ")
-            if text == label or text.startswith(label):
+            if label in text and number.removeprefix("CON ").isdigit():
                 return number.removeprefix("CON ")
-        raise AssertionError(f"{label!r} is not an option on:\n{self.screen}")
+        return None
 
     def text(self, key: str, language: str, **values: object) -> str:
         """What the gateway says for ``key`` in ``language``, as the phone shows it."""

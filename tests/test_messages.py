@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -155,7 +156,7 @@ def test_real_catalogs_pass_the_lint() -> None:
     """The catalogs as shipped have no problem the lint knows of."""
     result = cli_for(DEFAULT_MESSAGES_DIR).invoke(args=["messages", "lint"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "messages lint: 3 languages, 28 keys, no problems"
+    assert re.fullmatch(r"messages lint: 3 languages, \d+ keys, no problems", result.output.strip())
 
 
 def test_broken_catalog_fails_the_lint(messages_copy: Path) -> None:
@@ -165,7 +166,8 @@ def test_broken_catalog_fails_the_lint(messages_copy: Path) -> None:
         "sw",
         {
             "sms.welcome": "Karibu Haki Madini Kenya! Piga {code} kupata menyu.",  # lost {county}
-            "ussd.help": "Tuma MSAADA kwa {shortcode} au piga {code}. " * 5,  # 205 characters
+            "ussd.join.declined": "Tuma MSAADA kwa 22384 au piga {code} kujiunga. "
+            * 5,  # 250 chars
             "ussd.main.title": "Haki Madini Kenya 矿",  # no GSM-7 look-alike
         },
     )
@@ -176,7 +178,7 @@ def test_broken_catalog_fails_the_lint(messages_copy: Path) -> None:
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert any(line.startswith("sw sms.welcome: placeholders {code}") for line in lines)
-    assert any(line.startswith("sw ussd.help: 205 characters") for line in lines)
+    assert any(line.startswith("sw ussd.join.declined: 250 characters") for line in lines)
     assert any(line.startswith("sw ussd.main.title: characters") and "矿" in line for line in lines)
     assert "en keyword.stop: 'STOP' is also keyword.help" in lines
     assert "kam language.yaml: fallback names an unknown language 'kik'" in lines
@@ -197,7 +199,15 @@ def screens(catalogs: Catalogs, code: str) -> dict[str, list[str]]:
     def text(key: str) -> str:
         return catalogs.text(key, code, **SAMPLE_VALUES)
 
-    menu = ("ussd.main.join", "ussd.main.language", "ussd.main.help")
+    menu = (
+        "ussd.main.join",
+        "ussd.main.learn",
+        "ussd.main.meetings",
+        "ussd.main.polls",
+        "ussd.main.report",
+        "ussd.main.settings",
+        "ussd.main.help",
+    )
     return {
         "main": [text("ussd.main.title")] + [f"{n}. {text(k)}" for n, k in enumerate(menu, 1)],
         "consent": [

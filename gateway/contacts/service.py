@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import ConsentEvent, Contact
@@ -88,7 +88,7 @@ def anonymise(contact: Contact) -> None:
 
     db.session.execute(
         update(Message)
-        .where(Message.contact_id == contact.id)
+        .where(or_(Message.contact_id == contact.id, Message.phone == contact.phone))
         .values(text="", phone="deleted", provider_id=None)
     )
     for event in contact.consent_events:

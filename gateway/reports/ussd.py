@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.reports.models import CATEGORIES
 from gateway.reports.service import save_report
 from gateway.ussd.engine import Context, Item
-from gateway.ussd.handlers import county_of, place_of
+from gateway.ussd.handlers import county_of
 from gateway.ussd.registry import action, source, view
 
 
@@ -19,8 +19,9 @@ def summary(ctx: Context) -> dict[str, object]:
     description = ctx.data.get("description", "")
     return {
         "category": ctx.text(f"report.category.{ctx.data['category']}"),
-        "place": place_of(ctx) or "-",
-        "description": description if len(description) <= 40 else description[:37] + "...",
+        # The ward alone, if known: the county is the caller's (or was just chosen).
+        "place": ctx.data.get("ward") or county_of(ctx) or "-",
+        "description": description if len(description) <= 32 else description[:29] + "...",
         "anonymous": ctx.text("common.yes" if ctx.data.get("anonymous") == "yes" else "common.no"),
     }
 

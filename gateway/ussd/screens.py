@@ -27,6 +27,7 @@ BACK, HOME, MORE = "0", "00", "98"
 class Screen:
     text: str
     end: bool
+    dropped: tuple[str, ...] = ()  # what did not fit: "back", "hint", "text" (cut short)
 
     @property
     def body(self) -> str:
@@ -140,9 +141,17 @@ class Renderer:
         """The fullest screen that fits: without the Back line (0 still works), then without
         the hint (the same screen again says as much); cutting text is the last resort."""
         without_back = [line for line in nav if not line.startswith(f"{BACK}.")]
-        for lines in (hint + body + nav, hint + body + without_back, body + nav, body + without_back):
+        back = ("back",) if without_back != nav else ()
+        hinted = ("hint",) if hint else ()
+        candidates = (
+            (hint + body + nav, ()),
+            (hint + body + without_back, back),
+            (body + nav, hinted),
+            (body + without_back, hinted + back),
+        )
+        for lines, dropped in candidates:
             text = transliterate("\n".join(lines))
             if len(text) <= SCREEN_LIMIT:
-                return Screen(text, end)
+                return Screen(text, end, dropped)
         log.error("USSD screen %s in %s is %d characters", node.id, ctx.language, len(text))
-        return Screen(text[:SCREEN_LIMIT], end)
+        return Screen(text[:SCREEN_LIMIT], end, (*hinted, *back, "text"))

@@ -1,0 +1,112 @@
+"""Render every screen of the flow in every language with realistic long values.
+
+Part of ``flask --app wsgi messages lint``: a screen fails when it does not fit 160 GSM-7
+characters with its navigation (a hint above it may push the Back line out, never the text),
+or when transliteration had to drop characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.contacts.models import Contact
+from gateway.guides.content import guides
+from gateway.i18n import Catalogs
+from gateway.messages_lint import SAMPLE_VALUES, Problem
+from gateway.settings import Settings
+from gateway.ussd.engine import INVALID, Context, Engine, Hop, Item, Walk
+from gateway.ussd.flow import Node
+from gateway.ussd.registry import Handlers
+from gateway.ussd.screens import Renderer
+
+# Data that lives in the database, as long as the secretariat may make it.
+_LONG_ITEMS = {
+    "meetings": [Item(str(n), f"31 Des {SAMPLE_VALUES['title']}") for n in range(12)],
+    "polls": [Item(str(n), str(SAMPLE_VALUES["question"])[:48]) for n in range(6)],
+    "poll_options": [Item(str(n), "Option of up to forty characters long...") for n in range(5)],
+    "guide_subscriptions": [Item(g, f"{SAMPLE_VALUES['guide']} (imewashwa)") for g in "ab"],
+}
+_LONG_VIEWS: dict[str, dict[str, object]] = {
+    "meeting": {k: SAMPLE_VALUES[k] for k in ("title", "when", "place")},
+    "meetings_area": {"county": SAMPLE_VALUES["county"]},
+    "poll": {"question": SAMPLE_VALUES["question"]},
+    "poll_choice": {"choice": SAMPLE_VALUES["choice"]},
+}
+_SESSION = {
+    "county": "Taita Taveta",
+    "ward": "Macalder/Kanyarwanda",
+    "category": "security",
+    "description": "x" * 140,
+    "anonymous": "yes",
+    "reference": str(SAMPLE_VALUES["reference"]),
+}
+
+
+def _variants(node: Node) -> Iterator[dict[str, str]]:
+    """The session values a node is drawn with: every guide chapter for the Learn screens."""
+    if node.source == "chapters" or node.content == "excerpt" or node.view == "guide":
+        for guide in guides().values():
+            for chapter in guide.chapters:
+                yield {"guide": guide.id, "chapter": chapter.id}
+    else:
+        yield {}
+
+
+def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Problem]:
+    real = engine.handlers
+    handlers = Handlers(
+        conditions=real.conditions,
+        sources={**real.sources, **{k: (lambda ctx, v=v: v) for k, v in _LONG_ITEMS.items()}},
+        views={**real.views, **{k: (lambda ctx, v=v: v) for k, v in _LONG_VIEWS.items()}},
+    )
+    renderer = Renderer(handlers)
+    problems: list[Problem] = []
+    for language in catalogs.languages():
+        for node in engine.flow.nodes.values():
+            if node.kind in ("route", "action"):
+                continue
+            for extra in _variants(node):
+                contact = Contact(phone="+254700000000", language=language.code)
+                ctx = Context(
+                    Hop("lint", contact.phone, settings.ussd_code, ""), contact, settings,
+                    catalogs, data={**_SESSION, **extra},
+                )
+                problems += _check_node(renderer, node, ctx, language.code)
+    return problems
+
+
+def _pages(renderer: Renderer, node: Node, ctx: Context) -> int:
+    if node.kind == "list":
+        return len(renderer.list_pages(node, ctx))
+    if node.kind == "paged":
+        return len(renderer.content_pages(node, None, ctx))
+    return 1
+
+
+def _check_node(renderer: Renderer, node: Node, ctx: Context, language: str) -> list[Problem]:
+    problems = []
+    where = f"{node.id} ({ctx.data.get('chapter', '')})" if "chapter" in ctx.data else node.id
+    for page in range(_pages(renderer, node, ctx)):
+        for hint in (None, node.hint or INVALID):
+            walk = Walk(node.id, page, history=[("main", 0)], hint=hint)
+            screen = renderer.render(node, walk, ctx)
+            lost = [d for d in screen.dropped if d != "hint" and (hint is None or d != "back")]
+            if lost:
+                problems.append(Problem(
+                    language, where,
+                    f"screen (page {page + 1}) does not fit 160 characters: {', '.join(lost)} "
+                    f"dropped: {screen.text!r}",
+                ))
+            if "?" in screen.text and "?" not in _source_text(renderer, node, ctx):
+                problems.append(Problem(language, where, "characters lost in transliteration"))
+    return problems
+
+
+def _source_text(renderer: Renderer, node: Node, ctx: Context) -> str:
+    """The texts a screen is made of, before transliteration (to tell a real ``?``)."""
+    parts = renderer.heading(node, ctx) + renderer.option_lines(node, ctx)
+    if node.content:
+        parts.append(str(renderer.handlers.views[node.content](ctx)["content"]))
+    if node.source:
+        parts += [item.label for item in renderer.handlers.sources[node.source](ctx)]
+    return "\n".join(parts + [ctx.text(k) for k in ("ussd.invalid", "nav.back", "nav.more")])

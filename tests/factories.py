@@ -1,0 +1,109 @@
+"""Rows the tests start from, made through the models (as the admin UI and API will)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from gateway.contacts.models import Contact
+from gateway.contacts.service import record_consent
+from gateway.extensions import db, utcnow
+from gateway.meetings.models import Meeting
+from gateway.polls.models import Poll, PollOption
+
+
+def joined_contact(
+    app: Flask,
+    phone: str,
+    language: str = "en",
+    county: str | None = "Kitui",
+    ward: str | None = "Mui",
+) -> int:
+    with app.app_context():
+        contact = Contact(phone=phone, language=language, county=county, ward=ward)
+        db.session.add(contact)
+        record_consent(
+            contact,
+            channel="test",
+            wording_version="consent.v1",
+            wording_text=None,
+            language=language,
+        )
+        db.session.commit()
+        return contact.id
+
+
+def meetings(app: Flask) -> dict[str, int]:
+    """A Kitui meeting, a national dialogue, and three that a Kitui caller must not see."""
+    now = utcnow()
+    rows = {
+        "kitui": Meeting(
+            title={"en": "Mui platform meeting", "sw": "Mkutano wa jukwaa la Mui"},
+            county="Kitui",
+            ward="Mui",
+            place="Mui Primary School",
+            starts_at=now + timedelta(days=3),
+        ),
+        "national": Meeting(
+            title={"en": "National dialogue", "sw": "Mazungumzo ya kitaifa"},
+            county=None,
+            place="Nairobi",
+            starts_at=now + timedelta(days=10),
+        ),
+        "kwale": Meeting(
+            title={"en": "Ramisi meeting"},
+            county="Kwale",
+            place="Ramisi",
+            starts_at=now + timedelta(days=2),
+        ),
+        "past": Meeting(
+            title={"en": "Last month's meeting"},
+            county="Kitui",
+            place="Mui",
+            starts_at=now - timedelta(days=30),
+        ),
+        "cancelled": Meeting(
+            title={"en": "Cancelled meeting"},
+            county="Kitui",
+            place="Mui",
+            starts_at=now + timedelta(days=5),
+            status="cancelled",
+        ),
+    }
+    with app.app_context():
+        db.session.add_all(rows.values())
+        db.session.commit()
+        return {name: row.id for name, row in rows.items()}
+
+
+def polls(app: Flask) -> dict[str, int]:
+    """An open poll for everyone, one only for Kwale, and a closed one."""
+    now = utcnow()
+
+    def poll(keyword: str, county: str | None, opens: timedelta, closes: timedelta) -> Poll:
+        return Poll(
+            keyword=keyword,
+            county=county,
+            opens_at=now + opens,
+            closes_at=now + closes,
+            question={
+                "en": "Should the county publish the mine's EIA report?",
+                "sw": "Je, kaunti ichapishe ripoti ya EIA ya mgodi?",
+            },
+            options=[
+                PollOption(position=1, label={"en": "Yes", "sw": "Ndiyo"}),
+                PollOption(position=2, label={"en": "No", "sw": "Hapana"}),
+                PollOption(position=3, label={"en": "Not sure", "sw": "Sina uhakika"}),
+            ],
+        )
+
+    rows = {
+        "open": poll("MADINI", None, timedelta(hours=-1), timedelta(days=2)),
+        "kwale": poll("KWALE", "Kwale", timedelta(hours=-1), timedelta(days=2)),
+        "closed": poll("ZAMANI", None, timedelta(days=-5), timedelta(days=-1)),
+    }
+    with app.app_context():
+        db.session.add_all(rows.values())
+        db.session.commit()
+        return {name: row.id for name, row in rows.items()}
