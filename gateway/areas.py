@@ -19,8 +19,7 @@ def load_areas(path: Path) -> dict[str, County]:
     """The counties in the file's order, by name."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     counties = [
-        County(str(c["name"]), tuple(str(w) for w in c.get("wards") or ()))
-        for c in raw["counties"]
+        County(str(c["name"]), tuple(str(w) for w in c.get("wards") or ())) for c in raw["counties"]
     ]
     return {county.name: county for county in counties}
 

@@ -193,8 +193,9 @@ def lint_command() -> None:
     if "ussd_engine" in current_app.extensions:
         from gateway.ussd.lint import lint_flow
 
-        problems += lint_flow(current_app.extensions["ussd_engine"], loaded,
-                              current_app.config["GATEWAY"])
+        problems += lint_flow(
+            current_app.extensions["ussd_engine"], loaded, current_app.config["GATEWAY"]
+        )
     for problem in problems:
         click.echo(str(problem))
     if problems:

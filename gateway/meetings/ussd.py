@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.extensions import db, utcnow
@@ -17,7 +17,7 @@ LISTED = 12
 
 def upcoming(county: str | None) -> list[Meeting]:
     """Scheduled meetings still to come in ``county``, and national dialogues, soonest first."""
-    where = Meeting.county.is_(None)
+    where: ColumnElement[bool] = Meeting.county.is_(None)
     if county:
         where = or_(where, Meeting.county == county)
     return list(
@@ -81,8 +81,12 @@ def record_rsvp(meeting_id: int, contact_id: int, attending: bool, channel: str)
         try:
             with db.session.begin_nested():
                 db.session.add(
-                    Rsvp(meeting_id=meeting_id, contact_id=contact_id, attending=attending,
-                         channel=channel)
+                    Rsvp(
+                        meeting_id=meeting_id,
+                        contact_id=contact_id,
+                        attending=attending,
+                        channel=channel,
+                    )
                 )
             return
         except IntegrityError:  # the same person answered twice at once

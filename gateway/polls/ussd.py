@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from gateway.extensions import db, utcnow
 from gateway.localized import pick
@@ -17,7 +17,7 @@ LABEL_LIMIT = 48
 def open_polls(county: str | None) -> list[Poll]:
     """Polls open now for everyone or for ``county``, closing soonest first."""
     now = utcnow()
-    audience = Poll.county.is_(None)
+    audience: ColumnElement[bool] = Poll.county.is_(None)
     if county:
         audience = or_(audience, Poll.county == county)
     return list(
@@ -43,7 +43,9 @@ def _poll(ctx: Context) -> Poll:
 @source("polls")
 def poll_list(ctx: Context) -> list[Item]:
     chain = ctx.catalogs.chain(ctx.language)
-    return [Item(str(p.id), _short(pick(p.question, chain))) for p in open_polls(ctx.contact.county)]
+    return [
+        Item(str(p.id), _short(pick(p.question, chain))) for p in open_polls(ctx.contact.county)
+    ]
 
 
 @view("poll")

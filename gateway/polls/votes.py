@@ -26,8 +26,9 @@ def cast_vote(poll: Poll, option: PollOption, contact: Contact, channel: str) ->
         try:
             with db.session.begin_nested():
                 db.session.add(
-                    Vote(poll_id=poll.id, contact_id=contact.id, option_id=option.id,
-                         channel=channel)
+                    Vote(
+                        poll_id=poll.id, contact_id=contact.id, option_id=option.id, channel=channel
+                    )
                 )
             return True
         except IntegrityError:  # the same person voted twice at once: the later one wins

@@ -37,7 +37,9 @@ def save_report(
     marked sensitive, for the few who may read those.
     """
     if session_id is not None:
-        existing = db.session.scalar(select(Report).where(Report.session_id == session_id))
+        existing: Report | None = db.session.scalar(
+            select(Report).where(Report.session_id == session_id)
+        )
         if existing is not None:
             return existing
     for _ in range(5):
@@ -60,9 +62,9 @@ def save_report(
             return report
         except IntegrityError:
             if session_id is not None:
-                existing = db.session.scalar(
+                again: Report | None = db.session.scalar(
                     select(Report).where(Report.session_id == session_id)
                 )
-                if existing is not None:
-                    return existing
+                if again is not None:
+                    return again
     raise RuntimeError("no free report reference after 5 tries")

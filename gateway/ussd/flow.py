@@ -84,8 +84,8 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
     kind = raw.get("kind")
     if kind not in KINDS:
         raise FlowError(f"node {node_id!r}: kind must be one of {sorted(KINDS)}, not {kind!r}")
-    plain = ("text", "source", "content", "view", "save", "action", "next", "accept")
-    plain += ("decline", "empty", "hint")
+    plain: tuple[str, ...] = ("text", "source", "content", "view", "save", "action", "next")
+    plain += ("accept", "decline", "empty", "hint")
     return Node(
         id=node_id,
         kind=kind,

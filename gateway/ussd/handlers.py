@@ -40,7 +40,7 @@ def county_of(ctx: Context) -> str | None:
 
 
 def place_of(ctx: Context) -> str:
-    """"Ward, County" as far as the session knows it."""
+    """ "Ward, County" as far as the session knows it."""
     return ", ".join(p for p in (ctx.data.get("ward"), county_of(ctx)) if p)
 
 
@@ -52,8 +52,9 @@ def area(ctx: Context) -> dict[str, object]:
 @view("help")
 def help_text(ctx: Context) -> dict[str, object]:
     settings = ctx.settings
-    return {"content": ctx.text("help.text", code=settings.ussd_code,
-                                shortcode=settings.at_shortcode)}
+    return {
+        "content": ctx.text("help.text", code=settings.ussd_code, shortcode=settings.at_shortcode)
+    }
 
 
 @condition("knows_county")

@@ -7,7 +7,8 @@ or when transliteration had to drop characters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from gateway.contacts.models import Contact
 from gateway.guides.content import guides
@@ -16,8 +17,10 @@ from gateway.messages_lint import SAMPLE_VALUES, Problem
 from gateway.settings import Settings
 from gateway.ussd.engine import INVALID, Context, Engine, Hop, Item, Walk
 from gateway.ussd.flow import Node
-from gateway.ussd.registry import Handlers
+from gateway.ussd.registry import Handlers, Source, View
 from gateway.ussd.screens import Renderer
+
+T = TypeVar("T")
 
 # Data that lives in the database, as long as the secretariat may make it.
 _LONG_ITEMS = {
@@ -54,11 +57,13 @@ def _variants(node: Node) -> Iterator[dict[str, str]]:
 
 def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Problem]:
     real = engine.handlers
-    handlers = Handlers(
-        conditions=real.conditions,
-        sources={**real.sources, **{k: (lambda ctx, v=v: v) for k, v in _LONG_ITEMS.items()}},
-        views={**real.views, **{k: (lambda ctx, v=v: v) for k, v in _LONG_VIEWS.items()}},
-    )
+    sources: dict[str, Source] = dict(real.sources)
+    views: dict[str, View] = dict(real.views)
+    for name, items in _LONG_ITEMS.items():
+        sources[name] = _constant(items)
+    for name, values in _LONG_VIEWS.items():
+        views[name] = _constant(values)
+    handlers = Handlers(conditions=real.conditions, sources=sources, views=views)
     renderer = Renderer(handlers)
     problems: list[Problem] = []
     for language in catalogs.languages():
@@ -68,11 +73,21 @@ def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Pr
             for extra in _variants(node):
                 contact = Contact(phone="+254700000000", language=language.code)
                 ctx = Context(
-                    Hop("lint", contact.phone, settings.ussd_code, ""), contact, settings,
-                    catalogs, data={**_SESSION, **extra},
+                    Hop("lint", contact.phone, settings.ussd_code, ""),
+                    contact,
+                    settings,
+                    catalogs,
+                    data={**_SESSION, **extra},
                 )
                 problems += _check_node(renderer, node, ctx, language.code)
     return problems
+
+
+def _constant(value: T) -> Callable[[Context], T]:
+    def always(ctx: Context) -> T:
+        return value
+
+    return always
 
 
 def _pages(renderer: Renderer, node: Node, ctx: Context) -> int:
@@ -92,11 +107,14 @@ def _check_node(renderer: Renderer, node: Node, ctx: Context, language: str) -> 
             screen = renderer.render(node, walk, ctx)
             lost = [d for d in screen.dropped if d != "hint" and (hint is None or d != "back")]
             if lost:
-                problems.append(Problem(
-                    language, where,
-                    f"screen (page {page + 1}) does not fit 160 characters: {', '.join(lost)} "
-                    f"dropped: {screen.text!r}",
-                ))
+                problems.append(
+                    Problem(
+                        language,
+                        where,
+                        f"screen (page {page + 1}) does not fit 160 characters: {', '.join(lost)} "
+                        f"dropped: {screen.text!r}",
+                    )
+                )
             if "?" in screen.text and "?" not in _source_text(renderer, node, ctx):
                 problems.append(Problem(language, where, "characters lost in transliteration"))
     return problems

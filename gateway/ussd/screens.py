@@ -119,9 +119,9 @@ class Renderer:
         body = self.heading(node, ctx)
         if node.kind in ("menu", "paged"):
             if node.kind == "paged":
-                pages = self.content_pages(node, walk, ctx)
-                body.append(pages[walk.page])
-                more = walk.page + 1 < len(pages)
+                texts = self.content_pages(node, walk, ctx)
+                body.append(texts[walk.page])
+                more = walk.page + 1 < len(texts)
             body += self.option_lines(node, ctx)
         elif node.kind == "confirm":
             body += [f"1. {ctx.text('common.yes')}", f"2. {ctx.text('common.no')}"]

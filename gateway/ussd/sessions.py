@@ -59,9 +59,7 @@ class SessionStore:
         raw = self.redis.get(self._resume_key(phone))
         return dict(json.loads(raw)) if raw else None
 
-    def save(
-        self, session_id: str, phone: str, session: SavedSession, resumable: bool
-    ) -> None:
+    def save(self, session_id: str, phone: str, session: SavedSession, resumable: bool) -> None:
         """Keep the session's position; keep or drop its resume point, in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(self._session_key(session_id), json.dumps(asdict(session)), ex=SESSION_TTL_S)

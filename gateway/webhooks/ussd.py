@@ -15,9 +15,9 @@ from gateway.phones import mask_phone
 from gateway.settings import Settings
 from gateway.ussd import answer_hop
 from gateway.ussd.engine import Hop
+from gateway.ussd.models import UssdSessionEnd
 from gateway.ussd.screens import Screen
 from gateway.ussd.sessions import SessionStore
-from gateway.ussd.models import UssdSessionEnd
 from gateway.webhooks import bp, plain
 from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field
 
