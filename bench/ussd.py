@@ -315,6 +315,10 @@ class Server:
         self.logs = logs
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
     def __enter__(self) -> Server:
         name = self.app.replace(":", "-")
         stem = self.logs / f"{name}-{self.port}"
@@ -350,12 +354,12 @@ class Server:
         finally:
             conn.close()
 
-    def cpu(self) -> float:
-        """CPU seconds used so far by the master and its live workers."""
+    def cpu(self) -> dict[int, float]:
+        """CPU seconds used so far by the master and by each live worker, by pid."""
         if self.process is None:
-            return 0.0
+            return {}
         pids = [self.process.pid, *children(self.process.pid)]
-        return sum(cpu_seconds(pid) for pid in pids)
+        return {pid: cpu_seconds(pid) for pid in pids}
 
     def __exit__(self, *exc: object) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -648,6 +652,7 @@ class Run:
     target: str  # "hello" or "gateway"
     load: Load
     server_cpu: float  # cores used by gunicorn during the window
+    worker_cpu: list[float]  # cores used by each gunicorn worker, busiest first
     loadgen_cpu: float  # cores used by the load generator during the window
     machine_busy: float  # share of the whole machine busy during the window
     rest_cpu: float  # cores used by everything else: database, Redis, other people's work
@@ -688,6 +693,9 @@ class Bench:
         cpu0, busy0, redis0 = server.cpu(), machine_busy(), redis_commands(self.redis_url)
         load = self.load(server, "hop", self.args.seconds, f"m{tag}")
         cpu1, busy1, redis1 = server.cpu(), machine_busy(), redis_commands(self.redis_url)
+        seconds = load.seconds or 1.0
+        used = {pid: (cpu1[pid] - cpu0.get(pid, 0.0)) / seconds for pid in cpu1}
+        workers = sorted((c for pid, c in used.items() if pid != server.pid), reverse=True)
         per_hop = None
         if redis0 is not None and redis1 is not None and load.requests:
             per_hop = max(0, redis1 - redis0 - 1) / load.requests  # less our own INFO
@@ -695,8 +703,9 @@ class Bench:
             round=round_,
             target=target,
             load=load,
-            server_cpu=(cpu1 - cpu0) / load.seconds if load.seconds else 0.0,
-            loadgen_cpu=load.loadgen_cpu / load.seconds if load.seconds else 0.0,
+            server_cpu=sum(used.values()),
+            worker_cpu=workers,
+            loadgen_cpu=load.loadgen_cpu / seconds,
             machine_busy=(busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
             rest_cpu=0.0,
             redis_per_hop=per_hop,
@@ -712,7 +721,7 @@ class Bench:
 HEADER = (
     f"{'round':>5}  {'target':<8} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
     f"{'max ms':>7} {'errors':>6}  {'server':>6} {'loadgen':>7} {'rest':>5} {'busy':>5} "
-    f"{'redis/hop':>9}"
+    f"{'redis/hop':>9}  per worker"
 )
 
 
@@ -723,7 +732,7 @@ def row(run: Run) -> str:
         f"{run.round:>5}  {run.target:<8} {load.rate:>8.0f} {load.p50_ms:>7.1f} "
         f"{load.p95_ms:>7.1f} {load.p99_ms:>7.1f} {load.max_ms:>7.1f} {load.errors:>6}  "
         f"{run.server_cpu:>6.2f} {run.loadgen_cpu:>7.2f} {run.rest_cpu:>5.2f} "
-        f"{run.machine_busy:>5.0%} {redis:>9}"
+        f"{run.machine_busy:>5.0%} {redis:>9}  {'/'.join(f'{c:.2f}' for c in run.worker_cpu)}"
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import count
 from pathlib import Path
@@ -137,27 +137,35 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(
-    database: str,
-    redis: Redis,
-    redis_url: str,
-    emulator: EmulatorServer,
-    tmp_path: Path,
-    settings_overrides: dict[str, Any],
-) -> Iterator[Flask]:
-    settings = replace(
-        load_settings({}, tmp_path / "instance"),
-        database_url=database,
-        redis_url=redis_url,
-        at_api_url=emulator.url,
-        secret_key="test",
-        **settings_overrides,
-    )
-    app = create_app({"GATEWAY": settings, "TESTING": True})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def make_app(
+    database: str, redis_url: str, emulator: EmulatorServer, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """Build gateway apps on the test's database and Redis, with settings overridden; each is
+    disposed of after the test."""
+    built: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        settings = replace(
+            load_settings({}, tmp_path / "instance"),
+            database_url=database,
+            redis_url=redis_url,
+            at_api_url=emulator.url,
+            secret_key="test",
+        )
+        app = create_app({"GATEWAY": replace(settings, **overrides), "TESTING": True})
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask], redis: Redis, settings_overrides: dict[str, Any]) -> Flask:
+    return make_app(**settings_overrides)
 
 
 @pytest.fixture

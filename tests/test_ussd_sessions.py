@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import factories
 import pytest
 from sqlalchemy import func, select
 
-from gateway import create_app
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.extensions import db
 from gateway.polls.models import Vote
@@ -132,16 +130,11 @@ def test_a_repeated_confirmation_hop_saves_one_report(caller, app, at):
     assert report.reference in first
 
 
-def test_redis_down_every_hop_gets_a_polite_end_in_the_callers_language(app, tmp_path):
+def test_redis_down_every_hop_gets_a_polite_end_in_the_callers_language(app, make_app):
     """With Redis unreachable, does every hop still get HTTP 200 and an END screen in the
     caller's own language."""
     factories.joined_contact(app, NUMBER, language="sw")
-    down = create_app(
-        {
-            "GATEWAY": replace(app.config["GATEWAY"], redis_url="redis://127.0.0.1:1/0"),
-            "TESTING": True,
-        }
-    )
+    down = make_app(redis_url="redis://127.0.0.1:1/0")
     client = down.test_client()
     for text in ("", "1", "5*2*1"):
         response = client.post(
@@ -160,13 +153,11 @@ def test_redis_down_every_hop_gets_a_polite_end_in_the_callers_language(app, tmp
         assert response.get_data(as_text=True) == f"END {busy}"
 
 
-def test_a_confirmed_report_survives_redis_going_down(app, tmp_path):
+def test_a_confirmed_report_survives_redis_going_down(app, make_app, tmp_path):
     """A report confirmed before Redis failed is kept, and callers after it get a polite END."""
     factories.joined_contact(app, NUMBER, language="en")
     with EmbeddedRedis(tmp_path / "redis") as server:
-        own = create_app(
-            {"GATEWAY": replace(app.config["GATEWAY"], redis_url=server.url), "TESTING": True}
-        )
+        own = make_app(redis_url=server.url)
         from conftest import AfricasTalking, Phone
 
         phone = Phone(AfricasTalking(own.test_client()), own, NUMBER)
