@@ -1,20 +1,38 @@
 """The worker entry point: ``python worker.py`` (``--burst`` drains the queues and exits).
 
-An RQ worker with RQ's scheduler on, listening to every gateway queue, inside the app context.
+An RQ worker with RQ's scheduler on, listening to every gateway queue, inside the app context,
+and beside it RQ's cron scheduler for the periodic jobs (see ``PERIODIC``). Every worker runs
+one; the periodic jobs take a lock, so running them from many machines does them once.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import sys
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 
-from gateway import create_app
+from gateway import create_app, jobs
 from gateway.extensions import redis_client
-from gateway.queues import ALL
+from gateway.queues import ALL, DEFAULT
+
+# Periodic jobs, as data: (job, queue, every so many seconds).
+PERIODIC = ((jobs.recover_stranded, DEFAULT, 60),)
+
+
+def run_periodic() -> None:
+    """RQ's cron scheduler, enqueueing ``PERIODIC`` (runs in its own process)."""
+    from rq.cron import CronScheduler
+
+    app = create_app()
+    with app.app_context():
+        scheduler = CronScheduler(connection=redis_client(), logging_level="WARNING")
+        for job, queue, seconds in PERIODIC:
+            scheduler.register(job, queue, interval=seconds)
+        scheduler.start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run jobs in this process instead of a forked child per job",
     )
     parser.add_argument("--queues", nargs="*", default=list(ALL), help="queues to listen to")
+    parser.add_argument(
+        "--no-periodic",
+        action="store_true",
+        help="do not run the periodic jobs' scheduler beside this worker",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app()
@@ -39,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+        if not args.burst and not args.no_periodic:
+            multiprocessing.Process(target=run_periodic, name="periodic", daemon=True).start()
         worker_class = SimpleWorker if args.simple else Worker
         queues = [Queue(name, connection=connection) for name in args.queues]
         worker = worker_class(queues, connection=connection)

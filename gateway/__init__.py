@@ -27,6 +27,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["GATEWAY"] = settings
     app.config.setdefault("SECRET_KEY", settings.secret_key)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.database_url)
+    # SQL errors in logs must not carry the statement's values (phone numbers, message texts).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})
     app.config.setdefault("MESSAGES_DIR", PROJECT_ROOT / "messages")
     app.config.setdefault("FLOWS_DIR", PROJECT_ROOT / "flows")
     app.config.setdefault("API_TITLE", "HMK Civic Gateway API")
@@ -42,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.ussd import init_app as init_ussd
     from gateway.webhooks import init_app as init_webhooks
 
-    phones.install_log_masking()
+    phones.mask_all_log_records()
     extensions.init_db(app)
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)

@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
@@ -68,6 +69,8 @@ def main() -> int:
             manager.add_process(name, procfile.processes[name], env=env, cwd=str(PROJECT_ROOT))
         if use_emulator:
             delivery = f"http://127.0.0.1:{WEB_PORT}/at/sms/delivery"
+            if env.get("AT_WEBHOOK_SECRET"):
+                delivery += "?secret=" + quote(env["AT_WEBHOOK_SECRET"])
             manager.add_process(
                 "emulator",
                 f"{sys.executable} -m gateway.channels.emulator --port {EMULATOR_PORT} "

@@ -54,6 +54,14 @@ def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
 
 
 @job
+def recover_stranded() -> dict[str, int]:
+    """Enqueue again the work whose job went missing (see :mod:`gateway.recovery`)."""
+    from gateway.recovery import recover_stranded as recover
+
+    return recover()
+
+
+@job
 def handle_inbound_sms(message_id: int) -> str:
     """Interpret and answer one incoming SMS."""
     from gateway.sms.inbound import handle_inbound_sms as handle

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import phonenumbers
 
@@ -136,3 +137,33 @@ def install_log_masking(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(existing, PhoneMaskingFilter) for existing in handler.filters):
             handler.addFilter(PhoneMaskingFilter())
+
+
+_MASKING_FACTORY_INSTALLED = False
+
+
+def mask_all_log_records() -> None:
+    """Mask phone numbers in every log record this process makes, tracebacks included.
+
+    Unlike :func:`install_log_masking`, this does not depend on which handlers exist: it wraps
+    the log record factory, so records of loggers set up later (gunicorn's access and error
+    logs, RQ's) are masked too. Safe to call more than once.
+    """
+    global _MASKING_FACTORY_INSTALLED
+    if _MASKING_FACTORY_INSTALLED:
+        return
+    make_record = logging.getLogRecordFactory()
+    masking = PhoneMaskingFilter()
+    formatter = logging.Formatter()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        masking.filter(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_phones_in(formatter.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = mask_phones_in(record.stack_info)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+    _MASKING_FACTORY_INSTALLED = True

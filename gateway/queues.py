@@ -6,15 +6,19 @@ worker always finds what it was given; a rolled-back transaction enqueues nothin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 from gateway.extensions import redis_client
+
+log = logging.getLogger(__name__)
 
 INBOUND = "inbound"  # incoming SMS to interpret and answer
 OUTBOUND = "outbound"  # SMS to hand to Africa's Talking
@@ -68,9 +72,18 @@ def enqueue_after_commit(
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
+    """Enqueue what the committed transaction asked for.
+
+    The rows are committed whatever happens here: if Redis cannot take a job now, the row
+    stays as it is (``queued``, ``unhandled``) and :mod:`gateway.recovery` enqueues it again,
+    so a Redis outage delays work but loses none, and the request still gets its answer.
+    """
     pending: list[PendingJob] = session.info.pop(_PENDING, [])
     for job in pending:
-        job.enqueue()
+        try:
+            job.enqueue()
+        except (RedisError, OSError) as exc:
+            log.warning("job %s not enqueued, left for recovery: %s", job.job_id, exc)
 
 
 @event.listens_for(Session, "after_rollback")

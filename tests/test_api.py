@@ -10,6 +10,7 @@ from gateway.api.models import ApiToken
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.sms.models import Message
+from gateway.ussd.models import UssdSessionEnd
 
 PHONE = "+254712345678"
 
@@ -143,6 +144,7 @@ def test_messages_by_phone(api, at, workers):
 def test_delete_anonymises_and_keeps_counts(api, at, workers, app: Flask):
     """Does deleting a contact remove their number and message texts but keep the counts."""
     at.sms(PHONE, "Maji yetu ni machafu")
+    at.session_ended(PHONE, "ATUid_gone")
     workers.drain()
     api.patch(f"/contacts/{PHONE}", json={"county": "Kitui"})
     assert api.delete(f"/contacts/{PHONE}").status_code == 204
@@ -153,6 +155,8 @@ def test_delete_anonymises_and_keeps_counts(api, at, workers, app: Flask):
         texts = db.session.scalars(select(Message.text)).all()
         assert texts and all(t == "" for t in texts)
         assert db.session.scalar(select(Message).where(Message.phone == PHONE)) is None
+        ended = db.session.scalar(select(UssdSessionEnd))
+        assert ended is not None and ended.phone != PHONE and ended.input is None
 
 
 def test_openapi_document_describes_the_api(client):

@@ -74,6 +74,9 @@ class Processes:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
     def assert_alive(self) -> None:
         for name, process in self.running:
             log = (self.logs / f"{name}.log").read_text(errors="replace")
@@ -191,3 +194,12 @@ def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
     contact = requests.get(f"{web}/api/v1/contacts/{phone}", headers=headers, timeout=5).json()
     assert contact["county"] == "Kitui" and contact["has_consent"] is True
     gateway["processes"].assert_alive()
+    requests.get(f"{web}/api/v1/contacts/0722333444", headers=headers, timeout=5)
+    gateway["processes"].stop()
+    for name in ("web", "worker"):
+        written = gateway["processes"].log(name)
+        assert "POST /at/ussd" in written or name == "worker"
+        # Personal data and secrets never reach the logs: numbers masked, no query strings.
+        for digits in ("711222333", "722333444"):
+            assert digits not in written, f"{name} log shows a phone number"
+        assert "e2e-secret" not in written

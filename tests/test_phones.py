@@ -253,3 +253,28 @@ def test_install_log_masking_defaults_to_root() -> None:
     finally:
         root.removeHandler(handler)
     assert stream.getvalue() == "call 07123•••78 back\n"
+
+
+def test_every_log_record_is_masked_tracebacks_too() -> None:
+    """Once the gateway starts, no log line (of any logger, exceptions included) shows a whole
+    phone number."""
+    from gateway.phones import mask_all_log_records
+
+    mask_all_log_records()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("test.masking.everywhere")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("sent to %s", "+254712345678")
+        try:
+            raise ValueError("Invalid phone number: +254712345678")
+        except ValueError:
+            logger.exception("send failed for 0712345678")
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Invalid phone number" in written and "Traceback" in written
+    assert "12345678" not in written.replace("•", "")
+    assert "712345678" not in written

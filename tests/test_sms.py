@@ -138,6 +138,26 @@ def test_a_retried_callback_is_handled_once(at, app, workers, emulator):
         ),
         ({"from": PHONE, "to": "22384", "date": "2026-11-29 10:00:00", "id": "d"}, "'text'"),
         ({"from": PHONE, "to": "22384", "text": "hi", "date": "2026-11-29T10:00:00Z"}, "'id'"),
+        (
+            {
+                "from": PHONE,
+                "to": "22384",
+                "text": "hi",
+                "date": "2026-11-29T10:00:00Z",
+                "id": "A" * 65,
+            },
+            "'id' is longer than 64",
+        ),
+        (
+            {
+                "from": PHONE,
+                "to": "22384",
+                "text": "hi",
+                "date": "0001-01-01T00:00:00+01:00",
+                "id": "e",
+            },
+            "'date' is not a date",
+        ),
     ],
 )
 def test_malformed_sms_callbacks_get_a_400_with_a_reason(client, app, form, reason):

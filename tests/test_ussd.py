@@ -172,3 +172,18 @@ def test_a_wrong_key_on_the_long_consent_screen_still_fits(at):
         assert screen.startswith("CON ")
         assert len(screen) - 4 <= 160, (language, len(screen) - 4)
         assert "\n1. " in screen and "\n2. " in screen and "Kitui" in screen
+
+
+def test_malformed_session_end_notifications_get_a_400(client):
+    """Are out-of-range numbers and dates in an end-of-session notification refused with a 400
+    naming the field, instead of an error that Africa's Talking would retry for 12 hours."""
+    base = {"sessionId": "ATUid_x", "phoneNumber": PHONE, "status": "Failed"}
+    for extra, field in (
+        ({"hopsCount": "99999999999999999999"}, "hopsCount"),
+        ({"durationInMillis": "3000000000"}, "durationInMillis"),
+        ({"durationInMillis": "-5"}, "durationInMillis"),
+        ({"date": "0001-01-01T00:00:00+01:00"}, "date"),
+    ):
+        response = client.post("/at/ussd/events", data={**base, **extra})
+        assert response.status_code == 400, extra
+        assert f"'{field}'" in response.get_data(as_text=True)

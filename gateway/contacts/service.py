@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, utcnow
 
+DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
+
 
 def find_contact(phone: str) -> Contact | None:
     """The contact with this E.164 number, if any."""
@@ -84,12 +86,24 @@ def opt_out(contact: Contact, *, channel: str) -> bool:
 
 def anonymise(contact: Contact) -> None:
     """Forget who ``contact`` is: number and message texts go, counts (county, language) stay."""
-    from gateway.sms.models import Message  # the sms area depends on contacts, not the reverse
+    # The sms and ussd areas depend on contacts, not the reverse.
+    from gateway.sms.models import DeliveryReport, Message
+    from gateway.ussd.models import UssdSessionEnd
 
     db.session.execute(
         update(Message)
         .where(or_(Message.contact_id == contact.id, Message.phone == contact.phone))
-        .values(text="", phone="deleted", provider_id=None)
+        .values(text="", phone=DELETED, provider_id=None)
+    )
+    db.session.execute(
+        update(DeliveryReport)
+        .where(DeliveryReport.phone == contact.phone)
+        .values(phone=None, raw=None)
+    )
+    db.session.execute(
+        update(UssdSessionEnd)
+        .where(UssdSessionEnd.phone == contact.phone)
+        .values(phone=DELETED, input=None)
     )
     for event in contact.consent_events:
         event.wording_text = None

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select, update
 
+from gateway.contacts.models import Contact
+from gateway.contacts.service import opt_out
 from gateway.extensions import db, utcnow
 from gateway.sms.models import STATUS_RANK, DeliveryReport, Message
 
@@ -47,6 +49,8 @@ def apply_report(report: DeliveryReport) -> bool:
             values[_TIMESTAMP[status]] = report.received_at
         if status == "failed":
             values["error"] = report.failure_reason or report.status
+            if (report.failure_reason or "").lower() == "userinblacklist":
+                _opt_out_recipient(report.provider_id)
         db.session.execute(
             update(Message)
             .where(
@@ -58,6 +62,16 @@ def apply_report(report: DeliveryReport) -> bool:
         )
     report.applied_at = utcnow()
     return True
+
+
+def _opt_out_recipient(provider_id: str) -> None:
+    """The network says the person blocked us (Safaricom's *456*9*5#): stop everything."""
+    contact_id = db.session.scalar(
+        select(Message.contact_id).where(Message.provider_id == provider_id).limit(1)
+    )
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is not None:
+        opt_out(contact, channel="provider")
 
 
 def apply_pending_reports(provider_ids: Iterable[str]) -> int:

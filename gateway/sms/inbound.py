@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import get_or_create_contact, opt_out, record_consent
+from gateway.contacts.service import DELETED, get_or_create_contact, opt_out, record_consent
 from gateway.encoding import analyse, transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
@@ -48,14 +48,23 @@ def store_inbound_sms(
     )
     db.session.add(message)
     db.session.flush()
+    enqueue_handling(message.id)
+    return message
+
+
+def handling_job_id(message_id: int) -> str:
+    return f"inbound-sms-{message_id}"
+
+
+def enqueue_handling(message_id: int) -> None:
+    """Interpret the message through a worker once the current transaction commits."""
     enqueue_after_commit(
         db.session,
         INBOUND,
         "gateway.jobs.handle_inbound_sms",
-        message.id,
-        job_id=f"inbound-sms-{message.id}",
+        message_id,
+        job_id=handling_job_id(message_id),
     )
-    return message
 
 
 def _claim(message_id: int) -> Message | None:
@@ -99,6 +108,10 @@ def handle_inbound_sms(message_id: int) -> str:
     message = _claim(message_id)
     if message is None:
         return "already handled"
+    if message.phone == DELETED:  # the sender deleted their data before this was handled
+        message.kind = "inbox"
+        db.session.commit()
+        return "sender deleted their data"
     contact = get_or_create_contact(message.phone)
     message.contact_id = contact.id
     match = match_keyword(message.text, keyword_table(catalogs()))

@@ -53,6 +53,7 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # handed to a worker's send call (status "sending")
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]

@@ -64,15 +64,24 @@ def queue_sms(
     )
     db.session.add(message)
     db.session.flush()
+    enqueue_send(message.id)
+    return message
+
+
+def send_job_id(message_id: int) -> str:
+    return f"send-sms-{message_id}"
+
+
+def enqueue_send(message_id: int) -> None:
+    """Send the message through a worker once the current transaction commits."""
     enqueue_after_commit(
         db.session,
         OUTBOUND,
         "gateway.jobs.send_messages",
-        [message.id],
-        job_id=f"send-sms-{message.id}",
+        [message_id],
+        job_id=send_job_id(message_id),
         retry=SEND_RETRY,
     )
-    return message
 
 
 def sms_channel(settings: Settings) -> SmsChannel:
@@ -90,7 +99,7 @@ def _claim(message_ids: Sequence[int]) -> list[Message]:
     claimed = db.session.scalars(
         update(Message)
         .where(Message.id.in_(message_ids), Message.status == "queued")
-        .values(status="sending")
+        .values(status="sending", claimed_at=utcnow())
         .returning(Message.id)
     ).all()
     db.session.commit()

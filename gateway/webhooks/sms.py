@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, request
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.extensions import db
-from gateway.sms.inbound import store_inbound_sms
+from gateway.sms.inbound import enqueue_handling, store_inbound_sms
+from gateway.sms.models import Message
 from gateway.webhooks import bp, plain
 from gateway.webhooks.forms import MAX_TEXT, at_datetime, field, phone_field
 
@@ -14,7 +16,7 @@ from gateway.webhooks.forms import MAX_TEXT, at_datetime, field, phone_field
 @bp.post("/sms")
 def incoming_sms() -> Response:
     form = request.form
-    external_id = field(form, "id", limit=128)
+    external_id = field(form, "id", limit=64)
     phone = phone_field(form, "from")
     shortcode = field(form, "to", limit=32)
     text = field(form, "text", limit=MAX_TEXT)
@@ -30,5 +32,20 @@ def incoming_sms() -> Response:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
+        _enqueue_if_still_unhandled(external_id)
         return plain("duplicate: already received")
     return plain("received")
+
+
+def _enqueue_if_still_unhandled(external_id: str) -> None:
+    """A retried callback whose first handling never got a job (Redis was away) gets one now."""
+    message_id = db.session.scalar(
+        select(Message.id).where(
+            Message.direction == "in",
+            Message.provider_id == external_id,
+            Message.kind == "unhandled",
+        )
+    )
+    if message_id is not None:
+        enqueue_handling(message_id)
+        db.session.commit()

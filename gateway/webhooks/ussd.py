@@ -92,7 +92,6 @@ def ussd_session_ended() -> Response:
 def _int(raw: str, name: str) -> int | None:
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadCallback(f"field '{name}' is not a whole number") from exc
+    if not raw.isdigit() or int(raw) > 2**31 - 1:
+        raise BadCallback(f"field '{name}' is not a whole number from 0 to 2147483647")
+    return int(raw)
