@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from gateway.contacts.models import Contact
 from gateway.contacts.service import find_contact, record_consent
 from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
+from gateway.meetings.models import Meeting
+from gateway.polls.models import Poll, PollOption
 from gateway.sms.models import InboundReceipt, Message
 
 DEMO_CONTACTS = (
@@ -65,5 +69,56 @@ def load() -> str:
             )
         )
         added += 1
+    added += _meetings_and_polls()
     db.session.commit()
     return f"demo content: {added} rows added" if added else "demo content: already loaded"
+
+
+def _meetings_and_polls() -> int:
+    """A Mui meeting, a national dialogue and an open poll, dated from today."""
+    if db.session.scalar(select(Poll).where(Poll.keyword == "MADINI")) is not None:
+        return 0
+    now = utcnow()
+    db.session.add_all(
+        [
+            Meeting(
+                title={"en": "Mui platform meeting", "sw": "Mkutano wa jukwaa la Mui"},
+                agenda={
+                    "en": "Compensation for the coal blocks",
+                    "sw": "Fidia ya vitalu vya makaa",
+                },
+                county="Kitui",
+                ward="Mui",
+                place="Mui Primary School",
+                starts_at=(now + timedelta(days=5)).replace(
+                    hour=7, minute=0, second=0, microsecond=0
+                ),
+            ),
+            Meeting(
+                title={
+                    "en": "National dialogue on mining",
+                    "sw": "Mazungumzo ya kitaifa ya madini",
+                },
+                county=None,
+                place="Nairobi",
+                starts_at=(now + timedelta(days=12)).replace(
+                    hour=6, minute=0, second=0, microsecond=0
+                ),
+            ),
+            Poll(
+                keyword="MADINI",
+                question={
+                    "en": "Should the county publish the mine's EIA report?",
+                    "sw": "Je, kaunti ichapishe ripoti ya EIA ya mgodi?",
+                },
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=7),
+                options=[
+                    PollOption(position=1, label={"en": "Yes", "sw": "Ndiyo"}),
+                    PollOption(position=2, label={"en": "No", "sw": "Hapana"}),
+                    PollOption(position=3, label={"en": "Not sure", "sw": "Sina uhakika"}),
+                ],
+            ),
+        ]
+    )
+    return 3
