@@ -144,7 +144,7 @@ def make_app(
     disposed of after the test."""
     built: list[Flask] = []
 
-    def make(**overrides: Any) -> Flask:
+    def make(flask_config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
         settings = replace(
             load_settings({}, tmp_path / "instance"),
             database_url=database,
@@ -152,7 +152,8 @@ def make_app(
             at_api_url=emulator.url,
             secret_key="test",
         )
-        app = create_app({"GATEWAY": replace(settings, **overrides), "TESTING": True})
+        config = {"GATEWAY": replace(settings, **overrides), "TESTING": True}
+        app = create_app({**config, **(flask_config or {})})
         built.append(app)
         return app
 
