@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from gateway import cli, extensions, health, i18n, messages_lint, phones
+    from gateway import cli, extensions, health, i18n, messages_lint, models, phones  # noqa: F401
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
     from gateway.ussd import init_app as init_ussd

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -40,16 +41,16 @@ class PendingJob:
     job_id: str | None = None
     retry: Retry | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
 
     def enqueue(self) -> None:
-        # RQ takes a callable or its dotted path; its type hints name only the first.
-        get_queue(self.queue).enqueue(
-            self.func,  # type: ignore[type-var]
-            *self.args,
-            job_id=self.job_id,
-            retry=self.retry,
-            **self.options,
-        )
+        queue = get_queue(self.queue)
+        options = {"job_id": self.job_id, "retry": self.retry, **self.options}
+        if self.at is not None and self.at > datetime.now(UTC):
+            queue.enqueue_at(self.at, self.func, *self.args, **options)
+        else:
+            # RQ takes a callable or its dotted path; its type hints name only the first.
+            queue.enqueue(self.func, *self.args, **options)  # type: ignore[type-var]
 
 
 def enqueue_after_commit(
@@ -59,14 +60,16 @@ def enqueue_after_commit(
     *args: Any,
     job_id: str | None = None,
     retry: Retry | None = None,
+    at: datetime | None = None,
     **options: Any,
 ) -> None:
     """Enqueue ``func(*args)`` on ``queue`` once ``session`` commits (nothing if it rolls back).
 
-    ``func`` may be a dotted path (``"gateway.jobs.send_messages"``), as RQ allows.
+    ``func`` may be a dotted path (``"gateway.jobs.send_messages"``), as RQ allows; with
+    ``at``, RQ's scheduler enqueues it then.
     """
     session.info.setdefault(_PENDING, []).append(
-        PendingJob(queue, func, args, job_id, retry, options)
+        PendingJob(queue, func, args, job_id, retry, options, at)
     )
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from gateway.extensions import db, redis_client, utcnow
 from gateway.sms.inbound import enqueue_handling, handling_job_id
@@ -45,6 +45,8 @@ def recover_stranded() -> dict[str, int]:
     if not redis_client().set(LOCK, "1", nx=True, ex=50):
         return {"skipped": 1}
     now = utcnow()
+    # When a queued message became due: its scheduled time, else when it was queued.
+    due = func.coalesce(Message.not_before, Message.queued_at)
     counts = {"inbound": 0, "outbound": 0, "unknown": 0, "expired": 0}
     for message_id in db.session.scalars(
         select(Message.id)
@@ -61,8 +63,8 @@ def recover_stranded() -> dict[str, int]:
         .where(
             Message.direction == "out",
             Message.status == "queued",
-            Message.queued_at < now - GRACE,
-            Message.queued_at > now - GIVE_UP_AFTER,
+            due < now - GRACE,
+            due > now - GIVE_UP_AFTER,
         )
         .limit(BATCH)
     ):
@@ -80,7 +82,7 @@ def recover_stranded() -> dict[str, int]:
     counts["expired"] = len(
         db.session.scalars(
             update(Message)
-            .where(Message.status == "queued", Message.queued_at <= now - GIVE_UP_AFTER)
+            .where(Message.status == "queued", due <= now - GIVE_UP_AFTER)
             .values(status="failed", error="Expired", failed_at=now)
             .returning(Message.id)
         ).all()

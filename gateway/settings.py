@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _quiet_hours(raw: str) -> tuple[time, time]:
+    """``"19:00-07:00"`` → (19:00, 07:00); ``"off"`` → no quiet hours (both the same)."""
+    if raw.strip().lower() == "off":
+        return time(0, 0), time(0, 0)
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in raw.split("-"))
+    except ValueError as exc:
+        raise ValueError(f"GATEWAY_QUIET_HOURS must look like 19:00-07:00, not {raw!r}") from exc
+    return start, end
 
 
 def database_url(raw: str) -> str:
@@ -72,6 +84,10 @@ class Settings:
     send_batch_size: int = 100
     auto_reply_interval_s: int = 3600
     price_per_segment_kes: float = 0.80
+    monthly_budget_kes: float = 20000.0
+    send_rate_per_s: float = 0.0  # 0: no cap of our own (Africa's Talking's contracted rate)
+    quiet_start: time = time(19, 0)  # non-urgent messages wait from here ...
+    quiet_end: time = time(7, 0)  # ... to here, in GATEWAY_TIMEZONE
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -95,6 +111,7 @@ def load_settings(
     instance = instance_path or Path.cwd() / "instance"
     default_db = f"sqlite:///{instance / 'gateway.sqlite3'}"
     api_key = _str(env, "AT_API_KEY", "") or ""
+    quiet = _quiet_hours(_str(env, "GATEWAY_QUIET_HOURS", "19:00-07:00") or "19:00-07:00")
     return Settings(
         database_url=database_url(_str(env, "DATABASE_URL", default_db) or default_db),
         redis_url=_str(env, "REDIS_URL"),
@@ -111,5 +128,9 @@ def load_settings(
         send_batch_size=_int(env, "GATEWAY_SEND_BATCH_SIZE", 100),
         auto_reply_interval_s=_int(env, "GATEWAY_AUTO_REPLY_INTERVAL", 3600),
         price_per_segment_kes=_float(env, "GATEWAY_PRICE_PER_SEGMENT_KES", 0.80),
+        monthly_budget_kes=_float(env, "GATEWAY_MONTHLY_BUDGET_KES", 20000.0),
+        send_rate_per_s=_float(env, "GATEWAY_SEND_RATE", 0.0),
+        quiet_start=quiet[0],
+        quiet_end=quiet[1],
         instance_path=instance,
     )

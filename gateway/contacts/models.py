@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.extensions import db, utcnow
@@ -38,6 +38,17 @@ class Contact(db.Model):  # type: ignore[name-defined,misc]
     def has_consent(self) -> bool:
         """Whether broadcasts may go to this contact: consent recorded and not withdrawn."""
         return self.consent_at is not None and self.opted_out_at is None
+
+
+class ContactTag(db.Model):  # type: ignore[name-defined,misc]
+    """A label the secretariat gives contacts to reach them as a group (``youth``, ``farmers``)."""
+
+    __tablename__ = "contact_tags"
+    __table_args__ = (UniqueConstraint("contact_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(40), index=True)
 
 
 class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]

@@ -23,6 +23,9 @@ class Meeting(db.Model):  # type: ignore[name-defined,misc]
     place: Mapped[str] = mapped_column(String(80))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # or "cancelled"
+    # Raised by every reschedule: alerts and reminders made for an older version are not sent.
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -29,7 +29,12 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     """One SMS, in or out."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_phone_created", "phone", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_phone_created", "phone", "created_at"),
+        # One message per broadcast and contact: the unit of idempotency of a broadcast.
+        UniqueConstraint("broadcast_id", "contact_id"),
+        Index("ix_messages_broadcast_status", "broadcast_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
@@ -40,6 +45,14 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     )
     phone: Mapped[str] = mapped_column(String(32))
     shortcode: Mapped[str | None] = mapped_column(String(32))
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL")
+    )
+    # For scheduled messages that must go once per person and occasion (a meeting reminder, a
+    # guide-series excerpt): e.g. "meeting:3:v2:24h:contact:5". Unique when set.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # Not before this time (quiet hours, a scheduled send); None: as soon as possible.
+    not_before: Mapped[datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from gateway.channels.africastalking import (
     RecipientResult,
@@ -43,8 +44,12 @@ def queue_sms(
     contact: Contact | None = None,
     language: str | None = None,
     ignores_opt_out: bool = False,
+    not_before: datetime | None = None,
+    dedupe_key: str | None = None,
 ) -> Message:
-    """Store an outgoing SMS and send it through a worker once the transaction commits."""
+    """Store an outgoing SMS and send it through a worker once the transaction commits (and not
+    before ``not_before``). With a ``dedupe_key``, the caller must expect an IntegrityError if
+    that message exists already."""
     info = analyse(text)
     now = utcnow()
     message = Message(
@@ -61,10 +66,12 @@ def queue_sms(
         ignores_opt_out=ignores_opt_out,
         created_at=now,
         queued_at=now,
+        not_before=not_before,
+        dedupe_key=dedupe_key,
     )
     db.session.add(message)
     db.session.flush()
-    enqueue_send(message.id)
+    enqueue_send(message.id, at=not_before)
     return message
 
 
@@ -72,8 +79,8 @@ def send_job_id(message_id: int) -> str:
     return f"send-sms-{message_id}"
 
 
-def enqueue_send(message_id: int) -> None:
-    """Send the message through a worker once the current transaction commits."""
+def enqueue_send(message_id: int, at: datetime | None = None) -> None:
+    """Send the message through a worker once the current transaction commits (at ``at``)."""
     enqueue_after_commit(
         db.session,
         OUTBOUND,
@@ -81,6 +88,7 @@ def enqueue_send(message_id: int) -> None:
         [message_id],
         job_id=send_job_id(message_id),
         retry=SEND_RETRY,
+        at=at,
     )
 
 
@@ -98,7 +106,11 @@ def _claim(message_ids: Sequence[int]) -> list[Message]:
     """Move the still-queued messages among ``message_ids`` to ``sending`` and return them."""
     claimed = db.session.scalars(
         update(Message)
-        .where(Message.id.in_(message_ids), Message.status == "queued")
+        .where(
+            Message.id.in_(message_ids),
+            Message.status == "queued",
+            or_(Message.not_before.is_(None), Message.not_before <= utcnow()),
+        )
         .values(status="sending", claimed_at=utcnow())
         .returning(Message.id)
     ).all()

@@ -1,0 +1,1 @@
+"""Broadcasts: one text per language to an audience, estimated, scheduled, throttled, crash-safe."""

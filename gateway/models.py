@@ -1,0 +1,33 @@
+"""Imports every area's models, so SQLAlchemy's mappers and Alembic see the whole schema.
+
+The models themselves live with their areas (``gateway/<area>/models.py``).
+"""
+
+from gateway.api.models import ApiToken
+from gateway.broadcasts.models import Broadcast
+from gateway.contacts.models import ConsentEvent, Contact, ContactTag
+from gateway.guides.models import GuideSubscription
+from gateway.meetings.models import Meeting, Rsvp
+from gateway.polls.models import Poll, PollOption, Vote
+from gateway.reports.models import Report
+from gateway.sms.models import DeliveryReport, InboundReceipt, Message
+from gateway.ussd.models import UssdSessionEnd
+
+__all__ = [
+    "ApiToken",
+    "Broadcast",
+    "ConsentEvent",
+    "Contact",
+    "ContactTag",
+    "DeliveryReport",
+    "GuideSubscription",
+    "InboundReceipt",
+    "Meeting",
+    "Message",
+    "Poll",
+    "PollOption",
+    "Report",
+    "Rsvp",
+    "UssdSessionEnd",
+    "Vote",
+]
