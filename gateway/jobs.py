@@ -67,3 +67,22 @@ def handle_inbound_sms(message_id: int) -> str:
     from gateway.sms.inbound import handle_inbound_sms as handle
 
     return handle(message_id)
+
+
+@job
+def start_broadcast(broadcast_id: int) -> str:
+    """Write a broadcast's messages and start its chains of sends."""
+    from gateway.broadcasts.dispatch import start_broadcast as start
+
+    return start(broadcast_id)
+
+
+@job
+def send_broadcast_chunk(broadcast_id: int) -> str:
+    """Send one chunk of a broadcast and enqueue the next link of its chain."""
+    from rq import get_current_job
+
+    from gateway.broadcasts.dispatch import send_broadcast_chunk as send
+
+    current = get_current_job()
+    return send(broadcast_id, current.id if current else None)

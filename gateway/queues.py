@@ -15,7 +15,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy import event
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from gateway.extensions import redis_client
 
@@ -42,6 +42,17 @@ class PendingJob:
     retry: Retry | None = None
     options: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
+    # The SAVEPOINT it was asked for in (None: the transaction itself); if that rolls back, so
+    # does this job.
+    savepoint: SessionTransaction | None = None
+
+    def asked_within(self, savepoint: SessionTransaction) -> bool:
+        transaction = self.savepoint
+        while transaction is not None:
+            if transaction is savepoint:
+                return True
+            transaction = transaction.parent
+        return False
 
     def enqueue(self) -> None:
         queue = get_queue(self.queue)
@@ -68,8 +79,10 @@ def enqueue_after_commit(
     ``func`` may be a dotted path (``"gateway.jobs.send_messages"``), as RQ allows; with
     ``at``, RQ's scheduler enqueues it then.
     """
+    current = session() if isinstance(session, scoped_session) else session
+    savepoint = current.get_nested_transaction()
     session.info.setdefault(_PENDING, []).append(
-        PendingJob(queue, func, args, job_id, retry, options, at)
+        PendingJob(queue, func, args, job_id, retry, options, at, savepoint)
     )
 
 
@@ -80,7 +93,10 @@ def _enqueue_pending(session: Session) -> None:
     The rows are committed whatever happens here: if Redis cannot take a job now, the row
     stays as it is (``queued``, ``unhandled``) and :mod:`gateway.recovery` enqueues it again,
     so a Redis outage delays work but loses none, and the request still gets its answer.
+    Releasing a SAVEPOINT (``begin_nested``) fires this event too: that is not yet a commit.
     """
+    if session.in_nested_transaction():
+        return
     pending: list[PendingJob] = session.info.pop(_PENDING, [])
     for job in pending:
         try:
@@ -89,6 +105,12 @@ def _enqueue_pending(session: Session) -> None:
             log.warning("job %s not enqueued, left for recovery: %s", job.job_id, exc)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
+    """Forget the jobs the rolled-back transaction asked for: for a SAVEPOINT (a duplicate
+    caught with ``begin_nested``), only those asked for inside it."""
+    if previous.nested:
+        pending: list[PendingJob] = session.info.get(_PENDING, [])
+        session.info[_PENDING] = [job for job in pending if not job.asked_within(previous)]
+    elif previous.parent is None:
+        session.info.pop(_PENDING, None)

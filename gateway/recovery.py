@@ -11,21 +11,24 @@ it is marked ``unknown`` (counted and shown, never silently resent).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
+from gateway.broadcasts.dispatch import enqueue_start
+from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, redis_client, utcnow
+from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.settings import Settings
 from gateway.sms.inbound import enqueue_handling, handling_job_id
 from gateway.sms.models import Message
 from gateway.sms.outbound import enqueue_send, send_job_id
 
 log = logging.getLogger(__name__)
 
-GRACE = timedelta(minutes=1)  # a job younger than this may still be on its way to Redis
-SEND_CALL_LIMIT = timedelta(minutes=10)  # far beyond the SDK's 3 s + 9 s timeouts
 GIVE_UP_AFTER = timedelta(hours=24)
 BATCH = 500
 LOCK = "gateway:recovery:lock"
@@ -42,52 +45,122 @@ def _has_live_job(job_id: str) -> bool:
 def recover_stranded() -> dict[str, int]:
     """Enqueue again what lost its job; settle sends whose fate cannot be known. One sweep at
     a time across every worker (a Redis lock), so it may be scheduled on every machine."""
-    if not redis_client().set(LOCK, "1", nx=True, ex=50):
+    settings: Settings = current_app.config["GATEWAY"]
+    if not redis_client().set(LOCK, "1", nx=True, ex=max(1, settings.recovery_grace_s - 10)):
         return {"skipped": 1}
     now = utcnow()
-    # When a queued message became due: its scheduled time, else when it was queued.
-    due = func.coalesce(Message.not_before, Message.queued_at)
-    counts = {"inbound": 0, "outbound": 0, "unknown": 0, "expired": 0}
-    for message_id in db.session.scalars(
-        select(Message.id)
-        .where(
-            Message.direction == "in", Message.kind == "unhandled", Message.created_at < now - GRACE
-        )
-        .limit(BATCH)
-    ):
-        if not _has_live_job(handling_job_id(message_id)):
-            enqueue_handling(message_id)
-            counts["inbound"] += 1
-    for message_id in db.session.scalars(
-        select(Message.id)
-        .where(
-            Message.direction == "out",
-            Message.status == "queued",
-            due < now - GRACE,
-            due > now - GIVE_UP_AFTER,
-        )
-        .limit(BATCH)
-    ):
-        if not _has_live_job(send_job_id(message_id)):
-            enqueue_send(message_id)
-            counts["outbound"] += 1
-    counts["unknown"] = len(
-        db.session.scalars(
-            update(Message)
-            .where(Message.status == "sending", Message.claimed_at < now - SEND_CALL_LIMIT)
-            .values(status="unknown", error="UnknownFate")
-            .returning(Message.id)
-        ).all()
-    )
-    counts["expired"] = len(
-        db.session.scalars(
-            update(Message)
-            .where(Message.status == "queued", due <= now - GIVE_UP_AFTER)
-            .values(status="failed", error="Expired", failed_at=now)
-            .returning(Message.id)
-        ).all()
-    )
+    grace = timedelta(seconds=settings.recovery_grace_s)
+    counts = {
+        "inbound": _inbound(now - grace),
+        "outbound": _outbound(now, now - grace),
+        "broadcasts": _broadcasts(now - grace, settings),
+        "unknown": _unknown(now - timedelta(seconds=settings.send_call_limit_s)),
+        "expired": _expired(now),
+    }
     db.session.commit()
     if any(counts.values()):
         log.warning("recovery: %s", counts)
     return counts
+
+
+def _inbound(before: datetime) -> int:
+    found = 0
+    for message_id in db.session.scalars(
+        select(Message.id)
+        .where(Message.direction == "in", Message.kind == "unhandled", Message.created_at < before)
+        .limit(BATCH)
+    ):
+        if not _has_live_job(handling_job_id(message_id)):
+            enqueue_handling(message_id)
+            found += 1
+    return found
+
+
+def _outbound(now: datetime, before: datetime) -> int:
+    """Single messages (not broadcasts: their chains are revived whole) without a job."""
+    due = func.coalesce(Message.not_before, Message.queued_at)  # when it became due
+    found = 0
+    for message_id, attempts in db.session.execute(
+        select(Message.id, Message.attempts)
+        .where(
+            Message.direction == "out",
+            Message.status == "queued",
+            Message.broadcast_id.is_(None),
+            due < before,
+            due > now - GIVE_UP_AFTER,
+        )
+        .limit(BATCH)
+    ):
+        job_id = send_job_id(message_id) + (f"-retry{attempts}" if attempts else "")
+        if not _has_live_job(job_id):
+            enqueue_send(message_id, attempt=attempts)
+            found += 1
+    return found
+
+
+def _broadcasts(before: datetime, settings: Settings) -> int:
+    """Start broadcasts whose start job went missing; revive those whose chains all died
+    (queued messages due, and nothing claimed for a while)."""
+    found = 0
+    minute = int(utcnow().timestamp() // 60)
+    for broadcast in db.session.scalars(
+        select(Broadcast).where(Broadcast.status.in_(("scheduled", "sending")))
+    ):
+        if broadcast.status == "scheduled":
+            if (broadcast.send_at or broadcast.created_at) < before:
+                # The start job's id names its time, so this replaces a waiting one.
+                enqueue_start(broadcast, settings)
+                found += 1
+            continue
+        last_claim = db.session.scalar(
+            select(func.max(Message.claimed_at)).where(Message.broadcast_id == broadcast.id)
+        )
+        due_waiting = db.session.scalar(
+            select(func.count()).where(
+                Message.broadcast_id == broadcast.id,
+                Message.status == "queued",
+                (Message.not_before.is_(None)) | (Message.not_before < before),
+            )
+        )
+        idle = (last_claim or broadcast.started_at or broadcast.created_at) < before
+        if due_waiting and idle:
+            _enqueue(
+                broadcast.id, "send_broadcast_chunk", f"broadcast-{broadcast.id}-revive{minute}-0"
+            )
+            found += 1
+        elif not due_waiting and idle:
+            _enqueue(
+                broadcast.id, "send_broadcast_chunk", f"broadcast-{broadcast.id}-finish{minute}-0"
+            )
+    return found
+
+
+def _enqueue(broadcast_id: int, job: str, job_id: str) -> None:
+    enqueue_after_commit(db.session, OUTBOUND, f"gateway.jobs.{job}", broadcast_id, job_id=job_id)
+
+
+def _unknown(claimed_before: datetime) -> int:
+    return len(
+        db.session.scalars(
+            update(Message)
+            .where(Message.status == "sending", Message.claimed_at < claimed_before)
+            .values(status="unknown", error="UnknownFate")
+            .returning(Message.id)
+        ).all()
+    )
+
+
+def _expired(now: datetime) -> int:
+    due = func.coalesce(Message.not_before, Message.queued_at)
+    return len(
+        db.session.scalars(
+            update(Message)
+            .where(
+                Message.status == "queued",
+                Message.broadcast_id.is_(None),
+                due <= now - GIVE_UP_AFTER,
+            )
+            .values(status="failed", error="Expired", failed_at=now)
+            .returning(Message.id)
+        ).all()
+    )

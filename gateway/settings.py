@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,30 @@ def _quiet_hours(raw: str) -> tuple[time, time]:
     return start, end
 
 
+def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _int(env, name, default)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+
+
+def _offsets(name: str, raw: str) -> tuple[timedelta, ...]:
+    """``"24h,2h"`` → (24 hours, 2 hours), longest first; ``"off"`` or ``""`` → none."""
+    if raw.strip().lower() in ("", "off"):
+        return ()
+    offsets = set()
+    for part in raw.split(","):
+        part = part.strip().lower()
+        number, unit = part[:-1], _UNITS.get(part[-1:])
+        if unit is None or not number.isdigit() or int(number) == 0:
+            raise ValueError(f"{name} must look like 24h,2h (d, h or m), not {raw!r}")
+        offsets.add(int(number) * unit)
+    return tuple(sorted(offsets, reverse=True))
+
+
 def database_url(raw: str) -> str:
     """Normalise a ``DATABASE_URL`` to a SQLAlchemy URL with the psycopg 3 driver.
 
@@ -88,6 +112,12 @@ class Settings:
     send_rate_per_s: float = 0.0  # 0: no cap of our own (Africa's Talking's contracted rate)
     quiet_start: time = time(19, 0)  # non-urgent messages wait from here ...
     quiet_end: time = time(7, 0)  # ... to here, in GATEWAY_TIMEZONE
+    recovery_grace_s: int = 60  # work without a job for this long is enqueued again
+    send_call_limit_s: int = 600  # a send call claimed this long ago died: its fate is unknown
+    series_weekday: int = 1  # guide-series excerpts go on this weekday (0 = Monday) ...
+    series_hour: int = 10  # ... from this hour, in GATEWAY_TIMEZONE
+    # Meeting reminders go this long before the meeting starts, longest first.
+    meeting_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -130,7 +160,14 @@ def load_settings(
         price_per_segment_kes=_float(env, "GATEWAY_PRICE_PER_SEGMENT_KES", 0.80),
         monthly_budget_kes=_float(env, "GATEWAY_MONTHLY_BUDGET_KES", 20000.0),
         send_rate_per_s=_float(env, "GATEWAY_SEND_RATE", 0.0),
+        recovery_grace_s=_int(env, "GATEWAY_RECOVERY_GRACE", 60),
+        send_call_limit_s=_int(env, "GATEWAY_SEND_CALL_LIMIT", 600),
         quiet_start=quiet[0],
         quiet_end=quiet[1],
+        series_weekday=_bounded(env, "GATEWAY_SERIES_WEEKDAY", 1, 0, 6),
+        series_hour=_bounded(env, "GATEWAY_SERIES_HOUR", 10, 0, 23),
+        meeting_reminders=_offsets(
+            "GATEWAY_MEETING_REMINDERS", _str(env, "GATEWAY_MEETING_REMINDERS", "24h,2h") or ""
+        ),
         instance_path=instance,
     )

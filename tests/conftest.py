@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.job import Job
 from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
 
@@ -347,12 +349,28 @@ class Workers:
     def queue(self, name: str) -> Queue:
         return Queue(name, connection=self.redis)
 
+    def release_due(self) -> int:
+        """Move scheduled jobs whose time has come (by the clock, frozen or not) to their
+        queues, as RQ's scheduler does."""
+        moved = 0
+        now = int(datetime.now(UTC).timestamp())
+        for name in ALL:
+            queue = self.queue(name)
+            registry = queue.scheduled_job_registry
+            for job_id in registry.get_jobs_to_schedule(now):
+                job = Job.fetch(job_id, connection=self.redis)
+                registry.remove(job)
+                queue.enqueue_job(job)
+                moved += 1
+        return moved
+
     def drain(self, timeout_s: float = 30.0) -> int:
-        """Work every queue until all are empty (jobs may enqueue more); jobs run."""
+        """Work every queue until all are empty (jobs may enqueue more, and scheduled jobs that
+        fall due are released); jobs run."""
         done = 0
         deadline = time.monotonic() + timeout_s
         with self.app.app_context():
-            while any(self.queue(name).count for name in ALL):
+            while self.release_due() or any(self.queue(name).count for name in ALL):
                 assert time.monotonic() < deadline, "queues did not drain"
                 worker = SimpleWorker([self.queue(n) for n in ALL], connection=self.redis)
                 worker.work(burst=True)

@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (contacts.blp, messages.blp):
+    from gateway.broadcasts import api as broadcasts
+
+    for blueprint in (contacts.blp, messages.blp, broadcasts.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api

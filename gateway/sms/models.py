@@ -53,6 +53,7 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     # Not before this time (quiet hours, a scheduled send); None: as soon as possible.
     not_before: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)  # send calls that could be retried
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import current_app
 from rq import Retry
@@ -25,11 +26,12 @@ from gateway.channels.africastalking import (
 from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import analyse
-from gateway.extensions import db, utcnow
+from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import Settings
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.models import Message
+from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +81,18 @@ def send_job_id(message_id: int) -> str:
     return f"send-sms-{message_id}"
 
 
-def enqueue_send(message_id: int, at: datetime | None = None) -> None:
-    """Send the message through a worker once the current transaction commits (at ``at``)."""
+def enqueue_send(message_id: int, at: datetime | None = None, attempt: int = 0) -> None:
+    """Send the message through a worker once the current transaction commits (at ``at``).
+
+    Each retry is a job of its own (``send-sms-7-retry1``), so it never replaces the job that
+    is running; RQ's ``Retry`` covers a job that fails outright (a database error).
+    """
     enqueue_after_commit(
         db.session,
         OUTBOUND,
         "gateway.jobs.send_messages",
         [message_id],
-        job_id=send_job_id(message_id),
+        job_id=send_job_id(message_id) + (f"-retry{attempt}" if attempt else ""),
         retry=SEND_RETRY,
         at=at,
     )
@@ -141,14 +147,30 @@ def _drop_opted_out(messages: list[Message]) -> list[Message]:
     return allowed
 
 
+# After a retryable failure (500-502, a transport error), wait this long before the next try.
+BACKOFF_S = (5, 30, 120, 600)
+MAX_ATTEMPTS = len(BACKOFF_S) + 1
+
+
+def _retry_later(message: Message, error: str) -> None:
+    """Put ``message`` back in the queue with a growing delay, or fail it after the last try."""
+    now = utcnow()
+    message.attempts += 1
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status, message.error, message.failed_at = "failed", error, now
+        return
+    message.status, message.error = "queued", error
+    message.not_before = now + timedelta(seconds=BACKOFF_S[message.attempts - 1])
+
+
 def _record(message: Message, result: RecipientResult) -> None:
     now = utcnow()
     if result.accepted:
         message.status, message.provider_id, message.cost = "sent", result.message_id, result.cost
-        message.sent_at = now
+        message.sent_at, message.error = now, None
         return
     if result.retryable:
-        message.status, message.error = "queued", result.provider_status
+        _retry_later(message, result.provider_status)
         return
     message.status, message.error, message.failed_at = "failed", result.provider_status, now
     if result.blacklisted and message.contact_id is not None:
@@ -157,62 +179,85 @@ def _record(message: Message, result: RecipientResult) -> None:
             opt_out(contact, channel="provider")
 
 
-def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
-    """Hand the queued messages among ``message_ids`` to Africa's Talking.
+@dataclass
+class Outcome:
+    """What one round of sending did: messages by status, and whether some wait for a retry."""
 
-    Same text goes in one request per batch. Recipients Africa's Talking answers 500-502 for go
-    back to ``queued`` and the job raises, so RQ's retry sends just those again; 403/406/409 and
-    the like are final.
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    retry_at: datetime | None = None
+
+    def retry(self, message: Message) -> None:
+        if message.status == "queued" and message.not_before is not None:
+            if self.retry_at is None or message.not_before < self.retry_at:
+                self.retry_at = message.not_before
+
+
+def deliver(messages: list[Message], settings: Settings) -> Outcome:
+    """Hand claimed (``sending``) messages to Africa's Talking and record what became of them.
+
+    Recipients of the same text share a request (as many as the batch size and the shared send
+    rate allow). Answers 500-502 and transport errors are retried later with backoff; 403, 406,
+    409 and the like are final, and ``UserInBlacklist`` opts the contact out.
     """
-    settings: Settings = current_app.config["GATEWAY"]
-    messages = _drop_opted_out(_claim(message_ids))
+    outcome = Outcome()
+    allowed = _drop_opted_out(messages)
+    outcome.counts["unsent"] += len(messages) - len(allowed)
     db.session.commit()
     by_text: dict[str, list[Message]] = defaultdict(list)
-    for message in messages:
+    for message in allowed:
         by_text[message.text].append(message)
     channel = sms_channel(settings)
-    counts: dict[str, int] = defaultdict(int)
-    retry_later = False
+    rate = SendRate(redis_client(), settings.send_rate_per_s)
+    size = rate.batch_size(settings.send_batch_size)
     for text, group in by_text.items():
-        for start in range(0, len(group), settings.send_batch_size):
-            batch = group[start : start + settings.send_batch_size]
-            try:
-                results = channel.send(text, [m.phone for m in batch])
-            except TransientSendError as exc:
-                _after_transport_error(batch, exc)
-                retry_later = True
-                continue
-            except RequestRejected as exc:
-                for message in batch:
-                    message.status, message.failed_at = "failed", utcnow()
-                    message.error = str(exc)[:64]
-                db.session.commit()
-                continue
-            by_phone = {r.phone: r for r in results}
+        for start in range(0, len(group), size):
+            batch = group[start : start + size]
+            rate.wait_for(len(batch))
+            _send_batch(channel, text, batch)
             for message in batch:
-                result = by_phone.get(message.phone)
-                if result is None:
-                    message.status, message.error = "queued", "Missing"
-                    retry_later = True
-                    continue
-                _record(message, result)
-                retry_later = retry_later or result.retryable
-                counts[message.status] += 1
+                outcome.counts[message.status] += 1
+                outcome.retry(message)
             db.session.commit()
             apply_pending_reports([m.provider_id for m in batch if m.provider_id])
             db.session.commit()
-    if retry_later:
-        raise TransientSendError("some recipients are to be retried")
-    return dict(counts)
+    return outcome
 
 
-def _after_transport_error(batch: list[Message], exc: TransientSendError) -> None:
-    """Put a batch back in the queue, or mark it unknown if it may have been sent."""
-    if getattr(exc, "may_have_been_sent", False):
+def _send_batch(channel: SmsChannel, text: str, batch: list[Message]) -> None:
+    try:
+        results = channel.send(text, [m.phone for m in batch])
+    except TransientSendError as exc:
+        if exc.may_have_been_sent:
+            for message in batch:
+                message.status, message.error = "unknown", "UnknownFate"
+            log.warning("send of %d messages may have happened: %s", len(batch), exc)
+        else:
+            for message in batch:
+                _retry_later(message, "TransportError")
+        return
+    except RequestRejected as exc:
         for message in batch:
-            message.status, message.error = "unknown", "UnknownFate"
-        log.warning("send of %d messages may have happened: %s", len(batch), exc)
-    else:
-        for message in batch:
-            message.status, message.error = "queued", "TransportError"
+            message.status, message.failed_at, message.error = "failed", utcnow(), str(exc)[:64]
+        return
+    by_phone = {r.phone: r for r in results}
+    for message in batch:
+        result = by_phone.get(message.phone)
+        if result is None:
+            _retry_later(message, "Missing")
+        else:
+            _record(message, result)
+
+
+def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
+    """Send the queued messages among ``message_ids`` (a job: safe to run twice).
+
+    Recipients to be retried are queued again with a delay, and their job is enqueued for then.
+    """
+    settings: Settings = current_app.config["GATEWAY"]
+    messages = _claim(message_ids)
+    outcome = deliver(messages, settings)
+    for message in messages:
+        if message.status == "queued":
+            enqueue_send(message.id, at=message.not_before, attempt=message.attempts)
     db.session.commit()
+    return dict(outcome.counts)

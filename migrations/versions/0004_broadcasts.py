@@ -54,6 +54,7 @@ def upgrade():
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()))
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('broadcast_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('dedupe_key', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('not_before', sa.DateTime(timezone=True), nullable=True))
@@ -73,6 +74,7 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('uq_messages_broadcast_id'), type_='unique')
         batch_op.drop_index('ix_messages_broadcast_status')
         batch_op.drop_column('not_before')
+        batch_op.drop_column('attempts')
         batch_op.drop_column('dedupe_key')
         batch_op.drop_column('broadcast_id')
 

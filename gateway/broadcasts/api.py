@@ -1,0 +1,205 @@
+"""``/api/v1/broadcasts``: estimate, create (with its estimate), follow, cancel."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask import g
+from flask.views import MethodView
+from flask_smorest import abort
+
+from gateway.api import ApiBlueprint
+from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
+from gateway.broadcasts.estimate import estimate
+from gateway.broadcasts.models import Broadcast
+from gateway.extensions import db
+from gateway.i18n import catalogs
+
+blp = ApiBlueprint(
+    "broadcasts",
+    __name__,
+    url_prefix="/broadcasts",
+    description="Messages to many: estimated before, throttled and followed while sending.",
+)
+
+
+def _languages(texts: dict[str, str]) -> None:
+    known = {language.code for language in catalogs().languages()}
+    unknown = sorted(set(texts) - known)
+    if unknown:
+        raise ma.ValidationError(f"Unknown languages {unknown}; use: {', '.join(sorted(known))}.")
+    if not any(text.strip() for text in texts.values()):
+        raise ma.ValidationError("Give the text in at least one language.")
+
+
+class AudienceIn(ma.Schema):
+    counties = ma.fields.List(ma.fields.String(), load_default=list)
+    wards = ma.fields.List(ma.fields.String(), load_default=list)
+    languages = ma.fields.List(ma.fields.String(), load_default=list)
+    tags = ma.fields.List(ma.fields.String(), load_default=list)
+    guides = ma.fields.List(ma.fields.String(), load_default=list)
+    match = ma.fields.String(
+        load_default="all",
+        validate=ma.validate.OneOf(["all", "any"]),
+        metadata={"description": "`all`: every named criterion must hold; `any`: one is enough."},
+    )
+
+
+class DraftIn(ma.Schema):
+    texts = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(validate=ma.validate.Length(max=1000)),
+        required=True,
+        validate=_languages,
+        metadata={"description": "One text per language code; others get their fallback's."},
+    )
+    audience = ma.fields.Nested(AudienceIn, load_default=dict)
+
+
+class BroadcastIn(DraftIn):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 120))
+    send_at = ma.fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "When to send (any timezone; shown in East Africa Time). Empty: now."
+        },
+    )
+    urgent = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Send even in the quiet hours (19:00-07:00 EAT); needs a reason."},
+    )
+    urgent_reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
+
+    @ma.validates_schema
+    def _reason(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("urgent") and not (data.get("urgent_reason") or "").strip():
+            raise ma.ValidationError("Say why this may break the quiet hours.", "urgent_reason")
+
+
+class LanguageEstimateOut(ma.Schema):
+    language = ma.fields.String()
+    text_language = ma.fields.String()
+    encoding = ma.fields.String()
+    segments = ma.fields.Integer()
+    characters = ma.fields.Integer()
+    ucs2_chars = ma.fields.List(ma.fields.String())
+    transliterated = ma.fields.String(allow_none=True)
+    transliterated_segments = ma.fields.Integer(allow_none=True)
+    recipients = ma.fields.Integer()
+    cost_kes = ma.fields.Decimal(as_string=True)
+
+
+class EstimateOut(ma.Schema):
+    languages = ma.fields.List(ma.fields.Nested(LanguageEstimateOut))
+    recipients = ma.fields.Integer()
+    skipped_no_consent = ma.fields.Integer()
+    skipped_opted_out = ma.fields.Integer()
+    cost_kes = ma.fields.Decimal(as_string=True)
+    spent_this_month_kes = ma.fields.Decimal(as_string=True)
+    committed_kes = ma.fields.Decimal(as_string=True)
+    budget_kes = ma.fields.Decimal(as_string=True)
+    over_budget = ma.fields.Boolean()
+
+
+class BroadcastOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    texts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    audience = ma.fields.Dict()
+    send_at = ma.fields.AwareDateTime(allow_none=True)
+    urgent = ma.fields.Boolean()
+    urgent_reason = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    created_by = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    started_at = ma.fields.AwareDateTime(allow_none=True)
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    recipients = ma.fields.Integer()
+    progress = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    estimate = ma.fields.Nested(EstimateOut, allow_none=True)
+
+
+def _fail(status: int, **details: Any) -> NoReturn:
+    abort(status, **details)
+    raise AssertionError("abort() returned")  # pragma: no cover
+
+
+def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
+    fields = {
+        name: getattr(broadcast, name)
+        for name in BroadcastOut().fields
+        if name not in ("progress", "estimate")
+    }
+    return {**fields, "progress": progress(broadcast), "estimate": found}
+
+
+def _settings() -> Any:
+    from flask import current_app
+
+    return current_app.config["GATEWAY"]
+
+
+@blp.route("/estimate")
+class BroadcastEstimate(MethodView):
+    @blp.arguments(DraftIn)
+    @blp.response(200, EstimateOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """What a broadcast would cost: per language its encoding (and the characters that force
+        UCS-2, with a GSM-7 version), segments, recipients and cost; the total against the
+        monthly budget; how many are left out for lack of consent or for opting out."""
+        return estimate(data["texts"], data["audience"], _settings(), catalogs())
+
+
+@blp.route("")
+class Broadcasts(MethodView):
+    @blp.arguments(BroadcastIn)
+    @blp.response(201, BroadcastOut)
+    @blp.alt_response(
+        409, description="Over this month's budget; `errors.estimate` says by how much."
+    )
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a broadcast; it is sent at `send_at` (outside the quiet hours unless urgent)."""
+        try:
+            broadcast, found = create_broadcast(
+                name=data["name"],
+                texts=data["texts"],
+                audience=data["audience"],
+                send_at=data["send_at"],
+                urgent=data["urgent"],
+                urgent_reason=data["urgent_reason"],
+                created_by=g.api_token.name,
+            )
+        except OverBudget as exc:
+            _fail(409, message=str(exc), errors={"estimate": EstimateOut().dump(exc.estimate)})
+        db.session.commit()
+        return _out(broadcast, found)
+
+
+@blp.route("/<int:broadcast_id>")
+class BroadcastById(MethodView):
+    @blp.response(200, BroadcastOut)
+    @blp.alt_response(404, description="No such broadcast.")
+    def get(self, broadcast_id: int) -> dict[str, Any]:
+        """A broadcast and its progress: messages queued, sent, delivered, failed, unsent
+        (opted out since, or cancelled), of unknown fate; and those left out at the start."""
+        return _out(_broadcast(broadcast_id))
+
+
+@blp.route("/<int:broadcast_id>/cancel")
+class BroadcastCancel(MethodView):
+    @blp.response(200, BroadcastOut)
+    @blp.alt_response(404, description="No such broadcast.")
+    def post(self, broadcast_id: int) -> dict[str, Any]:
+        """Cancel: nothing not yet handed to Africa's Talking is sent."""
+        broadcast = _broadcast(broadcast_id)
+        cancel_broadcast(broadcast)
+        return _out(broadcast)
+
+
+def _broadcast(broadcast_id: int) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        _fail(404, message=f"No broadcast {broadcast_id}.")
+    return broadcast

@@ -1,0 +1,304 @@
+"""Creating, starting, sending and cancelling a broadcast.
+
+Starting a broadcast writes one ``Message`` per recipient (unique per broadcast and contact, so
+writing them twice writes nothing new), then chains of ``send_broadcast_chunk`` jobs claim
+queued rows a chunk at a time and hand them to Africa's Talking. A worker killed at any moment
+leaves rows ``queued`` (claimed by the next chain or the recovery sweep) or ``sending`` (their
+send call may have reached Africa's Talking: marked ``unknown`` by the sweep, never resent).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from rq import Retry
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.broadcasts.audience import matches, reachable
+from gateway.broadcasts.estimate import Estimate, estimate, text_for
+from gateway.broadcasts.models import Broadcast
+from gateway.contacts.models import Contact
+from gateway.encoding import analyse
+from gateway.extensions import db, utcnow
+from gateway.i18n import catalogs
+from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.schedule import next_send_time
+from gateway.settings import Settings
+from gateway.sms.models import Message
+from gateway.sms.outbound import deliver
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1000  # rows one job claims at a time
+CHAINS = 2  # chains of jobs sending one broadcast side by side
+# A link whose worker died is run again when RQ finds it abandoned (the rows it claimed are
+# settled by the recovery sweep); the sweep also revives a broadcast whose chains all died.
+CHAIN_RETRY = Retry(max=10, interval=[1, 5, 30, 60])
+
+
+class OverBudget(ValueError):
+    def __init__(self, estimate: Estimate) -> None:
+        super().__init__("the broadcast would take this month's spending over the budget")
+        self.estimate = estimate
+
+
+def create_broadcast(
+    *,
+    name: str,
+    texts: Mapping[str, str],
+    audience: Mapping[str, Any],
+    send_at: datetime | None,
+    urgent: bool,
+    urgent_reason: str | None,
+    created_by: str | None,
+) -> tuple[Broadcast, Estimate]:
+    """Save a broadcast and schedule its start; refuse it if it is over the monthly budget."""
+    settings: Settings = current_app.config["GATEWAY"]
+    if urgent and not (urgent_reason or "").strip():
+        raise ValueError("an urgent broadcast must say why it may break the quiet hours")
+    found = estimate(texts, audience, settings, catalogs())
+    if found.over_budget:
+        raise OverBudget(found)
+    broadcast = Broadcast(
+        name=name,
+        texts=dict(texts),
+        audience=dict(audience),
+        send_at=send_at,
+        urgent=urgent,
+        urgent_reason=urgent_reason if urgent else None,
+        created_by=created_by,
+        estimated_cost_kes=found.cost_kes,
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    if urgent:
+        log.warning("urgent broadcast %s by %s: %s", broadcast.id, created_by, urgent_reason)
+    enqueue_start(broadcast, settings)
+    return broadcast, found
+
+
+def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
+    """Start the broadcast at its time (or when the quiet hours end); the job's id names that
+    time, so enqueueing it again replaces it."""
+    when = next_send_time(max(broadcast.send_at or utcnow(), utcnow()), settings, broadcast.urgent)
+    enqueue_after_commit(
+        db.session,
+        OUTBOUND,
+        "gateway.jobs.start_broadcast",
+        broadcast.id,
+        job_id=f"broadcast-{broadcast.id}-start-{int(when.timestamp())}",
+        retry=CHAIN_RETRY,
+        at=when,
+    )
+
+
+def _insert_ignoring_duplicates() -> Any:
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
+
+
+def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
+    """One queued message per recipient, in their language; rows that exist stay as they are."""
+    language = func.coalesce(Contact.language, settings.default_language)
+    wanted = matches(broadcast.audience, settings.default_language)
+    languages = db.session.scalars(
+        select(language).where(wanted, reachable()).group_by(language)
+    ).all()
+    now = utcnow()
+    for code in languages:
+        text, _ = text_for(broadcast.texts, code, catalogs())
+        info = analyse(text)
+        rows = select(
+            literal("out"),
+            literal("sms"),
+            literal("broadcast"),
+            Contact.id,
+            Contact.phone,
+            literal(code),
+            literal(text),
+            literal(info.encoding),
+            literal(info.segments),
+            literal("queued"),
+            literal(False),
+            literal(now),
+            literal(now),
+            literal(broadcast.id),
+            literal(0),
+        ).where(wanted, reachable(), language == code)
+        columns = [
+            "direction",
+            "channel",
+            "kind",
+            "contact_id",
+            "phone",
+            "language",
+            "text",
+            "encoding",
+            "segments",
+            "status",
+            "ignores_opt_out",
+            "created_at",
+            "queued_at",
+            "broadcast_id",
+            "attempts",
+        ]
+        statement = _insert_ignoring_duplicates().from_select(columns, rows)
+        db.session.execute(statement.on_conflict_do_nothing())
+    return int(
+        db.session.scalar(select(func.count()).where(Message.broadcast_id == broadcast.id)) or 0
+    )
+
+
+def start_broadcast(broadcast_id: int) -> str:
+    """Write the broadcast's messages and start sending them (a job: safe to run twice)."""
+    settings: Settings = current_app.config["GATEWAY"]
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status in ("cancelled", "sent"):
+        return "nothing to do"
+    when = next_send_time(utcnow(), settings, broadcast.urgent)
+    if when > utcnow():  # the quiet hours began since it was scheduled
+        enqueue_start(broadcast, settings)
+        db.session.commit()
+        return f"waits until {when.isoformat()}"
+    from gateway.broadcasts.audience import reach
+
+    left_out = reach(broadcast.audience, settings.default_language)
+    broadcast.recipients = _write_messages(broadcast, settings)
+    broadcast.skipped_no_consent = left_out.skipped_no_consent
+    broadcast.skipped_opted_out = left_out.skipped_opted_out
+    broadcast.status, broadcast.started_at = "sending", broadcast.started_at or utcnow()
+    for chain in range(CHAINS):
+        enqueue_after_commit(
+            db.session,
+            OUTBOUND,
+            "gateway.jobs.send_broadcast_chunk",
+            broadcast.id,
+            job_id=f"broadcast-{broadcast.id}-chain{chain}-0",
+            retry=CHAIN_RETRY,
+        )
+    db.session.commit()
+    return f"{broadcast.recipients} messages"
+
+
+def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
+    due = (
+        select(Message.id)
+        .where(
+            Message.broadcast_id == broadcast_id,
+            Message.status == "queued",
+            (Message.not_before.is_(None)) | (Message.not_before <= utcnow()),
+        )
+        .order_by(Message.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = db.session.scalars(
+        update(Message)
+        .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
+        .values(status="sending", claimed_at=utcnow())
+        .returning(Message.id)
+    ).all()
+    db.session.commit()
+    if not claimed:
+        return []
+    return list(
+        db.session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id))
+    )
+
+
+def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
+    """Send one chunk of a broadcast, then enqueue the next link of this chain."""
+    settings: Settings = current_app.config["GATEWAY"]
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != "sending":
+        return "not sending"
+    messages = _claim_chunk(broadcast_id, CHUNK)
+    if messages:
+        outcome = deliver(messages, settings)
+        _next_link(broadcast_id, job_id, at=None)
+        return f"{len(messages)} handed over ({dict(outcome.counts)})"
+    waiting = db.session.scalar(
+        select(func.min(Message.not_before)).where(
+            Message.broadcast_id == broadcast_id, Message.status == "queued"
+        )
+    )
+    if waiting is not None:  # retries waiting for their backoff
+        _next_link(broadcast_id, job_id, at=waiting + timedelta(seconds=1))
+        return "waiting for retries"
+    _finish(broadcast)
+    return "finished"
+
+
+def _next_link(broadcast_id: int, job_id: str | None, at: datetime | None) -> None:
+    chain, _, number = (job_id or f"broadcast-{broadcast_id}-chain0-0").rpartition("-")
+    if not number.isdigit():
+        chain, number = f"{chain}-{number}", "0"
+    enqueue_after_commit(
+        db.session,
+        OUTBOUND,
+        "gateway.jobs.send_broadcast_chunk",
+        broadcast_id,
+        job_id=f"{chain}-{int(number) + 1}",
+        retry=CHAIN_RETRY,
+        at=at,
+    )
+    db.session.commit()
+
+
+def _finish(broadcast: Broadcast) -> None:
+    still = db.session.scalar(
+        select(func.count()).where(
+            Message.broadcast_id == broadcast.id, Message.status.in_(("queued", "sending"))
+        )
+    )
+    if still == 0 and broadcast.status == "sending":
+        broadcast.status, broadcast.finished_at = "sent", utcnow()
+    db.session.commit()
+
+
+def cancel_broadcast(broadcast: Broadcast) -> int:
+    """Stop a broadcast: nothing not yet handed to Africa's Talking goes. How many were held."""
+    if broadcast.status in ("sent", "cancelled"):
+        return 0
+    now = utcnow()
+    broadcast.status, broadcast.cancelled_at = "cancelled", now
+    held = db.session.scalars(
+        update(Message)
+        .where(Message.broadcast_id == broadcast.id, Message.status == "queued")
+        .values(status="unsent", error="Cancelled", failed_at=now)
+        .returning(Message.id)
+    ).all()
+    db.session.commit()
+    return len(held)
+
+
+def progress(broadcast: Broadcast) -> dict[str, int]:
+    """Messages of the broadcast by status, plus those left out and why."""
+    rows = db.session.execute(
+        select(Message.status, func.count())
+        .where(Message.broadcast_id == broadcast.id)
+        .group_by(Message.status)
+    ).all()
+    counts = {
+        status: 0
+        for status in (
+            "queued",
+            "sending",
+            "sent",
+            "submitted",
+            "buffered",
+            "delivered",
+            "failed",
+            "unsent",
+            "unknown",
+        )
+    }
+    counts.update({str(status): int(n) for status, n in rows})
+    counts["skipped_no_consent"] = broadcast.skipped_no_consent
+    counts["skipped_opted_out"] = broadcast.skipped_opted_out
+    return counts

@@ -1,0 +1,61 @@
+"""Texts that go once per person and occasion (a meeting reminder, a guide-series excerpt).
+
+Each is a catalog text in the contact's language, stored with a ``dedupe_key`` naming the
+occasion (``meeting:3:v2:remind-24h:contact:5``). The key is unique in the database, so a job
+that runs twice, or on two machines at once, queues the text once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from gateway.contacts.models import Contact
+from gateway.encoding import transliterate
+from gateway.extensions import db
+from gateway.i18n import catalogs
+from gateway.settings import Settings
+from gateway.sms.models import Message
+from gateway.sms.outbound import queue_sms
+
+
+def language_of(contact: Contact) -> str:
+    settings: Settings = current_app.config["GATEWAY"]
+    return contact.language or settings.default_language
+
+
+def render(contact: Contact, key: str, **values: object) -> str:
+    """The text for ``key`` in ``contact``'s language, as it will be sent (GSM-7)."""
+    settings: Settings = current_app.config["GATEWAY"]
+    values.setdefault("code", settings.ussd_code)
+    values.setdefault("shortcode", settings.at_shortcode)
+    return transliterate(catalogs().text(key, language_of(contact), **values))
+
+
+def queue_once(
+    contact: Contact,
+    text: str,
+    *,
+    kind: str,
+    dedupe_key: str,
+    not_before: datetime | None = None,
+) -> Message | None:
+    """Queue ``text`` to ``contact`` unless a message with ``dedupe_key`` exists (then None).
+
+    The insert runs in a SAVEPOINT, so a duplicate leaves the caller's transaction usable.
+    """
+    try:
+        with db.session.begin_nested():
+            return queue_sms(
+                phone=contact.phone,
+                text=text,
+                kind=kind,
+                contact=contact,
+                language=language_of(contact),
+                not_before=not_before,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        return None
