@@ -20,7 +20,11 @@ from gateway.extensions import redis_client
 from gateway.queues import ALL, DEFAULT
 
 # Periodic jobs, as data: (job, queue, every so many seconds).
-PERIODIC = ((jobs.recover_stranded, DEFAULT, 60),)
+PERIODIC = (
+    (jobs.recover_stranded, DEFAULT, 60),
+    (jobs.send_due_series, DEFAULT, 300),
+    (jobs.recover_meeting_jobs, DEFAULT, 60),
+)
 
 
 def run_periodic() -> None:

@@ -86,3 +86,35 @@ def send_broadcast_chunk(broadcast_id: int) -> str:
 
     current = get_current_job()
     return send(broadcast_id, current.id if current else None)
+
+
+@job
+def send_due_series() -> dict[str, int]:
+    """Queue the guide-series excerpts due this week (periodic; one run at a time)."""
+    from gateway.guides.series import send_due_series as send
+
+    return send()
+
+
+@job
+def announce_meeting(meeting_id: int, version: int) -> str:
+    """Queue a meeting version's alerts (or notices of a move) and reminders."""
+    from gateway.meetings.announce import announce_meeting as announce
+
+    return announce(meeting_id, version)
+
+
+@job
+def send_cancellation_notices(meeting_id: int) -> str:
+    """Tell those who heard of a cancelled meeting that it will not take place."""
+    from gateway.meetings.announce import send_cancellation_notices as send
+
+    return send(meeting_id)
+
+
+@job
+def recover_meeting_jobs() -> dict[str, int]:
+    """Enqueue again meeting announcements and cancellations whose job went missing."""
+    from gateway.meetings.announce import recover_meeting_jobs as recover
+
+    return recover()

@@ -48,7 +48,9 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     from gateway.broadcasts import api as broadcasts
+    from gateway.guides import api as guides
+    from gateway.meetings import api as meetings
 
-    for blueprint in (contacts.blp, messages.blp, broadcasts.blp):
+    for blueprint in (contacts.blp, messages.blp, broadcasts.blp, meetings.blp, guides.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api

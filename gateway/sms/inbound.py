@@ -146,6 +146,14 @@ def _act_on_keyword(message: Message, contact: Contact, match: KeywordMatch) -> 
         else:
             reply(contact, "sms.join", kind="welcome")
         return "joined"
+    if match.name in ("yes", "no"):  # an RSVP, or if no meeting awaits one, a plain message
+        from gateway.meetings.notices import answer_rsvp_sms
+
+        return answer_rsvp_sms(contact, match.name == "yes") or _to_inbox(message, contact)
+    if match.name == "next":
+        from gateway.guides.series import send_next_now
+
+        return send_next_now(contact)
     reply(contact, "sms.help", kind="help")
     return "help sent"
 

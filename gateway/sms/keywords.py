@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from gateway.i18n import Catalogs
 
-KEYWORDS = ("join", "stop", "help")
+KEYWORDS = ("join", "stop", "help", "next", "yes", "no")
 
 
 @dataclass(frozen=True)
 class KeywordMatch:
-    name: str  # "join", "stop", "help"
+    name: str  # "join", "stop", "help", "next", "yes", "no"
     language: str  # the language whose word was used
     rest: str  # what followed the keyword
 

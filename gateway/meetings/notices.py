@@ -1,0 +1,245 @@
+"""What a meeting's audience hears and answers: the alert, reminders, a notice of a move or a
+cancellation, and the thanks for an RSVP by SMS.
+
+The audience is every contact with consent in the meeting's county (everyone, for a national
+dialogue). Creating or moving a meeting enqueues its announcement for that version (see
+:mod:`gateway.meetings.announce`), which queues each person's alert (or, after a move, the
+notice of it) and their reminders as messages with a time (``not_before``): RQ's scheduler
+sends each when it is due, and the recovery sweep finds any whose job went missing. Each
+message's dedupe key names the meeting, its version and the occasion
+(``meeting:3:v2:remind-24h:contact:5``), so every job is safe to run twice. Moving or
+cancelling withdraws what is still queued for the meeting (``unsent`` with the error
+``Rescheduled`` or ``Cancelled``), in the transaction that changes the meeting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from rq import Retry
+from sqlalchemy import Select, func, select, update
+
+from gateway.contacts.models import Contact
+from gateway.extensions import db, utcnow
+from gateway.i18n import catalogs
+from gateway.localized import pick, when
+from gateway.meetings.models import Meeting, Rsvp
+from gateway.meetings.ussd import record_rsvp
+from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.schedule import next_send_time
+from gateway.settings import Settings
+from gateway.sms.inbound import reply
+from gateway.sms.models import Message
+from gateway.sms.scheduled import language_of, render
+
+JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
+# A message that reached the phone, or may have.
+REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
+# The messages a YES or NO by SMS answers.
+ANSWERABLE = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
+
+
+class MeetingClosed(Exception):
+    """The meeting is cancelled: it can no longer be changed."""
+
+
+@dataclass(frozen=True)
+class Reminder:
+    before: str  # how long before the start, as configured: "24h", "2h", "90m"
+    at: datetime  # when it goes (out of the quiet hours)
+
+
+def meeting_prefix(meeting_id: int, version: int | None = None) -> str:
+    """The start of every dedupe key of ``meeting_id`` (of one version, if given)."""
+    return f"meeting:{meeting_id}:" + (f"v{version}:" if version is not None else "")
+
+
+def notice_key(meeting_id: int, version: int, occasion: str, contact_id: int) -> str:
+    return f"{meeting_prefix(meeting_id, version)}{occasion}:contact:{contact_id}"
+
+
+def before_label(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def reminder_plan(meeting: Meeting, settings: Settings, announced_at: datetime) -> list[Reminder]:
+    """When each reminder goes: the configured time before the start, moved to the end of the
+    quiet hours; one that would go no later than the announcement, or not before the meeting
+    starts, is left out."""
+    plan: list[Reminder] = []
+    for offset in settings.meeting_reminders:
+        at = next_send_time(meeting.starts_at - offset, settings)
+        if announced_at < at < meeting.starts_at and all(r.at != at for r in plan):
+            plan.append(Reminder(before_label(offset), at))
+    return plan
+
+
+def audience(meeting: Meeting) -> Select[Contact]:
+    """Contacts with consent in the meeting's county, or everywhere for a national dialogue."""
+    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    if meeting.county is not None:
+        query = query.where(Contact.county == meeting.county)
+    return query.order_by(Contact.id)
+
+
+def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:
+    """The text ``key`` about ``meeting`` in ``contact``'s language."""
+    return render(contact, key, **_values(meeting, contact, key))
+
+
+def _values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
+    settings: Settings = current_app.config["GATEWAY"]
+    language = language_of(contact)
+    # The date in the language the text is written in (Kikamba falls back to Kiswahili).
+    written_in = catalogs().raw(key, language)[1]
+    return {
+        "title": pick(meeting.title, catalogs().chain(language)),
+        "when": when(meeting.starts_at, written_in, settings.timezone),
+        "place": meeting.place,
+    }
+
+
+# Changing a meeting (the API calls these; the caller commits) ----------------------------------
+
+
+def create_meeting(**fields: Any) -> Meeting:
+    """Add a meeting and announce it to its audience once the transaction commits."""
+    meeting = Meeting(**fields)
+    db.session.add(meeting)
+    db.session.flush()
+    enqueue_announcement(meeting)
+    return meeting
+
+
+def reschedule(
+    meeting: Meeting, *, starts_at: datetime | None = None, place: str | None = None
+) -> bool:
+    """Move ``meeting`` to a new time or place; False if that changes nothing.
+
+    A new version: what is still queued for the old one is withdrawn, and the audience hears of
+    the change (those who never heard of the meeting get its alert) and gets new reminders.
+
+    Raises:
+        MeetingClosed: the meeting is cancelled.
+    """
+    if meeting.status != "scheduled":
+        raise MeetingClosed(f"meeting {meeting.id} is {meeting.status}")
+    changed = False
+    if starts_at is not None and starts_at != meeting.starts_at:
+        meeting.starts_at, changed = starts_at, True
+    if place is not None and place != meeting.place:
+        meeting.place, changed = place, True
+    if not changed:
+        return False
+    meeting.version += 1
+    meeting.updated_at = utcnow()
+    db.session.flush()  # the meeting's row first: an announcement running now waits for us
+    _withdraw_pending(meeting.id, "Rescheduled")
+    enqueue_announcement(meeting)
+    return True
+
+
+def cancel(meeting: Meeting) -> bool:
+    """Cancel ``meeting``: nothing more is sent for it but a notice to those who heard of it.
+    False if it was cancelled already."""
+    if meeting.status == "cancelled":
+        return False
+    meeting.status, meeting.updated_at = "cancelled", utcnow()
+    db.session.flush()
+    _withdraw_pending(meeting.id, "Cancelled")
+    enqueue_cancellation(meeting)
+    return True
+
+
+def announcement_job_id(meeting_id: int, version: int) -> str:
+    return f"meeting-{meeting_id}-v{version}-announce"
+
+
+def cancellation_job_id(meeting_id: int) -> str:
+    return f"meeting-{meeting_id}-cancel"
+
+
+def enqueue_announcement(meeting: Meeting) -> None:
+    enqueue_after_commit(
+        db.session,
+        DEFAULT,
+        "gateway.jobs.announce_meeting",
+        meeting.id,
+        meeting.version,
+        job_id=announcement_job_id(meeting.id, meeting.version),
+        retry=JOB_RETRY,
+    )
+
+
+def enqueue_cancellation(meeting: Meeting) -> None:
+    enqueue_after_commit(
+        db.session,
+        DEFAULT,
+        "gateway.jobs.send_cancellation_notices",
+        meeting.id,
+        job_id=cancellation_job_id(meeting.id),
+        retry=JOB_RETRY,
+    )
+
+
+def _withdraw_pending(meeting_id: int, reason: str) -> None:
+    """Mark what is still queued for the meeting ``unsent``: the send job then skips it."""
+    db.session.execute(
+        update(Message)
+        .where(Message.dedupe_key.like(meeting_prefix(meeting_id) + "%"))
+        .where(Message.status == "queued")
+        .values(status="unsent", error=reason, failed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# RSVP by SMS -----------------------------------------------------------------------------------
+
+
+def meeting_to_answer(contact: Contact) -> Meeting | None:
+    """The meeting a YES or NO from ``contact`` answers: the one they last heard of (by the
+    time the message went), if it is still to come."""
+    went = func.coalesce(Message.sent_at, Message.claimed_at, Message.created_at)
+    keys = db.session.scalars(
+        select(Message.dedupe_key)
+        .where(
+            Message.contact_id == contact.id,
+            Message.kind.in_(ANSWERABLE),
+            Message.status.in_(REACHED),
+        )
+        .order_by(went.desc(), Message.id.desc())
+        .limit(20)
+    )
+    for key in keys:
+        meeting = db.session.get(Meeting, int((key or "").split(":")[1]))
+        if meeting is not None and meeting.status == "scheduled" and meeting.starts_at > utcnow():
+            return meeting
+    return None
+
+
+def answer_rsvp_sms(contact: Contact, attending: bool) -> str | None:
+    """Record a YES or NO by SMS for the meeting it answers, and thank the sender; None if
+    there is no such meeting (the text is then an ordinary message for the inbox)."""
+    meeting = meeting_to_answer(contact)
+    if meeting is None:
+        return None
+    record_rsvp(meeting.id, contact.id, attending, channel="sms")
+    key = "sms.rsvp.yes" if attending else "sms.rsvp.no"
+    reply(contact, key, kind="rsvp_thanks", **_values(meeting, contact, key))
+    return f"rsvp {'yes' if attending else 'no'} to meeting {meeting.id}"
+
+
+def rsvp_counts(meeting_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Rsvp.attending, func.count())
+        .where(Rsvp.meeting_id == meeting_id)
+        .group_by(Rsvp.attending)
+    )
+    counts = {"yes": 0, "no": 0}
+    for attending, count in rows:
+        counts["yes" if attending else "no"] = count
+    return counts
