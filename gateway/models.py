@@ -9,8 +9,10 @@ from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.guides.models import GuideSubscription
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, PollOption, Vote
+from gateway.radio.models import RadioMessage, RadioShow
 from gateway.reports.models import Report
 from gateway.sms.models import DeliveryReport, InboundReceipt, Message
+from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from gateway.ussd.models import UssdSessionEnd
 
 __all__ = [
@@ -27,7 +29,13 @@ __all__ = [
     "Poll",
     "PollOption",
     "Report",
+    "RadioMessage",
+    "RadioShow",
     "Rsvp",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyQuestion",
+    "SurveyResponse",
     "UssdSessionEnd",
     "Vote",
 ]

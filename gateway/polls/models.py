@@ -21,6 +21,7 @@ class Poll(db.Model):  # type: ignore[name-defined,misc]
     closes_at: Mapped[datetime] = mapped_column(index=True)
     send_results: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    results_sent_at: Mapped[datetime | None]  # when the results SMS to voters was queued
 
     options: Mapped[list[PollOption]] = relationship(
         order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin"
@@ -51,3 +52,7 @@ class Vote(db.Model):  # type: ignore[name-defined,misc]
     option_id: Mapped[int] = mapped_column(ForeignKey("poll_options.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where and in what language the voter was when voting, for results by dimension.
+    county: Mapped[str | None] = mapped_column(String(64))
+    ward: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))

@@ -37,4 +37,6 @@ def cast_vote(poll: Poll, option: PollOption, contact: Contact, channel: str) ->
             )
             assert existing is not None
     existing.option_id, existing.channel, existing.voted_at = option.id, channel, utcnow()
+    existing.county, existing.ward = contact.county, contact.ward
+    existing.language = contact.language
     return True

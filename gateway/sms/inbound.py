@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
@@ -115,30 +116,48 @@ def handle_inbound_sms(message_id: int) -> str:
     contact = get_or_create_contact(message.phone)
     message.contact_id = contact.id
     match = match_keyword(message.text, keyword_table(catalogs()))
-    if match is None:
-        outcome = _to_inbox(message, contact)
+    outcome = None
+    for route in routes():
+        outcome = route(message, contact, match)
+        if outcome is not None:
+            break
     else:
-        outcome = _act_on_keyword(message, contact, match)
+        outcome = _to_inbox(message, contact)
     db.session.commit()
     log.info("inbound sms %s from %s: %s", message.id, mask_phone(message.phone), outcome)
     return outcome
 
 
-def _act_on_keyword(message: Message, contact: Contact, match: KeywordMatch) -> str:
+Route = Callable[[Message, Contact, KeywordMatch | None], str | None]
+
+
+def routes() -> list[Route]:
+    """Who may take an incoming SMS, in order; the first to answer (not None) has it, and
+    what nobody takes goes to the inbox. STOP, JOIN and HELP come first, so they always work."""
+    return [system_keywords, engagement_keywords]
+
+
+def _keyword(message: Message, contact: Contact, match: KeywordMatch) -> None:
     message.kind = f"keyword:{match.name}"
     if contact.language is None:
         contact.language = match.language
+
+
+def system_keywords(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    """STOP, JOIN and HELP, in every language."""
+    if match is None or match.name not in ("stop", "join", "help"):
+        return None
+    _keyword(message, contact, match)
     if match.name == "stop":
         opt_out(contact, channel="sms")
         reply(contact, "sms.stop", kind="opt_out_confirmation", ignores_opt_out=True)
         return "opted out"
     if match.name == "join":
-        language = contact.language
         record_consent(
             contact,
             channel="sms",
             wording_version="sms.join",
-            language=language,
+            language=contact.language,
             wording_text=message.text,
         )
         if contact.county:
@@ -146,16 +165,27 @@ def _act_on_keyword(message: Message, contact: Contact, match: KeywordMatch) -> 
         else:
             reply(contact, "sms.join", kind="welcome")
         return "joined"
-    if match.name in ("yes", "no"):  # an RSVP, or if no meeting awaits one, a plain message
-        from gateway.meetings.notices import answer_rsvp_sms
+    reply(contact, "sms.help", kind="help")
+    return "help sent"
 
-        return answer_rsvp_sms(contact, match.name == "yes") or _to_inbox(message, contact)
+
+def engagement_keywords(
+    message: Message, contact: Contact, match: KeywordMatch | None
+) -> str | None:
+    """YES/NO to a meeting (or, with no meeting waiting, nothing: the inbox has it) and NEXT."""
+    if match is None or match.name not in ("yes", "no", "next"):
+        return None
     if match.name == "next":
         from gateway.guides.series import send_next_now
 
+        _keyword(message, contact, match)
         return send_next_now(contact)
-    reply(contact, "sms.help", kind="help")
-    return "help sent"
+    from gateway.meetings.notices import answer_rsvp_sms
+
+    outcome = answer_rsvp_sms(contact, match.name == "yes")
+    if outcome is not None:
+        _keyword(message, contact, match)
+    return outcome
 
 
 def _to_inbox(message: Message, contact: Contact) -> str:

@@ -1,0 +1,1 @@
+"""Surveys for action research: several questions, taken by SMS or USSD, partial answers kept."""
