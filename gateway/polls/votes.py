@@ -27,7 +27,13 @@ def cast_vote(poll: Poll, option: PollOption, contact: Contact, channel: str) ->
             with db.session.begin_nested():
                 db.session.add(
                     Vote(
-                        poll_id=poll.id, contact_id=contact.id, option_id=option.id, channel=channel
+                        poll_id=poll.id,
+                        contact_id=contact.id,
+                        option_id=option.id,
+                        channel=channel,
+                        county=contact.county,
+                        ward=contact.ward,
+                        language=contact.language,
                     )
                 )
             return True
