@@ -24,6 +24,7 @@ PERIODIC = (
     (jobs.recover_stranded, DEFAULT, 60),
     (jobs.send_due_series, DEFAULT, 300),
     (jobs.recover_meeting_jobs, DEFAULT, 60),
+    (jobs.send_poll_results, DEFAULT, 60),
 )
 
 

@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway import cli, extensions, health, i18n, messages_lint, models, phones  # noqa: F401
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
+    from gateway.radio import init_app as init_radio
     from gateway.ussd import init_app as init_ussd
     from gateway.webhooks import init_app as init_webhooks
 
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_ussd(app)
     init_webhooks(app)
     init_api(app)
+    init_radio(app)
     health.init_app(app)
     cli.init_app(app)
     messages_lint.register_cli(app)

@@ -118,3 +118,19 @@ def recover_meeting_jobs() -> dict[str, int]:
     from gateway.meetings.announce import recover_meeting_jobs as recover
 
     return recover()
+
+
+@job
+def send_poll_question(poll_id: int) -> str:
+    """Queue a poll's question to its audience, once per person."""
+    from gateway.polls.notices import send_poll_question as send
+
+    return send(poll_id)
+
+
+@job
+def send_poll_results() -> dict[str, int]:
+    """Queue the results SMS of polls that have closed to their voters (periodic; locked)."""
+    from gateway.polls.notices import send_due_results
+
+    return send_due_results()

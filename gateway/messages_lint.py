@@ -37,6 +37,18 @@ SAMPLE_VALUES = {
     "description": "Walinzi wa mgodi walimpiga mchungaji...",
     "anonymous": "Hapana",
     "reference": "R-7K3M9P",
+    # Polls and surveys (the API checks each real poll's and survey's SMS as written).
+    "keyword": "KANZIKU2026",
+    "options": "1 Ndiyo\n2 Hapana\n3 Sina uhakika\n4 Baada ya mkutano wa jamii",
+    "results": "Ndiyo 62%, Hapana 30%, Sina uhakika 8%",
+    "prompt": "How many times has the river near the mine changed colour since blasting began?",
+    "position": 10,
+    "count": 10,
+    "last": 9,
+    "max": "1,000,000",
+    # Radio shows: the longest name and station the radio API accepts (60 and 40 characters).
+    "show": "Madini Ni Yetu: sauti ya jamii za maeneo ya madini ya Kitui",
+    "station": "Kitui Community Radio 88.5 FM, Mwingi",
 }
 SAMPLE_UNKNOWN = "x" * 20  # a placeholder with no sample above renders as 20 characters
 CONSENT_KEY = re.compile(r"consent\.v(\d+)")

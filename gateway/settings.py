@@ -118,6 +118,8 @@ class Settings:
     series_hour: int = 10  # ... from this hour, in GATEWAY_TIMEZONE
     # Meeting reminders go this long before the meeting starts, longest first.
     meeting_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    # A radio show takes its keywords this long before its start and after its end.
+    radio_margin: timedelta = timedelta(minutes=5)
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -169,5 +171,6 @@ def load_settings(
         meeting_reminders=_offsets(
             "GATEWAY_MEETING_REMINDERS", _str(env, "GATEWAY_MEETING_REMINDERS", "24h,2h") or ""
         ),
+        radio_margin=timedelta(minutes=_bounded(env, "GATEWAY_RADIO_MARGIN", 5, 0, 60)),
         instance_path=instance,
     )

@@ -220,12 +220,13 @@ class AfricasTalking:
         text: str,
         message_id: str | None = None,
         date: str = "2026-11-29 10:04:45",
+        to: str = "22384",
     ) -> TestResponse:
         return self._post(
             "/at/sms",
             {
                 "from": phone,
-                "to": "22384",
+                "to": to,
                 "text": text,
                 "date": date,
                 "id": message_id or f"ATXid_in{next(self._ids)}",

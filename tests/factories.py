@@ -107,3 +107,61 @@ def polls(app: Flask) -> dict[str, int]:
         db.session.add_all(rows.values())
         db.session.commit()
         return {name: row.id for name, row in rows.items()}
+
+
+def surveys(app: Flask) -> dict[str, int]:
+    """An open three-question survey for everyone (a choice, a number, a text), one only for
+    Kwale, and a closed one."""
+    from gateway.surveys.models import Survey, SurveyQuestion
+
+    now = utcnow()
+
+    def survey(keyword: str, county: str | None, opens: timedelta, closes: timedelta) -> Survey:
+        return Survey(
+            keyword=keyword,
+            county=county,
+            opens_at=now + opens,
+            closes_at=now + closes,
+            title={"en": "Water survey", "sw": "Utafiti wa maji"},
+            questions=[
+                SurveyQuestion(
+                    position=1,
+                    kind="choice",
+                    prompt={
+                        "en": "Is the river water safe to drink?",
+                        "sw": "Je, maji ya mto ni salama kunywa?",
+                    },
+                    options=[
+                        {"en": "Yes", "sw": "Ndiyo"},
+                        {"en": "No", "sw": "Hapana"},
+                        {"en": "Not sure", "sw": "Sina uhakika"},
+                    ],
+                ),
+                SurveyQuestion(
+                    position=2,
+                    kind="number",
+                    prompt={
+                        "en": "How many people live in your home?",
+                        "sw": "Watu wangapi wanaishi nyumbani kwako?",
+                    },
+                ),
+                SurveyQuestion(
+                    position=3,
+                    kind="text",
+                    prompt={
+                        "en": "What should HMK raise with the county?",
+                        "sw": "HMK iwasilishe nini kwa kaunti?",
+                    },
+                ),
+            ],
+        )
+
+    rows = {
+        "open": survey("MAJI", None, timedelta(hours=-1), timedelta(days=2)),
+        "kwale": survey("PWANI", "Kwale", timedelta(hours=-1), timedelta(days=2)),
+        "closed": survey("JANA", None, timedelta(days=-5), timedelta(days=-1)),
+    }
+    with app.app_context():
+        db.session.add_all(rows.values())
+        db.session.commit()
+        return {name: row.id for name, row in rows.items()}

@@ -182,3 +182,36 @@ def test_healthz_checks_database_and_redis(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_delete_removes_free_text_survey_answers_and_unlinks_reports(api, at, workers, app):
+    """Does deleting a contact remove what they wrote in a survey and their name from their
+    reports, while their choices and numbers still count."""
+    import factories
+
+    from gateway.reports.models import Report
+    from gateway.surveys.models import SurveyAnswer
+
+    factories.surveys(app)  # "MAJI": a choice, a number, a free text
+    for text in ("MAJI", "2", "40", "The borehole pump broke in March"):
+        at.sms(PHONE, text)
+        workers.drain()
+    with app.app_context():
+        contact = db.session.scalar(select(Contact).where(Contact.phone == PHONE))
+        db.session.add(
+            Report(
+                reference="R-TEST22",
+                contact_id=contact.id,
+                category="water",
+                description="Pump broke",
+                channel="ussd",
+            )
+        )
+        db.session.commit()
+        answers = sorted(db.session.scalars(select(SurveyAnswer.value)).all())
+        assert answers == ["2", "40", "The borehole pump broke in March"]
+    assert api.delete(f"/contacts/{PHONE}").status_code == 204
+    with app.app_context():
+        assert sorted(db.session.scalars(select(SurveyAnswer.value)).all()) == ["", "2", "40"]
+        report = db.session.scalar(select(Report))
+        assert report is not None and report.contact_id is None

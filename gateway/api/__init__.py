@@ -50,7 +50,19 @@ def init_app(app: Flask) -> None:
     from gateway.broadcasts import api as broadcasts
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
+    from gateway.polls import api as polls
+    from gateway.radio import api as radio
+    from gateway.surveys import api as surveys
 
-    for blueprint in (contacts.blp, messages.blp, broadcasts.blp, meetings.blp, guides.blp):
+    for blueprint in (
+        contacts.blp,
+        messages.blp,
+        broadcasts.blp,
+        meetings.blp,
+        guides.blp,
+        radio.blp,
+        polls.blp,
+        surveys.blp,
+    ):
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api

@@ -84,6 +84,24 @@ def opt_out(contact: Contact, *, channel: str) -> bool:
     return True
 
 
+def _forget_own_words(contact: Contact) -> None:
+    """Free-text survey answers go; a report stays (it is about the community) but no longer
+    names its sender; choices and numbers stay as counts."""
+    from gateway.reports.models import Report
+    from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
+
+    responses = select(SurveyResponse.id).where(SurveyResponse.contact_id == contact.id)
+    texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
+    db.session.execute(
+        update(SurveyAnswer)
+        .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.question_id.in_(texts))
+        .values(value="")
+    )
+    db.session.execute(
+        update(Report).where(Report.contact_id == contact.id).values(contact_id=None)
+    )
+
+
 def anonymise(contact: Contact) -> None:
     """Forget who ``contact`` is: number and message texts go, counts (county, language) stay."""
     # The sms and ussd areas depend on contacts, not the reverse.
@@ -105,6 +123,7 @@ def anonymise(contact: Contact) -> None:
         .where(UssdSessionEnd.phone == contact.phone)
         .values(phone=DELETED, input=None)
     )
+    _forget_own_words(contact)
     for event in contact.consent_events:
         event.wording_text = None
     now = utcnow()

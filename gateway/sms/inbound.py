@@ -134,7 +134,11 @@ Route = Callable[[Message, Contact, KeywordMatch | None], str | None]
 def routes() -> list[Route]:
     """Who may take an incoming SMS, in order; the first to answer (not None) has it, and
     what nobody takes goes to the inbox. STOP, JOIN and HELP come first, so they always work."""
-    return [system_keywords, engagement_keywords]
+    from gateway.polls.sms import poll_votes
+    from gateway.radio.call_in import radio_call_in
+    from gateway.surveys.sms import survey_messages
+
+    return [system_keywords, radio_call_in, survey_messages, poll_votes, engagement_keywords]
 
 
 def _keyword(message: Message, contact: Contact, match: KeywordMatch) -> None:

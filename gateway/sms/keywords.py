@@ -8,6 +8,7 @@ ignores case, accents and trailing punctuation.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.i18n import Catalogs
@@ -51,3 +52,42 @@ def match_keyword(text: str, table: dict[str, tuple[str, str]]) -> KeywordMatch 
     if found is None:
         return None
     return KeywordMatch(found[0], found[1], parts[1] if len(parts) > 1 else "")
+
+
+def within_one_edit(word: str, keyword: str) -> bool:
+    """Whether ``word`` is ``keyword`` with at most one typo: a letter left out, added, changed,
+    or two neighbours swapped (Damerau-Levenshtein distance at most 1)."""
+    if word == keyword:
+        return True
+    if abs(len(word) - len(keyword)) > 1:
+        return False
+    if len(word) == len(keyword):
+        diff = [i for i, (a, b) in enumerate(zip(word, keyword, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == keyword[diff[1]]
+            and word[diff[1]] == keyword[diff[0]]
+        )
+    shorter, longer = sorted((word, keyword), key=len)
+    for i in range(len(longer)):
+        if longer[:i] + longer[i + 1 :] == shorter:
+            return True
+    return False
+
+
+NEAR_MISS_MIN_LENGTH = 4
+
+
+def near_miss(word: str, keywords: Iterable[str]) -> str | None:
+    """The one keyword (of 4 letters or more) that the folded ``word`` misses by one typo
+    (``MADNI``, ``MADIINI`` → ``MADINI``); None if none does, or more than one."""
+    folded = fold(word)
+    found = {
+        keyword
+        for keyword in keywords
+        if len(fold(keyword)) >= NEAR_MISS_MIN_LENGTH and within_one_edit(folded, fold(keyword))
+    }
+    return found.pop() if len(found) == 1 else None

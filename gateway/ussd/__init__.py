@@ -21,6 +21,7 @@ def build_engine(flows_dir: Path) -> Engine:
     from gateway.meetings import ussd as _meetings  # noqa: F401
     from gateway.polls import ussd as _polls  # noqa: F401
     from gateway.reports import ussd as _reports  # noqa: F401
+    from gateway.surveys import ussd as _surveys  # noqa: F401
     from gateway.ussd import handlers as _common  # noqa: F401
     from gateway.ussd.flow import load_flow
     from gateway.ussd.registry import HANDLERS

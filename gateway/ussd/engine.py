@@ -134,6 +134,8 @@ class Engine:
             return
         node = self.flow.node(node_id)
         walk.node, walk.page = node_id, 0
+        if not node.back:  # the screens before are done with (a survey's answered questions)
+            walk.history.clear()
         if node.kind == "route":
             route = next(
                 r for r in node.routes if r.when is None or self.handlers.conditions[r.when](ctx)

@@ -57,6 +57,7 @@ class Node:
     hint: str | None = None  # input: the hint when the answer is not valid
     validate: Validation = field(default_factory=Validation)
     resumable: bool = False  # a dropped session here is offered "continue where you left off"
+    back: bool = True  # False: no way back from here (0 is an answer, e.g. to "how many?")
 
     def targets(self) -> list[str]:
         """Every node this one can lead to."""
@@ -93,6 +94,7 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
         routes=tuple(Route(r["to"], r.get("when")) for r in raw.get("routes", [])),
         validate=Validation(**raw.get("validate", {})),
         resumable=bool(raw.get("resumable", False)),
+        back=bool(raw.get("back", True)),
         **{name: raw.get(name) for name in plain},
     )
 

@@ -28,12 +28,16 @@ _LONG_ITEMS = {
     "polls": [Item(str(n), str(SAMPLE_VALUES["question"])[:48]) for n in range(6)],
     "poll_options": [Item(str(n), "Option of up to forty characters long...") for n in range(5)],
     "guide_subscriptions": [Item(g, f"{SAMPLE_VALUES['guide']} (imewashwa)") for g in "ab"],
+    "surveys": [Item(str(n), "Survey title of up to forty characters..") for n in range(6)],
+    "survey_options": [Item(str(n), "An option of thirty characters") for n in range(9)],
 }
 _LONG_VIEWS: dict[str, dict[str, object]] = {
     "meeting": {k: SAMPLE_VALUES[k] for k in ("title", "when", "place")},
     "meetings_area": {"county": SAMPLE_VALUES["county"]},
     "poll": {"question": SAMPLE_VALUES["question"]},
     "poll_choice": {"choice": SAMPLE_VALUES["choice"]},
+    "survey": {"title": "Survey title of up to forty characters.."},
+    "survey_question": {"position": 10, "count": 10, "prompt": "Q" * 100},
 }
 _SESSION = {
     "county": "Taita Taveta",

@@ -1,0 +1,78 @@
+"""Fields the polls and surveys APIs share: texts per language, and SMS keywords."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask_smorest import abort
+from sqlalchemy import func, select
+
+from gateway.api.schemas import _known_language
+from gateway.extensions import db
+from gateway.i18n import catalogs
+from gateway.sms.keywords import KEYWORDS, fold, keyword_table
+
+KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,19}")
+
+
+def per_language(max_length: int, **kwargs: Any) -> ma.fields.Dict:
+    """A text per language code, e.g. ``{"en": "Yes", "sw": "Ndiyo"}``."""
+    kwargs.setdefault(
+        "metadata", {"description": 'Per language code, e.g. `{"en": ..., "sw": ...}`.'}
+    )
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=_known_language),
+        values=ma.fields.String(validate=ma.validate.Length(1, max_length)),
+        **kwargs,
+    )
+
+
+class Keyword(ma.fields.String):
+    """An SMS keyword: one word of 3 to 20 letters or digits, kept in capitals, never one of the
+    system's keywords (STOP, JOIN, HELP, YES, NO, NEXT, in any language)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"description": "One word people text, e.g. `MADINI`."})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not KEYWORD.fullmatch(raw):
+            raise ma.ValidationError(
+                "One word of 3 to 20 letters or digits, starting with a letter."
+            )
+        if fold(raw) in keyword_table(catalogs(), KEYWORDS):
+            raise ma.ValidationError(f"{raw.upper()} is one of the gateway's own SMS keywords.")
+        return raw.upper()
+
+
+def keyword_user(keyword: str) -> str | None:
+    """Which poll or survey uses ``keyword`` already (``"poll 3"``), if any."""
+    from gateway.polls.models import Poll
+    from gateway.surveys.models import Survey
+
+    for name, model in (("poll", Poll), ("survey", Survey)):
+        found = db.session.scalar(
+            select(model.id).where(func.lower(model.keyword) == keyword.lower())
+        )
+        if found is not None:
+            return f"{name} {found}"
+    return None
+
+
+def fail(status: int, **details: Any) -> NoReturn:
+    abort(status, **details)
+    raise AssertionError("abort() returned")  # pragma: no cover
+
+
+def refuse_taken_keyword(keyword: str) -> None:
+    """Answer 409, naming the field, when a poll or survey has ``keyword`` already."""
+    user = keyword_user(keyword)
+    if user is not None:
+        fail(
+            409,
+            message=f"The keyword {keyword} is already used by {user}.",
+            errors={"json": {"keyword": [f"{keyword} is already used by {user}."]}},
+        )

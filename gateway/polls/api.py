@@ -1,0 +1,252 @@
+"""``/api/v1/polls``: create a poll, send its question to its audience by SMS, read its results
+live (JSON, or a CSV for Excel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from sqlalchemy import func, select
+
+from gateway.api import ApiBlueprint
+from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
+from gateway.api.schemas import _known_county
+from gateway.exports import csv_response
+from gateway.extensions import db, utcnow
+from gateway.i18n import catalogs
+from gateway.polls import texts
+from gateway.polls.models import Poll, PollOption
+from gateway.polls.notices import PollClosed, audience, enqueue_question
+from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
+from gateway.sms.choices import folded_phrase
+from gateway.sms.texts import SMS_LIMIT, fits
+
+# With these, the USSD voting screen fits 160 characters; the SMS are checked as written.
+QUESTION_MAX = 100
+LABEL_MAX = 30
+
+blp = ApiBlueprint(
+    "polls",
+    __name__,
+    url_prefix="/polls",
+    description="Community polls: votes by SMS (`MADINI 2`) and USSD, live results, results SMS.",
+)
+
+
+class PollIn(ma.Schema):
+    keyword = Keyword(required=True)
+    question = per_language(QUESTION_MAX, required=True, validate=ma.validate.Length(min=1))
+    options = ma.fields.List(
+        per_language(LABEL_MAX, validate=ma.validate.Length(min=1)),
+        required=True,
+        validate=ma.validate.Length(2, 5, error="A poll has 2 to 5 options (voted as 1-5 or A-E)."),
+        metadata={"description": 'Each option\'s label per language, e.g. `[{"en": "Yes"}, ...]`.'},
+    )
+    county = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_known_county,
+        metadata={"description": "The county whose people are asked; `null` for everyone."},
+    )
+    opens_at = ma.fields.AwareDateTime(
+        load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
+    )
+    closes_at = ma.fields.AwareDateTime(required=True)
+    send_results = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Text the results to every voter, in their language, on close."},
+    )
+
+    @ma.validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        opens, closes = data.get("opens_at") or utcnow(), data.get("closes_at")
+        if closes is not None and closes <= opens:
+            raise ma.ValidationError("Must be after opens_at.", "closes_at")
+        if closes is not None and closes <= utcnow():
+            raise ma.ValidationError("Must be in the future.", "closes_at")
+        options = data.get("options") or []
+        seen: dict[str, int] = {}
+        for position, labels in enumerate(options, start=1):
+            for label in labels.values():
+                if seen.setdefault(folded_phrase(label), position) != position:
+                    raise ma.ValidationError(
+                        f"Options {seen[folded_phrase(label)]} and {position} are both '{label}'.",
+                        "options",
+                    )
+        if data.get("question") and options:
+            _check_sms_size(data["question"], options)
+
+
+def _check_sms_size(question: dict[str, str], options: list[dict[str, str]]) -> None:
+    """The question SMS (with its options) and the answer to a wrong vote fit 2 SMS in every
+    language."""
+    poll = Poll(
+        keyword="X" * 20,
+        question=question,
+        options=[PollOption(position=n, label=label) for n, label in enumerate(options, 1)],
+    )
+    for language in catalogs().languages():
+        for text in (
+            texts.question_sms(poll, language.code),
+            texts.invalid_sms(poll, language.code),
+        ):
+            if not fits(text):
+                raise ma.ValidationError(
+                    f"With its options, the poll's SMS in {language.english_name} is longer than "
+                    f"{SMS_LIMIT} SMS; shorten the question or the options.",
+                    "question",
+                )
+
+
+class OptionOut(ma.Schema):
+    position = ma.fields.Integer(metadata={"description": "What a voter texts or presses."})
+    label = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class PollOut(ma.Schema):
+    id = ma.fields.Integer()
+    keyword = ma.fields.String()
+    question = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    options = ma.fields.List(ma.fields.Nested(OptionOut))
+    county = ma.fields.String(allow_none=True)
+    opens_at = ma.fields.AwareDateTime()
+    closes_at = ma.fields.AwareDateTime()
+    send_results = ma.fields.Boolean()
+    results_sent_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    status = ma.fields.Function(status, metadata={"description": "upcoming, open or closed"})
+
+
+class OptionCount(ma.Schema):
+    option = ma.fields.Integer(metadata={"description": "The option's position."})
+    votes = ma.fields.Integer()
+    percent = ma.fields.Float(metadata={"description": "Of the group's votes, to one decimal."})
+
+
+class OptionTotal(OptionCount):
+    label = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class GroupCount(ma.Schema):
+    value = ma.fields.String(allow_none=True, metadata={"description": "`null`: not known."})
+    county = ma.fields.String(allow_none=True, metadata={"description": "Wards only."})
+    total = ma.fields.Integer()
+    options = ma.fields.List(ma.fields.Nested(OptionCount))
+
+
+class ByDimension(ma.Schema):
+    county = ma.fields.List(ma.fields.Nested(GroupCount))
+    ward = ma.fields.List(ma.fields.Nested(GroupCount))
+    language = ma.fields.List(ma.fields.Nested(GroupCount))
+    channel = ma.fields.List(ma.fields.Nested(GroupCount))
+
+
+class PollResultsOut(ma.Schema):
+    id = ma.fields.Integer()
+    keyword = ma.fields.String()
+    question = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    status = ma.fields.String()
+    total = ma.fields.Integer(metadata={"description": "Votes counted (one per person)."})
+    options = ma.fields.List(ma.fields.Nested(OptionTotal))
+    by = ma.fields.Nested(
+        ByDimension,
+        metadata={"description": "Where, in what language and how voters voted (at the time)."},
+    )
+
+
+class SendOut(ma.Schema):
+    poll = ma.fields.Integer()
+    audience = ma.fields.Integer(metadata={"description": "People with consent it goes to."})
+    sends_at = ma.fields.AwareDateTime(metadata={"description": "After the quiet hours."})
+
+
+def _poll_or_404(poll_id: int) -> Poll:
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        fail(404, message=f"No poll with the id {poll_id}.")
+    return poll
+
+
+@blp.route("")
+class Polls(MethodView):
+    @blp.arguments(PollIn)
+    @blp.response(201, PollOut)
+    @blp.alt_response(409, description="Another poll or survey has this keyword.")
+    def post(self, data: dict[str, Any]) -> Poll:
+        """Create a poll (nothing is sent until `POST /polls/<id>/send`)."""
+        refuse_taken_keyword(data["keyword"])
+        poll = Poll(
+            keyword=data["keyword"],
+            question=data["question"],
+            county=data["county"],
+            opens_at=data["opens_at"] or utcnow(),
+            closes_at=data["closes_at"],
+            send_results=data["send_results"],
+            options=[
+                PollOption(position=n, label=label) for n, label in enumerate(data["options"], 1)
+            ],
+        )
+        db.session.add(poll)
+        db.session.commit()
+        return poll
+
+
+@blp.route("/<int:poll_id>")
+class PollById(MethodView):
+    @blp.response(200, PollOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    def get(self, poll_id: int) -> Poll:
+        """A poll."""
+        return _poll_or_404(poll_id)
+
+
+@blp.route("/<int:poll_id>/results")
+class PollResults(MethodView):
+    @blp.response(200, PollResultsOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    def get(self, poll_id: int) -> dict[str, Any]:
+        """Votes so far: totals and percentages, by county, ward, language and channel."""
+        return poll_results(_poll_or_404(poll_id))
+
+
+@blp.route("/<int:poll_id>/results.csv")
+class PollResultsCsv(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "UTF-8 with a byte-order mark (opens in Excel), one row per "
+                "group and option: `dimension` (all, county, ward, language, channel), `value`, "
+                "`county` (wards), `option`, `label` (English), `votes`, `percent`.",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    )
+    @blp.alt_response(404, description="No poll with this id.")
+    def get(self, poll_id: int) -> Any:
+        """The results as a CSV file, in a long format a pivot table reads."""
+        poll = _poll_or_404(poll_id)
+        return csv_response(
+            f"poll-{poll.keyword.lower()}-results.csv", CSV_HEADER, results_rows(poll)
+        )
+
+
+@blp.route("/<int:poll_id>/send")
+class PollSend(MethodView):
+    @blp.response(202, SendOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    @blp.alt_response(409, description="The poll has closed (or closes before it could go).")
+    def post(self, poll_id: int) -> dict[str, Any]:
+        """Text the question, with numbered options, to the poll's audience (everyone with
+        consent in its county, or everywhere), once per person, in their language; a bare
+        number sent back is a vote. Sent when the poll opens, after the quiet hours."""
+        poll = _poll_or_404(poll_id)
+        try:
+            sends_at = enqueue_question(poll)
+        except PollClosed:
+            fail(409, message=f"Poll {poll.id} has closed; its question cannot be sent.")
+        people = db.session.scalar(
+            select(func.count()).select_from(audience(poll).order_by(None).subquery())
+        )
+        db.session.commit()
+        return {"poll": poll.id, "audience": people or 0, "sends_at": sends_at}

@@ -1,0 +1,191 @@
+"""A poll's SMS to many: its question to its audience, and its results to its voters on close.
+
+Each queues one message per person and occasion, with a dedupe key unique in the database
+(``poll:3:question:contact:5``, ``poll:3:results:contact:5``), in batches: a job run twice, or on
+two machines at once, sends nobody anything twice. Both wait out the quiet hours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from flask import current_app
+from redis.exceptions import LockError
+from rq import Retry
+from sqlalchemy import Select, select
+
+from gateway.contacts.models import Contact
+from gateway.extensions import db, redis_client, utcnow
+from gateway.polls import texts
+from gateway.polls.models import Poll, Vote
+from gateway.polls.results import vote_counts
+from gateway.polls.sms import ASKED, question_prefix
+from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.schedule import next_send_time
+from gateway.settings import Settings
+from gateway.sms.scheduled import language_of, queue_once
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
+RESULTS_LOCK = "gateway:polls:results:lock"
+RESULTS_LOCK_S = 300  # released at the end of a run; expires if a worker dies holding it
+
+
+class PollClosed(Exception):
+    """The poll has closed (or will before its question could go): nothing is sent."""
+
+
+def audience(poll: Poll) -> Select[Contact]:
+    """Contacts with consent in the poll's county, or everywhere for a poll for everyone."""
+    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    if poll.county is not None:
+        query = query.where(Contact.county == poll.county)
+    return query.order_by(Contact.id)
+
+
+def question_send_time(poll: Poll) -> datetime:
+    """When the question can go: now, or when the poll opens, after the quiet hours.
+
+    Raises:
+        PollClosed: the poll closes before then.
+    """
+    settings: Settings = current_app.config["GATEWAY"]
+    at = next_send_time(max(utcnow(), poll.opens_at), settings)
+    if at >= poll.closes_at:
+        raise PollClosed(f"poll {poll.id} closes at {poll.closes_at.isoformat()}")
+    return at
+
+
+def question_job_id(poll_id: int) -> str:
+    return f"poll-{poll_id}-question"
+
+
+def enqueue_question(poll: Poll) -> datetime:
+    """Send the poll's question to its audience through a worker, once the transaction commits;
+    when it will go.
+
+    Raises:
+        PollClosed: it could only go after the poll closes.
+    """
+    at = question_send_time(poll)
+    enqueue_after_commit(
+        db.session,
+        DEFAULT,
+        "gateway.jobs.send_poll_question",
+        poll.id,
+        job_id=question_job_id(poll.id),
+        retry=JOB_RETRY,
+    )
+    return at
+
+
+def send_poll_question(poll_id: int) -> str:
+    """Queue the question, with its numbered options, to everyone in the poll's audience who has
+    not had it, in their language (a job)."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        return "no such poll"
+    try:
+        at = question_send_time(poll)
+    except PollClosed:
+        return "closed: nothing sent"
+    not_before = at if at > utcnow() else None
+    by_language: dict[str, str] = {}
+    queued, last_id = 0, 0
+    while True:
+        batch = list(db.session.scalars(audience(poll).where(Contact.id > last_id).limit(BATCH)))
+        if not batch:
+            break
+        for contact in batch:
+            last_id = contact.id
+            language = language_of(contact)
+            if language not in by_language:
+                by_language[language] = texts.question_sms(poll, language)
+            key = f"{question_prefix(poll.id)}question:contact:{contact.id}"
+            if queue_once(
+                contact, by_language[language], kind=ASKED, dedupe_key=key, not_before=not_before
+            ):
+                queued += 1
+        db.session.commit()
+    log.info("poll %s question queued to %d", poll_id, queued)
+    return f"{queued} questions queued"
+
+
+def send_due_results() -> dict[str, int]:
+    """Queue the results SMS of every poll that closed with ``send_results`` and has not sent
+    them: one to each voter, in their language (a periodic job, one run at a time)."""
+    lock = redis_client().lock(RESULTS_LOCK, timeout=RESULTS_LOCK_S, blocking=False)
+    if not lock.acquire(blocking=False):
+        return {"skipped": 1}
+    try:
+        counts: Counter[str] = Counter()
+        due = db.session.scalars(
+            select(Poll.id).where(
+                Poll.send_results.is_(True),
+                Poll.results_sent_at.is_(None),
+                Poll.closes_at <= utcnow(),
+            )
+        ).all()
+        for poll_id in due:
+            counts["results"] += send_results(poll_id)
+            counts["polls"] += 1
+        return dict(counts)
+    finally:
+        try:
+            lock.release()
+        except LockError:  # held past its timeout and taken by another run: theirs now
+            pass
+
+
+def send_results(poll_id: int) -> int:
+    """Queue the results SMS to each voter of a closed poll who has not had it; then mark the
+    poll's results sent. The number queued."""
+    settings: Settings = current_app.config["GATEWAY"]
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.results_sent_at is not None:
+        return 0
+    counts = vote_counts(poll.id)
+    now = utcnow()
+    at = next_send_time(now, settings)
+    not_before = at if at > now else None
+    by_language: dict[str, str] = {}
+    queued, last_id = 0, 0
+    while True:
+        voters = list(
+            db.session.scalars(
+                select(Contact)
+                .join(Vote, Vote.contact_id == Contact.id)
+                .where(
+                    Vote.poll_id == poll.id,
+                    Contact.id > last_id,
+                    Contact.opted_out_at.is_(None),
+                )
+                .order_by(Contact.id)
+                .limit(BATCH)
+            )
+        )
+        if not voters:
+            break
+        for contact in voters:
+            last_id = contact.id
+            language = language_of(contact)
+            if language not in by_language:
+                by_language[language] = texts.results_sms(poll, counts, language)
+            key = f"{question_prefix(poll.id)}results:contact:{contact.id}"
+            if queue_once(
+                contact,
+                by_language[language],
+                kind="poll_results",
+                dedupe_key=key,
+                not_before=not_before,
+            ):
+                queued += 1
+        db.session.commit()
+    poll.results_sent_at = utcnow()
+    db.session.commit()
+    log.info("poll %s results queued to %d voters", poll_id, queued)
+    return queued

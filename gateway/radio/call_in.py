@@ -1,0 +1,122 @@
+"""Listeners' SMS during a show: into its feed, with one thank-you per listener and episode.
+
+An SMS joins a show's feed when the show is on air (see :mod:`gateway.radio.schedule`) and the
+SMS was sent to the show's own short code, or starts with one of its keywords ("Madini ...",
+"MADINI: ..."). A vote ("MADINI 2", "MADINI B", "MADINI ndiyo" while a poll with the keyword
+MADINI is open), or the poll's keyword alone, is left to the polls' route, which comes after
+this one. Outside show time a keyword SMS is not a radio
+message: the routes after this one, or the inbox, take it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+from sqlalchemy import select
+
+from gateway.contacts.models import Contact
+from gateway.extensions import db, utcnow
+from gateway.polls.models import Poll, PollOption
+from gateway.radio.models import RadioMessage, RadioShow
+from gateway.radio.schedule import shows_on_air
+from gateway.settings import Settings
+from gateway.sms.keywords import KeywordMatch
+from gateway.sms.models import Message
+from gateway.sms.scheduled import queue_once, render
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: "MADINI:" and "Madini," both give "madini"
+OPTION_LETTERS = "abcde"  # a vote may name options 1-5 by letter
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` without case, accents or punctuation: ``"Madini: maji!"`` →
+    ``["madini", "maji"]``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(plain.casefold())
+
+
+def thanks_key(show_id: int, episode: str, contact_id: int) -> str:
+    """The dedupe key of a listener's thank-you: one per show, episode and listener."""
+    return f"radio:{show_id}:{episode}:contact:{contact_id}"
+
+
+def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    """The inbound route for radio shows: take ``message`` into the feed of the show on air that
+    it is for, or leave it (None) to the routes after this one."""
+    settings: Settings = current_app.config["GATEWAY"]
+    moment = message.created_at or utcnow()  # when it reached us, however late it is handled
+    on_air = shows_on_air(moment, settings.timezone, settings.radio_margin)
+    if not on_air:
+        return None
+    said = words(message.text)
+    chosen = _show_for(message.shortcode, said[:1], on_air)
+    if chosen is None or _for_a_poll(said):
+        return None
+    show, episode = chosen
+    # Feed items are read "after id N": for a reader never to skip one, ids of a show's items
+    # must become visible in order. Holding the show's row until commit makes them so (a
+    # no-op on SQLite, whose writers take turns anyway).
+    db.session.execute(
+        select(RadioShow.id).where(RadioShow.id == show.id).with_for_update(key_share=True)
+    )
+    db.session.add(
+        RadioMessage(
+            show_id=show.id,
+            message_id=message.id,
+            contact_id=contact.id,
+            episode=episode,
+            received_at=moment,
+        )
+    )
+    message.kind = "radio"
+    if contact.opted_out_at is None:
+        queue_once(
+            contact,
+            render(contact, "sms.radio.thanks", show=show.name, station=show.station),
+            kind="radio_thanks",
+            dedupe_key=thanks_key(show.id, episode, contact.id),
+        )
+    return f"radio: show {show.id}, episode {episode}"
+
+
+def _show_for(
+    shortcode: str | None, first_word: list[str], on_air: list[tuple[RadioShow, str]]
+) -> tuple[RadioShow, str] | None:
+    """The show an SMS is for: the one with its own short code first, then by keyword."""
+    for show, episode in on_air:
+        if show.shortcode and shortcode == show.shortcode:
+            return show, episode
+    for show, episode in on_air:
+        if first_word and first_word[0] in {w for k in show.keywords for w in words(k)}:
+            return show, episode
+    return None
+
+
+def _for_a_poll(said: list[str]) -> bool:
+    """Whether the polls' route should have this SMS: it starts with the keyword of an open
+    poll and is a vote (an option's number, its letter A-E alone, or its words) or the keyword
+    alone (which asks for the question). "MADINI the dust is ..." stays the show's."""
+    if not said:
+        return False
+    now = utcnow()
+    open_polls = db.session.execute(
+        select(Poll.id, Poll.keyword).where(Poll.opens_at <= now, Poll.closes_at > now)
+    )
+    for poll_id, keyword in open_polls:
+        keyword = "".join(words(keyword))
+        rest = said[1:]
+        if said[0] != keyword:
+            glued = re.fullmatch(re.escape(keyword) + r"(\d+)", said[0])  # MADINI2
+            if glued is None:
+                continue
+            rest = [glued.group(1), *rest]
+        if not rest or rest[0].isdigit() or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
+            return True
+        labels = db.session.scalars(select(PollOption.label).where(PollOption.poll_id == poll_id))
+        named = {tuple(words(text)) for label in labels for text in label.values()}
+        if tuple(rest) in named or (rest[0],) in named:
+            return True
+    return False

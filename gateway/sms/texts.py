@@ -1,0 +1,25 @@
+"""Catalog texts in a given language, as they are sent (GSM-7), and whether they fit."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from gateway.encoding import analyse, transliterate
+from gateway.i18n import catalogs
+from gateway.settings import Settings
+
+SMS_LIMIT = 2  # segments: what the gateway's own texts may take, with the longest values
+
+
+def say(key: str, language: str, **values: object) -> str:
+    """The catalog text ``key`` in ``language`` (or its fallback) as it is sent, with the USSD
+    code and the short code filled in."""
+    settings: Settings = current_app.config["GATEWAY"]
+    values.setdefault("code", settings.ussd_code)
+    values.setdefault("shortcode", settings.at_shortcode)
+    return transliterate(catalogs().text(key, language, **values))
+
+
+def fits(text: str) -> bool:
+    """Whether ``text`` goes in at most :data:`SMS_LIMIT` SMS."""
+    return analyse(text).segments <= SMS_LIMIT
