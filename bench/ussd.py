@@ -89,6 +89,7 @@ HELLO_APP = "bench.hello:app"
 SWEEP = "sync:2,sync:3,sync:4,sync:5,gthread:2x4,gthread:3x2"
 RING = 256  # warm-up: a session's next hop goes this many requests after its previous one
 MAX_PREPARED = 400_000  # session copies for one window, at most
+NOISY_CORES = 0.25  # a run during which other work used more than this is marked "noisy"
 
 
 # -- requests in Africa's Talking's wire format ----------------------------------------------
@@ -150,19 +151,22 @@ def busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
     return share * (os.cpu_count() or 1)
 
 
-def wait_for_quiet(limit_s: float, cores: float = 0.2) -> float | None:
-    """Wait (at most ``limit_s``) for a second in which the machine uses under ``cores`` cores.
+def wait_for_quiet(limit_s: float, cores: float = 0.2, quiet_s: int = 3) -> float | None:
+    """Wait (at most ``limit_s``) for ``quiet_s`` seconds in a row in which the whole machine
+    uses under ``cores`` cores.
 
-    Other people's builds and tests on a 2-core machine skew a window badly; the servers here
-    are idle between runs, so a quiet second means nobody else is busy. Returns the cores used
-    by others in the last second checked, or None once it was quiet.
+    Other people's builds and tests on a 2-core machine skew a run badly; the servers here are
+    idle between runs, so a quiet machine means nobody else is busy. Returns the cores used by
+    others in the last second checked, or None once it was quiet.
     """
     deadline = time.monotonic() + limit_s
+    quiet = 0
     while True:
         before = machine_busy()
         time.sleep(1.0)
         used = busy_cores(before, machine_busy())
-        if used < cores:
+        quiet = quiet + 1 if used < cores else 0
+        if quiet >= quiet_s:
             return None
         if time.monotonic() >= deadline:
             return used
@@ -288,23 +292,50 @@ def redis_for(given: str | None, directory: Path) -> Iterator[tuple[str, str]]:
         yield server.url, f"embedded redis-server on {server.url}"
 
 
-def redis_stats(url: str) -> dict[str, int] | None:
-    """Redis's own counters so far (instance-wide): commands, keyspace hits and misses."""
+def redis_stats(url: str) -> dict[str, float] | None:
+    """Redis's own counters so far (instance-wide): commands, keyspace hits, CPU seconds."""
     from redis import Redis
     from redis.exceptions import RedisError
 
     client = Redis.from_url(url)
     try:
-        info = client.info("stats")
+        cpu, stats = client.info("cpu"), client.info("stats")
         return {
-            "commands": int(info["total_commands_processed"]),
-            "hits": int(info["keyspace_hits"]),
-            "misses": int(info["keyspace_misses"]),
+            "commands": int(stats["total_commands_processed"]),
+            "hits": int(stats["keyspace_hits"]),
+            "cpu": float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"]),
         }
-    except (RedisError, OSError, KeyError):
+    except (RedisError, OSError, KeyError, ValueError):
         return None
     finally:
         client.close()
+
+
+class DatabaseCpu:
+    """CPU seconds used by the PostgreSQL backends serving the bench database (SQLite: none,
+    its work is inside the gunicorn workers)."""
+
+    def __init__(self, database_url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(database_url) if database_url.startswith("postgres") else None
+
+    def read(self) -> dict[int, float]:
+        if self.engine is None:
+            return {}
+        from sqlalchemy import text
+
+        query = text(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with self.engine.connect() as conn:
+            pids = conn.execute(query).scalars().all()
+        return {pid: cpu_seconds(pid) for pid in pids}
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
 
 
 class PreparedSessions:
@@ -755,15 +786,22 @@ class Run:
     server_cpu: float  # cores used by gunicorn during the window
     worker_cpu: list[float]  # cores used by each gunicorn worker, busiest first
     loadgen_cpu: float  # cores used by the load generator
-    rest_cpu: float  # cores used by everything else: database, Redis, other people's work
+    stores_cpu: float  # cores used by Redis and the PostgreSQL backends of the bench database
+    others_cpu: float  # cores used by everything else on the machine: other people's work
     redis_commands: float | None = None  # per hop, instance-wide
     redis_hits: float | None = None  # keyspace hits per hop, instance-wide
+
+    @property
+    def cpu_ms(self) -> float:
+        """Gunicorn CPU milliseconds per request: what the app costs, whatever the noise."""
+        return self.server_cpu / self.load.rate * 1000 if self.load.rate else 0.0
 
 
 @dataclass
 class Bench:
     args: argparse.Namespace
     redis_url: str
+    database: DatabaseCpu
     script: Path
     use_wrk: bool
     runs: list[Run] = field(default_factory=list)
@@ -811,11 +849,16 @@ class Bench:
     def _window(
         self, server: Server, target: str, round_: int, mode: str, tag: str, prepared: int
     ) -> Run:
-        cpu0, busy0, redis0 = server.cpu(), machine_busy(), redis_stats(self.redis_url)
+        redis0, db0 = redis_stats(self.redis_url), self.database.read()
+        cpu0, busy0 = server.cpu(), machine_busy()
         load = self.load(server, mode, self.args.seconds, tag, prepared)
-        cpu1, busy1, redis1 = server.cpu(), machine_busy(), redis_stats(self.redis_url)
+        cpu1, busy1 = server.cpu(), machine_busy()
+        redis1, db1 = redis_stats(self.redis_url), self.database.read()
         seconds = load.seconds or 1.0
         used = {pid: (cpu1[pid] - cpu0.get(pid, 0.0)) / seconds for pid in cpu1}
+        stores = sum(db1[pid] - db0[pid] for pid in db1 if pid in db0) / seconds
+        if redis0 and redis1:
+            stores += (redis1["cpu"] - redis0["cpu"]) / seconds
         run = Run(
             round=round_,
             target=target,
@@ -823,12 +866,14 @@ class Bench:
             server_cpu=sum(used.values()),
             worker_cpu=sorted((c for p, c in used.items() if p != server.pid), reverse=True),
             loadgen_cpu=load.loadgen_cpu / seconds,
-            rest_cpu=0.0,
+            stores_cpu=stores,
+            others_cpu=0.0,
         )
-        run.rest_cpu = max(0.0, busy_cores(busy0, busy1) - run.server_cpu - run.loadgen_cpu)
+        ours = run.server_cpu + run.loadgen_cpu + run.stores_cpu
+        run.others_cpu = max(0.0, busy_cores(busy0, busy1) - ours)
         if redis0 and redis1 and load.requests:
-            # less the one INFO of ours that the second reading counts
-            run.redis_commands = (redis1["commands"] - redis0["commands"] - 1) / load.requests
+            # less the two INFO commands of ours that the second reading counts
+            run.redis_commands = (redis1["commands"] - redis0["commands"] - 2) / load.requests
             run.redis_hits = (redis1["hits"] - redis0["hits"]) / load.requests
         self.runs.append(run)
         return run
@@ -837,8 +882,8 @@ class Bench:
 # -- report ----------------------------------------------------------------------------------
 HEADER = (
     f"{'round':>5}  {'target':<8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-    f"{'max ms':>7} {'errors':>6}  {'server':>6} {'loadgen':>7} {'rest':>5}  "
-    f"{'redis cmd/hit':>13}  per worker"
+    f"{'max ms':>7} {'errors':>6}  {'server':>6} {'loadgen':>7} {'stores':>6} {'others':>6}  "
+    f"{'cpu/req':>7}  {'redis cmd/hit':>13}  per worker"
 )
 
 
@@ -851,8 +896,9 @@ def row(run: Run) -> str:
     return (
         f"{run.round:>5}  {run.target:<8} {load.rate:>7.0f} {load.p50_ms:>7.1f} "
         f"{load.p95_ms:>7.1f} {load.p99_ms:>7.1f} {load.max_ms:>7.1f} {load.errors:>6}  "
-        f"{run.server_cpu:>6.2f} {run.loadgen_cpu:>7.2f} {run.rest_cpu:>5.2f}  "
-        f"{redis:>13}  {workers}"
+        f"{run.server_cpu:>6.2f} {run.loadgen_cpu:>7.2f} {run.stores_cpu:>6.2f} "
+        f"{run.others_cpu:>6.2f}  {run.cpu_ms:>5.2f}ms  "
+        f"{redis:>13}  {workers}" + ("  noisy" if run.others_cpu > NOISY_CORES else "")
     )
 
 
@@ -892,7 +938,20 @@ def report(bench: Bench) -> None:
         f"{g.load.rate / h.load.rate:.2f}" for h, g in zip(hellos, gateways, strict=False)
     )
     print(f"  ratio gateway/hello {ratio:.2f} (round by round: {each})")
+    hello_ms = statistics.median(r.cpu_ms for r in hellos)
+    gateway_ms = statistics.median(r.cpu_ms for r in gateways)
+    print(
+        f"  gunicorn CPU per request: hello {hello_ms:.3f} ms, gateway {gateway_ms:.3f} ms "
+        f"(hello/gateway {hello_ms / gateway_ms if gateway_ms else 0:.2f}, an estimate of the "
+        "rate ratio that other work on the machine moves less)"
+    )
     print()
+    noisy = [r for r in bench.runs if r.others_cpu > NOISY_CORES]
+    if noisy:
+        print(
+            f"  {len(noisy)} of {len(bench.runs)} runs were noisy: other work on the machine "
+            f"used more than {NOISY_CORES} cores (up to {max(r.others_cpu for r in noisy):.2f})"
+        )
     valid = hello.errors == 0 and gateway.errors == 0
     if not valid:
         bad = next(r.load for r in bench.runs if r.load.errors)
@@ -1036,8 +1095,10 @@ def describe(args: argparse.Namespace, use_wrk: bool, stored: int, redis_text: s
     }[args.hop_kind]
     print(f"  warm-up: whole sessions {steps}; measured: only {args.hop!r}, {kind}")
     print(
-        "  columns: server, loadgen, rest = CPU cores used by gunicorn, by the load generator "
-        "and by everything else (database, Redis, other people's work); redis cmd/hit = Redis "
+        "  columns: server, loadgen, stores, others = CPU cores used during the window by "
+        "gunicorn, by the load generator, by Redis and the PostgreSQL backends, and by "
+        "everything else on the machine (other people's work: noise); cpu/req = gunicorn CPU "
+        "per request; redis cmd/hit = Redis "
         "commands and keyspace hits per request (instance-wide counters); per worker = cores"
     )
 
@@ -1059,7 +1120,9 @@ def main(argv: list[str] | None = None) -> None:
         stored = seed_contacts(sqlalchemy_url(database_url), redis_url, args.contacts, tmp)
         script = tmp / "ussd.lua"
         script.write_text(WRK_SCRIPT)
-        bench = Bench(args, redis_url, script, use_wrk)
+        database = DatabaseCpu(sqlalchemy_url(database_url))
+        stack.callback(database.close)
+        bench = Bench(args, redis_url, database, script, use_wrk)
         env = server_env(database_url, redis_url)
         logs = tmp / "logs"
         logs.mkdir()

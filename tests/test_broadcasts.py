@@ -53,6 +53,14 @@ def add(
         db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def daytime():
+    """Broadcasts wait out the quiet hours: unless a test says otherwise, it is mid-morning in
+    Nairobi (the clock ticks on from there)."""
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=EAT), tick=True):
+        yield
+
+
 @pytest.fixture
 def people(app) -> dict[str, list[str]]:
     """Kitui: three English, two Kiswahili and two Kikamba speakers with consent; one without

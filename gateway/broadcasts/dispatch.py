@@ -10,6 +10,7 @@ send call may have reached Africa's Talking: marked ``unknown`` by the sweep, ne
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,13 +25,14 @@ from gateway.broadcasts.estimate import Estimate, estimate, text_for
 from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import Contact
 from gateway.encoding import analyse
-from gateway.extensions import db, utcnow
+from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import deliver
+from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
 
@@ -212,16 +214,22 @@ def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
 
 
 def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
-    """Send one chunk of a broadcast, then enqueue the next link of this chain."""
+    """Send up to ``CHUNK`` messages of a broadcast, then enqueue the next link of this chain.
+
+    Rows are claimed one request's worth at a time, just before that request: a worker killed
+    mid-send leaves at most one request's recipients ``sending`` (whose fate is unknown).
+    """
     settings: Settings = current_app.config["GATEWAY"]
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status != "sending":
         return "not sending"
-    messages = _claim_chunk(broadcast_id, CHUNK)
-    if messages:
-        outcome = deliver(messages, settings)
+    size = SendRate(redis_client(), settings.send_rate_per_s).batch_size(settings.send_batch_size)
+    handed: Counter[str] = Counter()
+    while handed.total() < CHUNK and (messages := _claim_chunk(broadcast_id, size)):
+        handed.update(deliver(messages, settings).counts)
+    if handed:
         _next_link(broadcast_id, job_id, at=None)
-        return f"{len(messages)} handed over ({dict(outcome.counts)})"
+        return f"{handed.total()} handed over ({dict(handed)})"
     waiting = db.session.scalar(
         select(func.min(Message.not_before)).where(
             Message.broadcast_id == broadcast_id, Message.status == "queued"
