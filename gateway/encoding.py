@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -142,6 +143,9 @@ def _count_segments(costs: list[int], single: int, part: int) -> int:
     return segments
 
 
+# USSD screens are built from the same few texts on every hop (labels, headings, list pages):
+# transliterating each once per process takes this off the hot path. The function is pure.
+@lru_cache(maxsize=16384)
 def transliterate(text: str) -> str:
     """Make a best-effort GSM-7 copy of ``text``.
 
