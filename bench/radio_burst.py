@@ -6,6 +6,7 @@ Run from the repository root (every process is started by this script; loopback 
     .venv/bin/python bench/radio_burst.py [--votes 10000] [--phones 5000] [--seconds 60]
                                           [--runs 3] [--web-workers 2] [--workers 2] [--simple]
                                           [--database-url URL] [--redis-url URL]
+                                          [--mode auto|votes|feed]
 
 What it does:
 
@@ -18,11 +19,12 @@ What it does:
    ``--workers`` worker processes (``python worker.py --no-periodic``, ``--simple`` for RQ's
    SimpleWorker instead of a forked horse per job).
 3. Per run: a show on air now with the keyword MADINI and, when the gateway routes SMS votes
-   (a route of ``gateway.polls`` in ``gateway.sms.inbound.routes()``), its open poll MADINI
-   with four options. Each number votes ``MADINI <1-4>`` ``votes / phones`` times, spread over
-   the window (a number's later vote comes about ``seconds * phones / votes`` after its
-   earlier one), the latest counting. Without an SMS voting route the same texts are radio
-   messages for the show's feed (no poll is made), and that is what is measured.
+   (a route of ``gateway.polls`` in ``gateway.sms.inbound.routes()``; ``--mode feed`` to
+   measure the feed instead), its open poll MADINI with four options. Each number votes
+   ``MADINI <1-4>`` ``votes / phones`` times, spread over the window (a number's later vote
+   comes about ``seconds * phones / votes`` after its earlier one), the latest counting.
+   Without an SMS voting route the same texts are radio messages for the show's feed (no
+   poll is made), and that is what is measured.
 4. A load generator in its own process posts every callback on schedule (evenly over
    ``--seconds``) and posts it again 0.05-3 s later, as a retry; a post that fails or is not
    answered 200 is posted again a second later, at most 10 times. Meanwhile this process reads
@@ -693,6 +695,11 @@ def describe(args: argparse.Namespace, voting: bool, database: str, redis: str) 
     )
     if voting:
         print(f"  measuring: SMS votes `{KEYWORD} <1-{OPTIONS}>` counted by the polls' SMS route")
+    elif args.mode == "feed":
+        print(
+            "  measuring: the same texts as radio feed messages (--mode feed: no poll; feed items"
+            " and one thank-you per number)"
+        )
     else:
         print(
             "  NOTE: no SMS voting route in gateway.sms.inbound.routes() yet: the same texts are "
@@ -737,6 +744,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--simple", action="store_true", help="workers run jobs in-process (SimpleWorker)")
     add("--database-url", help="a PostgreSQL database named bench_* (default: SQLite)")
     add("--redis-url", help="a Redis database of the bench's own (flushed); default: embedded")
+    add(
+        "--mode",
+        choices=("auto", "votes", "feed"),
+        default="auto",
+        help="votes (the polls' SMS route counts them), feed (no poll: the texts are radio "
+        "messages), or auto: votes when the gateway routes SMS votes (default)",
+    )
     add("--seed", type=int, default=20261203)
     add("--loadgen", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -765,7 +779,9 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hmk-radio-bench-")))
         redis_url = stack.enter_context(redis_for(args.redis_url, tmp / "redis"))
         database_url = fresh_database(args.database_url, tmp, redis_url)
-        voting = voting_route_exists()
+        voting = voting_route_exists() if args.mode == "auto" else args.mode == "votes"
+        if voting and not voting_route_exists():
+            raise SystemExit("--mode votes: the gateway has no SMS voting route yet")
         describe(args, voting, args.database_url or "a fresh SQLite file", redis_url)
         logs = tmp / "logs"
         logs.mkdir()
