@@ -25,7 +25,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=Path(app.instance_path)
     )
     app.config["GATEWAY"] = settings
-    app.config.setdefault("SECRET_KEY", settings.secret_key)
+    if not app.config.get("SECRET_KEY"):  # Flask's defaults hold SECRET_KEY = None
+        app.config["SECRET_KEY"] = settings.secret_key
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.database_url)
     # SQL errors in logs must not carry the statement's values (phone numbers, message texts).
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})
@@ -39,9 +40,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from gateway import cli, extensions, health, i18n, messages_lint, models, phones  # noqa: F401
+    from gateway.admin import init_app as init_admin
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
     from gateway.radio import init_app as init_radio
+    from gateway.users import init_app as init_users
     from gateway.ussd import init_app as init_ussd
     from gateway.webhooks import init_app as init_webhooks
 
@@ -53,6 +56,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_webhooks(app)
     init_api(app)
     init_radio(app)
+    init_users(app)
+    init_admin(app)
     health.init_app(app)
     cli.init_app(app)
     messages_lint.register_cli(app)

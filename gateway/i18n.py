@@ -25,7 +25,7 @@ DEFAULT_LANGUAGE = "en"
 # When a language.yaml names no fallback: Kiswahili, the national language, then English.
 DEFAULT_FALLBACK = ("sw", DEFAULT_LANGUAGE)
 DOMAIN = "messages"  # the system's own texts
-DOMAINS = (DOMAIN, "guides")  # every catalog a language may have; a key lives in one
+DOMAINS = (DOMAIN, "guides", "admin")  # every catalog a language may have; a key lives in one
 DEFAULT_MESSAGES_DIR = Path(__file__).resolve().parent.parent / "messages"
 
 
@@ -77,11 +77,14 @@ class Catalogs:
             raise ValueError(f"no {DEFAULT_LANGUAGE!r} language: English is every chain's end")
         self._texts = {code: dict(texts.get(code, {})) for code in self._languages}
         self._keys = set(template_keys).union(*self._texts.values())
+        # Every hop looks texts up many times: each known language's chain, worked out once.
+        self._chains = {code: self._chain(code) for code in self._languages}
 
     @classmethod
     def load(cls, directory: Path) -> Catalogs:
         """Read every ``<directory>/<code>/language.yaml`` and its catalogs (``messages.po``
-        for the system's texts, ``guides.po`` for the Community Guides).
+        for the system's texts, ``guides.po`` for the Community Guides, ``admin.po`` for the
+        admin web UI).
 
         A folder without ``language.yaml`` is not a language (yet) and is skipped; a language
         without a ``.po`` file has no texts of its own. Keys in ``messages.pot`` (and those a
@@ -126,6 +129,9 @@ class Catalogs:
 
         Codes the gateway does not know are skipped, so an unknown ``code`` gives ``("en",)``.
         """
+        return self._chains.get(code) or (DEFAULT_LANGUAGE,)
+
+    def _chain(self, code: str) -> tuple[str, ...]:
         wanted = (code, *self.language(code).fallback) if code in self._languages else ()
         known = [c for c in dict.fromkeys(wanted) if c in self._languages]
         return (*[c for c in known if c != DEFAULT_LANGUAGE], DEFAULT_LANGUAGE)
@@ -136,9 +142,10 @@ class Catalogs:
         Raises:
             MissingText: no language in ``code``'s chain has the key.
         """
-        chain = self.chain(code)
+        chain = self._chains.get(code) or (DEFAULT_LANGUAGE,)
+        texts = self._texts
         for candidate in chain:
-            text = self._texts[candidate].get(key)
+            text = texts[candidate].get(key)
             if text:
                 return text, candidate
         raise MissingText(f"no text for {key!r} in {' -> '.join(chain)}")

@@ -67,6 +67,9 @@ class Problem:
         return f"{self.language} {self.key or 'language.yaml'}: {self.message}"
 
 
+ADMIN_PREFIX = "admin."
+
+
 def lint_catalogs(catalogs: Catalogs) -> list[Problem]:
     """Every problem in ``catalogs``; an empty list means they are fit to send."""
     return [
@@ -115,6 +118,8 @@ def _check_key(catalogs: Catalogs, key: str) -> Iterator[Problem]:
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
             yield Problem(code, key, f"cannot be filled with sample values ({exc!r})")
             continue
+        if key.startswith(ADMIN_PREFIX):
+            continue  # shown in a browser, never sent to a phone: no GSM-7 or length limit
         sent = transliterate(rendered)
         if sent.count("?") > rendered.count("?") or not is_gsm7(sent):
             lost = (c for c in rendered if c != "?" and transliterate(c) == "?")

@@ -5,21 +5,24 @@ The models themselves live with their areas (``gateway/<area>/models.py``).
 
 from gateway.api.models import ApiToken
 from gateway.broadcasts.models import Broadcast
-from gateway.contacts.models import ConsentEvent, Contact, ContactTag
-from gateway.guides.models import GuideSubscription
+from gateway.contacts.models import ConsentEvent, Contact, ContactImport, ContactTag
+from gateway.guides.models import GuideSubscription, TextOverride
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.reports.models import Report
 from gateway.sms.models import DeliveryReport, InboundReceipt, Message
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+from gateway.users.models import AuditEvent, User
 from gateway.ussd.models import UssdSessionEnd
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Broadcast",
     "ConsentEvent",
     "Contact",
+    "ContactImport",
     "ContactTag",
     "DeliveryReport",
     "GuideSubscription",
@@ -36,6 +39,8 @@ __all__ = [
     "SurveyAnswer",
     "SurveyQuestion",
     "SurveyResponse",
+    "TextOverride",
+    "User",
     "UssdSessionEnd",
     "Vote",
 ]

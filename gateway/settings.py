@@ -43,6 +43,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
+
+
 def _quiet_hours(raw: str) -> tuple[time, time]:
     """``"19:00-07:00"`` → (19:00, 07:00); ``"off"`` → no quiet hours (both the same)."""
     if raw.strip().lower() == "off":
@@ -120,6 +131,13 @@ class Settings:
     meeting_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     # A radio show takes its keywords this long before its start and after its end.
     radio_margin: timedelta = timedelta(minutes=5)
+    # The admin UI: the address people reach it at (for links printed by commands), whether its
+    # cookies need HTTPS (off only for plain-HTTP development), how long a login lasts, and how
+    # many wrong passwords an email or an address may try in 15 minutes.
+    public_url: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = True
+    session_hours: int = 8
+    login_attempts: int = 5
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -172,5 +190,9 @@ def load_settings(
             "GATEWAY_MEETING_REMINDERS", _str(env, "GATEWAY_MEETING_REMINDERS", "24h,2h") or ""
         ),
         radio_margin=timedelta(minutes=_bounded(env, "GATEWAY_RADIO_MARGIN", 5, 0, 60)),
+        public_url=(_str(env, "GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+        secure_cookies=_flag(env, "GATEWAY_SECURE_COOKIES", True),
+        session_hours=_bounded(env, "GATEWAY_SESSION_HOURS", 8, 1, 24 * 30),
+        login_attempts=_bounded(env, "GATEWAY_LOGIN_ATTEMPTS", 5, 1, 1000),
         instance_path=instance,
     )

@@ -386,3 +386,99 @@ class Workers:
 @pytest.fixture
 def workers(app: Flask, redis: Redis) -> Workers:
     return Workers(app, redis)
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    """Create an admin-UI user (``role``, ``counties`` for a coordinator); returns its id. The
+    password is :data:`PASSWORD` unless given."""
+    from gateway.users.models import User
+    from gateway.users.passwords import hash_password
+
+    made = count(1)
+
+    def make(
+        role: str = "admin",
+        email: str | None = None,
+        counties: tuple[str, ...] = (),
+        password: str = PASSWORD,
+        language: str = "en",
+        name: str | None = None,
+    ) -> int:
+        email = email or f"{role}{next(made)}@hmk.example"
+        with app.app_context():
+            user = User(
+                email=email,
+                name=name or email.split("@")[0].title(),
+                role=role,
+                counties=list(counties),
+                language=language,
+                password_hash=hash_password(password),
+            )
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token an admin page carries (in a form, or in ``hx-headers`` for htmx)."""
+    import re
+
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r"X-CSRFToken&#34;: &#34;([^&]+)&#34;|\"X-CSRFToken\": \"([^\"]+)\"", page
+    )
+    if found is None:
+        raise AssertionError("no CSRF token on the page")
+    return next(group for group in found.groups() if group)
+
+
+class Admin:
+    """A browser session on the admin UI through Flask's test client: logs in through the
+    login form, and posts forms with the CSRF token of the page they come from."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD) -> TestResponse:
+        page = self.client.get("/admin/login").get_data(as_text=True)
+        return self.client.post(
+            "/admin/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+        )
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.client.get(path, **kwargs)
+
+    def token(self, path: str = "/admin/") -> str:
+        return csrf_token(self.client.get(path).get_data(as_text=True))
+
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, page: str | None = None, **kw: Any
+    ) -> TestResponse:
+        """Post ``data`` to ``path`` with the CSRF token of ``page`` (default: ``path``)."""
+        form = {"csrf_token": self.token(page or path), **(data or {})}
+        return self.client.post(path, data=form, **kw)
+
+
+@pytest.fixture
+def admin_as(app: Flask, make_user: Callable[..., int]) -> Callable[..., Admin]:
+    """A logged-in admin-UI session for a new user of ``role`` (keyword arguments as for
+    :func:`make_user`); each call has a client of its own."""
+    from gateway.users.models import User
+
+    def login(role: str = "admin", **kwargs: Any) -> Admin:
+        user_id = make_user(role, **kwargs)
+        with app.app_context():
+            email = db.session.get(User, user_id).email
+        session = Admin(app.test_client())
+        response = session.login(email, kwargs.get("password", PASSWORD))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        session.user_id = user_id  # type: ignore[attr-defined]
+        return session
+
+    return login

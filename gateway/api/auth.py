@@ -1,4 +1,9 @@
-"""Bearer-token checks for the JSON API."""
+"""Bearer-token checks for the JSON API.
+
+A token acts as its user (role, counties: :class:`gateway.users.access.Principal`); a token
+made without a user acts as an admin. A revoked or expired token, or one whose user is
+deactivated, is refused with 401.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from sqlalchemy import select
 
 from gateway.api.models import ApiToken, hash_token
 from gateway.extensions import db, utcnow
+from gateway.users.access import Principal
+from gateway.users.models import ADMIN, User
 
 
 def require_token() -> None:
@@ -24,13 +31,26 @@ def require_token() -> None:
     row = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
     )
-    if row is None or row.revoked_at is not None:
+    now = utcnow()
+    user = db.session.get(User, row.user_id) if row is not None and row.user_id else None
+    if (
+        row is None
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+        or (row.user_id is not None and (user is None or not user.active))
+    ):
         abort(
             401,
-            message="This API token is not valid or has been revoked.",
+            message="This API token is not valid, has expired or has been revoked.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
         return
-    row.last_used_at = utcnow()
+    assert row is not None
+    row.last_used_at = now
     db.session.commit()
     g.api_token = row
+    g.principal = (
+        Principal.of_user(user, token_id=row.id)
+        if user is not None
+        else Principal(role=ADMIN, name=f"token:{row.name}", token_id=row.id)
+    )

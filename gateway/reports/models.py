@@ -11,6 +11,8 @@ from gateway.extensions import db, utcnow
 
 CATEGORIES = ("land", "water", "health", "jobs", "security", "other")
 SENSITIVE_CATEGORIES = frozenset({"security"})
+# Triage: new → in progress → resolved (or closed without action); any may be reopened.
+STATUSES = ("new", "in_progress", "resolved", "closed")
 
 
 class Report(db.Model):  # type: ignore[name-defined,misc]
@@ -33,5 +35,10 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     channel: Mapped[str] = mapped_column(String(16))
     # The USSD session that sent it: a repeated confirmation hop saves it once.
     session_id: Mapped[str | None] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default="new")  # STATUSES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Triage in the admin UI: who follows it up, and when it last changed.
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    updated_at: Mapped[datetime | None]

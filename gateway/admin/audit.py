@@ -1,0 +1,1 @@
+"""The admin UI's audit pages (not yet built)."""

@@ -1,0 +1,196 @@
+"""Logging in and out, password resets, and the checks every admin page passes first.
+
+Wrong passwords are throttled in Redis, per email and per address: after
+``GATEWAY_LOGIN_ATTEMPTS`` failures in 15 minutes, that email (or address) is refused until
+the window passes, whatever password it then gives. The shared counter works across every web
+process and machine.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from gateway.admin import bp
+from gateway.admin.security import csrf
+from gateway.admin.templating import t
+from gateway.extensions import db, redis_client, utcnow
+from gateway.settings import Settings
+from gateway.users import audit
+from gateway.users.access import Principal
+from gateway.users.models import User
+from gateway.users.passwords import (
+    MIN_LENGTH,
+    check_password,
+    hash_password,
+    reset_token,
+    user_for_reset,
+)
+
+THROTTLE_WINDOW_S = 15 * 60
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.reset_password", "admin.static"})
+
+login_manager = LoginManager()
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+
+
+class ResetForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(validators=[DataRequired(), Length(min=MIN_LENGTH, max=200)])
+
+
+@login_manager.user_loader  # type: ignore[untyped-decorator]
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+@bp.before_request
+def _require_login() -> BaseResponse | None:
+    """Every admin page but the login and reset pages needs a logged-in, active user; every
+    change needs the form's CSRF token."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    g.principal = Principal.of_user(current_user)
+    return None
+
+
+def _throttle_keys(email: str) -> list[str]:
+    return [f"login:fail:email:{email}", f"login:fail:ip:{request.remote_addr or '-'}"]
+
+
+def _throttled(email: str) -> bool:
+    settings: Settings = current_app.config["GATEWAY"]
+    counts = redis_client().mget(_throttle_keys(email))
+    return any(int(c or 0) >= settings.login_attempts for c in counts)
+
+
+def _count_failure(email: str) -> None:
+    pipe = redis_client().pipeline()
+    for key in _throttle_keys(email):
+        pipe.incr(key)
+        pipe.expire(key, THROTTLE_WINDOW_S, nx=True)
+    pipe.execute()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the admin UI, never another site (an open redirect)."""
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> tuple[str, int] | BaseResponse:
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if _throttled(email):
+            error, status = "admin.login.throttled", 429
+        else:
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is not None and user.active and check_password(user, form.password.data):
+                session.clear()  # no session fixation: a fresh session for the new login
+                session.permanent = True
+                login_user(user)
+                user.last_login_at = utcnow()
+                g.principal = Principal.of_user(user)
+                audit.record("user.login", "user", user.id)
+                db.session.commit()
+                return redirect(_safe_next(request.args.get("next")))
+            _count_failure(email)
+            error, status = "admin.login.failed", 401
+    elif request.method == "POST":
+        error, status = "admin.login.failed", 400
+    return render_template("admin/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> BaseResponse:
+    logout_user()
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | BaseResponse | tuple[str, int]:
+    """Set a new password with a link an admin made (``users reset-link`` or the Users page)."""
+    user = user_for_reset(token)
+    if user is None:
+        return render_template("admin/reset.html", form=None, expired=True), 410
+    form = ResetForm()
+    if form.validate_on_submit():
+        user.password_hash = hash_password(form.password.data)
+        user.password_changed_at = utcnow()
+        g.principal = Principal.of_user(user)
+        audit.record("user.password_reset", "user", user.id)
+        db.session.commit()
+        return redirect(url_for("admin.login"))
+    return render_template("admin/reset.html", form=form, expired=False)
+
+
+def reset_url(user: User) -> str:
+    return url_for("admin.reset_password", token=reset_token(user), _external=True)
+
+
+def _unauthorized() -> Response:
+    abort(401, t("admin.login.needed"))
+
+
+ERROR_PAGES = {
+    403: ("admin.error.forbidden.title", "admin.error.forbidden.body"),
+    404: ("admin.error.not_found.title", "admin.error.not_found.body"),
+}
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _page("admin.error.csrf.title", "admin.error.csrf.body"), 400
+
+
+def _page(title_key: str, body_key: str) -> str:
+    return render_template("admin/error.html", title_key=title_key, body_key=body_key)
+
+
+def admin_error_page(error: HTTPException) -> BaseResponse | HTTPException | tuple[str, int]:
+    """The admin UI's own 403 and 404 pages, in the user's language; elsewhere (the API, the
+    callbacks) the usual answer."""
+    if request.path.startswith("/admin") and error.code in ERROR_PAGES:
+        return _page(*ERROR_PAGES[error.code]), error.code
+    return error
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.session_protection = "strong"
+    login_manager.unauthorized_handler(_unauthorized)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, admin_error_page)

@@ -1,0 +1,1 @@
+"""The admin UI's broadcasts pages (not yet built)."""

@@ -1,0 +1,1 @@
+"""The admin UI's contacts pages (not yet built)."""

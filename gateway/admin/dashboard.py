@@ -1,0 +1,111 @@
+"""The dashboard: subscribers by county and language, messages over the last two weeks by
+outcome, and this month's spend against the budget. A coordinator sees their counties only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import Select, func, select
+
+from gateway.admin import bp
+from gateway.broadcasts.estimate import committed, spent_this_month
+from gateway.contacts.models import Contact
+from gateway.extensions import db, utcnow
+from gateway.i18n import catalogs
+from gateway.settings import Settings
+from gateway.sms.models import Message
+from gateway.users.access import Principal, principal
+
+DAYS = 14
+# Which outcome a message's status counts as on the chart.
+OUTCOMES = {
+    "delivered": ("delivered",),
+    "sent": ("sent", "submitted", "buffered"),
+    "failed": ("failed", "unknown"),
+}
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    delivered: int
+    sent: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.sent + self.failed
+
+
+def _subscribers(who: Principal) -> Select[Any]:  # the ids of consenting contacts
+    query: Select[Any] = select(Contact.id).where(
+        Contact.consent_at.is_not(None),
+        Contact.opted_out_at.is_(None),
+        Contact.anonymised_at.is_(None),
+    )
+    counties = who.visible_counties()
+    if counties is not None:
+        query = query.where(Contact.county.in_(counties))
+    return query
+
+
+def subscribers_by(who: Principal, column: str) -> list[tuple[str, int]]:
+    field = getattr(Contact, column)
+    ids = _subscribers(who).subquery()
+    rows = db.session.execute(
+        select(field, func.count())
+        .where(Contact.id.in_(select(ids.c.id)))
+        .group_by(field)
+        .order_by(func.count().desc())
+    ).all()
+    return [(value or "-", count) for value, count in rows]
+
+
+def messages_by_day(who: Principal, settings: Settings) -> list[Day]:
+    today = utcnow().astimezone(settings.timezone).date()
+    first = today - timedelta(days=DAYS - 1)
+    since = utcnow() - timedelta(days=DAYS + 1)
+    query = select(Message.created_at, Message.status).where(
+        Message.direction == "out", Message.created_at >= since
+    )
+    counties = who.visible_counties()
+    if counties is not None:
+        query = query.join(Contact, Contact.id == Message.contact_id).where(
+            Contact.county.in_(counties)
+        )
+    counts: dict[date, dict[str, int]] = {
+        first + timedelta(days=n): dict.fromkeys(OUTCOMES, 0) for n in range(DAYS)
+    }
+    for created_at, status in db.session.execute(query):
+        day = created_at.astimezone(settings.timezone).date()
+        for outcome, statuses in OUTCOMES.items():
+            if status in statuses and day in counts:
+                counts[day][outcome] += 1
+    return [Day(day, **c) for day, c in counts.items()]
+
+
+@bp.route("/")
+def dashboard() -> str:
+    who = principal()
+    settings: Settings = current_app.config["GATEWAY"]
+    days = messages_by_day(who, settings)
+    budget = Decimal(str(settings.monthly_budget_kes))
+    spent = spent_this_month(settings)
+    return render_template(
+        "admin/dashboard.html",
+        by_county=subscribers_by(who, "county"),
+        by_language=[
+            (catalogs().language(code).english_name if code != "-" else code, count)
+            for code, count in subscribers_by(who, "language")
+        ],
+        days=days,
+        day_max=max((d.total for d in days), default=0),
+        spent=spent,
+        committed=committed(),
+        budget=budget,
+        show_spend=who.visible_counties() is None,
+    )

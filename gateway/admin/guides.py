@@ -1,0 +1,1 @@
+"""The admin UI's guides pages (not yet built)."""

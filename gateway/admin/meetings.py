@@ -1,0 +1,1 @@
+"""The admin UI's meetings pages (not yet built)."""

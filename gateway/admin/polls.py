@@ -1,0 +1,1 @@
+"""The admin UI's polls pages (not yet built)."""

@@ -1,0 +1,1 @@
+"""The admin UI's radio pages (not yet built)."""

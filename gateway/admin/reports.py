@@ -1,0 +1,1 @@
+"""The admin UI's reports pages (not yet built)."""

@@ -1,0 +1,1 @@
+"""The admin UI's simulator pages (not yet built)."""

@@ -1,0 +1,1 @@
+"""The admin UI's surveys pages (not yet built)."""

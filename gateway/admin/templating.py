@@ -1,0 +1,93 @@
+"""What every admin template can use: ``t(key, **values)`` for texts in the user's language,
+the navigation for the user's role, and filters for times (EAT), phone numbers (masked) and
+money."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Flask, current_app, request, url_for
+
+from gateway.i18n import catalogs
+from gateway.phones import mask_phone
+from gateway.settings import Settings
+from gateway.users.access import current_principal
+from gateway.users.models import ADMIN, COORDINATOR, RADIO_HOST, VIEWER
+
+ALL_ROLES = (ADMIN, COORDINATOR, RADIO_HOST, VIEWER)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    key: str  # the text key of its label
+    roles: tuple[str, ...]
+
+
+# The pages in the menu, in order, and who may open them (each view checks again).
+NAV = (
+    NavItem("admin.dashboard", "admin.nav.dashboard", ALL_ROLES),
+    NavItem("admin.contacts", "admin.nav.contacts", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.broadcasts", "admin.nav.broadcasts", (ADMIN, VIEWER)),
+    NavItem("admin.meetings", "admin.nav.meetings", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.polls", "admin.nav.polls", (ADMIN, RADIO_HOST, VIEWER)),
+    NavItem("admin.surveys", "admin.nav.surveys", (ADMIN, VIEWER)),
+    NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
+    NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
+    NavItem("admin.simulator", "admin.nav.simulator", ALL_ROLES),
+    NavItem("admin.users", "admin.nav.users", (ADMIN,)),
+    NavItem("admin.audit", "admin.nav.audit", (ADMIN,)),
+)
+
+
+def ui_language() -> str:
+    who = current_principal()
+    return who.language if who is not None else "en"
+
+
+def t(key: str, /, **values: object) -> str:
+    """The admin text ``key`` in the user's language (Kiswahili or English), filled."""
+    return catalogs().text(key, ui_language(), **values)
+
+
+def nav() -> list[tuple[str, str, bool]]:
+    """(url, label, is the current page) for each page the user's role may open."""
+    who = current_principal()
+    if who is None:
+        return []
+    items = []
+    for item in NAV:
+        if who.role in item.roles and item.endpoint in current_app.view_functions:
+            url = url_for(item.endpoint)
+            items.append((url, t(item.key), request.path.startswith(url)))
+    return items
+
+
+def eat(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A UTC datetime shown in the gateway's time zone (East Africa Time)."""
+    if value is None:
+        return ""
+    settings: Settings = current_app.config["GATEWAY"]
+    return value.astimezone(settings.timezone).strftime(fmt)
+
+
+def masked(phone: str | None) -> str:
+    return mask_phone(phone) if phone else ""
+
+
+def kes(value: float | Decimal | None) -> str:
+    return "" if value is None else f"KES {value:,.2f}"
+
+
+def bar_width(value: float, maximum: float, full: int = 100) -> int:
+    """A bar's length out of ``full`` for an SVG chart (no inline style under the CSP)."""
+    return 0 if maximum <= 0 else max(0, min(full, round(full * value / maximum)))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(t=t, admin_nav=nav, ui_language=ui_language)
+    app.jinja_env.filters.update(eat=eat, masked=masked, kes=kes)
+    app.jinja_env.globals["bar_width"] = bar_width

@@ -1,0 +1,1 @@
+"""The admin UI's users pages (not yet built)."""
