@@ -50,6 +50,8 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("SECRET_KEY", _secret_key(instance))
     env["PORT"] = str(WEB_PORT)
+    # make run serves plain HTTP on 127.0.0.1: the admin UI's cookies cannot require HTTPS.
+    env.setdefault("GATEWAY_SECURE_COOKIES", "0")
     use_emulator = not env.get("AT_API_KEY")
     if use_emulator:
         env.setdefault("AT_API_URL", f"http://127.0.0.1:{EMULATOR_PORT}")
@@ -61,6 +63,7 @@ def main() -> int:
         _flask(env, "db", "upgrade")
         print(_flask(env, "demo", "load"))
         token = _flask(env, "tokens", "create", "make-run")
+        password = _demo_admin(env, instance)
         procfile = parse_procfile((PROJECT_ROOT / "Procfile").read_text())
         manager = Manager()
         bin_dir = str(Path(sys.executable).parent)
@@ -78,7 +81,7 @@ def main() -> int:
                 env=env,
                 cwd=str(PROJECT_ROOT),
             )
-        _announce(token, use_emulator)
+        _announce(token, password, use_emulator)
         manager.loop()
         return manager.returncode or 0
     finally:
@@ -86,11 +89,29 @@ def main() -> int:
             redis.stop()
 
 
-def _announce(token: str, use_emulator: bool) -> None:
+DEMO_ADMIN = "admin@hmk.example"
+
+
+def _demo_admin(env: dict[str, str], instance: Path) -> str:
+    """The demo admin's password (kept in ``instance/admin_password``); the user is created on
+    the first run."""
+    path = instance / "admin_password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    password = path.read_text().strip()
+    if DEMO_ADMIN not in _flask(env, "users", "list"):
+        _flask(env, "users", "create", DEMO_ADMIN, "--name", "Demo admin", "--password", password)
+    return password
+
+
+def _announce(token: str, password: str, use_emulator: bool) -> None:
     base = f"http://127.0.0.1:{WEB_PORT}"
     lines = [
         "",
         "HMK Civic Gateway is starting. Ctrl-C stops everything.",
+        f"  Admin UI:          {base}/admin/   ({DEMO_ADMIN}, password {password})",
+        f"  Phone simulator:   {base}/admin/simulator",
         f"  Health:            {base}/healthz",
         f"  API (OpenAPI):     {base}/api/v1/openapi.json",
         f"  API token:         {token}",
