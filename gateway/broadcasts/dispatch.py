@@ -10,6 +10,7 @@ send call may have reached Africa's Talking: marked ``unknown`` by the sweep, ne
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -31,12 +32,17 @@ from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.models import Message
-from gateway.sms.outbound import deliver
+from gateway.sms.outbound import deliver, kept_after_commit
 from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1000  # rows one job claims at a time
+# One link of a chain sends for about this long (and at most CHUNK rows), then hands over to
+# the next link: long enough that a job's own cost (a forked work horse starts cold: no
+# compiled statements, no connection) is small beside its sends, short enough that other
+# outgoing SMS on the queue do not wait long behind it.
+CHUNK = 20_000
+CHUNK_S = 2.0
 CHAINS = 2  # chains of jobs sending one broadcast side by side
 # A link whose worker died is run again when RQ finds it abandoned (the rows it claimed are
 # settled by the recovery sweep); the sweep also revives a broadcast whose chains all died.
@@ -188,6 +194,8 @@ def start_broadcast(broadcast_id: int) -> str:
 
 
 def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
+    """Move up to ``size`` due queued messages of the broadcast to ``sending`` and return them
+    (committed), in id order: one UPDATE that returns the rows it claimed."""
     due = (
         select(Message.id)
         .where(
@@ -203,18 +211,18 @@ def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
         update(Message)
         .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
         .values(status="sending", claimed_at=utcnow())
-        .returning(Message.id)
+        .returning(Message),
+        # A row claimed again in this session (a retry come due) is read afresh.
+        execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
-    db.session.commit()
-    if not claimed:
-        return []
-    return list(
-        db.session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id))
-    )
+    with kept_after_commit():  # else each claimed row is read again, one SELECT each
+        db.session.commit()
+    return sorted(claimed, key=lambda message: message.id)
 
 
 def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
-    """Send up to ``CHUNK`` messages of a broadcast, then enqueue the next link of this chain.
+    """Send a broadcast's messages for about ``CHUNK_S`` seconds (at most ``CHUNK``), then
+    enqueue the next link of this chain.
 
     Rows are claimed one request's worth at a time, just before that request: a worker killed
     mid-send leaves at most one request's recipients ``sending`` (whose fate is unknown).
@@ -225,7 +233,12 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
         return "not sending"
     size = SendRate(redis_client(), settings.send_rate_per_s).batch_size(settings.send_batch_size)
     handed: Counter[str] = Counter()
-    while handed.total() < CHUNK and (messages := _claim_chunk(broadcast_id, size)):
+    until = time.monotonic() + CHUNK_S
+    while (
+        handed.total() < CHUNK
+        and (not handed or time.monotonic() < until)
+        and (messages := _claim_chunk(broadcast_id, size))
+    ):
         handed.update(deliver(messages, settings).counts)
     if handed:
         _next_link(broadcast_id, job_id, at=None)
@@ -259,13 +272,18 @@ def _next_link(broadcast_id: int, job_id: str | None, at: datetime | None) -> No
 
 
 def _finish(broadcast: Broadcast) -> None:
+    """Mark the broadcast sent once nothing is queued or sending (not if it was cancelled)."""
     still = db.session.scalar(
         select(func.count()).where(
             Message.broadcast_id == broadcast.id, Message.status.in_(("queued", "sending"))
         )
     )
-    if still == 0 and broadcast.status == "sending":
-        broadcast.status, broadcast.finished_at = "sent", utcnow()
+    if still == 0:
+        db.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast.id, Broadcast.status == "sending")
+            .values(status="sent", finished_at=utcnow())
+        )
     db.session.commit()
 
 

@@ -194,8 +194,8 @@ class Outcome:
 
 
 @contextmanager
-def _kept_after_commit() -> Iterator[None]:
-    """Commits inside do not expire the session's objects.
+def kept_after_commit() -> Iterator[None]:
+    """Commits inside do not expire the session's objects (for claimed messages only).
 
     The claimed (``sending``) messages belong to the job that claimed them until it records
     their fate: a cancel only touches ``queued`` rows and a delivery report only finds a message
@@ -218,7 +218,7 @@ def deliver(messages: list[Message], settings: Settings) -> Outcome:
     rate allow). Answers 500-502 and transport errors are retried later with backoff; 403, 406,
     409 and the like are final, and ``UserInBlacklist`` opts the contact out.
     """
-    with _kept_after_commit():
+    with kept_after_commit():
         return _deliver(messages, settings)
 
 
@@ -226,7 +226,8 @@ def _deliver(messages: list[Message], settings: Settings) -> Outcome:
     outcome = Outcome()
     allowed = _drop_opted_out(messages)
     outcome.counts["unsent"] += len(messages) - len(allowed)
-    db.session.commit()
+    if len(allowed) < len(messages):
+        db.session.commit()
     by_text: dict[str, list[Message]] = defaultdict(list)
     for message in allowed:
         by_text[message.text].append(message)
@@ -242,8 +243,8 @@ def _deliver(messages: list[Message], settings: Settings) -> Outcome:
                 outcome.counts[message.status] += 1
                 outcome.retry(message)
             db.session.commit()
-            apply_pending_reports([m.provider_id for m in batch if m.provider_id])
-            db.session.commit()
+            if apply_pending_reports([m.provider_id for m in batch if m.provider_id]):
+                db.session.commit()
     return outcome
 
 
