@@ -111,6 +111,17 @@ def init_db(app: Flask) -> None:
         _guard_engine_across_fork(engine)
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
+            reader = engine  # pysqlite begins no transaction for a SELECT anyway
+        else:
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        app.extensions["reading_engine"] = reader
+
+
+def reading_engine() -> Engine:
+    """The app's engine for a read that is one statement: the same pool, but no transaction
+    around the statement (on PostgreSQL that saves a BEGIN and a ROLLBACK round trip)."""
+    reader: Engine = current_app.extensions["reading_engine"]
+    return reader
 
 
 def init_redis(app: Flask, url: str) -> None:

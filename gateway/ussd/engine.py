@@ -8,7 +8,7 @@ enqueueing) run only for a hop's newest input, so a replay never repeats them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.contacts.models import Contact
@@ -75,7 +75,12 @@ class Walk:
     hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "node": self.node,
+            "page": self.page,
+            "history": list(self.history),
+            "hint": self.hint,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Walk:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from gateway.encoding import transliterate
@@ -75,42 +76,21 @@ class Renderer:
     def list_pages(self, node: Node, ctx: Context) -> list[list[tuple[int, Item]]]:
         """A list's items split into screens that fit, with room for a hint and navigation."""
         items = self.handlers.sources[node.source or ""](ctx)
-        fixed = [ctx.text("ussd.invalid"), *self.heading(node, ctx)]
-        nav = self.nav(ctx, more=True, back=True)
-        pages: list[list[tuple[int, Item]]] = [[]]
-        for number, item in enumerate(items, start=1):
-            candidate = [*pages[-1], (number, item)]
-            lines = fixed + [f"{n}. {i.label}" for n, i in candidate] + nav
-            if pages[-1] and _width(lines) > SCREEN_LIMIT:
-                pages.append([(number, item)])
-            else:
-                pages[-1] = candidate
+        fixed = (ctx.text("ussd.invalid"), *self.heading(node, ctx))
+        nav = tuple(self.nav(ctx, more=True, back=True))
+        pages: list[list[tuple[int, Item]]] = []
+        start = 0
+        for size in _list_page_sizes(tuple(item.label for item in items), fixed, nav):
+            pages.append([(n + 1, items[n]) for n in range(start, start + size)])
+            start += size
         return pages
 
     def content_pages(self, node: Node, walk: Walk | None, ctx: Context) -> list[str]:
         """A long text split at spaces into pieces that fit beside the node's options."""
         content = str(self.handlers.views[node.content or ""](ctx)["content"])
-        words = transliterate(content).split()
         fixed = self.heading(node, ctx) + self.option_lines(node, ctx)
         room = SCREEN_LIMIT - _width(fixed + self.nav(ctx, more=True, back=True)) - 1
-        pages: list[str] = []
-        current = ""
-        for word in words:
-            while len(word) > room:  # a word longer than a page (a web address): cut it
-                if current:
-                    pages.append(current)
-                    current = ""
-                pages.append(word[:room])
-                word = word[room:]
-            candidate = f"{current} {word}" if current else word
-            if len(candidate) > room:
-                pages.append(current)
-                current = word
-            else:
-                current = candidate
-        if current or not pages:
-            pages.append(current)
-        return pages
+        return list(_text_pages(content, room))
 
     # -- the screen ------------------------------------------------------------------------
     def render(self, node: Node, walk: Walk, ctx: Context) -> Screen:
@@ -155,3 +135,44 @@ class Renderer:
                 return Screen(text, end, dropped)
         log.error("USSD screen %s in %s is %d characters", node.id, ctx.language, len(text))
         return Screen(text[:SCREEN_LIMIT], end, (*hinted, *back, "text"))
+
+
+# The splitting below is a pure function of the texts it is given, so it is worked out once per
+# distinct list or text (the same menu in the same language is split the same way every hop).
+@lru_cache(maxsize=4096)
+def _list_page_sizes(
+    labels: tuple[str, ...], fixed: tuple[str, ...], nav: tuple[str, ...]
+) -> tuple[int, ...]:
+    """How many of ``labels`` go on each screen, beside ``fixed`` lines and ``nav``."""
+    pages: list[list[str]] = [[]]
+    for number, label in enumerate(labels, start=1):
+        line = f"{number}. {label}"
+        if pages[-1] and _width([*fixed, *pages[-1], line, *nav]) > SCREEN_LIMIT:
+            pages.append([line])
+        else:
+            pages[-1].append(line)
+    return tuple(len(page) for page in pages)
+
+
+@lru_cache(maxsize=1024)
+def _text_pages(content: str, room: int) -> tuple[str, ...]:
+    """``content`` split at spaces into pieces of at most ``room`` characters."""
+    words = transliterate(content).split()
+    pages: list[str] = []
+    current = ""
+    for word in words:
+        while len(word) > room:  # a word longer than a page (a web address): cut it
+            if current:
+                pages.append(current)
+                current = ""
+            pages.append(word[:room])
+            word = word[room:]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) > room:
+            pages.append(current)
+            current = word
+        else:
+            current = candidate
+    if current or not pages:
+        pages.append(current)
+    return tuple(pages)

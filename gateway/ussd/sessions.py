@@ -10,7 +10,7 @@ resumable part (a report, a vote) leaves ``ussd:resume:<phone>`` for 15 minutes.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
@@ -38,6 +38,11 @@ class SavedSession:
             return text[len(self.text) + 1 :]
         return None
 
+    def to_json(self) -> str:
+        # Plain JSON values already: no need for dataclasses.asdict's deep copy.
+        fields = {"text": self.text, "walk": self.walk, "data": self.data, "resume": self.resume}
+        return json.dumps(fields)
+
 
 class SessionStore:
     def __init__(self, redis: Redis) -> None:
@@ -62,7 +67,7 @@ class SessionStore:
     def save(self, session_id: str, phone: str, session: SavedSession, resumable: bool) -> None:
         """Keep the session's position; keep or drop its resume point, in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self._session_key(session_id), json.dumps(asdict(session)), ex=SESSION_TTL_S)
+        pipe.set(self._session_key(session_id), session.to_json(), ex=SESSION_TTL_S)
         if resumable:
             point = {"walk": session.walk, "data": session.data}
             pipe.set(self._resume_key(phone), json.dumps(point), ex=RESUME_TTL_S)

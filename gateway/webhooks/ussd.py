@@ -8,7 +8,7 @@ from flask import Response, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from gateway.contacts.service import get_or_create_contact
+from gateway.contacts.service import get_or_create_contact, read_contact
 from gateway.extensions import db, redis_client
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
@@ -45,7 +45,7 @@ def ussd_hop() -> Response:
         log.warning("unreadable USSD hop: %s", exc)
         return _closing("ussd.bad_request", language)
     try:
-        contact = get_or_create_contact(hop.phone)
+        contact = read_contact(hop.phone) or get_or_create_contact(hop.phone)
         language = contact.language or language
         store = SessionStore(redis_client())
         answer = answer_hop(hop, contact, settings, catalogs(), store)
