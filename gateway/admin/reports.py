@@ -1,1 +1,211 @@
-"""The admin UI's reports pages (not yet built)."""
+"""The reports inbox: what community members reported, triaged by the secretariat.
+
+A sensitive report (security, harassment) is for admins only: it is not listed, counted or
+opened for anyone else. A coordinator sees the reports of their own counties. Changes (status,
+assignee, a reply by SMS) are audited; a reply goes to the reporter through the outbound worker,
+never to an anonymous reporter nor one who opted out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from gateway.admin import bp
+from gateway.admin.templating import t
+from gateway.extensions import db, utcnow
+from gateway.phones import mask_phone
+from gateway.reports.models import CATEGORIES, STATUSES, Report
+from gateway.reports.service import (
+    ReplyRefused,
+    assign,
+    reply_to_reporter,
+    set_status,
+    visible_reports,
+)
+from gateway.users import audit
+from gateway.users.access import principal, require_role
+from gateway.users.models import ADMIN, COORDINATOR, VIEWER, User
+
+READERS = (ADMIN, COORDINATOR, VIEWER)
+PAGE_SIZE = 100
+REPLY_MAX = 300
+
+
+def age(created_at: datetime) -> str:
+    """How long ago a report came, in the user's language (minutes, hours or days)."""
+    seconds = max(0, int((utcnow() - created_at).total_seconds()))
+    if seconds < 3600:
+        return t("admin.reports.age_minutes", n=seconds // 60)
+    if seconds < 86400:
+        return t("admin.reports.age_hours", n=seconds // 3600)
+    return t("admin.reports.age_days", n=seconds // 86400)
+
+
+def _report_or_404(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    # One answer for "no such report" and "not yours to see": a sensitive report is not
+    # even confirmed to exist.
+    if report is None or not principal().sees_report(report.county, report.sensitive):
+        abort(404)
+    return report
+
+
+def _assignees() -> list[User]:
+    """Who a report may be given to: active admins and coordinators."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_((ADMIN, COORDINATOR)))
+            .order_by(User.name)
+        )
+    )
+
+
+def _choice(name: str, allowed: tuple[str, ...] | list[str]) -> str | None:
+    value = request.args.get(name) or None
+    return value if value in allowed else None
+
+
+@bp.route("/reports")
+@require_role(*READERS)
+def reports() -> str:
+    who = principal()
+    counties = who.visible_counties()
+    status = _choice("status", STATUSES)
+    category = _choice("category", CATEGORIES)
+    county = request.args.get("county") or None
+    query = visible_reports(who, status=status, category=category, county=county)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(PAGE_SIZE)).all()
+    names: dict[int, str] = {
+        user_id: name
+        for user_id, name in db.session.execute(
+            select(User.id, User.name).where(
+                User.id.in_({r.assigned_to_id for r in rows if r.assigned_to_id})
+            )
+        )
+    }
+    county_choices = (
+        sorted(counties)
+        if counties is not None
+        else [
+            c
+            for c in db.session.scalars(
+                visible_reports(who)
+                .order_by(None)
+                .with_only_columns(Report.county)
+                .distinct()
+                .order_by(Report.county)
+            )
+            if c
+        ]
+    )
+    return render_template(
+        "admin/reports/list.html",
+        rows=rows,
+        total=total or 0,
+        names=names,
+        age=age,
+        statuses=STATUSES,
+        categories=CATEGORIES,
+        counties=county_choices,
+        chosen={"status": status, "category": category, "county": county},
+    )
+
+
+@bp.route("/reports/<int:report_id>")
+@require_role(*READERS)
+def report_detail(report_id: int) -> str:
+    report = _report_or_404(report_id)
+    assignee = db.session.get(User, report.assigned_to_id) if report.assigned_to_id else None
+    return render_template(
+        "admin/reports/detail.html",
+        report=report,
+        assignee=assignee,
+        assignees=_assignees(),
+        statuses=STATUSES,
+        age=age,
+        can_write=principal().can_write,
+        can_reply=not report.anonymous and report.contact_id is not None,
+        reply_max=REPLY_MAX,
+    )
+
+
+def _back(report: Report) -> Response:
+    return redirect(url_for("admin.report_detail", report_id=report.id))
+
+
+@bp.post("/reports/<int:report_id>/status")
+@require_role(ADMIN, COORDINATOR, write=True)
+def report_status(report_id: int) -> Response:
+    report = _report_or_404(report_id)
+    status = request.form.get("status", "")
+    if status not in STATUSES:
+        abort(400)
+    before = report.status
+    if set_status(report, status):
+        audit.record("report.status", "report", report.id, before=before, after=status)
+        db.session.commit()
+        flash(t("admin.reports.status_changed", status=t(f"admin.reports.status.{status}")))
+    return _back(report)
+
+
+@bp.post("/reports/<int:report_id>/assign")
+@require_role(ADMIN, COORDINATOR, write=True)
+def report_assign(report_id: int) -> Response:
+    report = _report_or_404(report_id)
+    raw = request.form.get("user_id", "")
+    user = None
+    if raw:
+        if not raw.isdigit():
+            abort(400)
+        user = db.session.get(User, int(raw))
+        if user is None or user not in _assignees():
+            abort(400)
+    before = report.assigned_to_id
+    if assign(report, user):
+        audit.record(
+            "report.assign",
+            "report",
+            report.id,
+            before=before,
+            after=user.id if user else None,
+            assignee=user.email if user else None,
+        )
+        db.session.commit()
+        flash(
+            t("admin.reports.assigned", name=user.name) if user else t("admin.reports.unassigned")
+        )
+    return _back(report)
+
+
+@bp.post("/reports/<int:report_id>/reply")
+@require_role(ADMIN, COORDINATOR, write=True)
+def report_reply(report_id: int) -> Response | tuple[str, int]:
+    report = _report_or_404(report_id)
+    text = request.form.get("text", "")
+    if len(text) > REPLY_MAX:
+        flash(t("admin.reports.reply_too_long", max=REPLY_MAX), "error")
+        return _back(report)
+    try:
+        message = reply_to_reporter(report, text)
+    except ReplyRefused as refused:
+        db.session.rollback()
+        flash(t(f"admin.reports.reply_refused.{refused.reason}"), "error")
+        return _back(report)
+    audit.record(
+        "report.reply",
+        "report",
+        report.id,
+        message_id=message.id,
+        to=mask_phone(message.phone),
+        language=message.language,
+        text=" ".join(text.split()),
+    )
+    db.session.commit()  # the send job is enqueued after this commit
+    flash(t("admin.reports.reply_queued", phone=mask_phone(message.phone)))
+    return _back(report)

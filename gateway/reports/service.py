@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db
-from gateway.reports.models import SENSITIVE_CATEGORIES, Report
+from gateway.extensions import db, utcnow
+from gateway.reports.models import SENSITIVE_CATEGORIES, STATUSES, Report
+from gateway.sms.models import Message
+from gateway.users.access import Principal
+from gateway.users.models import User
 
 # No 0/O, 1/I/L: a reference is read aloud and typed on keypads.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,3 +71,78 @@ def save_report(
                 if again is not None:
                     return again
     raise RuntimeError("no free report reference after 5 tries")
+
+
+# Triage in the admin UI (and any API that follows): the same rules for both.
+
+
+class ReplyRefused(Exception):
+    """A reply cannot go: the report is anonymous, its sender is gone or has opted out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "anonymous", "no_contact", "opted_out", "empty"
+
+
+def visible_reports(
+    who: Principal,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    county: str | None = None,
+) -> Select[Report]:
+    """The reports ``who`` may read, newest first: sensitive ones for admins only, a
+    coordinator's own counties only."""
+    query = select(Report).order_by(Report.created_at.desc(), Report.id.desc())
+    if not who.is_admin:
+        query = query.where(Report.sensitive.is_(False))
+    counties = who.visible_counties()
+    if counties is not None:
+        query = query.where(Report.county.in_(counties))
+    if status:
+        query = query.where(Report.status == status)
+    if category:
+        query = query.where(Report.category == category)
+    if county:
+        query = query.where(Report.county == county)
+    return query
+
+
+def set_status(report: Report, status: str) -> bool:
+    """Move a report to a triage status; False if it was there already."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    if report.status == status:
+        return False
+    report.status, report.updated_at = status, utcnow()
+    return True
+
+
+def assign(report: Report, user: User | None) -> bool:
+    """Give a report to ``user`` to follow up (None: to nobody); False if unchanged."""
+    user_id = user.id if user else None
+    if report.assigned_to_id == user_id:
+        return False
+    report.assigned_to_id, report.updated_at = user_id, utcnow()
+    return True
+
+
+def reply_to_reporter(report: Report, text: str) -> Message:
+    """Queue the officer's ``text`` to the person who sent ``report``, in their language,
+    framed by ``sms.report.reply``; it goes through the outbound worker like every SMS."""
+    from gateway.sms.inbound import reply
+
+    text = " ".join(text.split())
+    if not text:
+        raise ReplyRefused("empty")
+    if report.anonymous:
+        raise ReplyRefused("anonymous")
+    contact = db.session.get(Contact, report.contact_id) if report.contact_id else None
+    if contact is None or contact.anonymised_at is not None:
+        raise ReplyRefused("no_contact")
+    if contact.opted_out_at is not None:
+        raise ReplyRefused("opted_out")
+    report.updated_at = utcnow()
+    return reply(
+        contact, "sms.report.reply", kind="report_reply", reference=report.reference, text=text
+    )
