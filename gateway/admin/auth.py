@@ -184,6 +184,11 @@ def admin_error_page(error: HTTPException) -> BaseResponse | HTTPException | tup
     callbacks) the usual answer."""
     if request.path.startswith("/admin") and error.code in ERROR_PAGES:
         return _page(*ERROR_PAGES[error.code]), error.code
+    api = current_app.extensions.get("api")
+    if api is not None and request.path.startswith("/api/"):
+        # This handler, registered per code, would shadow the API's JSON errors.
+        answer: tuple[str, int] = api.handle_http_exception(error)
+        return answer
     return error
 
 

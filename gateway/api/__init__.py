@@ -20,15 +20,25 @@ class _Parser(FlaskParser):
 
 
 class ApiBlueprint(_Blueprint):
-    """A flask-smorest blueprint whose endpoints need a bearer token."""
+    """A flask-smorest blueprint whose endpoints need a bearer token, and a role: ``read`` the
+    roles that may GET, ``write`` those that may change anything (never a viewer); a view class
+    may set its own with :func:`gateway.api.scope.roles`."""
 
     ARGUMENTS_PARSER = _Parser()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        read: tuple[str, ...] = ("admin",),
+        write: tuple[str, ...] = ("admin",),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         from gateway.api.auth import require_token
+        from gateway.api.scope import check_roles
 
         self.before_request(require_token)
+        self.before_request(lambda: check_roles(read, write))
 
 
 def init_app(app: Flask) -> None:

@@ -9,15 +9,19 @@ from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
+from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
 from gateway.contacts.models import Contact
 from gateway.contacts.service import anonymise, find_contact, opt_out, record_consent
 from gateway.extensions import db
 from gateway.phones import InvalidPhone, normalise_phone
+from gateway.users.access import principal
 
 blp = ApiBlueprint(
     "contacts",
     __name__,
     url_prefix="/contacts",
+    read=STAFF,
+    write=(ADMIN, COORDINATOR),
     description="People the gateway talks to, and their consent.",
 )
 
@@ -37,7 +41,11 @@ def _contact_or_404(phone: str) -> Contact:
             errors={"path": {"phone": ["Not a valid phone number."]}},
         )
     contact = find_contact(e164)
-    if contact is None or contact.anonymised_at is not None:
+    if (
+        contact is None
+        or contact.anonymised_at is not None
+        or not principal().sees_county(contact.county)
+    ):
         _fail(404, message=f"No contact with the number {e164}.")
     return contact
 
@@ -59,6 +67,8 @@ class Contacts(MethodView):
     @blp.alt_response(409, description="A contact with this number exists already.")
     def post(self, data: dict[str, Any]) -> Contact:
         """Create a contact, recording their consent if it is given."""
+        if not principal().sees_county(data["county"]):
+            forbid(f"This token may not add contacts in {data['county']}.")
         if find_contact(data["phone"]) is not None:
             _fail(
                 409,
@@ -89,6 +99,8 @@ class ContactByPhone(MethodView):
     def patch(self, data: dict[str, Any], phone: str) -> Contact:
         """Change a contact's language or area, record consent, or opt them out."""
         contact = _contact_or_404(phone)
+        if "county" in data and not principal().sees_county(data["county"]):
+            forbid(f"This token may not move contacts to {data['county']}.")
         for name in ("language", "county", "ward"):
             if name in data:
                 setattr(contact, name, data[name])

@@ -9,13 +9,17 @@ from sqlalchemy import select
 
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import MessageOut, MessageQuery
+from gateway.api.scope import STAFF
+from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.sms.models import Message
+from gateway.users.access import principal
 
 blp = ApiBlueprint(
     "messages",
     __name__,
     url_prefix="/messages",
+    read=STAFF,
     description="SMS sent and received, with their status.",
 )
 
@@ -26,11 +30,14 @@ class Messages(MethodView):
     @blp.response(200, MessageOut(many=True))
     def get(self, query: dict[str, Any]) -> list[Message]:
         """The newest messages to and from one phone number, newest first."""
+        found = select(Message).where(Message.phone == query["phone"])
+        counties = principal().visible_counties()
+        if counties is not None:  # a coordinator: their counties' contacts' messages only
+            found = found.where(
+                Message.contact_id.in_(select(Contact.id).where(Contact.county.in_(counties)))
+            )
         return list(
             db.session.scalars(
-                select(Message)
-                .where(Message.phone == query["phone"])
-                .order_by(Message.created_at.desc(), Message.id.desc())
-                .limit(query["limit"])
+                found.order_by(Message.created_at.desc(), Message.id.desc()).limit(query["limit"])
             )
         )

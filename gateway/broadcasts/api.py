@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
+from gateway.api.scope import ADMIN, VIEWER
 from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
 from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
@@ -20,6 +21,7 @@ blp = ApiBlueprint(
     "broadcasts",
     __name__,
     url_prefix="/broadcasts",
+    read=(ADMIN, VIEWER),
     description="Messages to many: estimated before, throttled and followed while sending.",
 )
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.api import ApiBlueprint
 from gateway.api.contacts import _contact_or_404
+from gateway.api.scope import ADMIN, COORDINATOR, STAFF
 from gateway.extensions import db, utcnow
 from gateway.guides.content import guides
 from gateway.guides.models import GuideSubscription
@@ -20,6 +21,8 @@ blp = ApiBlueprint(
     "subscriptions",
     __name__,
     url_prefix="/contacts",
+    read=STAFF,
+    write=(ADMIN, COORDINATOR),
     description="Contacts' weekly guide series (one excerpt a week, in their language).",
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import _known_county, _known_language
+from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
 from gateway.areas import areas
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
@@ -28,6 +29,7 @@ from gateway.meetings.notices import (
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.models import Message
+from gateway.users.access import principal
 
 TITLE_MAX = 60  # with the longest date and an 80-character place, an alert fits 2 SMS
 PLACE_MAX = 80
@@ -36,6 +38,8 @@ blp = ApiBlueprint(
     "meetings",
     __name__,
     url_prefix="/meetings",
+    read=STAFF,
+    write=(ADMIN, COORDINATOR),
     description="Community platform meetings and national dialogues: alerts, reminders, RSVPs.",
 )
 
@@ -149,7 +153,7 @@ def _fail(status: int, message: str) -> NoReturn:
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
     meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
+    if meeting is None or not principal().sees_county(meeting.county):
         _fail(404, f"No meeting with the id {meeting_id}.")
     return meeting
 
@@ -181,6 +185,8 @@ class Meetings(MethodView):
     @blp.response(201, MeetingOut)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a meeting; its audience is alerted (after the quiet hours) and reminded."""
+        if not principal().sees_county(data["county"]):
+            forbid("This token may only create meetings of its own counties.")
         meeting = create_meeting(**data)
         db.session.commit()
         return _described(meeting)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gateway.api import ApiBlueprint
 from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
 from gateway.api.schemas import _known_county
+from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
@@ -19,8 +20,10 @@ from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.notices import PollClosed, audience, enqueue_question
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
+from gateway.radio.models import RadioShow
 from gateway.sms.choices import folded_phrase
 from gateway.sms.texts import SMS_LIMIT, fits
+from gateway.users.access import principal
 
 # With these, the USSD voting screen fits 160 characters; the SMS are checked as written.
 QUESTION_MAX = 100
@@ -30,6 +33,7 @@ blp = ApiBlueprint(
     "polls",
     __name__,
     url_prefix="/polls",
+    read=(ADMIN, VIEWER, RADIO_HOST),
     description="Community polls: votes by SMS (`MADINI 2`) and USSD, live results, results SMS.",
 )
 
@@ -161,9 +165,18 @@ class SendOut(ma.Schema):
     sends_at = ma.fields.AwareDateTime(metadata={"description": "After the quiet hours."})
 
 
+def _sees_poll(poll: Poll) -> bool:
+    """A radio host sees the polls of their own shows; the other readers see every poll."""
+    who = principal()
+    if who.role != RADIO_HOST:
+        return True
+    hosts = db.session.scalars(select(RadioShow.host).where(RadioShow.poll_id == poll.id))
+    return any(who.owns_show(host) for host in hosts)
+
+
 def _poll_or_404(poll_id: int) -> Poll:
     poll = db.session.get(Poll, poll_id)
-    if poll is None:
+    if poll is None or not _sees_poll(poll):
         fail(404, message=f"No poll with the id {poll_id}.")
     return poll
 

@@ -15,6 +15,7 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from gateway.api import ApiBlueprint
+from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER, roles
 from gateway.extensions import db, utcnow
 from gateway.polls.models import Poll
 from gateway.radio.board import board_links
@@ -35,11 +36,13 @@ from gateway.radio.schemas import (
 )
 from gateway.radio.tally import tally
 from gateway.settings import Settings
+from gateway.users.access import principal
 
 blp = ApiBlueprint(
     "radio",
     __name__,
     url_prefix="/radio",
+    read=(ADMIN, VIEWER, RADIO_HOST),
     description="Radio call-in: shows, their live feed of listeners' SMS, marks, tallies, exports.",
 )
 
@@ -57,7 +60,7 @@ def _fail(status: int, message: str) -> NoReturn:
 
 def _show_or_404(show_id: int) -> RadioShow:
     show = db.session.get(RadioShow, show_id)
-    if show is None:
+    if show is None or not principal().owns_show(show.host):
         _fail(404, f"No radio show with the id {show_id}.")
     return show
 
@@ -98,8 +101,10 @@ def _csv(text: str, filename: str) -> Response:
 class Shows(MethodView):
     @blp.response(200, ShowOut(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """Every show, oldest first."""
-        return [_described(s) for s in db.session.scalars(select(RadioShow).order_by("id"))]
+        """Every show the token may see (a radio host: their own), oldest first."""
+        who = principal()
+        shows = db.session.scalars(select(RadioShow).order_by("id"))
+        return [_described(s) for s in shows if who.owns_show(s.host)]
 
     @blp.arguments(ShowIn)
     @blp.response(201, ShowOut)
@@ -199,6 +204,7 @@ class ShowTallyCsv(MethodView):
 
 
 @blp.route("/messages/<int:item_id>")
+@roles(write=(ADMIN, RADIO_HOST))
 class FeedItemMarks(MethodView):
     @blp.arguments(MarksIn)
     @blp.response(200, FeedItem)
@@ -207,7 +213,8 @@ class FeedItemMarks(MethodView):
         """Star, hide (it leaves the board), mark as read on air, or set the theme tags of a
         feed item (`id` in the feed)."""
         radio = db.session.get(RadioMessage, item_id)
-        if radio is None:
+        show = db.session.get(RadioShow, radio.show_id) if radio is not None else None
+        if radio is None or show is None or not principal().owns_show(show.host):
             _fail(404, f"No radio feed item with the id {item_id}.")
         set_marks(radio, **data)
         db.session.commit()

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from gateway.api import ApiBlueprint
 from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
 from gateway.api.schemas import _known_county
+from gateway.api.scope import ADMIN, VIEWER
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
@@ -29,6 +30,7 @@ blp = ApiBlueprint(
     "surveys",
     __name__,
     url_prefix="/surveys",
+    read=(ADMIN, VIEWER),
     description="Surveys of 2 to 10 questions, taken by SMS (text the keyword) or on USSD.",
 )
 
