@@ -1,1 +1,185 @@
-"""The admin UI's radio pages (not yet built)."""
+"""Radio: the shows (a radio host sees only their own), creating and editing them (admin), and
+the host's live board inside the admin UI.
+
+The board reads the same server-sent events as the studio's bare board
+(:mod:`gateway.radio.board`, which lets a logged-in user who may see the show open its
+stream) and marks messages through :func:`gateway.radio.feed.set_marks`, as the API's PATCH
+does. Listeners' texts are untrusted: the board's script (``static/radio_board.js``) only ever
+sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from gateway.admin import bp
+from gateway.admin.templating import t
+from gateway.extensions import db
+from gateway.polls.models import Poll
+from gateway.radio.feed import item_of, note_marked, set_marks
+from gateway.radio.models import RadioMessage, RadioShow
+from gateway.radio.schemas import FeedItem, ShowIn
+from gateway.users import audit
+from gateway.users.access import principal, require_role
+from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
+
+WEEKDAYS = range(7)
+MARKS: dict[str, dict[str, bool]] = {
+    "star": {"starred": True},
+    "unstar": {"starred": False},
+    "hide": {"hidden": True},
+    "show": {"hidden": False},
+    "on_air": {"read_on_air": True},
+    "off_air": {"read_on_air": False},
+}
+
+
+def visible_shows() -> list[RadioShow]:
+    who = principal()
+    shows = db.session.scalars(select(RadioShow).order_by(RadioShow.id))
+    return [show for show in shows if who.owns_show(show.host)]
+
+
+def _show(show_id: int) -> RadioShow:
+    """The show, if the user may see it: 404 if there is none, 403 if it is another host's."""
+    show = db.session.get(RadioShow, show_id)
+    if show is None:
+        abort(404)
+    if not principal().owns_show(show.host):
+        abort(403)
+    return show
+
+
+def _schedule_text(schedule: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{s['weekday']} {s['start']}-{s['end']}" for s in schedule)
+
+
+def _parse_schedule(raw: str) -> list[dict[str, object]]:
+    """Lines such as ``3 19:00-20:00`` (weekday 0 = Monday, times in EAT)."""
+    slots: list[dict[str, object]] = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        day, _, times = line.partition(" ")
+        start, _, end = times.strip().partition("-")
+        if not day.isdigit() or not start or not end:
+            raise ma.ValidationError({"schedule": [t("admin.radio.schedule_help")]})
+        slots.append({"weekday": int(day), "start": start.strip(), "end": end.strip()})
+    return slots
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    """The show form as :class:`ShowIn` checks it (the API's own rules)."""
+    poll = (form.get("poll_id") or "").strip()
+    data: dict[str, Any] = {
+        "station": form.get("station", "").strip(),
+        "name": form.get("name", "").strip(),
+        "host": form.get("host", "").strip().lower() or None,
+        "keywords": [k.strip().upper() for k in form.get("keywords", "").split(",") if k.strip()],
+        "shortcode": form.get("shortcode", "").strip() or None,
+        "schedule": _parse_schedule(form.get("schedule", "")),
+        "poll_id": int(poll) if poll.isdigit() else None,
+    }
+    loaded: dict[str, Any] = ShowIn().load(data)
+    if not loaded["keywords"] and not loaded["shortcode"]:
+        raise ma.ValidationError({"keywords": [t("admin.radio.needs_keyword")]})
+    if loaded["poll_id"] is not None and db.session.get(Poll, loaded["poll_id"]) is None:
+        raise ma.ValidationError({"poll_id": [t("admin.radio.no_poll")]})
+    return loaded
+
+
+def _errors(error: ma.ValidationError) -> list[str]:
+    messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
+    out = []
+    for field, problems in messages.items():
+        flat = problems if isinstance(problems, list) else [str(problems)]
+        text = "; ".join(str(p) for p in flat)
+        out.append(f"{field}: {text}" if field and field != "_schema" else text)
+    return out
+
+
+@bp.route("/radio")
+@require_role(ADMIN, RADIO_HOST, VIEWER)
+def radio() -> str:
+    return render_template("admin/radio/list.html", shows=visible_shows())
+
+
+@bp.route("/radio/new", methods=["GET", "POST"])
+@bp.route("/radio/<int:show_id>/edit", methods=["GET", "POST"])
+@require_role(ADMIN, write=True)
+def radio_edit(show_id: int | None = None) -> str | BaseResponse | tuple[str, int]:
+    show = _show(show_id) if show_id is not None else None
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            values = _form_values(request.form)
+        except ma.ValidationError as error:
+            errors = _errors(error)
+        else:
+            if show is None:
+                show = RadioShow(**values)
+                db.session.add(show)
+                db.session.flush()
+                audit.record("radio.show_created", "radio_show", show.id, name=show.name)
+            else:
+                for name, value in values.items():
+                    setattr(show, name, value)
+                audit.record("radio.show_updated", "radio_show", show.id, name=show.name)
+            db.session.commit()
+            flash(t("admin.radio.saved", name=show.name))
+            return redirect(url_for("admin.radio"))
+    form = request.form if request.method == "POST" else None
+    polls = db.session.scalars(select(Poll).order_by(Poll.id.desc()).limit(50)).all()
+    page = render_template(
+        "admin/radio/edit.html",
+        show=show,
+        form=form,
+        errors=errors,
+        polls=polls,
+        schedule_text=_schedule_text(show.schedule) if show is not None else "",
+    )
+    return (page, 422) if errors else page
+
+
+@bp.route("/radio/<int:show_id>")
+@require_role(ADMIN, RADIO_HOST, VIEWER)
+def radio_board(show_id: int) -> str:
+    show = _show(show_id)
+    return render_template(
+        "admin/radio/board.html",
+        show=show,
+        stream_url=url_for("radio_board.stream", show_id=show.id),
+        can_mark=principal().can_write,
+    )
+
+
+@bp.route("/radio/messages/<int:item_id>/mark", methods=["POST"])
+@require_role(ADMIN, RADIO_HOST, write=True)
+def radio_mark(item_id: int) -> BaseResponse:
+    """Star, hide or mark as read on air a feed item of a show the user may see (the same
+    function as the API's PATCH /api/v1/radio/messages/<id>)."""
+    radio_message = db.session.get(RadioMessage, item_id)
+    if radio_message is None:
+        abort(404)
+    _show(radio_message.show_id)
+    mark = MARKS.get(request.form.get("mark", ""))
+    if mark is None:
+        abort(400)
+    set_marks(
+        radio_message,
+        starred=mark.get("starred"),
+        hidden=mark.get("hidden"),
+        read_on_air=mark.get("read_on_air"),
+    )
+    audit.record(
+        "radio.message_marked", "radio_message", radio_message.id, mark=request.form["mark"]
+    )
+    db.session.commit()
+    note_marked(radio_message.show_id, radio_message.id)
+    return jsonify(FeedItem().dump(item_of(radio_message)))

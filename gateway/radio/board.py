@@ -9,8 +9,9 @@ if it changed) and ends with ``retry: 1000``: the browser's ``EventSource`` reco
 later by itself. A new SMS is on the screen within about a second of its worker storing it,
 and a board costs one short request a second, not a worker.
 
-Access: an API token (``Authorization: Bearer``), or the ``key`` of a board link
-(:func:`board_links`, given by ``GET /api/v1/radio/shows/<id>``), which a browser can carry.
+Access: an API token (``Authorization: Bearer``), the ``key`` of a board link
+(:func:`board_links`, given by ``GET /api/v1/radio/shows/<id>``), which a browser can carry, or
+the admin UI's login of a user who may see the show (its host, an admin or a viewer).
 Listeners' texts are untrusted: the page escapes them (Jinja's autoescape) and its script
 only ever sets ``textContent``; a Content-Security-Policy allows only the page's own script.
 """
@@ -54,9 +55,23 @@ def board_links(show_id: int) -> dict[str, str]:
     }
 
 
+def _admin_user_sees(show_id: int) -> bool:
+    """Whether the request comes from a logged-in admin-UI user who may see the show."""
+    from flask_login import current_user
+
+    from gateway.users.access import Principal
+
+    if not current_user.is_authenticated:
+        return False
+    show = db.session.get(RadioShow, show_id)
+    return show is not None and Principal.of_user(current_user).owns_show(show.host)
+
+
 def _refused(show_id: int) -> Response | None:
     """None if the request may see ``show_id``'s board, else the answer that refuses it."""
     key = request.args.get("key")
+    if not key and _admin_user_sees(show_id):
+        return None
     if key:
         try:
             if _signer().loads(key, max_age=KEY_MAX_AGE_S) == show_id:

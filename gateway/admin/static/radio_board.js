@@ -1,0 +1,95 @@
+// The host's live board: the show's server-sent events (feed, mark, tally) drawn with DOM
+// methods. Listeners' words are untrusted: they only ever go into textContent.
+"use strict";
+(function () {
+  const board = document.getElementById("board");
+  if (!board) return;
+  const feed = document.getElementById("feed");
+  const state = document.getElementById("board-state");
+  const canMark = board.dataset.canMark === "1";
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (e) { return ""; }
+  }
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function button(label, mark, id) {
+    const b = el("button", "secondary", label);
+    b.type = "button";
+    b.dataset.mark = mark;
+    b.dataset.id = String(id);
+    return b;
+  }
+  function render(item) {
+    const li = el("li");
+    li.dataset.id = String(item.id);
+    if (item.starred) li.classList.add("starred");
+    if (item.read_on_air_at) li.classList.add("on-air");
+    const meta = el("div", "meta");
+    meta.append(el("span", "time", String(item.received_at).slice(11, 16)),
+                el("span", "phone", item.phone), el("span", "county", item.county || ""),
+                el("span", "tags", (item.tags || []).join(", ")));
+    if (item.read_on_air_at) meta.append(el("span", "badge ok", board.dataset.tOnAir));
+    li.append(meta, el("div", "text", item.text));
+    if (canMark) {
+      const actions = el("div", "actions");
+      actions.append(
+        button(item.starred ? board.dataset.tUnstar : board.dataset.tStar, item.starred ? "unstar" : "star", item.id),
+        button(board.dataset.tRead, item.read_on_air_at ? "off_air" : "on_air", item.id),
+        button(board.dataset.tHide, "hide", item.id));
+      li.append(actions);
+    }
+    return li;
+  }
+  function place(item) {
+    const old = feed.querySelector('li[data-id="' + Number(item.id) + '"]');
+    if (old) old.remove();
+    if (item.hidden) return;
+    const li = render(item);
+    const newer = Array.from(feed.children).filter(n => Number(n.dataset.id) > item.id);
+    const after = newer.length ? newer[newer.length - 1] : null;
+    feed.insertBefore(li, after ? after.nextSibling : feed.firstChild);
+  }
+  function tally(t) {
+    const poll = document.getElementById("poll");
+    if (t.poll) {
+      poll.replaceChildren();
+      const list = el("ol");
+      for (const o of t.poll.options) {
+        const li = el("li", null, o.position + ". " + o.label + ": " + o.votes + " (" + o.percent + "%)");
+        const bar = el("meter");
+        bar.min = 0; bar.max = 100; bar.value = o.percent;
+        li.append(bar);
+        list.append(li);
+      }
+      poll.append(el("p", "question", t.poll.question), list);
+    }
+    document.getElementById("counties").replaceChildren(...t.counties.map(c => {
+      const li = el("li");
+      li.append(el("span", null, c.county || "?"), el("span", "num", c.messages));
+      return li;
+    }));
+    document.getElementById("totals").textContent = board.dataset.tTotals
+      .replace("{messages}", String(t.messages)).replace("{listeners}", String(t.listeners));
+  }
+  feed.addEventListener("click", function (event) {
+    const b = event.target.closest("button[data-mark]");
+    if (!b) return;
+    b.disabled = true;
+    const body = new URLSearchParams({ mark: b.dataset.mark });
+    fetch(board.dataset.mark.replace(/0\/mark$/, b.dataset.id + "/mark"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf() },
+    }).then(r => r.ok ? r.json() : null).then(item => { if (item) place(item); else b.disabled = false; })
+      .catch(() => { b.disabled = false; });
+  });
+  const source = new EventSource(board.dataset.stream);
+  source.addEventListener("open", () => { state.hidden = true; });
+  source.addEventListener("feed", e => place(JSON.parse(e.data)));
+  source.addEventListener("mark", e => place(JSON.parse(e.data)));
+  source.addEventListener("tally", e => tally(JSON.parse(e.data)));
+})();
