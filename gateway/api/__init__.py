@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest import Blueprint as _Blueprint
+from flask_smorest.error_handler import ErrorSchema
 from webargs.flaskparser import FlaskParser
 
 
@@ -39,6 +40,33 @@ class ApiBlueprint(_Blueprint):
 
         self.before_request(require_token)
         self.before_request(lambda: check_roles(read, write))
+        self._roles = (tuple(read), tuple(write))
+
+    def add_url_rule(
+        self, rule: str, endpoint: str | None = None, view_func: Any = None, **options: Any
+    ) -> None:
+        """Register a view, documenting its 401 (no valid token) and 403 (a role it refuses)."""
+        for method in getattr(view_func, "methods", None) or ():
+            function = getattr(view_func, method.lower(), None)
+            if function is None:
+                continue
+            writing = method not in ("GET", "HEAD", "OPTIONS")
+            default = self._roles[1] if writing else self._roles[0]
+            allowed = getattr(
+                view_func, "api_write_roles" if writing else "api_read_roles", default
+            )
+            function = self.alt_response(
+                401,
+                "UNAUTHORIZED",
+                description="No bearer token, or one that is unknown, revoked or expired.",
+            )(function)
+            function = self.alt_response(
+                403,
+                schema=ErrorSchema,
+                description=f"Forbidden: only for {', '.join(allowed)} tokens.",
+            )(function)
+            setattr(view_func, method.lower(), function)
+        super().add_url_rule(rule, endpoint, view_func, **options)
 
 
 def init_app(app: Flask) -> None:
@@ -62,7 +90,9 @@ def init_app(app: Flask) -> None:
     from gateway.meetings import api as meetings
     from gateway.polls import api as polls
     from gateway.radio import api as radio
+    from gateway.reports import api as reports
     from gateway.surveys import api as surveys
+    from gateway.users import api as users
 
     for blueprint in (
         contacts.blp,
@@ -73,6 +103,9 @@ def init_app(app: Flask) -> None:
         radio.blp,
         polls.blp,
         surveys.blp,
+        reports.blp,
+        users.blp,
+        users.audit_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api
