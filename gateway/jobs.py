@@ -134,3 +134,11 @@ def send_poll_results() -> dict[str, int]:
     from gateway.polls.notices import send_due_results
 
     return send_due_results()
+
+
+@job
+def import_contacts(import_id: int) -> str:
+    """Check an uploaded CSV of contacts and, if every row is good, write them (resumable)."""
+    from gateway.contacts.imports import run_import
+
+    return run_import(import_id)
