@@ -1,1 +1,265 @@
-"""The admin UI's meetings pages (not yet built)."""
+"""Meetings: community platform meetings (a county) and national dialogues (every county).
+
+Creating, moving and cancelling go through :mod:`gateway.meetings.notices`, as the API does
+(its schemas check the form), so the alerts, reminders and notices are the same. Times are
+typed and shown in East Africa Time. A coordinator sees and changes their counties' meetings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from gateway.admin import bp
+from gateway.admin.templating import t, ui_language
+from gateway.areas import areas
+from gateway.extensions import db
+from gateway.i18n import catalogs
+from gateway.localized import pick
+from gateway.meetings.api import MeetingIn, MeetingUpdate
+from gateway.meetings.models import Meeting, Rsvp
+from gateway.meetings.notices import (
+    MeetingClosed,
+    cancel,
+    create_meeting,
+    meeting_prefix,
+    reschedule,
+    rsvp_counts,
+)
+from gateway.settings import Settings
+from gateway.sms.models import Message
+from gateway.users import audit
+from gateway.users.access import Principal, principal, require_role
+from gateway.users.models import ADMIN, COORDINATOR, VIEWER
+
+READERS = (ADMIN, COORDINATOR, VIEWER)
+WRITERS = (ADMIN, COORDINATOR)
+
+
+# Form helpers shared by the meetings, polls and surveys pages.
+
+
+def language_codes() -> list[str]:
+    return [language.code for language in catalogs().languages()]
+
+
+def per_language(prefix: str) -> dict[str, str]:
+    """``{"en": ..., "sw": ...}`` from the fields ``<prefix>_en``, ``<prefix>_sw``, ...; blank
+    ones left out."""
+    values = {code: request.form.get(f"{prefix}_{code}", "").strip() for code in language_codes()}
+    return {code: value for code, value in values.items() if value}
+
+
+def eat_input(name: str) -> str | None:
+    """A ``datetime-local`` field, typed in East Africa Time, as ISO 8601 with its offset."""
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    settings: Settings = current_app.config["GATEWAY"]
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw  # the schema refuses it, naming the field
+    return moment.replace(tzinfo=settings.timezone).isoformat()
+
+
+def eat_value(moment: datetime | None) -> str:
+    """A UTC datetime as a ``datetime-local`` value in East Africa Time."""
+    if moment is None:
+        return ""
+    settings: Settings = current_app.config["GATEWAY"]
+    return moment.astimezone(settings.timezone).strftime("%Y-%m-%dT%H:%M")
+
+
+def form_errors(error: ma.ValidationError) -> list[str]:
+    """The schema's complaints, one line per field, for the page."""
+    messages: Any = error.messages
+    lines = []
+    for field, problems in messages.items() if isinstance(messages, dict) else []:
+        flat = problems if isinstance(problems, list) else [str(problems)]
+        lines.append(f"{field}: {' '.join(str(p) for p in flat)}")
+    return lines
+
+
+def in_ui(texts: dict[str, str] | None) -> str:
+    """A text the secretariat wrote per language, in the user's language if it has one."""
+    return pick(texts, (ui_language(), "en", "sw"))
+
+
+def _no_blanks(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value not in (None, "")}
+
+
+# Meetings.
+
+
+def visible_meetings(who: Principal) -> Any:
+    query = select(Meeting).order_by(Meeting.starts_at.desc())
+    counties = who.visible_counties()
+    if counties is not None:
+        query = query.where(Meeting.county.in_(counties))
+    return query
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not principal().sees_county(meeting.county):
+        abort(404)
+    return meeting
+
+
+def _counties(who: Principal) -> list[str]:
+    counties: tuple[str, ...] = current_app.extensions["counties"]
+    return [c for c in counties if who.sees_county(c)]
+
+
+@bp.route("/meetings")
+@require_role(*READERS)
+def meetings() -> str:
+    who = principal()
+    rows = list(db.session.scalars(visible_meetings(who).limit(200)))
+    rsvps: dict[int, dict[str, int]] = {m.id: {"yes": 0, "no": 0} for m in rows}
+    for meeting_id, attending, count in db.session.execute(
+        select(Rsvp.meeting_id, Rsvp.attending, func.count())
+        .where(Rsvp.meeting_id.in_(list(rsvps)))
+        .group_by(Rsvp.meeting_id, Rsvp.attending)
+    ):
+        rsvps[meeting_id]["yes" if attending else "no"] = count
+    return render_template(
+        "admin/meetings/list.html",
+        rows=rows,
+        rsvps=rsvps,
+        can_write=who.can_write,
+        in_ui=in_ui,
+    )
+
+
+def _new_form(errors: list[str] | None = None, status: int = 200) -> tuple[str, int]:
+    who = principal()
+    return (
+        render_template(
+            "admin/meetings/new.html",
+            languages=catalogs().languages(),
+            counties=_counties(who),
+            wards={name: county.wards for name, county in areas().items()},
+            national=who.visible_counties() is None,
+            form=request.form,
+            errors=errors or [],
+        ),
+        status,
+    )
+
+
+@bp.route("/meetings/new")
+@require_role(*WRITERS, write=True)
+def meeting_new() -> tuple[str, int]:
+    return _new_form()
+
+
+@bp.post("/meetings")
+@require_role(*WRITERS, write=True)
+def meeting_create() -> Response | tuple[str, int]:
+    who = principal()
+    raw = _no_blanks(
+        {
+            "ward": request.form.get("ward", "").strip(),
+            "place": request.form.get("place", "").strip(),
+            "starts_at": eat_input("starts_at"),
+        }
+    )
+    raw["title"] = per_language("title")
+    raw["agenda"] = per_language("agenda")
+    raw["county"] = request.form.get("county") or None
+    try:
+        data = MeetingIn().load(raw)
+    except ma.ValidationError as error:
+        return _new_form(form_errors(error), 422)
+    if not who.sees_county(data["county"]):
+        abort(403)
+    meeting = create_meeting(**data)
+    audit.record(
+        "meeting.create",
+        "meeting",
+        meeting.id,
+        county=meeting.county,
+        starts_at=meeting.starts_at.isoformat(),
+    )
+    db.session.commit()  # the announcement job is enqueued after this commit
+    flash(t("admin.meetings.created"))
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@require_role(*READERS)
+def meeting_detail(meeting_id: int, errors: list[str] | None = None) -> str:
+    meeting = _meeting_or_404(meeting_id)
+    messages: dict[str, dict[str, int]] = {}
+    for kind, status, count in db.session.execute(
+        select(Message.kind, Message.status, func.count())
+        .where(Message.dedupe_key.like(meeting_prefix(meeting.id) + "%"))
+        .group_by(Message.kind, Message.status)
+    ):
+        messages.setdefault(kind, {})[status] = count
+    return render_template(
+        "admin/meetings/detail.html",
+        meeting=meeting,
+        in_ui=in_ui,
+        rsvps=rsvp_counts(meeting.id),
+        messages=messages,
+        starts_value=eat_value(meeting.starts_at),
+        can_write=principal().can_write,
+        errors=errors or [],
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/reschedule")
+@require_role(*WRITERS, write=True)
+def meeting_reschedule(meeting_id: int) -> Response | tuple[str, int]:
+    meeting = _meeting_or_404(meeting_id)
+    before = {"starts_at": meeting.starts_at.isoformat(), "place": meeting.place}
+    raw: dict[str, Any] = {}
+    starts = request.form.get("starts_at", "").strip()
+    if starts and starts != eat_value(meeting.starts_at):  # only what changed counts
+        raw["starts_at"] = eat_input("starts_at")
+    place = request.form.get("place", "").strip()
+    if place and place != meeting.place:
+        raw["place"] = place
+    if not raw:
+        flash(t("admin.meetings.unchanged"), "warning")
+        return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+    try:
+        data = MeetingUpdate().load(raw)
+    except ma.ValidationError as error:
+        return meeting_detail(meeting_id, form_errors(error)), 422
+    try:
+        changed = reschedule(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
+    except MeetingClosed:
+        flash(t("admin.meetings.closed"), "error")
+        return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+    if changed:
+        audit.record(
+            "meeting.reschedule",
+            "meeting",
+            meeting.id,
+            before=before,
+            after={"starts_at": meeting.starts_at.isoformat(), "place": meeting.place},
+        )
+        db.session.commit()
+        flash(t("admin.meetings.rescheduled"))
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@require_role(*WRITERS, write=True)
+def meeting_cancel(meeting_id: int) -> Response:
+    meeting = _meeting_or_404(meeting_id)
+    if cancel(meeting):
+        audit.record("meeting.cancel", "meeting", meeting.id)
+        db.session.commit()
+        flash(t("admin.meetings.cancelled"))
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
