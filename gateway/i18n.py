@@ -13,7 +13,7 @@ translator), counts as missing, so the next language in the chain speaks instead
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,9 @@ class Catalogs:
         self._keys = set(template_keys).union(*self._texts.values())
         # Every hop looks texts up many times: each known language's chain, worked out once.
         self._chains = {code: self._chain(code) for code in self._languages}
+        # A hook: texts edited in the admin UI, by language then key, served before the
+        # catalogs' own (gateway.guides.overrides; it must cost no round trip per call).
+        self.overlay: Callable[[], Mapping[str, Mapping[str, str]]] | None = None
 
     @classmethod
     def load(cls, directory: Path) -> Catalogs:
@@ -144,8 +147,9 @@ class Catalogs:
         """
         chain = self._chains.get(code) or (DEFAULT_LANGUAGE,)
         texts = self._texts
+        overlay = self.overlay() if self.overlay is not None else None
         for candidate in chain:
-            text = texts[candidate].get(key)
+            text = (overlay and overlay.get(candidate, {}).get(key)) or texts[candidate].get(key)
             if text:
                 return text, candidate
         raise MissingText(f"no text for {key!r} in {' -> '.join(chain)}")
