@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from gateway.channels.africastalking import (
     RecipientResult,
@@ -242,6 +242,7 @@ def _deliver(messages: list[Message], settings: Settings) -> Outcome:
             for message in batch:
                 outcome.counts[message.status] += 1
                 outcome.retry(message)
+            _store_fates(batch)
             db.session.commit()
             if apply_pending_reports([m.provider_id for m in batch if m.provider_id]):
                 db.session.commit()
@@ -271,6 +272,29 @@ def _send_batch(channel: SmsChannel, text: str, batch: list[Message]) -> None:
             _retry_later(message, "Missing")
         else:
             _record(message, result)
+
+
+# What sending changes on a message; written back for a whole request at once.
+_FATE = ("status", "error", "provider_id", "cost", "sent_at", "failed_at", "attempts", "not_before")
+_STORE_FATE = (
+    update(Message.__table__)
+    .where(Message.__table__.c.id == bindparam("message_id"))
+    .values({name: bindparam(name) for name in _FATE})
+)
+
+
+def _store_fates(batch: list[Message]) -> None:
+    """Write what became of a request's messages in one executemany UPDATE, and detach them.
+
+    The unit of work would do the same one object at a time, at several times the cost (its
+    flush was 40% of a broadcast worker's CPU). The detached objects keep their values, and
+    the next claim that returns one of them again (a retry come due) gets a fresh object.
+    """
+    rows = [{"message_id": m.id, **{name: getattr(m, name) for name in _FATE}} for m in batch]
+    with db.session.no_autoflush:  # the objects' changes are in ``rows``: not flushed as well
+        db.session.execute(_STORE_FATE, rows)
+    for message in batch:
+        db.session.expunge(message)
 
 
 def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
