@@ -105,7 +105,7 @@ def prepare(gateway: Wsgi, redis_url: str, tag: str, count: int, callers: int) -
         call(gateway, hop_body(probe, phone(0), text))
     client = Redis.from_url(redis_url)
     templates = list(client.scan_iter(match=f"*{probe}*"))
-    dumps = [(k, client.dump(k), client.pttl(k)) for k in templates]
+    dumps = [(k, bytes(client.dump(k) or b""), client.pttl(k)) for k in templates]
     pipe = client.pipeline(transaction=False)
     rng = random.Random(7)
     bodies = []
@@ -159,7 +159,7 @@ def main() -> None:
             print(f"{name}: hello {hello_ms:.3f} ms, hop {hop_ms:.3f} ms CPU per call")
         if args.profile:
             bodies = prepare(gateway, redis_url, "prof", args.hops, args.contacts)
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             for body in bodies:
                 call(gateway, body)

@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
+    app.session_interface = extensions.CookieSessions()
     extensions.init_db(app)
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import phonenumbers
@@ -114,7 +114,8 @@ class PhoneMaskingFilter(logging.Filter):
         """Rewrite ``record.msg`` and ``record.args`` in place, then let the record through."""
         record.msg = mask_phones_in(record.msg if isinstance(record.msg, str) else str(record.msg))
         if isinstance(record.args, Mapping):
-            record.args = {key: _masked_arg(value) for key, value in record.args.items()}
+            if not isinstance(record.args, _MaskedMapping):
+                record.args = _MaskedMapping(record.args)
         elif record.args:
             record.args = tuple(_masked_arg(value) for value in record.args)
         return True
@@ -122,6 +123,29 @@ class PhoneMaskingFilter(logging.Filter):
 
 def _masked_arg(value: object) -> object:
     return mask_phones_in(value) if isinstance(value, str) else value
+
+
+class _MaskedMapping(Mapping[str, object]):
+    """A mapping argument whose text values are masked as they are read.
+
+    Only the values the format names are read, so only those are masked: gunicorn's access
+    log passes some fifty (every header and environ entry) and names six. The mapping itself is
+    kept, so its own lookup rules (gunicorn's ``-`` for a missing atom) still apply.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Mapping[str, object]) -> None:
+        self._inner = inner
+
+    def __getitem__(self, key: str) -> object:
+        return _masked_arg(self._inner[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        return len(self._inner)
 
 
 def install_log_masking(logger: logging.Logger | None = None) -> None:

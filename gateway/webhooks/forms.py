@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from werkzeug.datastructures import MultiDict
 
@@ -33,9 +34,17 @@ def field(
 def phone_field(form: MultiDict[str, str], name: str) -> str:
     raw = field(form, name)
     try:
-        return normalise_phone(raw)
+        return _normalised(raw)
     except InvalidPhone as exc:
         raise BadCallback(f"field '{name}' is not a phone number") from exc
+
+
+# Parsing a number with phonenumbers' metadata costs more than the rest of a USSD hop's form;
+# a session's hops all carry the same number, so recent answers are kept (a pure function of
+# the text: nothing about the caller is kept, and invalid numbers are never cached).
+@lru_cache(maxsize=4096)
+def _normalised(raw: str) -> str:
+    return normalise_phone(raw)
 
 
 def at_datetime(raw: str, name: str = "date") -> datetime:
