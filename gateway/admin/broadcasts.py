@@ -290,8 +290,9 @@ def broadcast_fix(language: str) -> Any:
         abort(404)
     draft = Draft.read(request.form)
     draft.texts[language] = transliterate(draft.texts[language])
-    html, _ = _composer(draft)
-    return html
+    return render_template(
+        "admin/broadcasts/_form.html", choices=_choices(), errors=[], **_estimate_context(draft)
+    )
 
 
 def _broadcast(broadcast_id: int) -> Broadcast:
