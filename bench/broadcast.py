@@ -321,6 +321,11 @@ def phones(size: int) -> list[str]:
     return [f"+{FIRST_PHONE + n}" for n in range(size)]
 
 
+def expected_text(phone: str) -> str:
+    """The text a seeded recipient must get: their language's, or its fallback's."""
+    return RECEIVED_TEXT[LANGUAGES[(int(phone) - FIRST_PHONE) % len(LANGUAGES)]]
+
+
 def seed_contacts(app: Any, size: int) -> None:
     """``size`` contacts with consent (and its event), in turn en, sw and kam speakers."""
     from sqlalchemy import insert, literal, select
@@ -419,6 +424,8 @@ class Run:
     cpu_ms_per_100: float  # the workers' CPU time (horses included) per 100 recipients
     recorded: int
     duplicates: int
+    missing: int  # recipients the emulator never got
+    wrong_text: int  # recipients who got another language's text than theirs
     busy: float = 0.0  # cores the machine used in the second before the run (others' work)
     baseline_rate: float = 0.0
     windows: dict[str, float] = field(default_factory=dict)
@@ -514,6 +521,8 @@ def run_gateway(
             recorded=len(messages),
             busy=busy,
             duplicates=len(messages) - len({m["to"] for m in messages}),
+            missing=size - len({m["to"] for m in messages} & set(phones(size))),
+            wrong_text=sum(1 for m in messages if m["text"] != expected_text(m["to"])),
             windows={"max_1s": max_window(stamps), "span_s": stamps[-1] - stamps[0]},
         )
 
@@ -644,6 +653,17 @@ def report(runs: list[Run], rate_runs: list[Run], args: argparse.Namespace) -> d
         f"  memory does not grow ({largest} vs {smallest}, Pss, <= x{MEMORY_GROWTH}): "
         f"{verdict(growth <= MEMORY_GROWTH)} (x{growth:.2f})"
     )
+    faults = [
+        (r.size, r.duplicates, r.missing, r.wrong_text)
+        for r in runs + rate_runs
+        if r.duplicates or r.missing or r.wrong_text
+    ]
+    print(
+        f"  every recipient exactly once, in their language (emulator's record, every run): "
+        f"{verdict(not faults)}"
+    )
+    for size, twice, missing, wrong in faults:
+        print(f"    size {size}: {twice} twice, {missing} missing, {wrong} wrong text")
     summary: dict[str, Any] = {"runs": [r.__dict__ for r in runs], "medians": medians}
     if rate_runs:
         cap = args.rate * RATE_SLACK
