@@ -23,6 +23,7 @@ from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.polls.models import Vote
 from gateway.queues import DEFAULT
+from gateway.sms.inbound import WAKE_KEY
 from gateway.sms.models import Message
 
 EAT = ZoneInfo("Africa/Nairobi")
@@ -174,6 +175,25 @@ def test_a_later_vote_replaces_the_earlier_one(app, at, api, people, workers, em
     results = api.get(f"/polls/{ids['open']}/results").json
     assert results["total"] == 1
     assert [o["votes"] for o in results["options"]] == [0, 0, 1]
+
+
+def test_a_vote_handled_late_does_not_replace_a_later_one(app, at, people, workers, redis):
+    """When an earlier vote's job was lost (Redis restarted) and the recovery sweep hands it
+    to a worker after a later vote of the same person was counted, does the later vote still
+    count."""
+    ids = factories.polls(app)
+    at.sms(EN, "MADINI 1")
+    workers.queue("inbound").empty()  # its job lost, and the note of what waits for a worker
+    redis.delete(WAKE_KEY)
+    at.sms(EN, "MADINI 2")
+    workers.drain()
+    assert votes(app, ids["open"]) == {EN: (2, "sms")}
+    assert inbound_kinds(app) == ["unhandled", "poll_vote"]
+    with time_machine.travel(datetime.now(EAT) + timedelta(minutes=3)):
+        workers.queue(DEFAULT).enqueue("gateway.jobs.recover_stranded")
+        workers.drain()
+    assert inbound_kinds(app) == ["poll_vote", "poll_vote"]
+    assert votes(app, ids["open"]) == {EN: (2, "sms")}
 
 
 def test_a_vote_by_ussd_in_kiswahili_counts_and_can_be_replaced_by_sms(

@@ -236,6 +236,29 @@ def test_a_retried_callback_is_one_feed_item(api, at, workers):
     assert len(feed(api, show["id"])["items"]) == 1
 
 
+def test_a_burst_wakes_one_job_not_one_per_sms(app, api, at, workers):
+    """Do SMS (and Africa's Talking's retries) arriving while a handling job waits leave
+    their id for that job instead of each enqueueing one, and does the one job handle them
+    all, in the order they came."""
+    show = create_show(api)
+    with time_machine.travel(THURSDAY, tick=False):
+        for n in range(30):
+            phone, id_ = f"+2547110003{n:02d}", f"ATXid_burst_{n}"
+            assert at.sms(phone, f"MADINI maoni {n}", message_id=id_).status_code == 200
+            if n % 10 == 0:
+                assert at.sms(phone, f"MADINI maoni {n}", message_id=id_).status_code == 200
+        assert workers.queue("inbound").count == 1
+        workers.drain()
+    texts = [i["text"] for i in feed(api, show["id"])["items"]]
+    assert texts == [f"MADINI maoni {n}" for n in range(30)]
+    assert set(kinds(app).values()) == {"radio"}
+    with time_machine.travel(THURSDAY.replace(minute=11), tick=False):
+        assert at.sms(NEW, "MADINI baadaye").status_code == 200  # after the job: a new one
+        assert workers.queue("inbound").count == 1
+        workers.drain()
+    assert feed(api, show["id"])["items"][-1]["text"] == "MADINI baadaye"
+
+
 # -- thank-you -------------------------------------------------------------------------------
 def test_one_thank_you_per_listener_and_episode_in_their_language(
     app, api, at, workers, emulator, listeners

@@ -18,7 +18,7 @@ answered this way, nor one followed by a survey question (the survey has the num
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -134,7 +134,12 @@ def poll_votes(message: Message, contact: Contact, match: KeywordMatch | None) -
     if not is_open(poll):
         reply(contact, "sms.poll.closed", kind="poll_closed", keyword=poll.keyword)
         return f"poll {poll.id} closed: not counted"
-    return _vote(contact, poll, message.text)
+    return _vote(contact, poll, message.text, _cast_at(message))
+
+
+def _cast_at(message: Message) -> datetime:
+    """When a vote by SMS was cast: when it reached the gateway."""
+    return message.created_at or utcnow()
 
 
 def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -> str:
@@ -162,10 +167,10 @@ def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -
             dedupe_key=f"{question_prefix(poll.id)}asked:in:{message.id}",
         )
         return f"poll {poll.id} question sent"
-    return _vote(contact, poll, rest)
+    return _vote(contact, poll, rest, _cast_at(message))
 
 
-def _vote(contact: Contact, poll: Poll, text: str) -> str:
+def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
     chosen = choose_option(poll, text)
     if chosen is None:
         queue_sms_reply(contact, texts.invalid_sms(poll, language_of(contact)), "poll_invalid")
@@ -173,7 +178,7 @@ def _vote(contact: Contact, poll: Poll, text: str) -> str:
     option, words_language = chosen
     if contact.language is None and words_language is not None:
         contact.language = words_language
-    if not cast_vote(poll, option, contact, channel="sms"):
+    if not cast_vote(poll, option, contact, channel="sms", at=at):
         reply(contact, "sms.poll.closed", kind="poll_closed", keyword=poll.keyword)
         return f"poll {poll.id} closed: not counted"
     language = language_of(contact)

@@ -1,13 +1,28 @@
-"""Incoming SMS: stored in the request, interpreted and answered by a worker."""
+"""Incoming SMS: stored in the request, interpreted and answered by a worker.
+
+A burst (a radio show's poll: hundreds of SMS a second) must not cost a job per SMS: RQ's
+default worker forks a fresh process per job, which costs several times the handling itself.
+So the callbacks *wake* a worker instead of each enqueueing a job: the first SMS after a
+quiet spell enqueues one job (``inbound-sms-<id>``); the SMS that arrive while that job waits
+only leave their id in the wake-up note in Redis (the lowest id is kept), and the job, once
+it starts, takes the note and handles every unhandled SMS from the lowest id on, oldest
+first, each in its own transaction, until none is left (or its time is up, when it wakes the
+next). An SMS committed after the note was taken writes a new note and enqueues a new job.
+Nothing depends on the note for safety: each SMS is claimed once in the database, and one
+whose wake-up was lost (Redis away) is found by the recovery sweep.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import update
+from redis.exceptions import RedisError
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import DELETED, get_or_create_contact, opt_out, record_consent
@@ -15,13 +30,32 @@ from gateway.encoding import analyse, transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.queues import INBOUND, enqueue_after_commit
+from gateway.queues import INBOUND, get_queue
 from gateway.settings import Settings
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import InboundReceipt, Message
 from gateway.sms.outbound import queue_sms
 
 log = logging.getLogger(__name__)
+
+WAKE_KEY = "sms:inbound:wake"  # the lowest SMS id waiting for the job that was enqueued
+WAKE_TTL_S = 30  # a note whose job never started stops holding later SMS back after this
+DRAIN_S = 30.0  # one job hands on to a new one after this long
+DRAIN_PAGE = 100  # unhandled ids read at once
+_WAKE = "inbound_wake"  # session.info: the SMS ids to wake a worker for after the commit
+# Keep the lowest id in the note; 1 if a new note was made (the caller enqueues the job).
+_WAKE_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  if tonumber(ARGV[1]) < tonumber(current) then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) end
+  end
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 def store_inbound_sms(
@@ -58,24 +92,129 @@ def handling_job_id(message_id: int) -> str:
 
 
 def enqueue_handling(message_id: int) -> None:
-    """Interpret the message through a worker once the current transaction commits."""
-    enqueue_after_commit(
-        db.session,
-        INBOUND,
-        "gateway.jobs.handle_inbound_sms",
-        message_id,
-        job_id=handling_job_id(message_id),
-    )
+    """Have a worker interpret the message once the current transaction commits (a job for it,
+    or the job already waiting for earlier SMS: see the module's docstring)."""
+    db.session.info.setdefault(_WAKE, []).append(message_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: not the commit yet
+        return
+    waiting: list[int] = session.info.pop(_WAKE, [])
+    if waiting:
+        wake(min(waiting))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_wake(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back transaction wakes nobody (a SAVEPOINT's rollback keeps the note: waking a
+    worker for nothing is harmless)."""
+    if previous.parent is None:
+        session.info.pop(_WAKE, None)
+
+
+def wake(message_id: int) -> bool:
+    """Note ``message_id`` for the waiting job, or enqueue a job if none waits; True if a job
+    was enqueued. With Redis away nothing is lost: the recovery sweep finds the message."""
+    redis = redis_client()
+    try:
+        if not redis.eval(_WAKE_SCRIPT, 1, WAKE_KEY, message_id, WAKE_TTL_S):
+            return False
+        try:
+            get_queue(INBOUND).enqueue(
+                "gateway.jobs.handle_inbound_sms", message_id, job_id=handling_job_id(message_id)
+            )
+        except (RedisError, OSError):
+            redis.delete(WAKE_KEY)  # no job to wait for: let the next SMS enqueue one
+            raise
+        return True
+    except (RedisError, OSError) as exc:
+        log.warning("inbound sms %s: no worker woken, left for recovery: %s", message_id, exc)
+        return False
+
+
+def _take_wake() -> int | None:
+    """Take the wake-up note (the lowest SMS id waiting), so later SMS enqueue a new job."""
+    try:
+        pipe = redis_client().pipeline(transaction=True)
+        pipe.get(WAKE_KEY)
+        pipe.delete(WAKE_KEY)
+        noted, _ = pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("inbound sms: wake-up note unavailable: %s", exc)
+        return None
+    return int(noted) if noted else None
+
+
+def handle_inbound_sms(message_id: int) -> str:
+    """The inbound job: take the wake-up note, then handle every unhandled SMS from the lowest
+    id noted (or ``message_id``) on, oldest first, each in its own transaction, until none is
+    left or :data:`DRAIN_S` have passed (then a new job is woken for the rest).
+
+    A message another worker is handling is left to it. A message whose handling fails is
+    logged and left unhandled for the recovery sweep; if it is ``message_id``, the job fails
+    after handling the others, so the failure shows in RQ too.
+    """
+    noted = _take_wake()
+    after = min(message_id, noted) - 1 if noted is not None else message_id - 1
+    deadline = time.monotonic() + DRAIN_S
+    counts = {"handled": 0, "skipped": 0, "failed": 0}
+    failure: Exception | None = None
+    while True:
+        page = db.session.scalars(
+            select(Message.id)
+            .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
+            .order_by(Message.id)
+            .limit(DRAIN_PAGE)
+        ).all()
+        db.session.rollback()  # end the read: each message gets its own transaction
+        if not page:
+            break
+        for found in page:
+            if time.monotonic() > deadline:
+                wake(found)  # hand the rest on to a fresh job
+                break
+            try:
+                outcome = handle_one_sms(found)
+            except Exception as exc:
+                db.session.rollback()
+                log.exception("inbound sms %s: handling failed, left for recovery", found)
+                counts["failed"] += 1
+                if found == message_id:
+                    failure = exc
+                continue
+            counts["skipped" if outcome == ALREADY_HANDLED else "handled"] += 1
+            after = found
+        else:
+            continue
+        break
+    if failure is not None:
+        raise failure
+    return ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
+ALREADY_HANDLED = "already handled"
 
 
 def _claim(message_id: int) -> Message | None:
-    """Take an unhandled inbound message for handling, exactly once."""
-    claimed = db.session.scalars(
-        update(Message)
+    """Take an unhandled inbound message for handling, exactly once (one that another worker
+    is handling right now is left to it: its row is locked)."""
+    free = db.session.scalar(
+        select(Message.id)
         .where(Message.id == message_id, Message.kind == "unhandled")
-        .values(kind="handling")
-        .returning(Message.id)
-    ).all()
+        .with_for_update(skip_locked=True)
+    )
+    claimed = (
+        db.session.scalars(
+            update(Message)
+            .where(Message.id == message_id, Message.kind == "unhandled")
+            .values(kind="handling")
+            .returning(Message.id)
+        ).all()
+        if free is not None
+        else []
+    )
     if not claimed:
         db.session.rollback()
         return None
@@ -101,14 +240,14 @@ def reply(
     )
 
 
-def handle_inbound_sms(message_id: int) -> str:
+def handle_one_sms(message_id: int) -> str:
     """Interpret one incoming SMS: a keyword is acted on, anything else goes to the inbox.
 
     Safe to run twice: the message is claimed in the same transaction that writes the answer.
     """
     message = _claim(message_id)
     if message is None:
-        return "already handled"
+        return ALREADY_HANDLED
     if message.phone == DELETED:  # the sender deleted their data before this was handled
         message.kind = "inbox"
         db.session.commit()
