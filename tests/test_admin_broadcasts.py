@@ -269,3 +269,14 @@ def test_a_scheduled_broadcast_is_cancelled_from_its_page(
     with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=EAT), tick=True):
         workers.drain()
     assert emulator.messages() == []
+
+
+def test_the_pages_read_in_kiswahili(app, admin_as, people) -> None:
+    admin = admin_as("admin", language="sw")
+    composer = text(admin.get(NEW))
+    assert "Tangazo jipya" in composer and "Gharama na ufikiaji" in composer
+    estimate = admin.post("/admin/broadcasts/estimate", form(text_sw=CURLY_SW), page=NEW)
+    assert "Rekebisha" in text(estimate) and "Jumla: wapokeaji 7" in text(estimate)
+    assert admin.post(NEW, form(text_sw=CURLY_SW)).status_code == 302
+    listing = text(admin.get("/admin/broadcasts"))
+    assert "Mui meeting" in listing and "Limepangwa" in listing
