@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,18 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``"52.48.80.0/24, 3.8.1.2"`` → those networks; ``""`` → none (every address)."""
+    try:
+        return tuple(
+            ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} must list addresses or networks (a.b.c.d/nn), not {raw!r}"
+        ) from exc
 
 
 def _quiet_hours(raw: str) -> tuple[time, time]:
@@ -138,6 +151,11 @@ class Settings:
     secure_cookies: bool = True
     session_hours: int = 8
     login_attempts: int = 5
+    # Callbacks only from these networks (Africa's Talking's addresses), when any are given;
+    # and how many proxies in front of the web process set X-Forwarded-For (0: none, trust
+    # only the socket's address).
+    at_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    proxy_hops: int = 0
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -194,5 +212,7 @@ def load_settings(
         secure_cookies=_flag(env, "GATEWAY_SECURE_COOKIES", True),
         session_hours=_bounded(env, "GATEWAY_SESSION_HOURS", 8, 1, 24 * 30),
         login_attempts=_bounded(env, "GATEWAY_LOGIN_ATTEMPTS", 5, 1, 1000),
+        at_allowed_networks=_networks("AT_ALLOWED_IPS", _str(env, "AT_ALLOWED_IPS", "") or ""),
+        proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
         instance_path=instance,
     )

@@ -1,7 +1,9 @@
 """Africa's Talking callbacks: validate, persist, answer, and leave the rest to workers.
 
 Every callback is ``POST`` form-encoded and, when ``AT_WEBHOOK_SECRET`` is set, must carry
-``?secret=<AT_WEBHOOK_SECRET>`` (403 otherwise). A malformed payload gets a 400 naming what is
+``?secret=<AT_WEBHOOK_SECRET>`` (403 otherwise), and when ``AT_ALLOWED_IPS`` is set it must come
+from one of those addresses (403 otherwise; behind a proxy, ``GATEWAY_PROXY_HOPS`` says how many
+``X-Forwarded-For`` hops to trust). A malformed payload gets a 400 naming what is
 wrong; the USSD callback instead always answers a ``CON``/``END`` screen, because anything else
 leaves the caller with a bare network error.
 """
@@ -9,6 +11,7 @@ leaves the caller with a bare network error.
 from __future__ import annotations
 
 import hmac
+from ipaddress import ip_address
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -23,8 +26,10 @@ def plain(body: str, status: int = 200) -> Response:
 
 
 @bp.before_request
-def check_secret() -> Response | None:
+def check_caller() -> Response | None:
     settings: Settings = current_app.config["GATEWAY"]
+    if settings.at_allowed_networks and not _allowed(settings, request.remote_addr):
+        return plain("forbidden: this address may not post Africa's Talking callbacks", 403)
     expected = settings.at_webhook_secret
     if expected is None:
         return None
@@ -32,6 +37,14 @@ def check_secret() -> Response | None:
     if hmac.compare_digest(given.encode(), expected.encode()):
         return None
     return plain("forbidden: missing or wrong ?secret=", 403)
+
+
+def _allowed(settings: Settings, address: str | None) -> bool:
+    try:
+        ip = ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.at_allowed_networks)
 
 
 @bp.errorhandler(BadCallback)
@@ -42,4 +55,11 @@ def bad_callback(error: BadCallback) -> Response:
 def init_app(app: Flask) -> None:
     from gateway.webhooks import delivery, sms, ussd  # noqa: F401  (routes register on bp)
 
+    settings: Settings = app.config["GATEWAY"]
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     app.register_blueprint(bp)
