@@ -48,13 +48,16 @@ def engine() -> Engine:
 class HopAnswer:
     """One hop's answer, and what to remember of it once the database has committed."""
 
-    def __init__(self, screen: Screen, walk: Walk, ctx: Context, resumable: bool) -> None:
+    def __init__(
+        self, screen: Screen, walk: Walk, ctx: Context, resumable: bool, resume_kept: bool
+    ) -> None:
         self.screen, self.walk, self.ctx, self.resumable = screen, walk, ctx, resumable
+        self.resume_kept = resume_kept  # the caller's resume point may be in Redis
 
     def remember(self, store: SessionStore) -> None:
         hop = self.ctx.hop
         saved = SavedSession(hop.text, self.walk.to_dict(), self.ctx.data, self.ctx.resume)
-        store.save(hop.session_id, hop.phone, saved, self.resumable)
+        store.save(hop.session_id, hop.phone, saved, self.resumable, self.resume_kept)
 
 
 def answer_hop(
@@ -66,16 +69,19 @@ def answer_hop(
     walk: Walk | None = None
     saved = store.load(hop.session_id)
     new_input = saved.continuation(hop.text) if saved else None
+    resume_kept = True  # not known: the position was lost
     if saved is not None and new_input is not None:
         walk = Walk.from_dict(saved.walk)
         ctx.data, ctx.resume = dict(saved.data), saved.resume
+        resume_kept = saved.resume_kept
         if new_input != SAME:
             walker.step(walk, new_input, ctx, live=True)
     elif not hop.text:
         ctx.resume = store.resume_for(hop.phone)
+        resume_kept = ctx.resume is not None
         walk = walker.start(ctx)
     else:
         walk = walker.replay(ctx)
     screen = walker.render(walk, ctx)
     resumable = walker.node(walk).resumable and not screen.end
-    return HopAnswer(screen, walk, ctx, resumable)
+    return HopAnswer(screen, walk, ctx, resumable, resume_kept)

@@ -26,6 +26,8 @@ class SavedSession:
     walk: dict[str, Any]
     data: dict[str, str]
     resume: dict[str, Any] | None = None
+    # Whether the caller's resume point may be in Redis after this hop (True when unknown).
+    resume_kept: bool = True
 
     def continuation(self, text: str) -> str | None:
         """The new input ``text`` adds to this session, ``SAME`` for a repeat, None if ``text``
@@ -40,7 +42,13 @@ class SavedSession:
 
     def to_json(self) -> str:
         # Plain JSON values already: no need for dataclasses.asdict's deep copy.
-        fields = {"text": self.text, "walk": self.walk, "data": self.data, "resume": self.resume}
+        fields = {
+            "text": self.text,
+            "walk": self.walk,
+            "data": self.data,
+            "resume": self.resume,
+            "resume_kept": self.resume_kept,
+        }
         return json.dumps(fields)
 
 
@@ -64,10 +72,19 @@ class SessionStore:
         raw = self.redis.get(self._resume_key(phone))
         return dict(json.loads(raw)) if raw else None
 
-    def save(self, session_id: str, phone: str, session: SavedSession, resumable: bool) -> None:
-        """Keep the session's position; keep or drop its resume point, in one round trip."""
+    def save(
+        self, session_id: str, phone: str, session: SavedSession, resumable: bool, kept: bool
+    ) -> None:
+        """Keep the session's position, and keep or drop the caller's resume point, in one
+        round trip; ``kept`` says whether a resume point may be there to drop (when there is
+        none, the position is the one command)."""
+        session.resume_kept = resumable
+        position = session.to_json()
+        if not resumable and not kept:
+            self.redis.set(self._session_key(session_id), position, ex=SESSION_TTL_S)
+            return
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self._session_key(session_id), session.to_json(), ex=SESSION_TTL_S)
+        pipe.set(self._session_key(session_id), position, ex=SESSION_TTL_S)
         if resumable:
             point = {"walk": session.walk, "data": session.data}
             pipe.set(self._resume_key(phone), json.dumps(point), ex=RESUME_TTL_S)

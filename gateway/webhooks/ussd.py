@@ -33,13 +33,14 @@ def ussd_hop() -> Response:
     """Answer one hop; always ``CON …`` or ``END …`` with HTTP 200, whatever arrives."""
     settings: Settings = current_app.config["GATEWAY"]
     language = settings.default_language
+    form = request.form
     try:
         hop = Hop(
-            session_id=field(request.form, "sessionId", limit=128),
-            phone=phone_field(request.form, "phoneNumber"),
-            service_code=field(request.form, "serviceCode", limit=64),
-            text=field(request.form, "text", required=False),
-            network_code=field(request.form, "networkCode", required=False, limit=16) or None,
+            session_id=field(form, "sessionId", limit=128),
+            phone=phone_field(form, "phoneNumber"),
+            service_code=field(form, "serviceCode", limit=64),
+            text=field(form, "text", required=False),
+            network_code=field(form, "networkCode", required=False, limit=16) or None,
         )
     except BadCallback as exc:
         log.warning("unreadable USSD hop: %s", exc)
