@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from factories import joined_contact
+from factories import joined_contact, meetings, polls
+
+from gateway.contacts.models import ContactTag
+from gateway.extensions import db
+from gateway.meetings.models import Rsvp
+from gateway.reports.models import Report
 
 from .conftest import Live, login, shot
 
@@ -15,10 +20,30 @@ KWALE = "+254712000002"
 
 
 def test_a_coordinator_cannot_open_another_countys_contact(
-    live: Live, page: Any, make_user: Any
+    live: Live, page: Any, make_user: Any, at: Any
 ) -> None:
     """A Kitui coordinator sees Kitui's contacts and their page, and is refused Kwale's."""
     kitui = joined_contact(live.app, KITUI, county="Kitui", ward="Mui")
+    polls(live.app)
+    meeting = meetings(live.app)["kitui"]
+    with live.app.app_context():
+        db.session.add_all(
+            [
+                ContactTag(contact_id=kitui, tag="youth"),
+                Rsvp(meeting_id=meeting, contact_id=kitui, attending=True, channel="sms"),
+                Report(
+                    reference="R-7K2Q",
+                    contact_id=kitui,
+                    category="water",
+                    county="Kitui",
+                    description="The river is brown below the mine",
+                    channel="sms",
+                ),
+            ]
+        )
+        db.session.commit()
+    at.sms(KITUI, "MADINI 1")  # a vote, answered by the worker process
+    at.sms(KITUI, "<script>alert(1)</script>")
     kwale = joined_contact(live.app, KWALE, county="Kwale", ward="Ramisi")
     for n in range(8):
         joined_contact(live.app, f"+2547330000{n + 10}", language="sw", county="Kitui", ward="Nuu")
@@ -33,6 +58,16 @@ def test_a_coordinator_cannot_open_another_countys_contact(
 
     page.click("text=+2547••••••01")
     assert page.locator("h1#phone").text_content() == KITUI  # in full for a coordinator
+    for _ in range(40):  # until the worker has answered the vote
+        if "Sent" in (page.locator("table#messages").text_content() or ""):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    messages = page.locator("table#messages").text_content() or ""
+    assert "MADINI 1" in messages and "<script>alert(1)</script>" in messages  # shown as text
+    assert "MADINI" in (page.locator("table#votes").text_content() or "")
+    assert "Mui platform meeting" in (page.locator("table#rsvps").text_content() or "")
+    assert "R-7K2Q" in (page.locator("table#reports").text_content() or "")
     assert "Consent given" in (page.locator("table#consent").text_content() or "")
     shot(page, "contact_detail")
     page.set_viewport_size({"width": 1024, "height": 640})
@@ -41,8 +76,8 @@ def test_a_coordinator_cannot_open_another_countys_contact(
     page.goto(f"{live.url}/admin/contacts/{kwale}")
     assert "Not allowed" in (page.locator("main").text_content() or "")
     assert KWALE not in page.content() and "Ramisi" not in page.content()
-    assert kitui != kwale
-    assert page.console_errors == [] or all("403" in e for e in page.console_errors)
+    # The browser's only complaint is the refused page itself (its 403), no blocked script.
+    assert all("403" in error for error in page.console_errors)
 
 
 def test_an_import_shows_its_progress_and_then_the_error_report(
