@@ -11,13 +11,18 @@ leaves the caller with a bare network error.
 from __future__ import annotations
 
 import hmac
+import logging
 from ipaddress import ip_address
 
 from flask import Blueprint, Flask, Response, current_app, request
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.extensions import db
 from gateway.settings import Settings
 from gateway.webhooks.forms import BadCallback
 
+log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/at")
 
 
@@ -50,6 +55,18 @@ def _allowed(settings: Settings, address: str | None) -> bool:
 @bp.errorhandler(BadCallback)
 def bad_callback(error: BadCallback) -> Response:
     return plain(f"bad request: {error}", 400)
+
+
+@bp.errorhandler(SQLAlchemyError)
+@bp.errorhandler(RedisError)
+def store_unavailable(error: Exception) -> Response:
+    """The database (or Redis) did not answer: nothing was kept, so say 503 and Africa's
+    Talking retries the callback (every minute, for hours); the retry is then handled once."""
+    db.session.rollback()
+    log.warning("callback %s not kept, store unavailable: %s", request.path, type(error).__name__)
+    response = plain("unavailable: not kept, please retry", 503)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def init_app(app: Flask) -> None:
