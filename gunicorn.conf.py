@@ -2,6 +2,25 @@
 
 The access log leaves out query strings: Africa's Talking's callbacks carry the webhook secret
 there. Phone numbers in paths are masked by the gateway's log record factory.
+
+``/metrics`` counts callbacks in each worker; the workers share their counts through files in
+``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder per gunicorn start unless set), and a
+worker that exits is marked dead so its live gauges go with it.
 """
 
+import os
+import tempfile
+from typing import Any
+
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
+
+
+def on_starting(server: Any) -> None:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hmk-metrics-")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

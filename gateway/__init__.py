@@ -39,7 +39,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from gateway import cli, extensions, health, i18n, messages_lint, models, phones  # noqa: F401
+    from gateway import (  # noqa: F401
+        cli,
+        extensions,
+        health,
+        i18n,
+        messages_lint,
+        metrics,
+        models,
+        phones,
+    )
     from gateway.admin import init_app as init_admin
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
@@ -60,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_users(app)
     init_admin(app)
     health.init_app(app)
+    metrics.init_app(app)
     cli.init_app(app)
     messages_lint.register_cli(app)
     return app

@@ -1,0 +1,165 @@
+"""``/metrics`` for Prometheus: callbacks by kind and outcome, USSD hop latency, queue depths,
+messages by status, and this month's spend against the budget.
+
+Callback counts and hop latencies are counted where they happen, in each web process. Under
+gunicorn they are shared through ``PROMETHEUS_MULTIPROC_DIR`` (``gunicorn.conf.py`` sets it and
+clears it at start), so a scrape of any worker reports the whole machine's; with more than one
+machine, Prometheus scrapes each and sums. Queue depths, messages and spend are read from Redis
+and the database at scrape time, so they are the whole deployment's from any process.
+The page holds no personal data; expose it to the monitoring network only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.extensions import db, redis_client
+from gateway.queues import ALL
+from gateway.settings import Settings
+
+bp = Blueprint("metrics", __name__)
+
+# Which callback an endpoint is, for the ``kind`` label.
+CALLBACKS = {
+    "webhooks.ussd_hop": "ussd",
+    "webhooks.ussd_session_ended": "ussd_event",
+    "webhooks.incoming_sms": "sms",
+    "webhooks.delivery_report": "delivery",
+    "webhooks.bulk_optout": "optout",
+}
+
+CALLBACKS_TOTAL = Counter(
+    "hmk_callbacks", "Africa's Talking callbacks answered, by kind and outcome", ["kind", "outcome"]
+)
+USSD_SECONDS = Histogram(
+    "hmk_ussd_hop_seconds",
+    "Time to answer a USSD hop",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def _outcome(response: Response) -> str:
+    code = response.status_code
+    if code == 403:
+        return "refused"
+    if code == 400:
+        return "bad_request"
+    if code >= 500:
+        return "unavailable"
+    if request.endpoint == "webhooks.ussd_hop":
+        return "end" if response.get_data()[:3] == b"END" else "con"
+    return "duplicate" if response.get_data()[:9] == b"duplicate" else "ok"
+
+
+def _started() -> None:
+    if request.endpoint in CALLBACKS:
+        g.metrics_started = time.perf_counter()
+
+
+def _counted(response: Response) -> Response:
+    kind = CALLBACKS.get(request.endpoint or "")
+    if kind is not None:
+        CALLBACKS_TOTAL.labels(kind, _outcome(response)).inc()
+        started = g.get("metrics_started")
+        if kind == "ussd" and started is not None:
+            USSD_SECONDS.observe(time.perf_counter() - started)
+    return response
+
+
+class StateCollector(Collector):
+    """What Redis and the database hold now: read at each scrape."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.app.app_context():
+            yield from self._queues()
+            yield from self._messages()
+
+    def _queues(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "hmk_queue_jobs", "RQ jobs by queue and state", labels=["queue", "state"]
+        )
+        try:
+            connection = redis_client()
+            for name in ALL:
+                queue = Queue(name, connection=connection)
+                family.add_metric([name, "queued"], queue.count)
+                family.add_metric([name, "started"], StartedJobRegistry(queue=queue).count)
+                scheduled = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
+                family.add_metric([name, "scheduled"], scheduled.count)
+                family.add_metric([name, "failed"], FailedJobRegistry(queue=queue).count)
+        except (RedisError, OSError):
+            return
+        yield family
+
+    def _messages(self) -> Iterator[GaugeMetricFamily]:
+        from gateway.broadcasts.estimate import spent_this_month
+        from gateway.sms.models import Message
+
+        settings: Settings = current_app.config["GATEWAY"]
+        try:
+            rows = db.session.execute(
+                select(Message.direction, Message.status, func.count()).group_by(
+                    Message.direction, Message.status
+                )
+            ).all()
+            spent = spent_this_month(settings)
+        except SQLAlchemyError:
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+        messages = GaugeMetricFamily(
+            "hmk_messages", "SMS kept, by direction and status", labels=["direction", "status"]
+        )
+        for direction, status, count in rows:
+            messages.add_metric([direction, status], count)
+        yield messages
+        yield GaugeMetricFamily(
+            "hmk_spend_this_month_kes", "SMS cost this month (KES)", value=float(spent)
+        )
+        yield GaugeMetricFamily(
+            "hmk_monthly_budget_kes", "The monthly budget (KES)", value=settings.monthly_budget_kes
+        )
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY  # type: ignore[assignment]
+    body = generate_latest(registry)
+    state = CollectorRegistry()
+    state.register(StateCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
+    return Response(body + generate_latest(state), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_started)
+    app.after_request(_counted)
+    app.register_blueprint(bp)
