@@ -246,3 +246,48 @@ def test_an_admin_creates_a_poll_and_sends_its_question(app, admin_as, workers, 
         assert db.session.scalars(
             select(AuditEvent.action).where(AuditEvent.target_type == "poll")
         ).all() == ["poll.create", "poll.send"]
+
+
+def test_a_survey_made_in_the_form_is_taken_by_sms_and_charted(app, admin_as, at, workers):
+    _people(app)
+    morning = datetime(2026, 12, 7, 9, 0, tzinfo=EAT)
+    with time_machine.travel(morning):
+        session = admin_as("admin")
+        form = {
+            "keyword": "kisima",
+            "title_en": "Borehole survey",
+            "closes_at": "2026-12-20T18:00",
+            "q1_kind": "choice",
+            "q1_prompt_en": "Does the borehole work?",
+            "q1_options_en": "Yes\nNo\nSometimes",
+            "q1_prompt_sw": "Je, kisima kinafanya kazi?",
+            "q1_options_sw": "Ndiyo\nHapana\nMara nyingine",
+            "q2_kind": "number",
+            "q2_prompt_en": "How far is it, in minutes?",
+        }
+        too_short = {k: v for k, v in form.items() if not k.startswith("q2")}
+        refused = session.post("/admin/surveys", too_short, page="/admin/surveys/new")
+        assert refused.status_code == 422
+        assert "A survey has 2 to 10 questions." in refused.get_data(as_text=True)
+        response = session.post("/admin/surveys", form, page="/admin/surveys/new")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        path = response.headers["Location"]
+        for phone, answers in ((EN, ("KISIMA", "3", "25")), (SW, ("kisima", "3", "40"))):
+            for sms in answers:
+                at.sms(phone, sms)
+                workers.drain()
+        at.sms(KWALE, "KISIMA")
+        workers.drain()
+        at.sms(KWALE, "1")
+        workers.drain()
+        page = session.get(path).get_data(as_text=True)
+        download = session.get(f"{path}/responses.csv").get_data(as_text=True)
+        listing = session.get("/admin/surveys").get_data(as_text=True)
+    assert "3 respondents: 2 completed, 1 partial" in page
+    first = page[page.index('id="question-1"') : page.index('id="question-2"')]
+    assert _bar_numbers(first) == [("1 Yes", 1), ("2 No", 0), ("3 Sometimes", 2)]
+    second = page[page.index('id="question-2"') :]
+    assert "Lowest 25, highest 40, mean 32.5, median 32.5" in second
+    rows = list(csv.reader(io.StringIO(download.lstrip("\ufeff"))))
+    assert len(rows) == 4 and EN not in download  # a respondent id, never the phone
+    assert ">KISIMA</a>" in listing and "Borehole survey" in listing
