@@ -29,7 +29,7 @@ from gateway.contacts.service import opt_out
 from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.phones import mask_phone
-from gateway.polls.models import Poll
+from gateway.polls.models import Poll, Vote
 from gateway.polls.votes import cast_vote
 from gateway.radio.models import RadioMessage
 from gateway.sms.models import Message
@@ -289,6 +289,51 @@ def test_one_thank_you_per_listener_and_episode_in_their_language(
     listen(at, workers, THURSDAY + timedelta(days=7), (SW, "MADINI wiki ijayo"))
     assert sent_to(emulator, SW) == [thanks(app, "sw")] * 2
     assert workers.failed() == []
+
+
+def poll_text(app, key: str, language: str, **values: object) -> str:
+    return transliterate(
+        app.extensions["catalogs"].text(
+            key, language, keyword="MADINI", code="*384*123#", shortcode="22384", **values
+        )
+    )
+
+
+def test_a_listeners_votes_and_messages_share_one_thank_you(
+    app, api, at, workers, emulator, listeners
+):
+    """During the show, is a listener who votes in the show's poll, changes their vote and
+    sends a message thanked once (the first thank-you, naming their choice), while their vote
+    in the same poll after the show is thanked as any vote is."""
+    with time_machine.travel(THURSDAY, tick=False):
+        poll_id = polls(app)["open"]
+    show = create_show(api, poll_id=poll_id)
+    listen(at, workers, THURSDAY, (SW, "MADINI 1"))
+    listen(at, workers, THURSDAY.replace(minute=20), (SW, "MADINI 2"), (SW, "MADINI maji ni shida"))
+    assert sent_to(emulator, SW) == [poll_text(app, "sms.poll.thanks", "sw", choice="Ndiyo")]
+    assert [i["text"] for i in feed(api, show["id"])["items"]] == ["MADINI maji ni shida"]
+    with time_machine.travel(THURSDAY, tick=False):
+        bars = api.get(f"/radio/shows/{show['id']}/tally").json["poll"]
+    assert [o["votes"] for o in bars["options"]] == [0, 1, 0]
+    listen(at, workers, THURSDAY + timedelta(days=1), (SW, "MADINI 3"))
+    assert sent_to(emulator, SW)[1:] == [
+        poll_text(app, "sms.poll.thanks", "sw", choice="Sina uhakika")
+    ]
+    assert workers.failed() == []
+
+
+def test_a_vote_in_the_shows_closed_poll_is_answered_not_fed(app, api, at, workers, emulator):
+    """During the show, is a vote in the show's poll after it closed answered politely (not
+    counted) rather than taken into the feed as a message."""
+    with time_machine.travel(THURSDAY - timedelta(days=3), tick=False):
+        poll_id = polls(app)["open"]  # closed two days later, before the show
+    show = create_show(api, poll_id=poll_id)
+    listen(at, workers, THURSDAY, (SW, "MADINI 2"), (EN, "MADINI the poll is over?"))
+    assert kinds(app) == {SW: "poll_vote", EN: "radio"}
+    assert [i["text"] for i in feed(api, show["id"])["items"]] == ["MADINI the poll is over?"]
+    assert sent_to(emulator, SW) == [poll_text(app, "sms.poll.closed", "en")]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
 # -- the feed and its marks ------------------------------------------------------------------

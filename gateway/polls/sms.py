@@ -27,12 +27,13 @@ from gateway.extensions import db, utcnow
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.votes import cast_vote, is_open
+from gateway.radio.call_in import show_thanking, thanks_key
 from gateway.sms.choices import read_choice
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch, fold, near_miss
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
-from gateway.sms.scheduled import language_of, queue_once
+from gateway.sms.scheduled import language_of, queue_once, render
 
 ASKED = "poll_question"  # the kind of every SMS that asks a poll's question
 SURVEY_ASKED = "survey_question"  # gateway.surveys.sms.ASKED
@@ -182,14 +183,20 @@ def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
         reply(contact, "sms.poll.closed", kind="poll_closed", keyword=poll.keyword)
         return f"poll {poll.id} closed: not counted"
     language = language_of(contact)
-    reply(
-        contact,
-        "sms.poll.thanks",
-        kind="poll_thanks",
-        choice=texts.label(option, language),
-        keyword=poll.keyword,
-    )
-    return f"vote in poll {poll.id}: option {option.position}"
+    choice = texts.label(option, language)
+    voted = f"vote in poll {poll.id}: option {option.position}"
+    on_air = show_thanking(poll.id, at)
+    if on_air is not None:  # a radio show's poll: one thank-you per listener and episode
+        show, episode = on_air
+        thanked = queue_once(
+            contact,
+            render(contact, "sms.poll.thanks", choice=choice, keyword=poll.keyword),
+            kind="poll_thanks",
+            dedupe_key=thanks_key(show.id, episode, contact.id),
+        )
+        return voted + ("" if thanked else " (thanked before in this show)")
+    reply(contact, "sms.poll.thanks", kind="poll_thanks", choice=choice, keyword=poll.keyword)
+    return voted
 
 
 def queue_sms_reply(contact: Contact, text: str, kind: str) -> None:

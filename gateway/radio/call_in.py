@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
@@ -53,7 +54,7 @@ def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None
         return None
     said = words(message.text)
     chosen = _show_for(message.shortcode, said[:1], on_air)
-    if chosen is None or _for_a_poll(said):
+    if chosen is None or _for_a_poll(said, chosen[0]):
         return None
     show, episode = chosen
     # Feed items are read "after id N": for a reader never to skip one, ids of a show's items
@@ -95,15 +96,29 @@ def _show_for(
     return None
 
 
-def _for_a_poll(said: list[str]) -> bool:
+def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
+    """The show on air at ``at`` whose poll ``poll_id`` is, with its episode: its listeners'
+    votes are thanked once per episode, like their messages (see :func:`thanks_key`)."""
+    settings: Settings = current_app.config["GATEWAY"]
+    for show, episode in shows_on_air(at, settings.timezone, settings.radio_margin):
+        if show.poll_id == poll_id:
+            return show, episode
+    return None
+
+
+def _for_a_poll(said: list[str], show: RadioShow) -> bool:
     """Whether the polls' route should have this SMS: it starts with the keyword of an open
-    poll and is a vote (an option's number, its letter A-E alone, or its words) or the keyword
-    alone (which asks for the question). "MADINI the dust is ..." stays the show's."""
+    poll, or of the show's own poll open or not (a vote before it opens or after it closes is
+    answered as such), and is a vote (an option's number, its letter A-E alone, or its words)
+    or the keyword alone (which asks for the question). "MADINI the dust is ..." stays the
+    show's."""
     if not said:
         return False
     now = utcnow()
     open_polls = db.session.execute(
-        select(Poll.id, Poll.keyword).where(Poll.opens_at <= now, Poll.closes_at > now)
+        select(Poll.id, Poll.keyword).where(
+            or_(and_(Poll.opens_at <= now, Poll.closes_at > now), Poll.id == show.poll_id)
+        )
     )
     for poll_id, keyword in open_polls:
         keyword = "".join(words(keyword))
