@@ -8,6 +8,7 @@ one; the periodic jobs take a lock, so running them from many machines does them
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import multiprocessing
 import sys
@@ -37,7 +38,7 @@ def run_periodic() -> None:
         scheduler = CronScheduler(connection=redis_client(), logging_level="WARNING")
         for job, queue, seconds in PERIODIC:
             scheduler.register(job, queue, interval=seconds)
-        scheduler.start()
+        scheduler.start()  # type: ignore[no-untyped-call]  # RQ leaves it unannotated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         worker_class = SimpleWorker if args.simple else Worker
         queues = [Queue(name, connection=connection) for name in args.queues]
         worker = worker_class(queues, connection=connection)
+        # What is loaded by now (the app, SQLAlchemy's mappers, the SDK) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it (a
+        # fifth of a broadcast's CPU), and a forked work horse does not copy its pages.
+        gc.freeze()
         worker.work(burst=args.burst, with_scheduler=True)
     return 0
 

@@ -239,7 +239,9 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
         and (not handed or time.monotonic() < until)
         and (messages := _claim_chunk(broadcast_id, size))
     ):
-        handed.update(deliver(messages, settings).counts)
+        # The last request's outcomes are committed with the next claim: one commit less each.
+        handed.update(deliver(messages, settings, commit_last=False).counts)
+    db.session.commit()
     if handed:
         _next_link(broadcast_id, job_id, at=None)
         return f"{handed.total()} handed over ({dict(handed)})"

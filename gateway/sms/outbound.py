@@ -211,18 +211,20 @@ def kept_after_commit() -> Iterator[None]:
         session.expire_on_commit = before
 
 
-def deliver(messages: list[Message], settings: Settings) -> Outcome:
+def deliver(messages: list[Message], settings: Settings, *, commit_last: bool = True) -> Outcome:
     """Hand claimed (``sending``) messages to Africa's Talking and record what became of them.
 
     Recipients of the same text share a request (as many as the batch size and the shared send
     rate allow). Answers 500-502 and transport errors are retried later with backoff; 403, 406,
-    409 and the like are final, and ``UserInBlacklist`` opts the contact out.
+    409 and the like are final, and ``UserInBlacklist`` opts the contact out. Each request's
+    outcomes are committed before the next request; with ``commit_last=False`` the last one's
+    are left to the caller's next commit (a broadcast's next claim, which commits anyway).
     """
     with kept_after_commit():
-        return _deliver(messages, settings)
+        return _deliver(messages, settings, commit_last)
 
 
-def _deliver(messages: list[Message], settings: Settings) -> Outcome:
+def _deliver(messages: list[Message], settings: Settings, commit_last: bool) -> Outcome:
     outcome = Outcome()
     allowed = _drop_opted_out(messages)
     outcome.counts["unsent"] += len(messages) - len(allowed)
@@ -234,18 +236,21 @@ def _deliver(messages: list[Message], settings: Settings) -> Outcome:
     channel = sms_channel(settings)
     rate = SendRate(redis_client(), settings.send_rate_per_s)
     size = rate.batch_size(settings.send_batch_size)
-    for text, group in by_text.items():
-        for start in range(0, len(group), size):
-            batch = group[start : start + size]
-            rate.wait_for(len(batch))
-            _send_batch(channel, text, batch)
-            for message in batch:
-                outcome.counts[message.status] += 1
-                outcome.retry(message)
-            _store_fates(batch)
+    batches = [
+        (text, group[start : start + size])
+        for text, group in by_text.items()
+        for start in range(0, len(group), size)
+    ]
+    for number, (text, batch) in enumerate(batches, 1):
+        rate.wait_for(len(batch))
+        _send_batch(channel, text, batch)
+        for message in batch:
+            outcome.counts[message.status] += 1
+            outcome.retry(message)
+        _store_fates(batch)
+        apply_pending_reports([m.provider_id for m in batch if m.provider_id])
+        if commit_last or number < len(batches):
             db.session.commit()
-            if apply_pending_reports([m.provider_id for m in batch if m.provider_id]):
-                db.session.commit()
     return outcome
 
 
