@@ -68,7 +68,7 @@ class Contacts(MethodView):
     def post(self, data: dict[str, Any]) -> Contact:
         """Create a contact, recording their consent if it is given."""
         if not principal().sees_county(data["county"]):
-            forbid(f"This token may not add contacts in {data['county']}.")
+            forbid(f"may not add contacts in {data['county']}.")
         if find_contact(data["phone"]) is not None:
             _fail(
                 409,
@@ -100,7 +100,7 @@ class ContactByPhone(MethodView):
         """Change a contact's language or area, record consent, or opt them out."""
         contact = _contact_or_404(phone)
         if "county" in data and not principal().sees_county(data["county"]):
-            forbid(f"This token may not move contacts to {data['county']}.")
+            forbid(f"may not move contacts to {data['county']}.")
         for name in ("language", "county", "ward"):
             if name in data:
                 setattr(contact, name, data[name])

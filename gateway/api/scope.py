@@ -43,7 +43,8 @@ def roles(
 
 
 def forbid(message: str) -> NoReturn:
-    abort(403, message=message)
+    """Refuse with 403; ``message`` follows the name of the token's role ("may not ...")."""
+    abort(403, message=f"A {principal().role} token {message}")
     raise AssertionError("abort() returned")  # pragma: no cover
 
 
@@ -60,8 +61,8 @@ def check_roles(read: tuple[str, ...], write: tuple[str, ...]) -> None:
     )
     if who.role not in allowed or (not reading and not who.can_write):
         forbid(
-            f"A {who.role} token may not {'read' if reading else 'change'} this "
-            f"({request.method} {request.path[:80]})."
+            f"may not {'read' if reading else 'change'} this ({request.method} "
+            f"{request.path[:80]})."
         )
 
 

@@ -186,7 +186,7 @@ class Meetings(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a meeting; its audience is alerted (after the quiet hours) and reminded."""
         if not principal().sees_county(data["county"]):
-            forbid("This token may only create meetings of its own counties.")
+            forbid("may only create meetings of its own counties.")
         meeting = create_meeting(**data)
         db.session.commit()
         return _described(meeting)

@@ -147,7 +147,10 @@ class Users(MethodView):
             _problem(problem)
             raise
         db.session.commit()
-        return {**UserOut().dump(user), "reset_link": _reset_link(user)}
+        return {
+            **{name: getattr(user, name) for name in UserOut().fields},
+            "reset_link": _reset_link(user),
+        }
 
 
 @blp.route("/<int:user_id>")
