@@ -162,6 +162,8 @@ class Catalogs:
             KeyError: the text has a placeholder ``values`` does not give (a bug in the caller).
         """
         text, source = self.raw(key, code)
+        if "{" not in text and "}" not in text:  # most texts: nothing to fill
+            return text
         try:
             return text.format(**values)
         except KeyError as exc:

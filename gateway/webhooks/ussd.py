@@ -19,7 +19,7 @@ from gateway.ussd.models import UssdSessionEnd
 from gateway.ussd.screens import Screen
 from gateway.ussd.sessions import SessionStore
 from gateway.webhooks import bp, plain
-from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field
+from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field, read_form
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def ussd_hop() -> Response:
     """Answer one hop; always ``CON …`` or ``END …`` with HTTP 200, whatever arrives."""
     settings: Settings = current_app.config["GATEWAY"]
     language = settings.default_language
-    form = request.form
+    form = read_form(request)
     try:
         hop = Hop(
             session_id=field(form, "sessionId", limit=128),
