@@ -399,3 +399,5 @@ def test_export_is_excel_safe_filtered_audited_and_imports_back(
     workers.drain()
     page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
     assert "Imported: 0 new contacts, 1 updated." in page
+    viewer = admin_as("viewer").get("/admin/contacts/export").get_data(as_text=True)
+    assert KITUI not in viewer and "+2547••••••01" in viewer

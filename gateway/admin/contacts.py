@@ -171,8 +171,10 @@ def contacts() -> str:
 @bp.route("/contacts/export")
 @require_role(*READERS)
 def export_contacts() -> BaseResponse:
-    """The filtered list as a CSV file (numbers in full, as the import reads them), audited."""
+    """The filtered list as a CSV file, audited: numbers in full (as the import reads them) for
+    admins and coordinators, masked for viewers."""
     who = principal()
+    full = who.has_role(ADMIN, COORDINATOR)
     filters = Filters.from_args(request.args)
     rows = list(db.session.scalars(filtered(who, filters)))
     tags = _tags_by_contact([c.id for c in rows])
@@ -184,7 +186,7 @@ def export_contacts() -> BaseResponse:
         header,
         (
             (
-                c.phone,
+                c.phone if full else mask_phone(c.phone),
                 c.language,
                 c.county,
                 c.ward,

@@ -36,7 +36,7 @@ from sqlalchemy import delete, select
 
 from gateway.areas import areas
 from gateway.contacts.models import Contact, ContactImport, ContactTag
-from gateway.contacts.service import find_contact, record_consent
+from gateway.contacts.service import record_consent
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import InvalidPhone, mask_phone, normalise_phone
@@ -197,40 +197,63 @@ def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str
     return rows, problems
 
 
-def _write(row: Row, who: Principal | None) -> tuple[bool, dict[str, Any] | None]:
-    """Create or update the row's contact; (created, a note for the report or None)."""
-    contact = find_contact(row.phone)
-    created = contact is None
-    note = None
-    if contact is None:
-        contact = Contact(phone=row.phone)
-        db.session.add(contact)
-    elif who is not None and not who.sees_county(contact.county):
-        # Someone else's county's contact: a coordinator's import leaves it as it is.
-        return False, _problem(row.number, "phone", mask_phone(row.phone), "other_county")
-    if row.language:
-        contact.language = row.language
-    if row.county:
-        if row.county != contact.county and not row.ward:
-            contact.ward = None
-        contact.county = row.county
-    if row.ward:
-        contact.ward = row.ward
-    db.session.flush()
-    if row.tags:
-        set_tags(contact, row.tags, keep_others=True)
-    if row.consent:
-        if contact.opted_out_at is not None:
-            note = _problem(row.number, "consent", row.consent, "opted_out")
-        elif contact.consent_at is None or contact.consent_wording != row.consent:
-            record_consent(
-                contact,
-                channel=IMPORT_CHANNEL,
-                wording_version=row.consent,
-                wording_text=None,
-                language=contact.language,
-            )
-    return created, note
+def _write_batch(rows: list[Row], who: Principal | None) -> tuple[int, int, list[dict[str, Any]]]:
+    """Create or update the batch's contacts (a few queries for the whole batch); the numbers
+    created and updated, and the notes for the report."""
+    phones = [row.phone for row in rows]
+    known = {
+        c.phone: c for c in db.session.scalars(select(Contact).where(Contact.phone.in_(phones)))
+    }
+    created = updated = 0
+    notes: list[dict[str, Any]] = []
+    touched: list[tuple[Row, Contact]] = []
+    for row in rows:
+        contact = known.get(row.phone)
+        if contact is None:
+            contact = Contact(phone=row.phone)
+            db.session.add(contact)
+            known[row.phone] = contact
+            created += 1
+        elif who is not None and not who.sees_county(contact.county):
+            # Someone else's county's contact: a coordinator's import leaves it as it is.
+            notes.append(_problem(row.number, "phone", mask_phone(row.phone), "other_county"))
+            continue
+        else:
+            updated += 1
+        if row.language:
+            contact.language = row.language
+        if row.county:
+            if row.county != contact.county and not row.ward:
+                contact.ward = None
+            contact.county = row.county
+        if row.ward:
+            contact.ward = row.ward
+        if row.consent:
+            if contact.opted_out_at is not None:
+                notes.append(_problem(row.number, "consent", row.consent, "opted_out"))
+            elif contact.consent_at is None or contact.consent_wording != row.consent:
+                record_consent(
+                    contact,
+                    channel=IMPORT_CHANNEL,
+                    wording_version=row.consent,
+                    wording_text=None,
+                    language=contact.language,
+                )
+        touched.append((row, contact))
+    db.session.flush()  # the new contacts get their ids
+    ids = [contact.id for row, contact in touched if row.tags]
+    have: set[tuple[int, str]] = set()
+    if ids:
+        rows_found = db.session.execute(
+            select(ContactTag.contact_id, ContactTag.tag).where(ContactTag.contact_id.in_(ids))
+        )
+        have = {(contact_id, tag) for contact_id, tag in rows_found}
+    for row, contact in touched:
+        for tag in row.tags:
+            if (contact.id, tag) not in have:
+                db.session.add(ContactTag(contact_id=contact.id, tag=tag))
+                have.add((contact.id, tag))
+    return created, updated, notes
 
 
 def _importer(item: ContactImport) -> Principal | None:
@@ -275,14 +298,10 @@ def _run(import_id: int) -> str:
     db.session.commit()
     notes: list[dict[str, Any]] = list(item.errors or [])
     for start in range(item.processed_rows, len(rows), BATCH):
-        for row in rows[start : start + BATCH]:
-            created, note = _write(row, who)
-            if created:
-                item.created_rows += 1
-            elif note is None or note["reason"] != "other_county":
-                item.updated_rows += 1
-            if note is not None:
-                notes.append(note)
+        created, updated, batch_notes = _write_batch(rows[start : start + BATCH], who)
+        item.created_rows += created
+        item.updated_rows += updated
+        notes.extend(batch_notes)
         item.processed_rows = min(start + BATCH, len(rows))
         item.errors = list(notes)
         db.session.commit()  # the batch and the count of rows done, together
