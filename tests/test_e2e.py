@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from honcho.environ import parse_procfile
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
@@ -46,7 +48,7 @@ class Processes:
         self.env, self.logs = env, logs
         self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, command: str) -> None:
+    def start(self, name: str, command: str, **env: str) -> None:
         with (self.logs / f"{name}.log").open("wb") as log:
             self.running.append(
                 (
@@ -55,7 +57,7 @@ class Processes:
                         command,
                         shell=True,
                         cwd=ROOT,
-                        env=self.env,
+                        env={**self.env, **env},
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
@@ -85,8 +87,8 @@ class Processes:
 
 @pytest.fixture
 def gateway(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    web_port, emulator_port = free_port(), free_port()
-    web = f"http://127.0.0.1:{web_port}"
+    web_port, web2_port, emulator_port = free_port(), free_port(), free_port()
+    web, web2 = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{web2_port}"
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
@@ -107,10 +109,15 @@ def gateway(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[di
         f"--port {emulator_port} --delivery-url "
         f"'{web}/at/sms/delivery?secret=e2e-secret' --auto-deliver",
     )
+    # Two of each, as on two machines: two gunicorns (each with the Procfile's two workers)
+    # and two RQ workers, sharing the database and Redis.
     processes.start("web", procfile["web"])
+    processes.start("web2", procfile["web"], PORT=str(web2_port))
     processes.start("worker", procfile["worker"])
+    processes.start("worker2", procfile["worker"])
     try:
-        wait_for(lambda: requests.get(f"{web}/healthz", timeout=2).ok, what="gunicorn")
+        for url in (web, web2):
+            wait_for(lambda url=url: requests.get(f"{url}/healthz", timeout=2).ok, what="gunicorn")
         token = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "tokens", "create", "e2e"],
             cwd=ROOT,
@@ -119,7 +126,13 @@ def gateway(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[di
             capture_output=True,
             text=True,
         ).stdout.strip()
-        yield {"web": web, "emulator": env["AT_API_URL"], "token": token, "processes": processes}
+        yield {
+            "web": web,
+            "web2": web2,
+            "emulator": env["AT_API_URL"],
+            "token": token,
+            "processes": processes,
+        }
     finally:
         processes.stop()
 
@@ -127,12 +140,14 @@ def gateway(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[di
 def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
     """Do gunicorn, the worker and the emulator, started from the Procfile, together take a USSD
     join and an SMS keyword through to delivered SMS that the API reports."""
-    web, secret = gateway["web"], {"secret": "e2e-secret"}
+    web, web2, secret = gateway["web"], gateway["web2"], {"secret": "e2e-secret"}
     phone = "+254711222333"
+    hops = count()
 
     def hop(text: str) -> str:
+        # Hops of one session alternate between the two web processes, as behind a balancer.
         answer = requests.post(
-            f"{web}/at/ussd",
+            f"{(web, web2)[next(hops) % 2]}/at/ussd",
             params=secret,
             timeout=10,
             data={
@@ -154,9 +169,9 @@ def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
     assert "Kitui" in hop("1*1*1*1")
     assert hop("1*1*1*1*1").startswith("END ")
 
-    for _ in range(2):  # Africa's Talking retries: the same id twice
+    for target in (web, web2):  # Africa's Talking retries: the same id twice, to either
         sms = requests.post(
-            f"{web}/at/sms",
+            f"{target}/at/sms",
             params=secret,
             timeout=10,
             data={
@@ -195,10 +210,24 @@ def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
     assert contact["county"] == "Kitui" and contact["has_consent"] is True
     gateway["processes"].assert_alive()
     requests.get(f"{web}/api/v1/contacts/0722333444", headers=headers, timeout=5)
+
+    # /metrics of each web process counts what its gunicorn workers answered, together.
+    answered = 0.0
+    for url in (web, web2):
+        for family in text_string_to_metric_families(requests.get(f"{url}/metrics").text):
+            for sample in family.samples:
+                if sample.name == "hmk_callbacks_total" and sample.labels["kind"] == "ussd":
+                    answered += sample.value if sample.labels["outcome"] in ("con", "end") else 0
+    assert answered == 6
+    login = requests.get(f"{web}/admin/login", timeout=5)
+    assert (
+        'name="csrf_token"' in login.text
+        and "frame-ancestors 'none'" in login.headers["Content-Security-Policy"]
+    )
     gateway["processes"].stop()
-    for name in ("web", "worker"):
+    for name in ("web", "web2", "worker", "worker2"):
         written = gateway["processes"].log(name)
-        assert "POST /at/ussd" in written or name == "worker"
+        assert "POST /at/ussd" in written or name.startswith("worker")
         # Personal data and secrets never reach the logs: numbers masked, no query strings.
         for digits in ("711222333", "722333444"):
             assert digits not in written, f"{name} log shows a phone number"

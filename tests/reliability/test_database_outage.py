@@ -76,6 +76,7 @@ class TcpProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                s.close()
 
     def down(self) -> None:
         self.is_up = False
@@ -84,6 +85,7 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
         self.sockets.clear()
 
     def up(self) -> None:
