@@ -401,3 +401,32 @@ def test_export_is_excel_safe_filtered_audited_and_imports_back(
     assert "Imported: 0 new contacts, 1 updated." in page
     viewer = admin_as("viewer").get("/admin/contacts/export").get_data(as_text=True)
     assert KITUI not in viewer and "+2547••••••01" in viewer
+
+
+def test_an_import_whose_worker_died_resumes_after_the_last_committed_batch(
+    app: Flask, make_user: Any
+) -> None:
+    """The state a worker leaves when it dies after committing the first rows: the job run
+    again writes only the rest, and creates nobody twice."""
+    user_id = make_user("admin")
+    text = "phone,county\n0712000001,Kitui\n0712000002,Kitui\n0712000003,Kwale\n"
+    joined_contact(app, "+254712000001", county="Kitui")
+    joined_contact(app, "+254712000002", county="Kitui")
+    with app.app_context():
+        item = ContactImport(
+            user_id=user_id,
+            filename="people.csv",
+            content=text,
+            status="running",
+            total_rows=3,
+            processed_rows=2,
+            created_rows=2,
+        )
+        db.session.add(item)
+        db.session.commit()
+        import_id = item.id
+        assert import_contacts(import_id) == "done"
+        assert import_contacts(import_id) == "done"
+        item = db.session.get(ContactImport, import_id)
+        assert (item.created_rows, item.updated_rows, item.processed_rows) == (3, 0, 3)
+        assert sorted(db.session.scalars(select(Contact.county))) == ["Kitui", "Kitui", "Kwale"]
