@@ -91,7 +91,9 @@ class ShowIn(ma.Schema):
             '"19:00", "end": "20:00"}]`; an end before the start runs past midnight.'
         },
     )
-    poll_id = ma.fields.Integer(load_default=None, allow_none=True)
+    poll_id = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(1, 2**63 - 1)
+    )
 
     @ma.validates_schema
     def _reachable(self, data: dict[str, Any], partial: Any = None, **kwargs: Any) -> None:
@@ -150,7 +152,7 @@ def _episode() -> ma.fields.String:
 class FeedQuery(ma.Schema):
     after = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0),
+        validate=ma.validate.Range(min=0, max=2**63 - 1),  # a 64-bit id, as in the database
         metadata={"description": "Only items after this feed item id."},
     )
     episode = _episode()

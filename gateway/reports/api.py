@@ -79,6 +79,7 @@ class ReportUpdate(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
     assigned_to_id = ma.fields.Integer(
         allow_none=True,
+        validate=ma.validate.Range(1, 2**63 - 1),
         metadata={"description": "An active admin or coordinator; `null` for nobody."},
     )
 
