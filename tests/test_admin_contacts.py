@@ -85,6 +85,9 @@ def test_search_filters_and_paging(app: Flask, admin_as: Any) -> None:
     assert "0 contacts" in subscribed  # Kitui's one contact opted out
     nothing = session.get("/admin/contacts/?q=abc").get_data(as_text=True)
     assert "0 contacts" in nothing
+    swahili = admin_as("viewer", language="sw").get("/admin/contacts/?county=Kwale")
+    text = swahili.get_data(as_text=True)
+    assert "Wanachama 1" in text and "Nambari ya simu" in text and "Amejiunga" in text
 
 
 def test_a_coordinator_sees_only_their_countys_contacts(app: Flask, admin_as: Any) -> None:
