@@ -181,6 +181,48 @@ class Gateway:
     emulator: str
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    roles: dict[str, list[int]] = field(default_factory=dict)  # role -> process group ids
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each role's processes (children included)."""
+        return {role: sum(group_cpu_s(g) for g in groups) for role, groups in self.roles.items()}
+
+
+def group_cpu_s(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of a process group, with their
+    children that have exited and been waited for (RQ's work horses, gunicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:  # fields[0] is the state; [2] the process group
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (the load generator)."""
+    import resource
+
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / tick, sum(values) / tick
 
 
 @contextmanager
@@ -219,8 +261,12 @@ def gateway(
             )
         )
         running.processes.append(start(web_command, env, logs / "web.log"))
+        running.roles["web"] = [running.processes[-1].pid]
+        running.roles["emulator"] = [running.processes[0].pid]
+        running.roles["workers"] = []
         for n in range(args.workers):
             running.processes.append(start(worker, env, logs / f"worker-{n}.log"))
+            running.roles["workers"].append(running.processes[-1].pid)
         wait_until(lambda: requests.get(f"{running.web}/healthz", timeout=2).ok, "gunicorn")
         wait_until(
             lambda: requests.get(f"{running.emulator}/_emulator/requests", timeout=2).ok,
@@ -597,6 +643,7 @@ class Run:
     checks: dict[str, Any]
     lag_s: float | None  # last new callback accepted -> final tally; None: never final
     drained_s: float | None  # ... -> every queue empty (the replies sent)
+    cpu: dict[str, float] = field(default_factory=dict)  # see one_run()
 
     def row(self) -> str:
         load = self.load
@@ -608,15 +655,23 @@ class Run:
         return (
             f"{self.run:>3} {load['window_s']:>7.1f} {posts_s:>7.0f} {callbacks_s:>7.0f} "
             f"{load['p50_ms']:>6.0f} {load['p95_ms']:>6.0f} {load['p99_ms']:>6.0f} "
-            f"{load['retries']:>6} {load['gave_up']:>4} {lag:>7} {drained:>7}  "
+            f"{load['retries']:>6} {load['gave_up']:>4} {lag:>7} {drained:>7} "
+            f"{self.cpu['web_ms_post']:>6.2f} {self.cpu['workers_ms_final']:>6.2f} "
+            f"{self.cpu['workers_ms_drained']:>6.2f} {self.cpu['others_cores']:>6.2f}  "
             f"{'OK ' if self.checks['ok'] else 'BAD'} {checks}"
         )
 
 
 HEADER = (
     f"{'run':>3} {'window':>7} {'posts/s':>7} {'cb/s':>7} {'p50ms':>6} {'p95ms':>6} "
-    f"{'p99ms':>6} {'retry':>6} {'lost':>4} {'lag s':>7} {'drain s':>7}  "
-    "checks against the database"
+    f"{'p99ms':>6} {'retry':>6} {'lost':>4} {'lag s':>7} {'drain s':>7} "
+    f"{'web':>6} {'wk fin':>6} {'wk all':>6} {'others':>6}  checks against the database"
+)
+CPU_NOTE = (
+    "CPU: web = gunicorn's CPU ms per post answered (window to final tally); wk fin = the "
+    "workers' CPU ms per callback up to the final tally, wk all = up to every queue drained "
+    "(replies sent too); others = cores used by everything else on the machine during the "
+    "window (other people's work, Redis, PostgreSQL; 2 cores in all)"
 )
 
 
@@ -657,9 +712,12 @@ def one_run(
     watcher.start()
     port = int(running.web.rsplit(":", 1)[1])
     try:
+        before, machine_before, ours_before = running.cpu(), machine_busy_s(), own_cpu_s()
         load = run_loadgen(port, plan, tmp)
+        window_cpu, machine_window, ours_window = running.cpu(), machine_busy_s(), own_cpu_s()
         watcher.join(SETTLE_TIMEOUT_S)
         watcher.stopping.set()
+        at_final = running.cpu()
         lag = None
         if watcher.final_at is not None:
             lag = max(0.0, watcher.final_at - load["last_new_accepted"])
@@ -667,7 +725,20 @@ def one_run(
         while time.monotonic() < handled and tally.waiting():
             time.sleep(1.0)
         checks = tally.checks()
-        return Run(run, load, checks, lag, drain(running.env["REDIS_URL"], load))
+        drained = drain(running.env["REDIS_URL"], load)
+        at_drain = running.cpu()
+        callbacks = max(1, load["accepted_callbacks"])
+        ours = sum(window_cpu.values()) - sum(before.values()) + ours_window - ours_before
+        others = (machine_window[0] - machine_before[0]) - ours
+        cpu = {
+            "web_ms_post": 1000 * (at_final["web"] - before["web"]) / max(1, load["ok"]),
+            "workers_ms_final": 1000 * (at_final["workers"] - before["workers"]) / callbacks,
+            "workers_ms_drained": 1000 * (at_drain["workers"] - before["workers"]) / callbacks,
+            "others_cores": max(0.0, others)
+            / max(1e-9, machine_window[1] - machine_before[1])
+            * (os.cpu_count() or 1),
+        }
+        return Run(run, load, checks, lag, drained, cpu)
     finally:
         watcher.stopping.set()
         tally.close()
@@ -709,6 +780,7 @@ def describe(args: argparse.Namespace, voting: bool, database: str, redis: str) 
 
 
 def report(runs: list[Run]) -> None:
+    print(CPU_NOTE)
     print()
     lags = [r.lag_s for r in runs if r.lag_s is not None]
     rates = [r.load["ok"] / r.load["window_s"] for r in runs]
@@ -717,6 +789,13 @@ def report(runs: list[Run]) -> None:
         f"median over {len(runs)} runs: {statistics.median(rates):.0f} posts/s accepted, "
         f"{statistics.median(callbacks):.0f} new callbacks/s, answer p95 "
         f"{statistics.median(r.load['p95_ms'] for r in runs):.0f} ms"
+    )
+    cpu = {k: statistics.median(r.cpu[k] for r in runs) for k in runs[0].cpu}
+    print(
+        f"median CPU: gunicorn {cpu['web_ms_post']:.2f} ms per post; workers "
+        f"{cpu['workers_ms_final']:.2f} ms per callback to the final tally, "
+        f"{cpu['workers_ms_drained']:.2f} ms with the replies sent; others on the machine "
+        f"{cpu['others_cores']:.2f} cores during the window"
     )
     valid = all(r.checks["ok"] for r in runs)
     print(f"{'PASS' if valid else 'FAIL'}  zero lost, zero double-counted (every run checked)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from flask import current_app
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 WAKE_KEY = "sms:inbound:wake"  # the lowest SMS id waiting for the job that was enqueued
 WAKE_TTL_S = 30  # a note whose job never started stops holding later SMS back after this
 DRAIN_S = 30.0  # one job hands on to a new one after this long
-DRAIN_PAGE = 100  # unhandled ids read at once
+DRAIN_GROUP = 20  # SMS handled in one transaction (each in a SAVEPOINT)
 _WAKE = "inbound_wake"  # session.info: the SMS ids to wake a worker for after the commit
 # Keep the lowest id in the note; 1 if a new note was made (the caller enqueues the job).
 _WAKE_SCRIPT = """
@@ -149,49 +149,69 @@ def _take_wake() -> int | None:
 
 def handle_inbound_sms(message_id: int) -> str:
     """The inbound job: take the wake-up note, then handle every unhandled SMS from the lowest
-    id noted (or ``message_id``) on, oldest first, each in its own transaction, until none is
-    left or :data:`DRAIN_S` have passed (then a new job is woken for the rest).
+    id noted (or ``message_id``) on, oldest first, until none is left or :data:`DRAIN_S` have
+    passed (then a new job is woken for the rest).
 
-    A message another worker is handling is left to it. A message whose handling fails is
-    logged and left unhandled for the recovery sweep; if it is ``message_id``, the job fails
-    after handling the others, so the failure shows in RQ too.
+    Messages are handled :data:`DRAIN_GROUP` to a transaction, each inside a SAVEPOINT of its
+    own: one commit for many saves most of the cost of a commit per SMS, and a message whose
+    handling fails is rolled back alone, logged and left unhandled for the recovery sweep (if
+    it is ``message_id``, the job fails after handling the others, so it shows in RQ too). A
+    message another worker is handling is left to it.
     """
     noted = _take_wake()
     after = min(message_id, noted) - 1 if noted is not None else message_id - 1
     deadline = time.monotonic() + DRAIN_S
     counts = {"handled": 0, "skipped": 0, "failed": 0}
-    failure: Exception | None = None
-    while True:
+    failed_own = False
+    while time.monotonic() < deadline:
         page = db.session.scalars(
             select(Message.id)
             .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
             .order_by(Message.id)
-            .limit(DRAIN_PAGE)
+            .limit(DRAIN_GROUP)
         ).all()
-        db.session.rollback()  # end the read: each message gets its own transaction
+        db.session.rollback()  # end the read
         if not page:
             break
-        for found in page:
-            if time.monotonic() > deadline:
-                wake(found)  # hand the rest on to a fresh job
-                break
-            try:
-                outcome = handle_one_sms(found)
-            except Exception as exc:
-                db.session.rollback()
-                log.exception("inbound sms %s: handling failed, left for recovery", found)
-                counts["failed"] += 1
-                if found == message_id:
-                    failure = exc
-                continue
-            counts["skipped" if outcome == ALREADY_HANDLED else "handled"] += 1
-            after = found
-        else:
-            continue
-        break
-    if failure is not None:
-        raise failure
+        for found, outcome in _handle_group(page).items():
+            kind = "failed" if outcome is None else "handled"
+            counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
+            failed_own = failed_own or (outcome is None and found == message_id)
+        after = page[-1]
+    else:
+        wake(after + 1)  # time is up: hand the rest on to a fresh job
+    if failed_own:
+        raise RuntimeError(f"inbound sms {message_id}: handling failed (see the log)")
     return ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
+def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
+    """Handle ``message_ids`` in one transaction (a SAVEPOINT each) and commit; the outcome of
+    each (None: it failed, and was rolled back alone). If the commit itself fails, each is
+    tried again in a transaction of its own."""
+    outcomes: dict[int, str | None] = {}
+    for message_id in message_ids:
+        try:
+            with db.session.begin_nested():
+                outcomes[message_id] = _handle(message_id) or ALREADY_HANDLED
+        except Exception:
+            log.exception("inbound sms %s: handling failed, left for recovery", message_id)
+            outcomes[message_id] = None
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if len(message_ids) == 1:
+            log.exception("inbound sms %s: handling failed, left for recovery", message_ids[0])
+            return {message_ids[0]: None}
+        outcomes = {}
+        for message_id in message_ids:
+            outcomes.update(_handle_group([message_id]))
+        return outcomes
+    for message_id, outcome in outcomes.items():
+        if outcome is not None and outcome != ALREADY_HANDLED:
+            log.info("inbound sms %s: %s", message_id, outcome)
+    return outcomes
 
 
 ALREADY_HANDLED = "already handled"
@@ -216,7 +236,6 @@ def _claim(message_id: int) -> Message | None:
         else []
     )
     if not claimed:
-        db.session.rollback()
         return None
     return db.session.get(Message, message_id)
 
@@ -241,16 +260,27 @@ def reply(
 
 
 def handle_one_sms(message_id: int) -> str:
-    """Interpret one incoming SMS: a keyword is acted on, anything else goes to the inbox.
+    """Interpret one incoming SMS in a transaction of its own (see :func:`_handle`)."""
+    outcome = _handle(message_id)
+    if outcome is None:
+        db.session.rollback()
+        return ALREADY_HANDLED
+    db.session.commit()
+    log.info("inbound sms %s: %s", message_id, outcome)
+    return outcome
+
+
+def _handle(message_id: int) -> str | None:
+    """Interpret one incoming SMS inside the current transaction: a keyword is acted on,
+    anything else goes to the inbox. None if it is handled already (or by another worker now).
 
     Safe to run twice: the message is claimed in the same transaction that writes the answer.
     """
     message = _claim(message_id)
     if message is None:
-        return ALREADY_HANDLED
+        return None
     if message.phone == DELETED:  # the sender deleted their data before this was handled
         message.kind = "inbox"
-        db.session.commit()
         return "sender deleted their data"
     contact = get_or_create_contact(message.phone)
     message.contact_id = contact.id
@@ -262,9 +292,7 @@ def handle_one_sms(message_id: int) -> str:
             break
     else:
         outcome = _to_inbox(message, contact)
-    db.session.commit()
-    log.info("inbound sms %s from %s: %s", message.id, mask_phone(message.phone), outcome)
-    return outcome
+    return f"from {mask_phone(message.phone)}: {outcome}"
 
 
 Route = Callable[[Message, Contact, KeywordMatch | None], str | None]
