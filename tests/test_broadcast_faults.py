@@ -43,6 +43,8 @@ pytestmark = pytest.mark.e2e
 
 # The kill moments follow from the seed (five kills with this one); FAULTS_SEED=n explores others.
 SEED = int(os.environ.get("FAULTS_SEED", "20261101"))
+# FAULTS_WORKER_ARGS=--simple runs the same test against RQ's SimpleWorker (no fork per job).
+WORKER_ARGS = os.environ.get("FAULTS_WORKER_ARGS", "").split()
 CONTACTS = 3000
 BATCH = 50  # GATEWAY_SEND_BATCH_SIZE
 GRACE_S = 2  # GATEWAY_RECOVERY_GRACE
@@ -123,7 +125,7 @@ class WorkerProcess:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "worker.py", "--no-periodic"],
+                [sys.executable, "worker.py", "--no-periodic", *WORKER_ARGS],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
