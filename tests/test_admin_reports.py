@@ -180,6 +180,28 @@ def admin_as_existing(app: Flask, email: str):  # type: ignore[no-untyped-def]
     return session
 
 
+def test_a_report_goes_only_to_someone_who_may_read_it(
+    app: Flask, admin_as, make_user, inbox
+) -> None:
+    kwale = make_user("coordinator", name="Kwale Coordinator", counties=("Kwale",))
+    kitui = make_user("coordinator", name="Kitui Coordinator", counties=("Kitui",))
+    session = admin_as("admin")
+    water = f"/admin/reports/{inbox['water']}"
+    page = session.get(water).get_data(as_text=True)
+    assert "Kitui Coordinator" in page and "Kwale Coordinator" not in page
+    refused = session.post(f"{water}/assign", {"user_id": str(kwale)}, page=water)
+    assert refused.status_code == 400
+    security = f"/admin/reports/{inbox['security']}"
+    assert "Kitui Coordinator" not in session.get(security).get_data(as_text=True)
+    assert (
+        session.post(f"{security}/assign", {"user_id": str(kitui)}, page=security).status_code
+        == 400
+    )
+    with app.app_context():
+        assert db.session.get(Report, inbox["water"]).assigned_to_id is None  # type: ignore[union-attr]
+        assert db.session.get(Report, inbox["security"]).assigned_to_id is None  # type: ignore[union-attr]
+
+
 def test_a_viewer_changes_nothing(app: Flask, admin_as, inbox) -> None:
     session = admin_as("viewer")
     path = f"/admin/reports/{inbox['water']}"

@@ -54,15 +54,20 @@ def _report_or_404(report_id: int) -> Report:
     return report
 
 
-def _assignees() -> list[User]:
-    """Who a report may be given to: active admins and coordinators."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.role.in_((ADMIN, COORDINATOR)))
-            .order_by(User.name)
-        )
+def _assignees(report: Report) -> list[User]:
+    """Who a report may be given to: active admins, and active coordinators who may read it
+    (of its county, and never for a sensitive report)."""
+    users = db.session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_((ADMIN, COORDINATOR)))
+        .order_by(User.name)
     )
+    return [
+        user
+        for user in users
+        if user.role == ADMIN
+        or (not report.sensitive and report.county is not None and report.county in user.counties)
+    ]
 
 
 def _choice(name: str, allowed: tuple[str, ...] | list[str]) -> str | None:
@@ -126,7 +131,7 @@ def report_detail(report_id: int) -> str:
         "admin/reports/detail.html",
         report=report,
         assignee=assignee,
-        assignees=_assignees(),
+        assignees=_assignees(report),
         statuses=STATUSES,
         age=age,
         can_write=principal().can_write,
@@ -164,7 +169,7 @@ def report_assign(report_id: int) -> Response:
         if not raw.isdigit():
             abort(400)
         user = db.session.get(User, int(raw))
-        if user is None or user not in _assignees():
+        if user is None or user not in _assignees(report):
             abort(400)
     before = report.assigned_to_id
     if assign(report, user):
