@@ -631,6 +631,11 @@ def test_coordinator_triages_and_replies_by_sms(world, workers, emulator):
         "coordinator", "PATCH", f"/reports/{report}", {"assigned_to_id": world.user_ids["viewer"]}
     )
     assert bad.status_code == 422 and "assigned_to_id" in bad.json["errors"]["json"]
+    for other in ("kwale", "sensitive"):  # the coordinator may not read these: not theirs
+        refused = world.call(
+            "admin", "PATCH", f"/reports/{world.reports[other]}", {"assigned_to_id": coordinator}
+        )
+        assert refused.status_code == 422
     reply = world.call(
         "coordinator",
         "POST",

@@ -25,7 +25,7 @@ from gateway.reports.service import (
     visible_reports,
 )
 from gateway.users import audit
-from gateway.users.access import principal
+from gateway.users.access import Principal, principal
 from gateway.users.models import User
 
 REPLY_MAX = 300
@@ -119,13 +119,19 @@ def _report_or_404(report_id: int) -> Report:
     return report
 
 
-def _assignee(user_id: int) -> User:
+def _assignee(report: Report, user_id: int) -> User:
+    """An active admin, or an active coordinator who may read ``report`` (as the inbox)."""
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.role not in (ADMIN, COORDINATOR):
+    if (
+        user is None
+        or not user.active
+        or user.role not in (ADMIN, COORDINATOR)
+        or not Principal.of_user(user).sees_report(report.county, report.sensitive)
+    ):
         abort(
             422,
-            message=f"No active admin or coordinator with the id {user_id}.",
-            errors={"json": {"assigned_to_id": ["Not an active admin or coordinator."]}},
+            message=f"User {user_id} may not follow up this report.",
+            errors={"json": {"assigned_to_id": ["Not an active admin or coordinator of it."]}},
         )
     assert user is not None
     return user
@@ -156,7 +162,7 @@ class ReportById(MethodView):
     @blp.arguments(ReportUpdate)
     @blp.response(200, ReportOut)
     @blp.alt_response(404, description="No report with this id (or not one this token reads).")
-    @blp.alt_response(422, description="The assignee is not an active admin or coordinator.")
+    @blp.alt_response(422, description="The assignee may not read this report.")
     def patch(self, data: dict[str, Any], report_id: int) -> dict[str, Any]:
         """Move a report to a triage status and/or give it to someone to follow up."""
         report = _report_or_404(report_id)
@@ -167,7 +173,7 @@ class ReportById(MethodView):
                     "report.status", "report", report.id, before=before, after=data["status"]
                 )
         if "assigned_to_id" in data:
-            user = _assignee(data["assigned_to_id"]) if data["assigned_to_id"] else None
+            user = _assignee(report, data["assigned_to_id"]) if data["assigned_to_id"] else None
             before_id = report.assigned_to_id
             if assign(report, user):
                 audit.record(
