@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 
 from gateway import create_app, jobs
+from gateway.contacts import retention
 from gateway.extensions import redis_client
 from gateway.queues import ALL, DEFAULT
 
@@ -26,6 +27,7 @@ PERIODIC = (
     (jobs.send_due_series, DEFAULT, 300),
     (jobs.recover_meeting_jobs, DEFAULT, 60),
     (jobs.send_poll_results, DEFAULT, 60),
+    (retention.remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
 )
 
 

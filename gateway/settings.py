@@ -138,6 +138,7 @@ class Settings:
     quiet_end: time = time(7, 0)  # ... to here, in GATEWAY_TIMEZONE
     recovery_grace_s: int = 60  # work without a job for this long is enqueued again
     send_call_limit_s: int = 600  # a send call claimed this long ago died: its fate is unknown
+    retention_days: int = 365  # raw inbound text older than this is removed daily; 0: kept
     series_weekday: int = 1  # guide-series excerpts go on this weekday (0 = Monday) ...
     series_hour: int = 10  # ... from this hour, in GATEWAY_TIMEZONE
     # Meeting reminders go this long before the meeting starts, longest first.
@@ -200,6 +201,7 @@ def load_settings(
         send_rate_per_s=_float(env, "GATEWAY_SEND_RATE", 0.0),
         recovery_grace_s=_int(env, "GATEWAY_RECOVERY_GRACE", 60),
         send_call_limit_s=_int(env, "GATEWAY_SEND_CALL_LIMIT", 600),
+        retention_days=_bounded(env, "GATEWAY_RETENTION_DAYS", 365, 0, 36500),
         quiet_start=quiet[0],
         quiet_end=quiet[1],
         series_weekday=_bounded(env, "GATEWAY_SERIES_WEEKDAY", 1, 0, 6),

@@ -146,6 +146,16 @@ def anonymise(contact: Contact) -> None:
     from gateway.sms.models import DeliveryReport, Message
     from gateway.ussd.models import UssdSessionEnd
 
+    now = utcnow()
+    db.session.execute(  # nothing still waiting goes to them (it would go to "deleted")
+        update(Message)
+        .where(
+            Message.contact_id == contact.id,
+            Message.direction == "out",
+            Message.status == "queued",
+        )
+        .values(status="unsent", error="Deleted", failed_at=now)
+    )
     db.session.execute(
         update(Message)
         .where(or_(Message.contact_id == contact.id, Message.phone == contact.phone))
@@ -164,7 +174,6 @@ def anonymise(contact: Contact) -> None:
     _forget_own_words(contact)
     for event in contact.consent_events:
         event.wording_text = None
-    now = utcnow()
     contact.phone = f"deleted-{secrets.token_hex(8)}"
     contact.ward = None
     contact.language_session_id = None

@@ -300,12 +300,21 @@ Route = Callable[[Message, Contact, KeywordMatch | None], str | None]
 
 def routes() -> list[Route]:
     """Who may take an incoming SMS, in order; the first to answer (not None) has it, and
-    what nobody takes goes to the inbox. STOP, JOIN and HELP come first, so they always work."""
+    what nobody takes goes to the inbox. STOP, JOIN and HELP come first, so they always work;
+    then FUTA/DELETE (a person's own data: see :mod:`gateway.privacy`)."""
     from gateway.polls.sms import poll_votes
+    from gateway.privacy import deletion_request
     from gateway.radio.call_in import radio_call_in
     from gateway.surveys.sms import survey_messages
 
-    return [system_keywords, radio_call_in, survey_messages, poll_votes, engagement_keywords]
+    return [
+        system_keywords,
+        deletion_request,
+        radio_call_in,
+        survey_messages,
+        poll_votes,
+        engagement_keywords,
+    ]
 
 
 def _keyword(message: Message, contact: Contact, match: KeywordMatch) -> None:

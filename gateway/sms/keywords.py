@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from gateway.i18n import Catalogs
 
-KEYWORDS = ("join", "stop", "help", "next", "yes", "no")
+KEYWORDS = ("join", "stop", "help", "next", "yes", "no", "delete")
 
 
 @dataclass(frozen=True)
 class KeywordMatch:
-    name: str  # "join", "stop", "help", "next", "yes", "no"
+    name: str  # one of KEYWORDS
     language: str  # the language whose word was used
     rest: str  # what followed the keyword
 
