@@ -62,7 +62,8 @@ def nav() -> list[tuple[str, str, bool]]:
     for item in NAV:
         if who.role in item.roles and item.endpoint in current_app.view_functions:
             url = url_for(item.endpoint)
-            items.append((url, t(item.key), request.path.startswith(url)))
+            here = request.path == url or (url != "/admin/" and request.path.startswith(url))
+            items.append((url, t(item.key), here))
     return items
 
 
