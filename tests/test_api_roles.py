@@ -229,6 +229,12 @@ AREAS: dict[str, list[Row]] = {
             only({C: 404, L: 204, A: 204}),
         ),
         (
+            "GET",
+            "/contacts/{phone}/export",
+            at(f"/contacts/{KITUI_PHONE}/export"),
+            only({L: 200, A: 200}),
+        ),
+        (
             "POST",
             "/contacts/{phone}/subscriptions",
             at(f"/contacts/{KITUI_PHONE}/subscriptions", {"guide": "coal"}),

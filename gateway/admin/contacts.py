@@ -9,16 +9,18 @@ same services as STOP and the API's DELETE (:mod:`gateway.contacts.service`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, exists, false, func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
 from gateway.admin.templating import t
 from gateway.areas import areas
+from gateway.contacts.export import collect
 from gateway.contacts.imports import (
     COLUMNS,
     EXPORT_ONLY,
@@ -328,6 +330,21 @@ def opt_out_contact(contact_id: int) -> BaseResponse:
     else:
         flash(t("admin.contacts.opted_out_already"), "warning")
     return redirect(url_for("admin.contact", contact_id=item.id))
+
+
+@bp.route("/contacts/<int:contact_id>/export.json")
+@require_role(ADMIN)
+def export_contact(contact_id: int) -> Response:
+    """Everything held about the contact, as a JSON download (their right of access)."""
+    item = _contact_or_abort(contact_id)
+    held = collect(item)
+    audit.record("contact.export", "contact", item.id, phone=mask_phone(item.phone))
+    db.session.commit()
+    return Response(
+        json.dumps(held, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="contact-{item.id}.json"'},
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/delete", methods=["POST"])

@@ -1,19 +1,23 @@
-"""``/api/v1/contacts``: create (with consent), read, update, delete (anonymise)."""
+"""``/api/v1/contacts``: create (with consent), read, update, delete (anonymise), and export
+everything held about one number (admin tokens only)."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
-from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
+from gateway.api.scope import ADMIN, ADMIN_ONLY, COORDINATOR, STAFF, forbid, roles
+from gateway.contacts.export import SECTIONS, collect
 from gateway.contacts.models import Contact
 from gateway.contacts.service import anonymise, find_contact, opt_out, record_consent
 from gateway.extensions import db
-from gateway.phones import InvalidPhone, normalise_phone
+from gateway.phones import InvalidPhone, mask_phone, normalise_phone
+from gateway.users import audit
 from gateway.users.access import principal
 
 blp = ApiBlueprint(
@@ -117,3 +121,28 @@ class ContactByPhone(MethodView):
         """Delete a contact's personal data: the number and message texts go, counts stay."""
         anonymise(_contact_or_404(phone))
         db.session.commit()
+
+
+ContactExport = ma.Schema.from_dict(
+    {
+        "contact": ma.fields.Dict(),
+        **{name: ma.fields.List(ma.fields.Raw()) for name in SECTIONS},
+    },
+    name="ContactExport",
+)
+
+
+@blp.route("/<string:phone>/export")
+@roles(read=ADMIN_ONLY)
+class ContactExportByPhone(MethodView):
+    @blp.response(200, ContactExport)
+    @blp.alt_response(404, description="No contact with this number.")
+    def get(self, phone: str) -> dict[str, Any]:
+        """Everything held about one number (the person's right of access): the contact,
+        consent events, messages in and out, votes, survey answers, RSVPs, reports naming them
+        (not anonymous ones), radio messages, guide subscriptions, tags. Audited."""
+        contact = _contact_or_404(phone)
+        held = collect(contact)
+        audit.record("contact.export", "contact", contact.id, phone=mask_phone(contact.phone))
+        db.session.commit()
+        return held
