@@ -112,3 +112,32 @@ def test_only_an_admin_simulates_any_number(app, admin_as):
         "/admin/simulator/ussd", {"phone": "0712345678", "action": "dial"}, page="/admin/simulator"
     ).get_data(as_text=True)
     assert screen_of(hop).startswith("Choose your language")
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"at_username": "hmk", "at_api_key": "live-key"}], ids=["at-account"]
+)
+def test_the_simulator_is_off_when_sms_would_really_go_out(app, admin_as):
+    """With an Africa's Talking account configured, the gateway's replies to a simulated
+    number would be sent for real: does the page say the simulator is off, leave it out of the
+    menu, and do its callbacks refuse to store or answer anything?"""
+    admin = admin_as("admin")
+    page = admin.get("/admin/simulator").get_data(as_text=True)
+    assert 'id="simulator-off"' in page and "The phone simulator is off" in page
+    assert 'id="phone"' not in page and 'href="/admin/simulator"' not in page
+    menu = admin.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/broadcasts"' in menu and 'href="/admin/simulator"' not in menu
+    sms = admin.post("/admin/simulator/sms", {"phone": NUMBER, "text": "JOIN"}, page="/admin/")
+    hop = admin.post("/admin/simulator/ussd", {"phone": NUMBER, "action": "dial"}, page="/admin/")
+    assert (sms.status_code, hop.status_code) == (404, 404)
+    assert admin.get(f"/admin/simulator/replies?phone={NUMBER}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(Message)) is None
+        assert db.session.scalar(select(Contact)) is None
+
+
+def test_the_simulator_says_its_replies_never_leave_the_gateway(admin_as):
+    """(It is open here because the tests' gateway sends through the emulator.)"""
+    page = admin_as("viewer").get("/admin/simulator").get_data(as_text=True)
+    assert "the replies shown here never leave the gateway" in page
+    assert 'href="/admin/simulator" aria-current="page"' in page

@@ -4,7 +4,12 @@ wire format, with the webhook secret as AT sends it, and shows the USSD screens 
 the gateway sent back to the simulated number (read from the messages table).
 
 The callbacks are called through the app itself (a request of its own, as AT's would be), not
-over the network, so a single-worker web process cannot deadlock calling itself. Anyone
+over the network, so a single-worker web process cannot deadlock calling itself.
+
+The gateway answers a simulated number with real queued SMS, so the simulator is only open
+while the gateway sends through its bundled emulator (:attr:`Settings.uses_emulator`): with an
+Africa's Talking account configured, those replies would go out to the simulated number, so the
+page says it is off and its callbacks answer 404. Anyone
 logged in may use it with a simulation number (:data:`SIM_PREFIX`); only an admin may dial as
 any number, since the gateway treats the number as that person (their consent, their
 reports, their opt-out).
@@ -30,6 +35,18 @@ from gateway.users.access import principal
 SIM_PREFIX = "+254700000"  # +254 700 000 xxx: numbers kept for the simulator
 DEFAULT_NUMBER = "+254700000123"
 REPLIES_SHOWN = 10
+
+
+def available() -> bool:
+    """Whether the simulator is open: only while outbound SMS go to the emulator."""
+    settings: Settings = current_app.config["GATEWAY"]
+    return settings.uses_emulator
+
+
+def _open() -> None:
+    principal()
+    if not available():
+        abort(404)
 
 
 def _number(raw: str | None) -> tuple[str | None, str | None]:
@@ -70,6 +87,8 @@ def _screen(**values: Any) -> str:
 def simulator() -> str:
     principal()
     settings: Settings = current_app.config["GATEWAY"]
+    if not available():
+        return render_template("admin/simulator/off.html")
     number, error = _number(request.args.get("phone"))
     return render_template(
         "admin/simulator/page.html",
@@ -84,7 +103,7 @@ def simulator() -> str:
 @bp.route("/simulator/ussd", methods=["POST"])
 def simulator_ussd() -> str:
     """One USSD hop: the first (``dial``) or one more input after those already sent."""
-    principal()
+    _open()
     settings: Settings = current_app.config["GATEWAY"]
     number, error = _number(request.form.get("phone"))
     if number is None:
@@ -125,7 +144,7 @@ def simulator_ussd() -> str:
 @bp.route("/simulator/sms", methods=["POST"])
 def simulator_sms() -> str:
     """An SMS from the simulated number to the gateway's short code."""
-    principal()
+    _open()
     settings: Settings = current_app.config["GATEWAY"]
     number, error = _number(request.form.get("phone"))
     body = request.form.get("text", "").strip()
@@ -159,7 +178,7 @@ def simulator_sms() -> str:
 @bp.route("/simulator/replies")
 def simulator_replies() -> str:
     """The SMS the gateway sent the simulated number, newest first (the page polls this)."""
-    principal()
+    _open()
     number, error = _number(request.args.get("phone"))
     return render_template(
         "admin/simulator/_replies.html",

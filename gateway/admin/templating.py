@@ -24,6 +24,7 @@ class NavItem:
     endpoint: str
     key: str  # the text key of its label
     roles: tuple[str, ...]
+    emulator_only: bool = False  # shown only while outbound SMS go to the bundled emulator
 
 
 # The pages in the menu, in order, and who may open them (each view checks again).
@@ -37,7 +38,7 @@ NAV = (
     NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
-    NavItem("admin.simulator", "admin.nav.simulator", ALL_ROLES),
+    NavItem("admin.simulator", "admin.nav.simulator", ALL_ROLES, emulator_only=True),
     NavItem("admin.users", "admin.nav.users", (ADMIN,)),
     NavItem("admin.audit", "admin.nav.audit", (ADMIN,)),
 )
@@ -58,8 +59,11 @@ def nav() -> list[tuple[str, str, bool]]:
     who = current_principal()
     if who is None:
         return []
+    settings: Settings = current_app.config["GATEWAY"]
     items = []
     for item in NAV:
+        if item.emulator_only and not settings.uses_emulator:
+            continue
         if who.role in item.roles and item.endpoint in current_app.view_functions:
             url = url_for(item.endpoint)
             here = request.path == url or (url != "/admin/" and request.path.startswith(url))
