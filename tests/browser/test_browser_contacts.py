@@ -58,8 +58,9 @@ def test_a_coordinator_cannot_open_another_countys_contact(
 
     page.click("text=+2547••••••01")
     assert page.locator("h1#phone").text_content() == KITUI  # in full for a coordinator
-    for _ in range(40):  # until the worker has answered the vote
-        if "Sent" in (page.locator("table#messages").text_content() or ""):
+    for _ in range(40):  # until the worker has stored both SMS and answered the vote
+        shown = page.locator("table#messages").text_content() or ""
+        if "Sent" in shown and "<script>" in shown:
             break
         page.wait_for_timeout(250)
         page.reload()
