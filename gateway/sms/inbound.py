@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 WAKE_KEY = "sms:inbound:wake"  # the lowest SMS id waiting for the job that was enqueued
 WAKE_TTL_S = 30  # a note whose job never started stops holding later SMS back after this
 DRAIN_S = 30.0  # one job hands on to a new one after this long
-DRAIN_GROUP = 20  # SMS handled in one transaction (each in a SAVEPOINT)
+DRAIN_GROUP = 20  # SMS handled in one transaction
 _WAKE = "inbound_wake"  # session.info: the SMS ids to wake a worker for after the commit
 # Keep the lowest id in the note; 1 if a new note was made (the caller enqueues the job).
 _WAKE_SCRIPT = """
@@ -152,11 +152,11 @@ def handle_inbound_sms(message_id: int) -> str:
     id noted (or ``message_id``) on, oldest first, until none is left or :data:`DRAIN_S` have
     passed (then a new job is woken for the rest).
 
-    Messages are handled :data:`DRAIN_GROUP` to a transaction, each inside a SAVEPOINT of its
-    own: one commit for many saves most of the cost of a commit per SMS, and a message whose
-    handling fails is rolled back alone, logged and left unhandled for the recovery sweep (if
-    it is ``message_id``, the job fails after handling the others, so it shows in RQ too). A
-    message another worker is handling is left to it.
+    Messages are handled :data:`DRAIN_GROUP` to a transaction: one commit for many saves most
+    of the cost of a commit per SMS. When one fails, its group is handled again one message to
+    a transaction, so the failing message alone is rolled back, logged and left unhandled for
+    the recovery sweep (if it is ``message_id``, the job fails after handling the others, so
+    it shows in RQ too). A message another worker is handling is left to it.
     """
     noted = _take_wake()
     after = min(message_id, noted) - 1 if noted is not None else message_id - 1
@@ -186,18 +186,13 @@ def handle_inbound_sms(message_id: int) -> str:
 
 
 def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
-    """Handle ``message_ids`` in one transaction (a SAVEPOINT each) and commit; the outcome of
-    each (None: it failed, and was rolled back alone). If the commit itself fails, each is
-    tried again in a transaction of its own."""
+    """Handle ``message_ids`` in one transaction and commit; the outcome of each (None: it
+    failed). If one fails (or the commit does), the group is rolled back and each message is
+    handled again in a transaction of its own, so only the failing one is left unhandled."""
     outcomes: dict[int, str | None] = {}
-    for message_id in message_ids:
-        try:
-            with db.session.begin_nested():
-                outcomes[message_id] = _handle(message_id) or ALREADY_HANDLED
-        except Exception:
-            log.exception("inbound sms %s: handling failed, left for recovery", message_id)
-            outcomes[message_id] = None
     try:
+        for message_id in message_ids:
+            outcomes[message_id] = _handle(message_id) or ALREADY_HANDLED
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -209,7 +204,7 @@ def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
             outcomes.update(_handle_group([message_id]))
         return outcomes
     for message_id, outcome in outcomes.items():
-        if outcome is not None and outcome != ALREADY_HANDLED:
+        if outcome != ALREADY_HANDLED:
             log.info("inbound sms %s: %s", message_id, outcome)
     return outcomes
 
