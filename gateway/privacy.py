@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 CONFIRM_WITHIN = timedelta(hours=1)
 REQUEST_KIND = "keyword:delete"
 LAST_REPLY_KIND = "deletion_done"
+ORPHAN_AFTER = timedelta(days=1)  # an unapplied delivery report this old matches nothing
 LOOK_AGAIN_S = 60  # a last reply not sent yet is looked at again this much later
 _UNSENT = ("queued", "sending")
 
@@ -143,7 +144,8 @@ def forget_message(message: Message) -> None:
 
 def sweep_deleted() -> dict[str, int]:
     """Finish what deletions by SMS left (the daily retention job runs it): last replies sent
-    whose forgetting job was lost, and delivery reports that came after a reply was forgotten."""
+    whose forgetting job was lost, delivery reports that came after a reply was forgotten, and
+    those that came after their message's deletion."""
     replies = db.session.scalars(
         select(Message).where(
             Message.kind == LAST_REPLY_KIND,
@@ -166,4 +168,21 @@ def sweep_deleted() -> dict[str, int]:
         .returning(DeliveryReport.id)
         .execution_options(synchronize_session=False)
     ).all()
-    return {"deletion_replies": len(replies), "deletion_reports": len(reports)}
+    # A report whose message was deleted before it came (anonymise drops provider ids) is
+    # never applied: after a day, nothing will match it, so its number goes.
+    orphans = db.session.scalars(
+        update(DeliveryReport)
+        .where(
+            DeliveryReport.applied_at.is_(None),
+            DeliveryReport.received_at < utcnow() - ORPHAN_AFTER,
+            or_(DeliveryReport.phone.is_not(None), DeliveryReport.raw.is_not(None)),
+        )
+        .values(phone=None, raw=None)
+        .returning(DeliveryReport.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return {
+        "deletion_replies": len(replies),
+        "deletion_reports": len(reports),
+        "orphan_reports": len(orphans),
+    }

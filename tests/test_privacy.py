@@ -138,27 +138,37 @@ def test_unknown_number_is_told_nothing_is_held_and_forgotten(app, at, workers, 
         assert db.session.scalar(select(Contact).where(Contact.anonymised_at.is_(None))) is None
 
 
-def test_a_late_delivery_report_of_the_last_reply_is_swept(app, at, workers, emulator):
-    """Is a delivery report that arrives after the deletion cleared by the daily job?"""
+def test_late_delivery_reports_are_swept(app, at, workers, emulator):
+    """Are delivery reports that arrive after the deletion (of the last reply, of the
+    confirmation) cleared by the daily job?"""
     from gateway.contacts.retention import remove_expired_text
 
     with time_machine.travel(NOW, tick=True):
         _join(at, workers, AMINA)
         at.sms(AMINA, "DELETE")
+        workers.drain()
+        prompt = _outbound(app)[-1]
         at.sms(AMINA, "DELETE")
         workers.drain()
         last = _outbound(app)[-1]
         assert last.kind == "deletion_done" and last.provider_id
         at.delivery(last.provider_id, "Success", phone=AMINA)
-        assert _texts_holding(app, "712345678") == [
-            "delivery_reports.phone",
-            "delivery_reports.raw",
-        ]
+        held = ["delivery_reports.phone", "delivery_reports.raw"]
+        assert _texts_holding(app, "712345678") == held
         with app.app_context():
             counts = remove_expired_text()
             assert counts["deletion_reports"] == 1
             status = db.session.scalar(select(Message.status).where(Message.id == last.id))
             assert status == "delivered"
+        assert _texts_holding(app, "712345678") == []
+        # The confirmation's report, late: its message no longer has a provider id to match.
+        assert prompt.kind == "deletion_confirmation" and prompt.provider_id
+        at.delivery(prompt.provider_id, "Success", phone=AMINA)
+        with app.app_context():
+            assert remove_expired_text()["orphan_reports"] == 0  # it may still match, today
+    assert _texts_holding(app, "712345678") == held
+    with time_machine.travel(NOW + timedelta(days=2), tick=True), app.app_context():
+        assert remove_expired_text()["orphan_reports"] == 1
     assert _texts_holding(app, "712345678") == []
 
 
@@ -257,7 +267,7 @@ def test_retention_removes_old_text_keeps_new_and_runs_twice(app, at, workers, e
         _join(at, workers, AMINA)
         at.sms(AMINA, "An old complaint")
         workers.drain()
-        at.delivery("ATXid_old", "Success", phone=AMINA)
+        at.delivery(_outbound(app)[-1].provider_id or "", "Success", phone=AMINA)
     with time_machine.travel(NOW, tick=True):
         at.sms(AMINA, "A new complaint")
         workers.drain()
@@ -288,3 +298,78 @@ def test_retention_zero_keeps_everything(make_app, redis, at, workers, emulator)
         assert "inbound_sms" not in remove_expired_text()
         inbound = select(Message.text).where(Message.direction == "in")
         assert db.session.scalars(inbound).all() == ["Kept forever"]
+
+
+def _survey_and_reports(app: Any, at: Any, workers: Any) -> None:
+    """Amina answers the MAJI survey by SMS (a free-text answer last) and has two reports,
+    one anonymous; Bakari answers it too."""
+    from factories import surveys
+
+    from gateway.contacts.service import find_contact
+    from gateway.reports.service import save_report
+
+    surveys(app)
+    for phone, words in ((AMINA, "The water smells of diesel"), (BAKARI, "Bakari's answer")):
+        for text in ("MAJI", "2", "5", words):
+            at.sms(phone, text)
+            workers.drain()
+    with app.app_context():
+        amina = find_contact(AMINA)
+        assert amina is not None
+        for anonymous, description in ((False, "Dust from the quarry"), (True, "Guards beat us")):
+            save_report(
+                contact=amina,
+                category="health",
+                county="Kitui",
+                ward=None,
+                description=description,
+                anonymous=anonymous,
+                language="en",
+                channel="ussd",
+            )
+        db.session.commit()
+
+
+def test_export_holds_survey_answers_and_named_reports_only(
+    app, at, workers, client, make_user, emulator
+):
+    """Are a person's survey answers and the reports naming them exported, and never an
+    anonymous report or another person's answers?"""
+    with time_machine.travel(NOW, tick=True):
+        _survey_and_reports(app, at, workers)
+    held = _export_api(client, app, make_user, "admin", AMINA).json
+    answers = [(a["survey"], a["question"], a["value"]) for a in held["survey_answers"]]
+    assert answers == [
+        ("MAJI", 1, "2"),
+        ("MAJI", 2, "5"),
+        ("MAJI", 3, "The water smells of diesel"),
+    ]
+    assert [r["description"] for r in held["reports"]] == ["Dust from the quarry"]
+    assert "Guards beat us" not in str(held) and "Bakari" not in str(held)
+
+
+def test_futa_forgets_survey_words_and_retention_job_runs_on_a_worker(app, at, workers, emulator):
+    """After FUTA twice, are the person's free-text answers gone; and does the daily job, run
+    twice by a real worker, blank another person's old free text and keep the new?"""
+    with time_machine.travel(NOW - timedelta(days=400), tick=True):
+        _survey_and_reports(app, at, workers)
+    with time_machine.travel(NOW, tick=True):
+        at.sms(AMINA, "DELETE")
+        workers.drain()
+        at.sms(AMINA, "DELETE")
+        workers.drain()
+        assert _texts_holding(app, "The water smells") == []
+        assert _texts_holding(app, "712345678") == []
+        assert _texts_holding(app, "Bakari's answer") != []  # another person's, not yet old
+        at.sms(BAKARI, "A new message")
+        workers.drain()
+        for _ in range(2):
+            workers.queue("default").enqueue("gateway.contacts.retention.remove_expired_text_job")
+            workers.drain()
+    assert workers.failed() == []
+    assert _texts_holding(app, "Bakari's answer") == []
+    assert _texts_holding(app, "A new message") == ["messages.text"]
+    with app.app_context():
+        from gateway.surveys.models import SurveyAnswer
+
+        assert len(db.session.scalars(select(SurveyAnswer)).all()) == 6  # counts stay
