@@ -373,3 +373,25 @@ def test_futa_forgets_survey_words_and_retention_job_runs_on_a_worker(app, at, w
         from gateway.surveys.models import SurveyAnswer
 
         assert len(db.session.scalars(select(SurveyAnswer)).all()) == 6  # counts stay
+
+
+def test_a_last_reply_sent_late_is_forgotten_once_sent(app, at, workers, emulator):
+    """If the last reply's send fails and is retried, does its forgetting wait for it?"""
+    with time_machine.travel(NOW, tick=True) as clock:
+        _join(at, workers, AMINA)
+        at.sms(AMINA, "DELETE")
+        workers.drain()
+        at.sms(AMINA, "DELETE")
+        emulator.fail_next(500)
+        workers.drain()
+        last = _outbound(app)[-1]
+        assert last.kind == "deletion_done" and last.status == "queued"
+        assert last.phone == AMINA  # still needed for the retry
+        for _ in range(3):
+            clock.shift(timedelta(minutes=2))
+            workers.drain()
+    assert workers.failed() == []
+    assert _sent_to(emulator, AMINA)[-1] == _text(app, "sms.delete.done", "en")
+    assert _texts_holding(app, "712345678") == []
+    with app.app_context():
+        assert db.session.get(Message, last.id).status == "sent"
