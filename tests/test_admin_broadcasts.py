@@ -280,3 +280,16 @@ def test_the_pages_read_in_kiswahili(app, admin_as, people) -> None:
     assert admin.post(NEW, form(text_sw=CURLY_SW)).status_code == 302
     listing = text(admin.get("/admin/broadcasts"))
     assert "Mui meeting" in listing and "Limepangwa" in listing
+
+
+def test_one_recipient_is_counted_in_the_singular(app, admin_as) -> None:
+    """Does the estimate say "1 recipient" (not "1 recipients"), in Kiswahili too?"""
+    add(app, "+254744000009", "en", "Kwale")
+    english = admin_as("admin").post("/admin/broadcasts/estimate", form(text_en=GSM_EN), page=NEW)
+    assert "1 recipient gets this text · KES 0.80" in text(english)
+    assert "Total: 1 recipient · KES 0.80" in text(english)
+    kiswahili = admin_as("admin", language="sw").post(
+        "/admin/broadcasts/estimate", form(text_en=GSM_EN), page=NEW
+    )
+    assert "Mpokeaji 1 anapata maandishi haya · KES 0.80" in text(kiswahili)
+    assert "Jumla: mpokeaji 1 · KES 0.80" in text(kiswahili)

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.meetings import eat_input, form_errors, in_ui, per_language
-from gateway.admin.templating import t
+from gateway.admin.templating import t, tn
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
@@ -184,5 +184,5 @@ def poll_send(poll_id: int) -> Response:
     )
     audit.record("poll.send", "poll", poll.id, audience=people, sends_at=sends_at.isoformat())
     db.session.commit()  # the question job is enqueued after this commit
-    flash(t("admin.polls.sending", n=people or 0))
+    flash(tn("admin.polls.sending", people or 0, n=people or 0))
     return redirect(url_for("admin.poll_detail", poll_id=poll.id))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.templating import t
+from gateway.admin.templating import t, tn
 from gateway.extensions import db, utcnow
 from gateway.phones import mask_phone
 from gateway.reports.models import CATEGORIES, STATUSES, Report
@@ -42,7 +42,7 @@ def age(created_at: datetime) -> str:
         return t("admin.reports.age_minutes", n=seconds // 60)
     if seconds < 86400:
         return t("admin.reports.age_hours", n=seconds // 3600)
-    return t("admin.reports.age_days", n=seconds // 86400)
+    return tn("admin.reports.age_days", seconds // 86400, n=seconds // 86400)
 
 
 def _report_or_404(report_id: int) -> Report:

@@ -1,4 +1,5 @@
-"""What every admin template can use: ``t(key, **values)`` for texts in the user's language,
+"""What every admin template can use: ``t(key, **values)`` for texts in the user's language
+(``tn(key, count, **values)`` for a counted one),
 the navigation for the user's role, and filters for times (EAT), phone numbers (masked) and
 money."""
 
@@ -54,6 +55,11 @@ def t(key: str, /, **values: object) -> str:
     return catalogs().text(key, ui_language(), **values)
 
 
+def tn(key: str, count: int, /, **values: object) -> str:
+    """The text for ``count`` things: ``<key>.one`` for exactly one, else ``<key>.other``."""
+    return t(f"{key}.{'one' if count == 1 else 'other'}", **values)
+
+
 def nav() -> list[tuple[str, str, bool]]:
     """(url, label, is the current page) for each page the user's role may open."""
     who = current_principal()
@@ -93,6 +99,6 @@ def bar_width(value: float, maximum: float, full: int = 100) -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, admin_nav=nav, ui_language=ui_language)
+    app.jinja_env.globals.update(t=t, tn=tn, admin_nav=nav, ui_language=ui_language)
     app.jinja_env.filters.update(eat=eat, masked=masked, kes=kes)
     app.jinja_env.globals["bar_width"] = bar_width
