@@ -28,7 +28,7 @@ import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.serving import make_server
 
-from gateway.channels.emulator_state import REQUEST_MODES, EmulatorState, now_iso
+from gateway.channels.emulator_state import CHAOS_KEYS, REQUEST_MODES, EmulatorState, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def send_sms() -> Response:
             state.record(400)
             text = f"Request is missing required form field '{field}'"
             return Response(text, 400, content_type="text/plain")
-    mode = state.take_request_mode()
+    mode = state.take_request_mode() or state.chaos_request_mode()
     time.sleep(float(mode.get("delay_s", 0)))
     if "http_status" in mode:
         code = int(mode["http_status"])
@@ -118,10 +118,16 @@ def send_sms() -> Response:
         }
         for r in recipients
     ]
-    state.record(201, messages, at=arrived)
+    state.record(201, messages, at=arrived, delay_s=float(mode.get("delay_s", 0)))
     accepted = [r for r in recipients if r["statusCode"] == 101]
     total = sum((Decimal(r["cost"].split()[-1]) for r in accepted), Decimal(0))
     summary = f"Sent to {len(accepted)}/{len(recipients)} Total Cost: KES {total:.4f}"
+    chaos_url, early, later = state.chaos_reports([(r["messageId"], r["number"]) for r in accepted])
+    if chaos_url is not None and (early or later):
+        _post_reports(chaos_url, early, 0)  # before the send answer, as a report may overtake it
+        delay_s = float(state.chaos.get("report_delay_s", state.delivery_delay_s))
+        args = (chaos_url, later, delay_s)
+        threading.Thread(target=_post_reports, args=args, daemon=True).start()
     if state.auto_deliver and state.delivery_url and accepted:
         reports = [(r["messageId"], r["number"]) for r in accepted]
         if state.deliver_before_answer:
@@ -136,7 +142,8 @@ def send_sms() -> Response:
 
 
 def _recipient(state: EmulatorState, number: str, text: str) -> dict[str, Any]:
-    status = state.rule_for(number) or ("Success" if _valid(number) else "InvalidPhoneNumber")
+    status = state.rule_for(number) or state.chaos_recipient_status()
+    status = status or ("Success" if _valid(number) else "InvalidPhoneNumber")
     if status != "Success":
         code = FAILURE_CODES[status]
         return {
@@ -197,6 +204,19 @@ def _deliver_later(url: str, reports: list[tuple[str, str]], delay_s: float) -> 
             log.warning("Delivery report for %s answered %s", message_id, answer.status_code)
 
 
+def _post_reports(url: str, reports: list[tuple[str, str, str]], delay_s: float) -> None:
+    """Post ``(message_id, phone, status)`` reports in order (the chaos rules' reports)."""
+    time.sleep(delay_s)
+    for message_id, phone, status in reports:
+        try:
+            answer = post_delivery_report(url, message_id, phone, status)
+        except Exception as exc:  # a background thread must not die loudly: log and drop
+            log.warning("Delivery report for %s not posted: %s", message_id, exc)
+            continue
+        if answer.status_code >= 400:
+            log.warning("Delivery report for %s answered %s", message_id, answer.status_code)
+
+
 @bp.get("/_emulator/messages")
 def list_messages() -> Response:
     state = _state()
@@ -219,13 +239,22 @@ def clear_messages() -> tuple[Response, int]:
 
 @bp.put("/_emulator/rules")
 def set_rules() -> tuple[Response, int]:
-    """Body: ``{"recipients": {phone: status|null}, "next_requests": {mode..., "count": n}}``."""
+    """Body: ``{"recipients": {phone: status|null}, "next_requests": {mode..., "count": n},
+    "chaos": {CHAOS_KEYS...}|null}``."""
     state = _state()
     body = request.get_json(silent=True) or {}
     recipients = body.get("recipients") or {}
     unknown = sorted({s for s in recipients.values() if s is not None and s not in FAILURE_CODES})
     if unknown:
         return jsonify(error=f"unknown recipient status {unknown}", known=list(FAILURE_CODES)), 400
+    if "chaos" in body:
+        chaos = body["chaos"] or {}
+        if not isinstance(chaos, dict) or set(chaos) - set(CHAOS_KEYS):
+            return jsonify(error="chaos takes a mapping", known=list(CHAOS_KEYS)), 400
+        failing = set(chaos.get("recipient_failure_statuses") or []) - set(FAILURE_CODES)
+        if failing:
+            return jsonify(error=f"unknown recipient status {sorted(failing)}"), 400
+        state.set_chaos(chaos)
     next_requests = body.get("next_requests")
     if next_requests is not None and not any(key in next_requests for key in REQUEST_MODES):
         return jsonify(error=f"next_requests needs one of {list(REQUEST_MODES)}"), 400
