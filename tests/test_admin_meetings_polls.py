@@ -5,6 +5,7 @@ Africa's Talking's wire format; a radio host sees only their own show's poll."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import datetime, timedelta
@@ -101,8 +102,17 @@ def test_a_bad_meeting_form_is_shown_again_naming_the_field(app, admin_as):
         response = session.post("/admin/meetings", past, page="/admin/meetings/new")
         assert response.status_code == 422
         page = response.get_data(as_text=True)
-        assert "starts_at: The meeting must start in the future." in page
+        assert "Starts: The meeting must start in the future." in page
         assert 'value="Mui Primary School"' in page  # what was typed is kept
+        # On a Kiswahili page the field is named in Kiswahili, and so are common complaints.
+        kiswahili = admin_as("admin", language="sw")
+        untitled = {**MEETING_FORM, "title_en": "", "title_sw": "", "starts_at": "kesho"}
+        response = kiswahili.post("/admin/meetings", untitled, page="/admin/meetings/new")
+        assert response.status_code == 422
+        page = html.unescape(response.get_data(as_text=True))
+        shown = re.findall(r"<li>(.*?)</li>", page)
+        assert "Kuanza: Tarehe na saa si sahihi." in shown, shown
+        assert any(line.startswith("Kichwa: ") for line in shown), shown
     with app.app_context():
         assert db.session.scalar(select(Meeting.id)) is None
 

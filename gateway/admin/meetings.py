@@ -7,7 +7,6 @@ typed and shown in East Africa Time. A coordinator sees and changes their counti
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -16,11 +15,11 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.templating import t, ui_language
+from gateway.admin.forms import eat_input, eat_value, form_errors, in_ui, per_language
+from gateway.admin.templating import t
 from gateway.areas import areas
 from gateway.extensions import db
 from gateway.i18n import catalogs
-from gateway.localized import pick
 from gateway.meetings.api import MeetingIn, MeetingUpdate
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.meetings.notices import (
@@ -31,7 +30,6 @@ from gateway.meetings.notices import (
     reschedule,
     rsvp_counts,
 )
-from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
@@ -39,56 +37,6 @@ from gateway.users.models import ADMIN, COORDINATOR, VIEWER
 
 READERS = (ADMIN, COORDINATOR, VIEWER)
 WRITERS = (ADMIN, COORDINATOR)
-
-
-# Form helpers shared by the meetings, polls and surveys pages.
-
-
-def language_codes() -> list[str]:
-    return [language.code for language in catalogs().languages()]
-
-
-def per_language(prefix: str) -> dict[str, str]:
-    """``{"en": ..., "sw": ...}`` from the fields ``<prefix>_en``, ``<prefix>_sw``, ...; blank
-    ones left out."""
-    values = {code: request.form.get(f"{prefix}_{code}", "").strip() for code in language_codes()}
-    return {code: value for code, value in values.items() if value}
-
-
-def eat_input(name: str) -> str | None:
-    """A ``datetime-local`` field, typed in East Africa Time, as ISO 8601 with its offset."""
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    settings: Settings = current_app.config["GATEWAY"]
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return raw  # the schema refuses it, naming the field
-    return moment.replace(tzinfo=settings.timezone).isoformat()
-
-
-def eat_value(moment: datetime | None) -> str:
-    """A UTC datetime as a ``datetime-local`` value in East Africa Time."""
-    if moment is None:
-        return ""
-    settings: Settings = current_app.config["GATEWAY"]
-    return moment.astimezone(settings.timezone).strftime("%Y-%m-%dT%H:%M")
-
-
-def form_errors(error: ma.ValidationError) -> list[str]:
-    """The schema's complaints, one line per field, for the page."""
-    messages: Any = error.messages
-    lines = []
-    for field, problems in messages.items() if isinstance(messages, dict) else []:
-        flat = problems if isinstance(problems, list) else [str(problems)]
-        lines.append(f"{field}: {' '.join(str(p) for p in flat)}")
-    return lines
-
-
-def in_ui(texts: dict[str, str] | None) -> str:
-    """A text the secretariat wrote per language, in the user's language if it has one."""
-    return pick(texts, (ui_language(), "en", "sw"))
 
 
 def _no_blanks(data: dict[str, Any]) -> dict[str, Any]:

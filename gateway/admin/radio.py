@@ -18,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
+from gateway.admin.forms import form_errors
 from gateway.admin.templating import t
 from gateway.extensions import db
 from gateway.polls.models import Poll
@@ -94,16 +95,6 @@ def _form_values(form: Any) -> dict[str, Any]:
     return loaded
 
 
-def _errors(error: ma.ValidationError) -> list[str]:
-    messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
-    out = []
-    for field, problems in messages.items():
-        flat = problems if isinstance(problems, list) else [str(problems)]
-        text = "; ".join(str(p) for p in flat)
-        out.append(f"{field}: {text}" if field and field != "_schema" else text)
-    return out
-
-
 @bp.route("/radio")
 @require_role(ADMIN, RADIO_HOST, VIEWER)
 def radio() -> str:
@@ -120,7 +111,7 @@ def radio_edit(show_id: int | None = None) -> str | BaseResponse | tuple[str, in
         try:
             values = _form_values(request.form)
         except ma.ValidationError as error:
-            errors = _errors(error)
+            errors = form_errors(error)
         else:
             if show is None:
                 show = RadioShow(**values)

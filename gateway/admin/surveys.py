@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.meetings import eat_input, form_errors, in_ui, language_codes, per_language
+from gateway.admin.forms import eat_input, form_errors, in_ui, language_codes, per_language
 from gateway.admin.templating import t
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
