@@ -650,7 +650,7 @@ class Run:
         posts_s = load["ok"] / load["window_s"]
         callbacks_s = load["accepted_callbacks"] / load["window_s"]
         lag = f"{self.lag_s:6.2f}" if self.lag_s is not None else " never"
-        drained = f"{self.drained_s:6.1f}" if self.drained_s is not None else " never"
+        drained = f"{self.drained_s:6.1f}" if self.drained_s is not None else "  later"
         checks = " ".join(f"{k}={v}" for k, v in self.checks.items() if k not in ("ok",))
         return (
             f"{self.run:>3} {load['window_s']:>7.1f} {posts_s:>7.0f} {callbacks_s:>7.0f} "
@@ -682,16 +682,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def drain(redis_url: str, load: dict[str, Any]) -> float | None:
-    """Wait (at most an hour) for every queue to empty, replies sent included, so the next run
-    starts clean; seconds from the last new callback, None if they never emptied."""
+def drain(redis_url: str, load: dict[str, Any], timeout_s: float) -> float | None:
+    """Wait (at most ``timeout_s``) for every queue to empty, replies sent included, so the
+    next run starts clean; seconds from the last new callback, None if they never emptied."""
     from redis import Redis
     from rq import Queue
 
     redis = Redis.from_url(redis_url)
     try:
         queues = [Queue(name, connection=redis) for name in ("inbound", "outbound", "default")]
-        deadline = time.monotonic() + 3600
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             busy = sum(q.count + q.started_job_registry.count for q in queues)
             if not busy:
@@ -725,7 +725,7 @@ def one_run(
         while time.monotonic() < handled and tally.waiting():
             time.sleep(1.0)
         checks = tally.checks()
-        drained = drain(running.env["REDIS_URL"], load)
+        drained = drain(running.env["REDIS_URL"], load, args.drain_timeout)
         at_drain = running.cpu()
         callbacks = max(1, load["accepted_callbacks"])
         ours = sum(window_cpu.values()) - sum(before.values()) + ours_window - ours_before
@@ -829,6 +829,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="votes (the polls' SMS route counts them), feed (no poll: the texts are radio "
         "messages), or auto: votes when the gateway routes SMS votes (default)",
+    )
+    add(
+        "--drain-timeout",
+        type=float,
+        default=3600.0,
+        help="seconds to wait after a run for every queue to empty (the replies sent) before "
+        "the next run; `later` in the drain column when they had not (3600)",
     )
     add("--seed", type=int, default=20261203)
     add("--loadgen", help=argparse.SUPPRESS)
