@@ -295,13 +295,6 @@ def broadcast_fix(language: str) -> Any:
     )
 
 
-def _broadcast(broadcast_id: int) -> Broadcast:
-    broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        abort(404)
-    return broadcast
-
-
 def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
     counts = progress(broadcast)
     total = sum(counts[s] for s in ("queued", "sending", *DONE))
@@ -329,23 +322,23 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
 @bp.route("/broadcasts/<int:broadcast_id>")
 @require_role(ADMIN, VIEWER)
 def broadcast(broadcast_id: int) -> str:
-    return render_template(
-        "admin/broadcasts/show.html", **_progress_context(_broadcast(broadcast_id))
-    )
+    found = db.get_or_404(Broadcast, broadcast_id)
+    return render_template("admin/broadcasts/show.html", **_progress_context(found))
 
 
 @bp.route("/broadcasts/<int:broadcast_id>/progress")
 @require_role(ADMIN, VIEWER)
 def broadcast_progress(broadcast_id: int) -> str:
     return render_template(
-        "admin/broadcasts/_progress.html", **_progress_context(_broadcast(broadcast_id))
+        "admin/broadcasts/_progress.html",
+        **_progress_context(db.get_or_404(Broadcast, broadcast_id)),
     )
 
 
 @bp.route("/broadcasts/<int:broadcast_id>/cancel", methods=["POST"])
 @require_role(ADMIN, write=True)
 def broadcast_cancel(broadcast_id: int) -> Response:
-    found = _broadcast(broadcast_id)
+    found = db.get_or_404(Broadcast, broadcast_id)
     if found.status in ("sent", "cancelled"):
         flash(t("admin.broadcasts.cannot_cancel"), "warning")
         return redirect(url_for("admin.broadcast", broadcast_id=found.id))

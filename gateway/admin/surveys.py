@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -142,17 +142,10 @@ def survey_create() -> Response | tuple[str, int]:
     return redirect(url_for("admin.survey_detail", survey_id=survey.id))
 
 
-def _survey_or_404(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        abort(404)
-    return survey
-
-
 @bp.route("/surveys/<int:survey_id>")
 @require_role(*READERS)
 def survey_detail(survey_id: int) -> str:
-    survey = _survey_or_404(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     return render_template(
         "admin/surveys/detail.html",
         survey=survey,
@@ -165,7 +158,7 @@ def survey_detail(survey_id: int) -> str:
 @bp.route("/surveys/<int:survey_id>/responses.csv")
 @require_role(*READERS)
 def survey_csv(survey_id: int) -> Any:
-    survey = _survey_or_404(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     return csv_response(
         f"survey-{survey.keyword.lower()}-responses.csv",
         responses_header(survey),

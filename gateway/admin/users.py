@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -20,13 +20,6 @@ from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.manage import UserProblem, create_user, update_user
 from gateway.users.models import ADMIN, ROLES, User
-
-
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _choices() -> dict[str, Any]:
@@ -80,7 +73,7 @@ def user_create() -> str | tuple[str, int]:
 @bp.route("/users/<int:user_id>")
 @require_role(ADMIN)
 def user_edit(user_id: int) -> str:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     return render_template(
         "admin/users/edit.html",
         user=user,
@@ -99,7 +92,7 @@ def user_edit(user_id: int) -> str:
 @bp.post("/users/<int:user_id>")
 @require_role(ADMIN, write=True)
 def user_update(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = _form()
     changes = {key: form[key] for key in ("name", "role", "counties", "language")}
     try:
@@ -124,7 +117,7 @@ def user_update(user_id: int) -> Response | tuple[str, int]:
 @require_role(ADMIN, write=True)
 def user_active(user_id: int) -> Response:
     """Deactivate (``active=0``) or reactivate (``active=1``) a user."""
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
     try:
         update_user(user, principal(), {"active": active})
@@ -141,7 +134,7 @@ def user_active(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/reset-link")
 @require_role(ADMIN, write=True)
 def user_reset_link(user_id: int) -> str | Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     if not user.active:
         flash(t("admin.users.inactive_no_link"), "error")
         return redirect(url_for("admin.users"))
