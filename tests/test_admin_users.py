@@ -204,3 +204,12 @@ def test_the_audit_page_filters_by_actor_action_and_date(app, admin_as):
     old = (utcnow() - timedelta(days=39)).date().isoformat()
     older = _rows_of(admin, f"/admin/audit?until={old}")
     assert "contact.delete" in older and "user.create" not in older
+
+
+def test_the_users_page_names_languages(admin_as, make_user):
+    """Is a user's language shown by its name (Kiswahili), in the list and in the menu of the
+    form, rather than as a code?"""
+    make_user("viewer", email="amina@hmk.example", language="sw")
+    page = admin_as("admin").get("/admin/users").get_data(as_text=True)
+    assert "<td>Kiswahili</td>" in page and "<td>sw</td>" not in page
+    assert '<option value="sw">Kiswahili</option>' in page

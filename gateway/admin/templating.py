@@ -89,6 +89,14 @@ def masked(phone: str | None) -> str:
     return mask_phone(phone) if phone else ""
 
 
+def language_name(code: str | None) -> str:
+    """A language's own name (``Kiswahili``) for its code, as the language menus show it."""
+    for language in catalogs().languages():
+        if language.code == code:
+            return language.name
+    return code or ""
+
+
 def kes(value: float | Decimal | None) -> str:
     return "" if value is None else f"KES {value:,.2f}"
 
@@ -100,5 +108,5 @@ def bar_width(value: float, maximum: float, full: int = 100) -> int:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(t=t, tn=tn, admin_nav=nav, ui_language=ui_language)
-    app.jinja_env.filters.update(eat=eat, masked=masked, kes=kes)
+    app.jinja_env.filters.update(eat=eat, masked=masked, kes=kes, language_name=language_name)
     app.jinja_env.globals["bar_width"] = bar_width
