@@ -14,8 +14,10 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
 from gateway.broadcasts.dispatch import enqueue_start
@@ -23,8 +25,9 @@ from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import Settings
+from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.inbound import enqueue_handling, handling_job_id
-from gateway.sms.models import Message
+from gateway.sms.models import DeliveryReport, Message
 from gateway.sms.outbound import enqueue_send, send_job_id
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,31 @@ def _has_live_job(job_id: str) -> bool:
         return False
 
 
+def _release_overdue(job_id: str, before: datetime) -> bool:
+    """Move a scheduled job that should have run before ``before`` to its queue now; True if
+    it was moved. RQ's scheduler runs in one worker, which holds a lock for a minute: when that
+    worker dies, nothing scheduled runs until the lock expires (reminders, retries, sends held
+    for the quiet hours). The job claims its rows, so should the scheduler move it too, the
+    second run sends nothing."""
+    try:
+        job = Job.fetch(job_id, connection=redis_client())
+    except NoSuchJobError:
+        return False
+    if job.get_status() != JobStatus.SCHEDULED or not job.origin:
+        return False
+    queue = Queue(job.origin, connection=redis_client())
+    registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
+    try:
+        due = registry.get_scheduled_time(job)
+    except NoSuchJobError:
+        return False
+    if due >= before:
+        return False
+    registry.remove(job)
+    queue.enqueue_job(job)
+    return True
+
+
 def recover_stranded() -> dict[str, int]:
     """Enqueue again what lost its job; settle sends whose fate cannot be known. One sweep at
     a time across every worker (a Redis lock), so it may be scheduled on every machine."""
@@ -56,6 +84,7 @@ def recover_stranded() -> dict[str, int]:
         "broadcasts": _broadcasts(now - grace, settings),
         "unknown": _unknown(now - timedelta(seconds=settings.send_call_limit_s)),
         "expired": _expired(now),
+        "reports": _reports(),
     }
     db.session.commit()
     if any(counts.values()):
@@ -94,6 +123,8 @@ def _outbound(now: datetime, before: datetime) -> int:
         job_id = send_job_id(message_id) + (f"-retry{attempts}" if attempts else "")
         if not _has_live_job(job_id):
             enqueue_send(message_id, attempt=attempts)
+            found += 1
+        elif _release_overdue(job_id, before):
             found += 1
     return found
 
@@ -148,6 +179,22 @@ def _unknown(claimed_before: datetime) -> int:
             .returning(Message.id)
         ).all()
     )
+
+
+def _reports() -> int:
+    """Apply delivery reports kept while their message's id was unknown, now that it is known.
+
+    A report and the send that stores its message's id can miss each other: the report is
+    committed while the send's transaction is open (the send looked for early reports before
+    that commit), and the report's handler looks for the message before the send commits."""
+    provider_ids = db.session.scalars(
+        select(DeliveryReport.provider_id)
+        .join(Message, Message.provider_id == DeliveryReport.provider_id)
+        .where(DeliveryReport.applied_at.is_(None))
+        .distinct()
+        .limit(BATCH)
+    ).all()
+    return apply_pending_reports(provider_ids)
 
 
 def _expired(now: datetime) -> int:
