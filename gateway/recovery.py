@@ -14,10 +14,8 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
 from gateway.broadcasts.dispatch import enqueue_start
@@ -43,31 +41,6 @@ def _has_live_job(job_id: str) -> bool:
         return Job.fetch(job_id, connection=redis_client()).get_status() in _WAITING
     except NoSuchJobError:
         return False
-
-
-def _release_overdue(job_id: str, before: datetime) -> bool:
-    """Move a scheduled job that should have run before ``before`` to its queue now; True if
-    it was moved. RQ's scheduler runs in one worker, which holds a lock for a minute: when that
-    worker dies, nothing scheduled runs until the lock expires (reminders, retries, sends held
-    for the quiet hours). The job claims its rows, so should the scheduler move it too, the
-    second run sends nothing."""
-    try:
-        job = Job.fetch(job_id, connection=redis_client())
-    except NoSuchJobError:
-        return False
-    if job.get_status() != JobStatus.SCHEDULED or not job.origin:
-        return False
-    queue = Queue(job.origin, connection=redis_client())
-    registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
-    try:
-        due = registry.get_scheduled_time(job)
-    except NoSuchJobError:
-        return False
-    if due >= before:
-        return False
-    registry.remove(job)
-    queue.enqueue_job(job)
-    return True
 
 
 def recover_stranded() -> dict[str, int]:
@@ -123,8 +96,6 @@ def _outbound(now: datetime, before: datetime) -> int:
         job_id = send_job_id(message_id) + (f"-retry{attempts}" if attempts else "")
         if not _has_live_job(job_id):
             enqueue_send(message_id, attempt=attempts)
-            found += 1
-        elif _release_overdue(job_id, before):
             found += 1
     return found
 
