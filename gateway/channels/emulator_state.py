@@ -159,8 +159,9 @@ class EmulatorState:
         """The delivery reports for a request's accepted ``(message_id, phone)``: where they go,
         those posted before the answer (a share ``early_share`` of requests: the first report
         of their first ``early_count`` recipients, default 5) and those posted after it. A
-        share ``report_share`` of the recipients (default all) get reports; each gets ``report_statuses`` in order, or (a share ``reorder_share``) with the
-        last status moved first."""
+        share ``report_share`` of the recipients (default all) get reports; each gets
+        ``report_statuses`` in order, or (a share ``reorder_share``) with the last status
+        moved first."""
         with self._lock:
             statuses = list(self.chaos.get("report_statuses") or [])
             url = self.chaos.get("delivery_url") or self.delivery_url
