@@ -167,23 +167,10 @@ class ReportById(MethodView):
         """Move a report to a triage status and/or give it to someone to follow up."""
         report = _report_or_404(report_id)
         if "status" in data:
-            before = report.status
-            if set_status(report, data["status"]):
-                audit.record(
-                    "report.status", "report", report.id, before=before, after=data["status"]
-                )
+            set_status(report, data["status"])
         if "assigned_to_id" in data:
             user = _assignee(report, data["assigned_to_id"]) if data["assigned_to_id"] else None
-            before_id = report.assigned_to_id
-            if assign(report, user):
-                audit.record(
-                    "report.assign",
-                    "report",
-                    report.id,
-                    before=before_id,
-                    after=user.id if user else None,
-                    assignee=user.email if user else None,
-                )
+            assign(report, user)
         db.session.commit()
         return _described(report)
 

@@ -11,6 +11,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.reports.models import SENSITIVE_CATEGORIES, STATUSES, Report
 from gateway.sms.models import Message
+from gateway.users import audit
 from gateway.users.access import Principal
 from gateway.users.models import User
 
@@ -109,20 +110,29 @@ def visible_reports(
 
 
 def set_status(report: Report, status: str) -> bool:
-    """Move a report to a triage status; False if it was there already."""
+    """Move a report to a triage status, audited; False if it was there already."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     if report.status == status:
         return False
+    audit.record("report.status", "report", report.id, before=report.status, after=status)
     report.status, report.updated_at = status, utcnow()
     return True
 
 
 def assign(report: Report, user: User | None) -> bool:
-    """Give a report to ``user`` to follow up (None: to nobody); False if unchanged."""
+    """Give a report to ``user`` to follow up (None: to nobody), audited; False if unchanged."""
     user_id = user.id if user else None
     if report.assigned_to_id == user_id:
         return False
+    audit.record(
+        "report.assign",
+        "report",
+        report.id,
+        before=report.assigned_to_id,
+        after=user_id,
+        assignee=user.email if user else None,
+    )
     report.assigned_to_id, report.updated_at = user_id, utcnow()
     return True
 
