@@ -20,10 +20,10 @@ from gateway.admin.forms import eat_input, form_errors, in_ui, per_language
 from gateway.admin.templating import t, tn
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
-from gateway.extensions import db, utcnow
+from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
-from gateway.polls.models import Poll, PollOption, Vote
+from gateway.polls.models import Poll, Vote
 from gateway.polls.notices import PollClosed, audience, enqueue_question
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
@@ -125,15 +125,7 @@ def poll_create() -> Response | tuple[str, int]:
     taken = keyword_user(data["keyword"])
     if taken is not None:
         return _new_form([t("admin.polls.keyword_taken", keyword=data["keyword"], by=taken)], 409)
-    poll = Poll(
-        keyword=data["keyword"],
-        question=data["question"],
-        county=data["county"],
-        opens_at=data["opens_at"] or utcnow(),
-        closes_at=data["closes_at"],
-        send_results=data["send_results"],
-        options=[PollOption(position=n, label=label) for n, label in enumerate(data["options"], 1)],
-    )
+    poll = Poll.from_input(data)
     db.session.add(poll)
     db.session.flush()
     audit.record("poll.create", "poll", poll.id, keyword=poll.keyword, county=poll.county)

@@ -23,6 +23,7 @@ from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
 from gateway.sms.choices import folded_phrase
 from gateway.sms.texts import SMS_LIMIT, fits
+from gateway.users import audit
 from gateway.users.access import principal
 
 # With these, the USSD voting screen fits 160 characters; the SMS are checked as written.
@@ -189,18 +190,10 @@ class Polls(MethodView):
     def post(self, data: dict[str, Any]) -> Poll:
         """Create a poll (nothing is sent until `POST /polls/<id>/send`)."""
         refuse_taken_keyword(data["keyword"])
-        poll = Poll(
-            keyword=data["keyword"],
-            question=data["question"],
-            county=data["county"],
-            opens_at=data["opens_at"] or utcnow(),
-            closes_at=data["closes_at"],
-            send_results=data["send_results"],
-            options=[
-                PollOption(position=n, label=label) for n, label in enumerate(data["options"], 1)
-            ],
-        )
+        poll = Poll.from_input(data)
         db.session.add(poll)
+        db.session.flush()
+        audit.record("poll.create", "poll", poll.id, keyword=poll.keyword, county=poll.county)
         db.session.commit()
         return poll
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +28,22 @@ class Poll(db.Model):  # type: ignore[name-defined,misc]
     options: Mapped[list[PollOption]] = relationship(
         order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @classmethod
+    def from_input(cls, data: Mapping[str, Any]) -> Poll:
+        """A new poll from validated input (the API's ``PollIn``, which the admin page uses too):
+        options numbered from 1; opening now unless a time is given."""
+        return cls(
+            keyword=data["keyword"],
+            question=data["question"],
+            county=data["county"],
+            opens_at=data["opens_at"] or utcnow(),
+            closes_at=data["closes_at"],
+            send_results=data["send_results"],
+            options=[
+                PollOption(position=n, label=label) for n, label in enumerate(data["options"], 1)
+            ],
+        )
 
 
 class PollOption(db.Model):  # type: ignore[name-defined,misc]
