@@ -147,6 +147,13 @@ class _MaskedMapping(Mapping[str, object]):
     def __len__(self) -> int:
         return len(self._inner)
 
+    # A mapping can also be the one value of a ``%s`` (``log.info("done: %s", counts)``).
+    def __str__(self) -> str:
+        return mask_phones_in(str(self._inner))
+
+    def __repr__(self) -> str:
+        return mask_phones_in(repr(self._inner))
+
 
 def install_log_masking(logger: logging.Logger | None = None) -> None:
     """Add a :class:`PhoneMaskingFilter` to every handler of ``logger`` (the root by default).

@@ -202,12 +202,14 @@ def test_log_lines_mask_numbers(masked_log: tuple[logging.Logger, io.StringIO]) 
     logger.info("callback from +254 722 000 111 with %d hops", 3)
     logger.info("contact %(phone)s opted out", {"phone": "0733123456"})
     logger.info(InvalidPhone("'0110123456' is blocked"))
+    logger.info("recovery: %s", {"resent": 2, "to": "+254712345678"})
     output = stream.getvalue()
     assert output.splitlines() == [
         "INFO SMS to +2547••••••78 failed: UserInBlacklist",
         "INFO callback from +254 ••• ••• •11 with 3 hops",
         "INFO contact 07331•••56 opted out",
         "INFO '01101•••56' is blocked",
+        "INFO recovery: {'resent': 2, 'to': '+2547••••••78'}",
     ]
     for secret in ["712345678", "722 000", "3123456"]:
         assert secret not in output
