@@ -13,13 +13,14 @@ import logging
 import multiprocessing
 import sys
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 
 from gateway import create_app, jobs
 from gateway.contacts import retention
 from gateway.extensions import redis_client
-from gateway.queues import ALL, DEFAULT
+from gateway.queues import ALL, DEFAULT, process_alive
 
 # Periodic jobs, as data: (job, queue, every so many seconds).
 PERIODIC = (
@@ -41,6 +42,37 @@ def run_periodic() -> None:
         for job, queue, seconds in PERIODIC:
             scheduler.register(job, queue, interval=seconds)
         scheduler.start()  # type: ignore[no-untyped-call]  # RQ leaves it unannotated
+
+
+def release_dead_schedulers(connection: Redis, queue_names: list[str]) -> list[str]:
+    """Free the scheduler locks that a killed worker on this machine left behind.
+
+    RQ's scheduler holds a lock per queue for a minute past its last refresh, and a worker that
+    finds a lock taken only tries again two minutes later: after a SIGKILL, the restarted
+    worker would leave scheduled jobs (meeting reminders, retries) waiting up to three minutes.
+    A lock whose holder ran on this host under a process id that no longer exists is released;
+    locks held on other machines, or by live processes, are left alone.
+    """
+    from rq.scheduler import RQScheduler
+
+    released = []
+    for name in queue_names:
+        lock = RQScheduler.get_locking_key(name)
+        holder = connection.get(lock)
+        if holder is None:
+            continue
+        name_of = holder.decode() if isinstance(holder, bytes) else str(holder)
+        info = {
+            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in connection.hgetall(f"rq:scheduler:{name_of}").items()
+        }
+        pid = int(info.get("pid") or 0)
+        if pid <= 0 or process_alive(str(info.get("hostname", "")), pid):
+            continue
+        if connection.get(lock) == holder:
+            connection.delete(lock)
+            released.append(name)
+    return released
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if not args.burst and not args.no_periodic:
             multiprocessing.Process(target=run_periodic, name="periodic", daemon=True).start()
+        released = release_dead_schedulers(connection, args.queues)
+        if released:
+            logging.getLogger("worker").info("released dead schedulers' locks: %s", released)
         worker_class = SimpleWorker if args.simple else Worker
         queues = [Queue(name, connection=connection) for name in args.queues]
         worker = worker_class(queues, connection=connection)

@@ -7,6 +7,8 @@ worker always finds what it was given; a rolled-back transaction enqueues nothin
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,3 +116,33 @@ def _drop_pending(session: Session, previous: SessionTransaction) -> None:
         session.info[_PENDING] = [job for job in pending if not job.asked_within(previous)]
     elif previous.parent is None:
         session.info.pop(_PENDING, None)
+
+
+def process_alive(hostname: str, pid: int) -> bool:
+    """Whether a process that registered as ``pid`` on ``hostname`` may still run: on another
+    machine we cannot tell, so it may; on this one, only if the pid exists."""
+    if hostname != socket.gethostname() or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def worker_alive(worker_name: str | None) -> bool:
+    """Whether the RQ worker that took a job may still be working on it. A worker killed with
+    SIGKILL keeps its key (and its jobs stay "started") for minutes; one on this machine whose
+    process is gone is known dead at once."""
+    if not worker_name:
+        return True
+    from rq import Worker
+
+    worker = Worker.find_by_key(
+        Worker.redis_worker_namespace_prefix + worker_name, connection=redis_client()
+    )
+    if worker is None:
+        return False
+    return process_alive(worker.hostname or "", worker.pid or 0)

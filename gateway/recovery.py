@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from gateway.broadcasts.dispatch import enqueue_start
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, redis_client, utcnow
-from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.queues import OUTBOUND, enqueue_after_commit, worker_alive
 from gateway.settings import Settings
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.inbound import enqueue_handling, handling_job_id
@@ -37,10 +37,16 @@ _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.
 
 
 def _has_live_job(job_id: str) -> bool:
+    """Whether ``job_id`` is waiting or running; a job "started" by a worker that is known dead
+    (killed on this machine) is not."""
     try:
-        return Job.fetch(job_id, connection=redis_client()).get_status() in _WAITING
+        job = Job.fetch(job_id, connection=redis_client())
+        status = job.get_status()
     except NoSuchJobError:
         return False
+    if status == JobStatus.STARTED:
+        return worker_alive(job.worker_name)
+    return status in _WAITING
 
 
 def recover_stranded() -> dict[str, int]:

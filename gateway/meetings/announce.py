@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, cast, func, literal, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, redis_client, utcnow
@@ -173,9 +173,9 @@ def recover_meeting_jobs() -> dict[str, int]:
         if meeting.status == "scheduled" and meeting.starts_at > now:
             if _has_live_job(announcement_job_id(meeting.id, meeting.version)):
                 continue
-            if _count(meeting_prefix(meeting.id, meeting.version)) == 0 and db.session.scalar(
-                audience(meeting).limit(1)
-            ):
+            # An announcement that never ran, or one killed half-way (it queues each person
+            # once, so running it again only reaches those it had not reached).
+            if db.session.scalar(_untold(meeting).limit(1)):
                 enqueue_announcement(meeting)
                 counts["announcements"] += 1
         elif meeting.status == "cancelled":
@@ -188,6 +188,15 @@ def recover_meeting_jobs() -> dict[str, int]:
     if counts:
         log.warning("meeting jobs recovered: %s", dict(counts))
     return dict(counts)
+
+
+def _untold(meeting: Meeting) -> Select[tuple[Contact]]:
+    """The people of the meeting's audience without this version's alert (or notice)."""
+    key = literal(meeting_prefix(meeting.id, meeting.version) + "announce:contact:") + cast(
+        Contact.id, String
+    )
+    told = select(Message.id).where(Message.dedupe_key == key)
+    return audience(meeting).where(~told.exists())
 
 
 def _count(key_prefix: str) -> int:
