@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest.error_handler import ErrorSchema
+from sqlalchemy.exc import DataError
 from webargs.flaskparser import FlaskParser
 
 
@@ -70,8 +72,24 @@ class ApiBlueprint(_Blueprint):
         super().add_url_rule(rule, endpoint, view_func, **options)
 
 
+def value_out_of_range(error: DataError) -> ResponseReturnValue:
+    """A value the database cannot hold (an id past its integer range, a text too long for its
+    column) is the caller's mistake: 400 with the reason, not a server error. SQLite takes such
+    values and finds nothing; PostgreSQL refuses them."""
+    from gateway.extensions import db
+
+    db.session.rollback()
+    reason = "a value is out of range or too long for the database"
+    if request.path.startswith("/api/"):
+        body = {"code": 400, "status": "Bad Request", "message": reason.capitalize() + "."}
+        return jsonify(body), 400
+    return Response(f"bad request: {reason}\n", 400, mimetype="text/plain")
+
+
 def init_app(app: Flask) -> None:
     from gateway.api import contacts, messages  # noqa: I001  (they import ApiBlueprint from here)
+
+    app.register_error_handler(DataError, value_out_of_range)
 
     api = Api(
         app,

@@ -16,7 +16,7 @@ from ipaddress import ip_address
 
 from flask import Blueprint, Flask, Response, current_app, request
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from gateway.extensions import db
 from gateway.settings import Settings
@@ -55,6 +55,13 @@ def _allowed(settings: Settings, address: str | None) -> bool:
 @bp.errorhandler(BadCallback)
 def bad_callback(error: BadCallback) -> Response:
     return plain(f"bad request: {error}", 400)
+
+
+@bp.errorhandler(DataError)
+def value_out_of_range(error: DataError) -> Response:
+    """A value the database cannot hold: a bad callback (400), not an outage to retry."""
+    db.session.rollback()
+    return plain("bad request: a value is out of range or too long", 400)
 
 
 @bp.errorhandler(SQLAlchemyError)
