@@ -206,7 +206,7 @@ def board(show_id: int) -> Response:
         page,
         mimetype="text/html",
         headers={
-            "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; "
+            "Content-Security-Policy": f"default-src 'none'; script-src 'self'; "
             f"style-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; "
             "form-action 'none'",
             "Cache-Control": "no-store",

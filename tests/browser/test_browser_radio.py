@@ -117,3 +117,26 @@ def test_the_board_shows_a_new_sms_within_two_seconds_as_text(
     page.set_viewport_size({"width": 1024, "height": 640})
     shot(page, "radio-board-small")
     assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def test_the_studio_screen_board_link_runs_the_same_script_live(live: Live, page: Any) -> None:
+    """Does the studio's read-only board (the show's day-long link, no login) draw an SMS that
+    arrives after it opened, with the admin board's script and nothing its policy blocks?"""
+    from gateway.radio.board import board_links
+
+    show_id = on_air_now(live)
+    listener_sms(live, "+254733000011", "MADINI before the page opened", 11)
+    wait_stored(live, 1)
+    with live.app.test_request_context(base_url=live.url):
+        url = board_links(show_id)["board_url"]
+    page.goto(url)
+    page.wait_for_selector("#board-state", state="hidden")  # the stream is open
+    assert page.locator("#feed li").count() == 1
+    listener_sms(live, "+254733000012", "MADINI <b>after</b> it opened", 12)
+    page.wait_for_selector("#feed li .text:text('<b>after</b> it opened')", timeout=10_000)
+    assert page.locator("#feed b, #feed button").count() == 0  # words, and no marking here
+    page.wait_for_function("document.getElementById('totals').textContent.startsWith('2 ')")
+    assert page.locator("#totals").text_content() == "2 messages, 2 listeners"
+    assert "+254733000012" not in (page.locator("#feed").text_content() or "")
+    shot(page, "radio-studio-board")
+    assert [e for e in page.console_errors if "favicon" not in e] == []
