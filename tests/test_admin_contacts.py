@@ -180,12 +180,15 @@ def test_the_detail_page_shows_the_history_each_role_may_see(
     assert "Consent given" in consent and "consent.v1" in consent and "test" in consent
     messages = re.search(r'<table id="messages">.*?</table>', admin, re.S).group(0)  # type: ignore[union-attr]
     assert "MADINI 2" in messages and "Received" in messages and "Sent" in messages
+    # Statuses in words, not the stored codes.
+    assert not re.search(r"<td>(received|sent|queued|delivered)\b", messages), messages
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in messages and "<script>alert" not in admin
     votes = re.search(r'<table id="votes">.*?</table>', admin, re.S).group(0)  # type: ignore[union-attr]
     assert "MADINI" in votes and "No" in votes
     rsvps = re.search(r'<table id="rsvps">.*?</table>', admin, re.S).group(0)  # type: ignore[union-attr]
     assert "Mui platform meeting" in rsvps and "Yes" in rsvps
     assert "R-OPEN" in admin and "R-SECRET" in admin and "R-ANON" not in admin
+    assert "<td>New</td>" in admin and "<td>new</td>" not in admin
 
     coordinator = admin_as("coordinator", counties=("Kitui",))
     page = coordinator.get(f"/admin/contacts/{contact_id}").get_data(as_text=True)
