@@ -1,6 +1,6 @@
 """The admin UI's contacts pages: the list (search, filters, paging, CSV export), a contact's
-page (consent history, messages, votes, reports, RSVPs; edit, opt out, delete) and the CSV
-import with its progress bar and error report.
+page (consent history, messages, votes, reports, RSVPs; edit, opt out, delete). The CSV
+import is in :mod:`gateway.admin.contact_imports`.
 
 A coordinator sees only the contacts of their counties: every query goes through
 :func:`_visible`, and a contact of another county gives 403. Opting out and deleting use the
@@ -24,13 +24,11 @@ from gateway.contacts.export import collect
 from gateway.contacts.imports import (
     COLUMNS,
     EXPORT_ONLY,
-    FINISHED,
-    MAX_ROWS,
     parse_tags,
     set_tags,
     tags_of,
 )
-from gateway.contacts.models import ConsentEvent, Contact, ContactImport, ContactTag
+from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.contacts.service import anonymise, opt_out
 from gateway.exports import csv_response
 from gateway.extensions import db
@@ -38,7 +36,6 @@ from gateway.i18n import catalogs
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.phones import mask_phone
 from gateway.polls.models import Poll, PollOption, Vote
-from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.reports.models import Report
 from gateway.sms.models import Message
 from gateway.users import audit
@@ -47,7 +44,6 @@ from gateway.users.models import ADMIN, COORDINATOR, VIEWER
 
 PAGE_SIZE = 50
 DETAIL_ROWS = 100  # messages (and votes, RSVPs) shown on a contact's page, newest first
-MAX_UPLOAD = 5 * 1024 * 1024
 READERS = (ADMIN, COORDINATOR, VIEWER)
 FILTERS = ("q", "county", "ward", "language", "consent", "opted_out", "tag")
 
@@ -358,77 +354,3 @@ def delete_contact(contact_id: int) -> BaseResponse:
     db.session.commit()
     flash(t("admin.contacts.deleted", phone=masked), "ok")
     return redirect(url_for("admin.contacts"))
-
-
-# The CSV import ---------------------------------------------------------------------------
-
-
-def _import_or_abort(import_id: int) -> ContactImport:
-    who = principal()
-    item = db.session.get(ContactImport, import_id)
-    if item is None:
-        abort(404)
-    if not who.is_admin and item.user_id != who.user_id:
-        abort(403)  # a coordinator sees their own imports only (the report names rows)
-    return item
-
-
-@bp.route("/contacts/import", methods=["GET", "POST"])
-@require_role(ADMIN, COORDINATOR, write=True)
-def import_contacts() -> str | BaseResponse | tuple[str, int]:
-    who = principal()
-    if request.method == "POST":
-        upload = request.files.get("file")
-        data = upload.read(MAX_UPLOAD + 1) if upload is not None else b""
-        problem = None
-        if not data:
-            problem = "admin.contacts.import.no_file"
-        elif len(data) > MAX_UPLOAD:
-            problem = "admin.contacts.import.too_big"
-        else:
-            try:
-                content = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                problem = "admin.contacts.import.not_utf8"
-        if problem is not None:
-            flash(t(problem), "error")
-            return render_template("admin/contacts/import.html", recent=_recent(who)), 400
-        name = (upload.filename if upload is not None else None) or "contacts.csv"
-        item = ContactImport(user_id=who.user_id, filename=name[:255], content=content)
-        db.session.add(item)
-        db.session.flush()
-        audit.record("contact.import_upload", "contact_import", item.id, filename=item.filename)
-        enqueue_after_commit(
-            db.session,
-            DEFAULT,
-            "gateway.jobs.import_contacts",
-            item.id,
-            job_id=f"contact-import-{item.id}",
-        )
-        db.session.commit()
-        return redirect(url_for("admin.contact_import", import_id=item.id))
-    return render_template("admin/contacts/import.html", recent=_recent(who))
-
-
-def _recent(who: Principal) -> list[ContactImport]:
-    query = select(ContactImport).order_by(ContactImport.id.desc()).limit(10)
-    if not who.is_admin:
-        query = query.where(ContactImport.user_id == who.user_id)
-    return list(db.session.scalars(query))
-
-
-@bp.route("/contacts/import/<int:import_id>")
-@require_role(ADMIN, COORDINATOR)
-def contact_import(import_id: int) -> str:
-    item = _import_or_abort(import_id)
-    return render_template(
-        "admin/contacts/import_status.html", item=item, finished=FINISHED, max_rows=MAX_ROWS
-    )
-
-
-@bp.route("/contacts/import/<int:import_id>/progress")
-@require_role(ADMIN, COORDINATOR)
-def contact_import_progress(import_id: int) -> str:
-    """The progress bar (and, once finished, the report): htmx polls it every second."""
-    item = _import_or_abort(import_id)
-    return render_template("admin/contacts/_progress.html", item=item, finished=FINISHED)
