@@ -95,11 +95,22 @@ def _guard_engine_across_fork(engine: Engine) -> None:
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
+    """SQLite only: foreign keys on, WAL, a writer waits up to 10 s for the lock, and
+    ``synchronous=NORMAL``.
+
+    ``NORMAL`` in WAL mode syncs the log at checkpoints instead of at every commit: a commit
+    survives the crash of any process (the web's, a worker's), and only an OS crash or a power
+    loss can take the last commits back (the database itself stays intact). At ``FULL`` every
+    inbound SMS paid an fsync while holding the write lock, and every other writer (the other
+    web processes, the workers) queued behind it. PostgreSQL keeps its own settings.
+    """
+
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 

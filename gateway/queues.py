@@ -75,17 +75,25 @@ def enqueue_after_commit(
     retry: Retry | None = None,
     at: datetime | None = None,
     **options: Any,
-) -> None:
+) -> PendingJob:
     """Enqueue ``func(*args)`` on ``queue`` once ``session`` commits (nothing if it rolls back).
 
     ``func`` may be a dotted path (``"gateway.jobs.send_messages"``), as RQ allows; with
-    ``at``, RQ's scheduler enqueues it then.
+    ``at``, RQ's scheduler enqueues it then. Jobs are enqueued in the order they were asked
+    for; the job returned may still be changed until the commit.
     """
     current = session() if isinstance(session, scoped_session) else session
     savepoint = current.get_nested_transaction()
-    session.info.setdefault(_PENDING, []).append(
-        PendingJob(queue, func, args, job_id, retry, options, at, savepoint)
-    )
+    job = PendingJob(queue, func, args, job_id, retry, options, at, savepoint)
+    session.info.setdefault(_PENDING, []).append(job)
+    return job
+
+
+def withdraw(session: Session | scoped_session[Any], job: PendingJob) -> None:
+    """Forget a job asked for with :func:`enqueue_after_commit` that is not needed after all."""
+    pending: list[PendingJob] = session.info.get(_PENDING, [])
+    if job in pending:
+        pending.remove(job)
 
 
 @event.listens_for(Session, "after_commit")

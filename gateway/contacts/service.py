@@ -8,6 +8,7 @@ opt-out callback, a ``UserInBlacklist`` answer) goes through :func:`record_conse
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from functools import cache
 
 from sqlalchemy import Select, bindparam, inspect, or_, select, update
@@ -17,8 +18,10 @@ from sqlalchemy.orm.util import identity_key
 
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, reading_engine, utcnow
+from gateway.sms.group_cache import cached, in_group, remember
 
 DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
+GROUP_CONTACT_IDS = ("group", "contact ids")  # the group's cache: its senders' contact ids
 
 
 def find_contact(phone: str) -> Contact | None:
@@ -63,9 +66,12 @@ def read_contact(phone: str) -> Contact | None:
 
 
 def get_or_create_contact(phone: str) -> Contact:
-    """The contact with this E.164 number, created if new (safe when two requests race)."""
-    contact = find_contact(phone)
-    if contact is not None:
+    """The contact with this E.164 number, created if new (safe when two requests race).
+
+    Inside a group of inbound SMS the group's senders were loaded at once (see
+    :func:`load_contacts`)."""
+    contact = cached(("contact", phone), lambda: find_contact(phone))
+    if contact is not None and contact.phone == phone:  # not deleted since it was cached
         return contact
     try:
         with db.session.begin_nested():
@@ -75,7 +81,32 @@ def get_or_create_contact(phone: str) -> Contact:
         contact = find_contact(phone)
         if contact is None:  # pragma: no cover - the row that won the race vanished
             raise
+    remember(("contact", phone), contact)
     return contact
+
+
+def load_contacts(phones: Iterable[str]) -> None:
+    """Load the contacts of ``phones`` in one query, for :func:`get_or_create_contact` to find
+    in the group's cache (see :mod:`gateway.sms.group_cache`); those that are new are made
+    in one INSERT (or, if another worker makes one of them at the same time, one by one)."""
+    wanted = set(phones)
+    if not wanted or not in_group():
+        return
+    found = {
+        c.phone: c for c in db.session.scalars(select(Contact).where(Contact.phone.in_(wanted)))
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        try:
+            with db.session.begin_nested():
+                new = [Contact(phone=phone) for phone in missing]
+                db.session.add_all(new)
+            found.update((c.phone, c) for c in new)
+        except IntegrityError:
+            pass  # left to get_or_create_contact, one at a time
+    for phone, contact in found.items():
+        remember(("contact", phone), contact)
+    remember(GROUP_CONTACT_IDS, sorted(c.id for c in found.values()))
 
 
 def record_consent(

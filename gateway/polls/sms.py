@@ -27,13 +27,14 @@ from gateway.extensions import db, utcnow
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.votes import cast_vote, is_open
-from gateway.radio.call_in import show_thanking, thanks_key
+from gateway.radio.call_in import show_thanking, thank_once
 from gateway.sms.choices import read_choice
+from gateway.sms.group_cache import cached
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch, fold, near_miss
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
-from gateway.sms.scheduled import language_of, queue_once, render
+from gateway.sms.scheduled import language_of, queue_once
 
 ASKED = "poll_question"  # the kind of every SMS that asks a poll's question
 SURVEY_ASKED = "survey_question"  # gateway.surveys.sms.ASKED
@@ -49,10 +50,15 @@ def question_prefix(poll_id: int) -> str:
 
 
 def find_poll(word: str, *, near: bool = True) -> Poll | None:
-    """The poll whose keyword ``word`` is, or (with ``near``) misses by one typo."""
+    """The poll whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
+    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
     folded = fold(word)
     if not folded:
         return None
+    return cached(("poll", folded, near), lambda: _find_poll(folded, near))
+
+
+def _find_poll(folded: str, near: bool) -> Poll | None:
     poll: Poll | None = db.session.scalar(select(Poll).where(func.lower(Poll.keyword) == folded))
     if poll is not None or not near:
         return poll
@@ -188,11 +194,14 @@ def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
     on_air = show_thanking(poll.id, at)
     if on_air is not None:  # a radio show's poll: one thank-you per listener and episode
         show, episode = on_air
-        thanked = queue_once(
+        thanked = thank_once(
             contact,
-            render(contact, "sms.poll.thanks", choice=choice, keyword=poll.keyword),
-            kind="poll_thanks",
-            dedupe_key=thanks_key(show.id, episode, contact.id),
+            show,
+            episode,
+            "sms.poll.thanks",
+            "poll_thanks",
+            choice=choice,
+            keyword=poll.keyword,
         )
         return voted + ("" if thanked else " (thanked before in this show)")
     reply(contact, "sms.poll.thanks", kind="poll_thanks", choice=choice, keyword=poll.keyword)

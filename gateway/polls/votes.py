@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
@@ -28,33 +28,35 @@ def cast_vote(
     if option.poll_id != poll.id or not is_open(poll):
         return False
     at = at or utcnow()
-    existing = db.session.scalar(
-        select(Vote).where(Vote.poll_id == poll.id, Vote.contact_id == contact.id)
+    row = {
+        "poll_id": poll.id,
+        "contact_id": contact.id,
+        "option_id": option.id,
+        "channel": channel,
+        "voted_at": at,
+        "county": contact.county,
+        "ward": contact.ward,
+        "language": contact.language,
+    }
+    # One statement, safe when the same person votes twice at once: the unique (poll,
+    # contact) row is inserted, or updated unless it holds a later vote already.
+    insert = _insert_for(db.session.get_bind().dialect.name)(Vote.__table__).values(row)
+    replace = {name: insert.excluded[name] for name in row if name not in _KEY}
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_=replace,
+            where=Vote.__table__.c.voted_at <= insert.excluded.voted_at,
+        )
     )
-    if existing is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    Vote(
-                        poll_id=poll.id,
-                        contact_id=contact.id,
-                        option_id=option.id,
-                        channel=channel,
-                        voted_at=at,
-                        county=contact.county,
-                        ward=contact.ward,
-                        language=contact.language,
-                    )
-                )
-            return True
-        except IntegrityError:  # the same person voted twice at once: the later one wins
-            existing = db.session.scalar(
-                select(Vote).where(Vote.poll_id == poll.id, Vote.contact_id == contact.id)
-            )
-            assert existing is not None
-    if existing.voted_at > at:
-        return True  # a later vote of theirs counts already
-    existing.option_id, existing.channel, existing.voted_at = option.id, channel, at
-    existing.county, existing.ward = contact.county, contact.ward
-    existing.language = contact.language
     return True
+
+
+_KEY = ("poll_id", "contact_id")
+
+
+def _insert_for(dialect: str) -> Any:
+    """The INSERT with ON CONFLICT of the database in use (SQLite or PostgreSQL)."""
+    if dialect == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

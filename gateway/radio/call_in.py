@@ -18,11 +18,13 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import GROUP_CONTACT_IDS
 from gateway.extensions import db, utcnow
 from gateway.polls.models import Poll, PollOption
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
 from gateway.settings import Settings
+from gateway.sms.group_cache import cached, in_group
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once, render
@@ -42,6 +44,37 @@ def words(text: str) -> list[str]:
 def thanks_key(show_id: int, episode: str, contact_id: int) -> str:
     """The dedupe key of a listener's thank-you: one per show, episode and listener."""
     return f"radio:{show_id}:{episode}:contact:{contact_id}"
+
+
+def thank_once(
+    contact: Contact, show: RadioShow, episode: str, key: str, kind: str, /, **values: object
+) -> bool:
+    """Queue the thank-you text ``key`` (with ``values``) to ``contact`` unless one went to
+    them in this episode of the show already; True if it was queued now.
+
+    In a group of inbound SMS, the thank-yous its senders already had are read in one query,
+    and those queued since are remembered, so a repeat costs no failed INSERT."""
+    dedupe_key = thanks_key(show.id, episode, contact.id)
+    thanked = _thanked(show.id, episode) if in_group() else set()
+    if dedupe_key in thanked:
+        return False
+    queued = queue_once(contact, render(contact, key, **values), kind=kind, dedupe_key=dedupe_key)
+    thanked.add(dedupe_key)
+    return queued is not None
+
+
+def _thanked(show_id: int, episode: str) -> set[str]:
+    """The thank-you keys of this show's episode that the group's senders had already."""
+
+    def load() -> set[str]:
+        ids: list[int] = cached(GROUP_CONTACT_IDS, list)
+        keys = [thanks_key(show_id, episode, contact_id) for contact_id in ids]
+        if not keys:
+            return set()
+        found = db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))
+        return {key for key in found if key}
+
+    return cached(("thanked", show_id, episode), load)
 
 
 def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
@@ -74,11 +107,14 @@ def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None
     )
     message.kind = "radio"
     if contact.opted_out_at is None:
-        queue_once(
+        thank_once(
             contact,
-            render(contact, "sms.radio.thanks", show=show.name, station=show.station),
-            kind="radio_thanks",
-            dedupe_key=thanks_key(show.id, episode, contact.id),
+            show,
+            episode,
+            "sms.radio.thanks",
+            "radio_thanks",
+            show=show.name,
+            station=show.station,
         )
     return f"radio: show {show.id}, episode {episode}"
 
@@ -114,13 +150,7 @@ def _for_a_poll(said: list[str], show: RadioShow) -> bool:
     show's."""
     if not said:
         return False
-    now = utcnow()
-    open_polls = db.session.execute(
-        select(Poll.id, Poll.keyword).where(
-            or_(and_(Poll.opens_at <= now, Poll.closes_at > now), Poll.id == show.poll_id)
-        )
-    )
-    for poll_id, keyword in open_polls:
+    for poll_id, keyword in cached(("radio_polls", show.poll_id), lambda: _polls_for(show)):
         keyword = "".join(words(keyword))
         rest = said[1:]
         if said[0] != keyword:
@@ -130,8 +160,27 @@ def _for_a_poll(said: list[str], show: RadioShow) -> bool:
             rest = [glued.group(1), *rest]
         if not rest or rest[0].isdigit() or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
             return True
-        labels = db.session.scalars(select(PollOption.label).where(PollOption.poll_id == poll_id))
-        named = {tuple(words(text)) for label in labels for text in label.values()}
-        if tuple(rest) in named or (rest[0],) in named:
+        if tuple(rest) in _option_words(poll_id) or (rest[0],) in _option_words(poll_id):
             return True
     return False
+
+
+def _polls_for(show: RadioShow) -> list[tuple[int, str]]:
+    """The open polls and the show's own poll: (id, keyword)."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Poll.id, Poll.keyword).where(
+            or_(and_(Poll.opens_at <= now, Poll.closes_at > now), Poll.id == show.poll_id)
+        )
+    )
+    return [(poll_id, keyword) for poll_id, keyword in rows]
+
+
+def _option_words(poll_id: int) -> set[tuple[str, ...]]:
+    """The words of the poll's options' labels, in every language."""
+
+    def load() -> set[tuple[str, ...]]:
+        labels = db.session.scalars(select(PollOption.label).where(PollOption.poll_id == poll_id))
+        return {tuple(words(text)) for label in labels for text in label.values()}
+
+    return cached(("poll_option_words", poll_id), load)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.radio.models import RadioShow
+from gateway.sms.group_cache import cached
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,15 @@ def episode_at(show: RadioShow, moment: datetime, tz: tzinfo, margin: timedelta)
     return None
 
 
+def _all_shows() -> list[RadioShow]:
+    return list(db.session.scalars(select(RadioShow).order_by(RadioShow.id)))
+
+
 def shows_on_air(moment: datetime, tz: tzinfo, margin: timedelta) -> list[tuple[RadioShow, str]]:
-    """Every show on air at ``moment`` with its episode, oldest show first."""
+    """Every show on air at ``moment`` with its episode, oldest show first (the shows are read
+    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
     on_air = []
-    for show in db.session.scalars(select(RadioShow).order_by(RadioShow.id)):
+    for show in cached(("radio_shows",), _all_shows):
         episode = episode_at(show, moment, tz, margin)
         if episode is not None:
             on_air.append((show, episode))

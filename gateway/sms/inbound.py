@@ -25,16 +25,24 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import DELETED, get_or_create_contact, opt_out, record_consent
+from gateway.contacts.service import (
+    DELETED,
+    get_or_create_contact,
+    load_contacts,
+    opt_out,
+    record_consent,
+)
 from gateway.encoding import analyse, transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
 from gateway.queues import INBOUND, get_queue
 from gateway.settings import Settings
+from gateway.sms.group_cache import group_cache
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import InboundReceipt, Message
 from gateway.sms.outbound import queue_sms
+from gateway.sms.send_batch import one_send_job
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +199,15 @@ def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
     handled again in a transaction of its own, so only the failing one is left unhandled."""
     outcomes: dict[int, str | None] = {}
     try:
-        for message_id in message_ids:
-            outcomes[message_id] = _handle(message_id) or ALREADY_HANDLED
+        # The group's lookups once (shows, polls, the senders), its replies in one send job.
+        with group_cache(), one_send_job():
+            claimed = _claim(message_ids)
+            load_contacts(m.phone for m in claimed.values() if m.phone != DELETED)
+            for message_id in message_ids:
+                message = claimed.get(message_id)
+                outcomes[message_id] = (
+                    _interpret(message) if message is not None else ALREADY_HANDLED
+                )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -212,27 +227,23 @@ def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
 ALREADY_HANDLED = "already handled"
 
 
-def _claim(message_id: int) -> Message | None:
-    """Take an unhandled inbound message for handling, exactly once (one that another worker
-    is handling right now is left to it: its row is locked)."""
-    free = db.session.scalar(
+def _claim(message_ids: Sequence[int]) -> dict[int, Message]:
+    """Take the unhandled inbound messages among ``message_ids`` for handling, exactly once
+    (one that another worker is handling right now is left to it: its row is locked)."""
+    free = db.session.scalars(
         select(Message.id)
-        .where(Message.id == message_id, Message.kind == "unhandled")
+        .where(Message.id.in_(message_ids), Message.kind == "unhandled")
         .with_for_update(skip_locked=True)
-    )
-    claimed = (
-        db.session.scalars(
-            update(Message)
-            .where(Message.id == message_id, Message.kind == "unhandled")
-            .values(kind="handling")
-            .returning(Message.id)
-        ).all()
-        if free is not None
-        else []
-    )
-    if not claimed:
-        return None
-    return db.session.get(Message, message_id)
+    ).all()
+    if not free:
+        return {}
+    claimed = db.session.scalars(
+        update(Message)
+        .where(Message.id.in_(free), Message.kind == "unhandled")
+        .values(kind="handling")
+        .returning(Message)
+    ).all()
+    return {message.id: message for message in claimed}
 
 
 def reply(
@@ -271,9 +282,12 @@ def _handle(message_id: int) -> str | None:
 
     Safe to run twice: the message is claimed in the same transaction that writes the answer.
     """
-    message = _claim(message_id)
-    if message is None:
-        return None
+    message = _claim([message_id]).get(message_id)
+    return _interpret(message) if message is not None else None
+
+
+def _interpret(message: Message) -> str:
+    """Interpret a claimed message (see :func:`_handle`)."""
     if message.phone == DELETED:  # the sender deleted their data before this was handled
         message.kind = "inbox"
         return "sender deleted their data"

@@ -30,6 +30,7 @@ from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import Settings
+from gateway.sms import send_batch
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.models import Message
 from gateway.sms.throttle import SendRate
@@ -51,7 +52,8 @@ def queue_sms(
     dedupe_key: str | None = None,
 ) -> Message:
     """Store an outgoing SMS and send it through a worker once the transaction commits (and not
-    before ``not_before``). With a ``dedupe_key``, the caller must expect an IntegrityError if
+    before ``not_before``; inside :func:`~gateway.sms.send_batch.one_send_job`, with the other
+    SMS of the transaction). With a ``dedupe_key``, the caller must expect an IntegrityError if
     that message exists already."""
     info = analyse(text)
     now = utcnow()
@@ -74,7 +76,8 @@ def queue_sms(
     )
     db.session.add(message)
     db.session.flush()
-    enqueue_send(message.id, at=not_before)
+    if not_before is not None or not send_batch.collect(message):
+        enqueue_send(message.id, at=not_before)
     return message
 
 

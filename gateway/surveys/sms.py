@@ -86,8 +86,10 @@ def survey_messages(message: Message, contact: Contact, match: KeywordMatch | No
     if survey is not None:
         message.kind = "survey"
         return _by_keyword(message, contact, survey, parts[1] if len(parts) > 1 else "")
+    if _meant_for_a_poll(message.text):  # first: it needs no query of the sender's messages
+        return None
     response = waiting_response(contact)
-    if response is None or _meant_for_a_poll(message.text):
+    if response is None:
         return None
     message.kind = "survey"
     return _answer(message, contact, response, message.text)

@@ -19,6 +19,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.sms.choices import read_choice
+from gateway.sms.group_cache import cached
 from gateway.sms.keywords import fold, near_miss
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 
@@ -47,10 +48,15 @@ def open_surveys(county: str | None) -> list[Survey]:
 
 
 def find_survey(word: str, *, near: bool = True) -> Survey | None:
-    """The survey whose keyword ``word`` is, or (with ``near``) misses by one typo."""
+    """The survey whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
+    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
     folded = fold(word)
     if not folded:
         return None
+    return cached(("survey", folded, near), lambda: _find_survey(folded, near))
+
+
+def _find_survey(folded: str, near: bool) -> Survey | None:
     survey: Survey | None = db.session.scalar(
         select(Survey).where(func.lower(Survey.keyword) == folded)
     )

@@ -1,0 +1,96 @@
+"""A burst of listeners' votes during a show (the radio burst benchmark's traffic, small):
+handled a group to a transaction, with the group's thank-yous sent by one job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
+from factories import joined_contact
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from gateway.contacts.models import Contact
+from gateway.contacts.service import opt_out
+from gateway.extensions import db
+from gateway.polls.models import Poll, PollOption, Vote
+from gateway.radio.models import RadioShow
+from gateway.sms.models import Message
+from gateway.sms.outbound import send_messages
+
+EAT = ZoneInfo("Africa/Nairobi")
+THURSDAY = datetime(2026, 12, 3, 19, 10, tzinfo=EAT)  # on air: Thursdays 19:00-20:00 EAT
+LISTENERS = [f"+2547110001{n:02d}" for n in range(6)]
+OPTED_OUT = "+254711000199"
+
+
+def on_air_poll(app) -> int:
+    """A show on air on Thursday evenings with its open poll MADINI (three options)."""
+    with app.app_context():
+        poll = Poll(
+            keyword="MADINI",
+            question={"en": "Should the mine publish its EIA report?"},
+            opens_at=THURSDAY - timedelta(hours=1),
+            closes_at=THURSDAY + timedelta(hours=1),
+            options=[PollOption(position=n, label={"en": f"Option {n}"}) for n in (1, 2, 3)],
+        )
+        db.session.add(poll)
+        db.session.flush()
+        db.session.add(
+            RadioShow(
+                station="Kitui Community Radio",
+                name="Madini Ni Yetu",
+                keywords=["MADINI"],
+                schedule=[{"weekday": 3, "start": "19:00", "end": "20:00"}],
+                poll_id=poll.id,
+            )
+        )
+        db.session.commit()
+        return poll.id
+
+
+def test_a_burst_of_votes_is_thanked_once_per_listener_by_one_send_job(app, at, workers, emulator):
+    """Do listeners who vote twice in a burst have their latest vote counted, one thank-you
+    each (none for one who opted out), all sent by one job, which is safe to run again."""
+    poll_id = on_air_poll(app)
+    for phone in LISTENERS:
+        joined_contact(app, phone)
+    joined_contact(app, OPTED_OUT)
+    with app.app_context():
+        contact = db.session.scalar(select(Contact).where(Contact.phone == OPTED_OUT))
+        assert contact is not None
+        opt_out(contact, channel="sms")
+        db.session.commit()
+    with time_machine.travel(THURSDAY, tick=False):
+        for phone in [*LISTENERS, OPTED_OUT]:
+            assert at.sms(phone, "MADINI 1").status_code == 200
+        for phone in LISTENERS[:3]:
+            assert at.sms(phone, "madini 3").status_code == 200
+        with app.app_context():
+            SimpleWorker([workers.queue("inbound")], connection=workers.redis).work(burst=True)
+            sends = workers.queue("outbound").get_jobs()
+            thanks = db.session.scalars(
+                select(Message.id).where(Message.kind == "poll_thanks").order_by(Message.id)
+            ).all()
+        assert len(thanks) == len(LISTENERS) + 1  # one each, the opted-out listener's too
+        assert [job.args[0] for job in sends] == [list(thanks)]
+        workers.drain()
+        with app.app_context():
+            assert not any(send_messages(list(thanks)).values())  # again: nothing sent twice
+            unsent = db.session.scalars(select(Message.phone).where(Message.status == "unsent"))
+            assert list(unsent) == [OPTED_OUT]  # dropped when it was to go
+    sent = [m["to"] for m in emulator.messages()]
+    assert sorted(sent) == sorted(LISTENERS)
+    with app.app_context():
+        votes = dict(
+            db.session.execute(
+                select(Contact.phone, PollOption.position)
+                .join(Vote, Vote.contact_id == Contact.id)
+                .join(PollOption, PollOption.id == Vote.option_id)
+                .where(Vote.poll_id == poll_id)
+            ).all()
+        )
+    assert votes == {phone: 3 if phone in LISTENERS[:3] else 1 for phone in LISTENERS} | {
+        OPTED_OUT: 1
+    }
