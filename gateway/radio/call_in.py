@@ -160,7 +160,8 @@ def _for_a_poll(said: list[str], show: RadioShow) -> bool:
             rest = [glued.group(1), *rest]
         if not rest or rest[0].isdigit() or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
             return True
-        if tuple(rest) in _option_words(poll_id) or (rest[0],) in _option_words(poll_id):
+        named = _option_words(poll_id)
+        if tuple(rest) in named or (rest[0],) in named:
             return True
     return False
 
