@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
 from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -74,6 +75,14 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def conflict_insert(target: Any, dialect: str | None = None) -> Any:
+    """An INSERT into ``target`` (a model or table) that can say what happens ON CONFLICT, in
+    ``dialect`` or that of the database in use (SQLite or PostgreSQL: both have
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update``)."""
+    dialect = dialect or db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 def _guard_engine_across_fork(engine: Engine) -> None:

@@ -19,14 +19,13 @@ from typing import Any
 from flask import current_app
 from rq import Retry
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.broadcasts.audience import matches, reachable
 from gateway.broadcasts.estimate import Estimate, estimate, text_for
 from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import Contact
 from gateway.encoding import analyse
-from gateway.extensions import db, redis_client, utcnow
+from gateway.extensions import conflict_insert, db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.schedule import next_send_time
@@ -105,11 +104,6 @@ def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
     )
 
 
-def _insert_ignoring_duplicates() -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
-
-
 def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     """One queued message per recipient, in their language; rows that exist stay as they are."""
     language = func.coalesce(Contact.language, settings.default_language)
@@ -155,7 +149,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
             "broadcast_id",
             "attempts",
         ]
-        statement = _insert_ignoring_duplicates().from_select(columns, rows)
+        statement = conflict_insert(Message).from_select(columns, rows)
         db.session.execute(statement.on_conflict_do_nothing())
     return int(
         db.session.scalar(select(func.count()).where(Message.broadcast_id == broadcast.id)) or 0

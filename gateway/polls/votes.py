@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db, utcnow
+from gateway.extensions import conflict_insert, db, utcnow
 from gateway.polls.models import Poll, PollOption, Vote
 
 
@@ -40,7 +37,7 @@ def cast_vote(
     }
     # One statement, safe when the same person votes twice at once: the unique (poll,
     # contact) row is inserted, or updated unless it holds a later vote already.
-    insert = _insert_for(db.session.get_bind().dialect.name)(Vote.__table__).values(row)
+    insert = conflict_insert(Vote.__table__).values(row)
     replace = {name: insert.excluded[name] for name in row if name not in _KEY}
     db.session.execute(
         insert.on_conflict_do_update(
@@ -53,10 +50,3 @@ def cast_vote(
 
 
 _KEY = ("poll_id", "contact_id")
-
-
-def _insert_for(dialect: str) -> Any:
-    """The INSERT with ON CONFLICT of the database in use (SQLite or PostgreSQL)."""
-    if dialect == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
