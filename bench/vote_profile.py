@@ -74,7 +74,7 @@ def counting(engine: Any) -> Iterator[Statements]:
 
 def store_votes(app: Any, votes: int, phones: int) -> None:
     from gateway.extensions import db
-    from gateway.sms.inbound import store_inbound_sms
+    from gateway.sms.receive import store_inbound_sms
 
     with app.app_context():
         for i in range(votes):

@@ -24,9 +24,10 @@ from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit, worker_alive
 from gateway.settings import Settings
 from gateway.sms.delivery import apply_pending_reports
-from gateway.sms.inbound import enqueue_handling, handling_job_id
 from gateway.sms.models import DeliveryReport, Message
 from gateway.sms.outbound import enqueue_send, send_job_id
+from gateway.sms.receive import enqueue_handling
+from gateway.sms.wake import handling_job_id
 
 log = logging.getLogger(__name__)
 

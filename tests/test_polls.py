@@ -23,8 +23,8 @@ from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.polls.models import Vote
 from gateway.queues import DEFAULT
-from gateway.sms.inbound import WAKE_KEY
 from gateway.sms.models import Message
+from gateway.sms.wake import LEASE_KEY, NOTE_KEY
 
 EAT = ZoneInfo("Africa/Nairobi")
 MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)  # a Monday, outside the quiet hours
@@ -183,8 +183,8 @@ def test_a_vote_handled_late_does_not_replace_a_later_one(app, at, people, worke
     count."""
     ids = factories.polls(app)
     at.sms(EN, "MADINI 1")
-    workers.queue("inbound").empty()  # its job lost, and the note of what waits for a worker
-    redis.delete(WAKE_KEY)
+    workers.queue("inbound").empty()  # its job lost, and the note and lease that wait for it
+    redis.delete(NOTE_KEY, LEASE_KEY)
     at.sms(EN, "MADINI 2")
     workers.drain()
     assert votes(app, ids["open"]) == {EN: (2, "sms")}

@@ -1,8 +1,11 @@
 """A burst of listeners' votes during a show (the radio burst benchmark's traffic, small):
-handled a group to a transaction, with the group's thank-yous sent by one job."""
+handled by one job while they keep coming, a group to a transaction, with the group's
+thank-yous sent by one job."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +21,7 @@ from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioShow
 from gateway.sms.models import Message
 from gateway.sms.outbound import send_messages
+from gateway.sms.wake import Lease
 
 EAT = ZoneInfo("Africa/Nairobi")
 THURSDAY = datetime(2026, 12, 3, 19, 10, tzinfo=EAT)  # on air: Thursdays 19:00-20:00 EAT
@@ -82,8 +86,15 @@ def test_a_burst_of_votes_is_thanked_once_per_listener_by_one_send_job(app, at, 
             assert list(unsent) == [OPTED_OUT]  # dropped when it was to go
     sent = [m["to"] for m in emulator.messages()]
     assert sorted(sent) == sorted(LISTENERS)
+    assert votes(app, poll_id) == {
+        phone: 3 if phone in LISTENERS[:3] else 1 for phone in LISTENERS
+    } | {OPTED_OUT: 1}
+
+
+def votes(app, poll_id: int) -> dict[str, int]:
+    """Each voter's counted option (its position)."""
     with app.app_context():
-        votes = dict(
+        return dict(
             db.session.execute(
                 select(Contact.phone, PollOption.position)
                 .join(Vote, Vote.contact_id == Contact.id)
@@ -91,6 +102,68 @@ def test_a_burst_of_votes_is_thanked_once_per_listener_by_one_send_job(app, at, 
                 .where(Vote.poll_id == poll_id)
             ).all()
         )
-    assert votes == {phone: 3 if phone in LISTENERS[:3] else 1 for phone in LISTENERS} | {
-        OPTED_OUT: 1
-    }
+
+
+def inbound_kinds(app) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Message.kind).where(Message.direction == "in").order_by(Message.id)
+            )
+        )
+
+
+def test_sms_arriving_while_the_handling_job_works_are_left_to_it(app, at, workers):
+    """Do SMS that arrive while a handling job is at work enqueue no job of their own, and does
+    that job handle them all, even the ones committed before the SMS it began with (two web
+    processes commit ids out of order); once it has ended, does the next SMS enqueue a job."""
+    poll_id = on_air_poll(app)
+    at_work = Lease("inbound-sms-at-work")
+    with time_machine.travel(THURSDAY, tick=False):
+        with app.app_context():
+            at_work.renew()  # as a job at work does
+        for n, phone in enumerate(LISTENERS):
+            assert at.sms(phone, f"MADINI {n % 3 + 1}").status_code == 200
+        assert workers.queue("inbound").count == 0
+        with app.app_context():
+            assert not at_work.give_back()  # SMS were noted meanwhile: the job goes on
+            newest = max(db.session.scalars(select(Message.id).where(Message.direction == "in")))
+        workers.queue("inbound").enqueue("gateway.jobs.handle_inbound_sms", newest)
+        workers.drain()
+        assert inbound_kinds(app) == ["poll_vote"] * len(LISTENERS)
+        assert votes(app, poll_id) == {p: n % 3 + 1 for n, p in enumerate(LISTENERS)}
+        with app.app_context():
+            assert at_work.give_back()  # that job took the note; nothing waits now
+        assert at.sms(OPTED_OUT, "MADINI 2").status_code == 200
+        assert workers.queue("inbound").count == 1
+        workers.drain()
+    assert inbound_kinds(app)[-1] == "poll_vote"
+
+
+def test_a_steady_stream_of_sms_is_handled_by_a_few_jobs_not_one_every_few_sms(app, at, workers):
+    """While SMS keep arriving (about 40 a second), does one handling job go on taking them a
+    group at a time, so a handful of jobs (not one for every SMS or two, each a forked process
+    in production) handle them all, each once."""
+    poll_id = on_air_poll(app)
+    phones = [f"+2547110002{n:02d}" for n in range(80)]
+    answers: list[int] = []
+
+    def listeners() -> None:
+        for n, phone in enumerate(phones):
+            answers.append(at.sms(phone, f"MADINI {n % 3 + 1}").status_code)
+            time.sleep(0.025)
+
+    with time_machine.travel(THURSDAY, tick=False):
+        calling = threading.Thread(target=listeners)
+        calling.start()
+        try:
+            while calling.is_alive() or workers.queue("inbound").count:
+                workers.drain()  # a real SimpleWorker: the job runs while SMS keep coming
+                time.sleep(0.005)
+        finally:
+            calling.join()
+        jobs = workers.queue("inbound").finished_job_registry.get_job_ids()  # at frozen time
+    assert answers == [200] * len(phones)
+    assert votes(app, poll_id) == {p: n % 3 + 1 for n, p in enumerate(phones)}
+    assert 1 <= len(jobs) <= 8, f"{len(jobs)} handling jobs for {len(phones)} SMS"
+    assert workers.failed() == []

@@ -1,15 +1,11 @@
-"""Incoming SMS: stored in the request, interpreted and answered by a worker.
+"""Incoming SMS: interpreted and answered by a worker.
 
-A burst (a radio show's poll: hundreds of SMS a second) must not cost a job per SMS: RQ's
-default worker forks a fresh process per job, which costs several times the handling itself.
-So the callbacks *wake* a worker instead of each enqueueing a job: the first SMS after a
-quiet spell enqueues one job (``inbound-sms-<id>``); the SMS that arrive while that job waits
-only leave their id in the wake-up note in Redis (the lowest id is kept), and the job, once
-it starts, takes the note and handles every unhandled SMS from the lowest id on, oldest
-first, each in its own transaction, until none is left (or its time is up, when it wakes the
-next). An SMS committed after the note was taken writes a new note and enqueues a new job.
-Nothing depends on the note for safety: each SMS is claimed once in the database, and one
-whose wake-up was lost (Redis away) is found by the recovery sweep.
+The callback stores the SMS and wakes the handling job after its commit (see
+:mod:`gateway.sms.receive` and :mod:`gateway.sms.wake`: one job at a time, however fast SMS
+arrive). The job handles every
+unhandled SMS from the lowest id it was given on, oldest first, a group to a transaction; while
+SMS keep coming it keeps handling them, letting the next group gather for a moment, and it ends
+when a look finds none waiting (or hands on to a fresh job when its time is up).
 """
 
 from __future__ import annotations
@@ -17,12 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from flask import current_app
-from redis.exceptions import RedisError
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select, update
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import (
@@ -32,133 +25,32 @@ from gateway.contacts.service import (
     opt_out,
     record_consent,
 )
-from gateway.encoding import analyse, transliterate
+from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.queues import INBOUND, get_queue
 from gateway.settings import Settings
 from gateway.sms.group_cache import group_cache
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
-from gateway.sms.models import InboundReceipt, Message
+from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
 from gateway.sms.send_batch import one_send_job
+from gateway.sms.wake import Lease, handling_job_id, take_note
 
 log = logging.getLogger(__name__)
 
-WAKE_KEY = "sms:inbound:wake"  # the lowest SMS id waiting for the job that was enqueued
-WAKE_TTL_S = 30  # a note whose job never started stops holding later SMS back after this
 DRAIN_S = 30.0  # one job hands on to a new one after this long
-DRAIN_GROUP = 20  # SMS handled in one transaction
-_WAKE = "inbound_wake"  # session.info: the SMS ids to wake a worker for after the commit
-# Keep the lowest id in the note; 1 if a new note was made (the caller enqueues the job).
-_WAKE_SCRIPT = """
-local current = redis.call('GET', KEYS[1])
-if current then
-  if tonumber(ARGV[1]) < tonumber(current) then
-    local ttl = redis.call('PTTL', KEYS[1])
-    if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) end
-  end
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-
-
-def store_inbound_sms(
-    *, external_id: str, phone: str, shortcode: str, text: str, received_at: datetime
-) -> Message | None:
-    """Keep an incoming SMS and enqueue its handling; None if this callback id was seen before.
-
-    The caller commits. The receipt and the message are one transaction, so a retried callback
-    either finds the receipt (and is a duplicate) or finds nothing (and stores both).
-    """
-    info = analyse(text)
-    db.session.add(InboundReceipt(kind="sms", external_id=external_id))
-    message = Message(
-        direction="in",
-        channel="sms",
-        kind="unhandled",
-        phone=phone,
-        shortcode=shortcode,
-        provider_id=external_id,
-        text=text,
-        encoding=info.encoding,
-        segments=info.segments,
-        status="received",
-        received_at=received_at,
-    )
-    db.session.add(message)
-    db.session.flush()
-    enqueue_handling(message.id)
-    return message
-
-
-def handling_job_id(message_id: int) -> str:
-    return f"inbound-sms-{message_id}"
-
-
-def enqueue_handling(message_id: int) -> None:
-    """Have a worker interpret the message once the current transaction commits (a job for it,
-    or the job already waiting for earlier SMS: see the module's docstring)."""
-    db.session.info.setdefault(_WAKE, []).append(message_id)
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT released: not the commit yet
-        return
-    waiting: list[int] = session.info.pop(_WAKE, [])
-    if waiting:
-        wake(min(waiting))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_wake(session: Session, previous: SessionTransaction) -> None:
-    """A rolled-back transaction wakes nobody (a SAVEPOINT's rollback keeps the note: waking a
-    worker for nothing is harmless)."""
-    if previous.parent is None:
-        session.info.pop(_WAKE, None)
-
-
-def wake(message_id: int) -> bool:
-    """Note ``message_id`` for the waiting job, or enqueue a job if none waits; True if a job
-    was enqueued. With Redis away nothing is lost: the recovery sweep finds the message."""
-    redis = redis_client()
-    try:
-        if not redis.eval(_WAKE_SCRIPT, 1, WAKE_KEY, message_id, WAKE_TTL_S):
-            return False
-        try:
-            get_queue(INBOUND).enqueue(
-                "gateway.jobs.handle_inbound_sms", message_id, job_id=handling_job_id(message_id)
-            )
-        except (RedisError, OSError):
-            redis.delete(WAKE_KEY)  # no job to wait for: let the next SMS enqueue one
-            raise
-        return True
-    except (RedisError, OSError) as exc:
-        log.warning("inbound sms %s: no worker woken, left for recovery: %s", message_id, exc)
-        return False
-
-
-def _take_wake() -> int | None:
-    """Take the wake-up note (the lowest SMS id waiting), so later SMS enqueue a new job."""
-    try:
-        pipe = redis_client().pipeline(transaction=True)
-        pipe.get(WAKE_KEY)
-        pipe.delete(WAKE_KEY)
-        noted, _ = pipe.execute()
-    except (RedisError, OSError) as exc:
-        log.warning("inbound sms: wake-up note unavailable: %s", exc)
-        return None
-    return int(noted) if noted else None
+DRAIN_GROUP = 50  # SMS handled in one transaction
+GATHER_S = 0.2  # after a group, how long the next may gather before the job looks again (a
+# job ends on a look that finds none: so a job for a lone SMS lasts this much longer, and one
+# for a stream of SMS goes on instead of a job, a forked process, every SMS or two)
 
 
 def handle_inbound_sms(message_id: int) -> str:
-    """The inbound job: take the wake-up note, then handle every unhandled SMS from the lowest
-    id noted (or ``message_id``) on, oldest first, until none is left or :data:`DRAIN_S` have
-    passed (then a new job is woken for the rest).
+    """The inbound job: handle every unhandled SMS from ``message_id`` (or a lower id noted
+    since) on, oldest first, for as long as SMS keep coming: after each group it lets the next
+    gather for :data:`GATHER_S`, and it ends when a look finds none waiting (or when
+    :data:`DRAIN_S` have passed: then a fresh job takes over).
 
     Messages are handled :data:`DRAIN_GROUP` to a transaction: one commit for many saves most
     of the cost of a commit per SMS. When one fails, its group is handled again one message to
@@ -166,31 +58,48 @@ def handle_inbound_sms(message_id: int) -> str:
     the recovery sweep (if it is ``message_id``, the job fails after handling the others, so
     it shows in RQ too). A message another worker is handling is left to it.
     """
-    noted = _take_wake()
-    after = min(message_id, noted) - 1 if noted is not None else message_id - 1
+    lease = Lease(handling_job_id(message_id))
+    lease.renew()
+    after = message_id - 1
     deadline = time.monotonic() + DRAIN_S
     counts = {"handled": 0, "skipped": 0, "failed": 0}
     failed_own = False
-    while time.monotonic() < deadline:
-        page = db.session.scalars(
-            select(Message.id)
-            .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
-            .order_by(Message.id)
-            .limit(DRAIN_GROUP)
-        ).all()
-        db.session.rollback()  # end the read
-        if not page:
+    while True:
+        noted = take_note()
+        if noted is not None:
+            after = min(after, noted - 1)
+        page = _unhandled_after(after)
+        if page:
+            for found, outcome in _handle_group(page).items():
+                kind = "failed" if outcome is None else "handled"
+                counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
+                failed_own = failed_own or (outcome is None and found == message_id)
+            after = page[-1]
+        if time.monotonic() >= deadline:
+            lease.hand_on(after + 1)
             break
-        for found, outcome in _handle_group(page).items():
-            kind = "failed" if outcome is None else "handled"
-            counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
-            failed_own = failed_own or (outcome is None and found == message_id)
-        after = page[-1]
-    else:
-        wake(after + 1)  # time is up: hand the rest on to a fresh job
+        if len(page) == DRAIN_GROUP:  # a backlog: straight on
+            lease.renew()
+        elif page:  # SMS are coming in: let the next group gather
+            lease.renew()
+            time.sleep(GATHER_S)
+        elif lease.give_back():
+            break  # a look found none, and none was noted meanwhile: the next SMS wakes a job
     if failed_own:
         raise RuntimeError(f"inbound sms {message_id}: handling failed (see the log)")
     return ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
+def _unhandled_after(after: int) -> list[int]:
+    """The ids of the next :data:`DRAIN_GROUP` unhandled inbound SMS after ``after``."""
+    page = db.session.scalars(
+        select(Message.id)
+        .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
+        .order_by(Message.id)
+        .limit(DRAIN_GROUP)
+    ).all()
+    db.session.rollback()  # end the read
+    return list(page)
 
 
 def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
@@ -265,29 +174,9 @@ def reply(
     )
 
 
-def handle_one_sms(message_id: int) -> str:
-    """Interpret one incoming SMS in a transaction of its own (see :func:`_handle`)."""
-    outcome = _handle(message_id)
-    if outcome is None:
-        db.session.rollback()
-        return ALREADY_HANDLED
-    db.session.commit()
-    log.info("inbound sms %s: %s", message_id, outcome)
-    return outcome
-
-
-def _handle(message_id: int) -> str | None:
-    """Interpret one incoming SMS inside the current transaction: a keyword is acted on,
-    anything else goes to the inbox. None if it is handled already (or by another worker now).
-
-    Safe to run twice: the message is claimed in the same transaction that writes the answer.
-    """
-    message = _claim([message_id]).get(message_id)
-    return _interpret(message) if message is not None else None
-
-
 def _interpret(message: Message) -> str:
-    """Interpret a claimed message (see :func:`_handle`)."""
+    """Interpret a claimed message inside the current transaction: a keyword is acted on,
+    anything else goes to the inbox."""
     if message.phone == DELETED:  # the sender deleted their data before this was handled
         message.kind = "inbox"
         return "sender deleted their data"
