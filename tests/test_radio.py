@@ -226,6 +226,32 @@ def test_a_vote_is_left_to_the_polls(app, api, at, workers):
     assert "radio" not in voted and len(voted) == len(votes)
 
 
+def test_a_typo_in_the_shows_keyword_still_joins_its_feed(app, api, at, workers):
+    """Does an SMS whose keyword misses the show's by one typo ("MADNI", "MADIINI") join the
+    feed during the show, while a vote with the typo is still the poll's and a word two typos
+    away goes to the inbox."""
+    with time_machine.travel(THURSDAY, tick=False):
+        poll_id = polls(app)["open"]
+    show = create_show(api, poll_id=poll_id)
+    listen(
+        at,
+        workers,
+        THURSDAY,
+        (SW, "MADNI vumbi la malori ni jingi"),
+        (EN, "Madiini: who checks the water?"),
+        (KWALE, "MADNI 2"),
+        (NEW, "MDNI far from the keyword"),
+    )
+    texts = [i["text"] for i in feed(api, show["id"])["items"]]
+    assert texts == ["MADNI vumbi la malori ni jingi", "Madiini: who checks the water?"]
+    assert kinds(app) == {SW: "radio", EN: "radio", KWALE: "poll_vote", NEW: "inbox"}
+    with app.app_context():
+        voted = db.session.scalar(
+            select(Vote.id).join(Contact).where(Contact.phone == KWALE, Vote.poll_id == poll_id)
+        )
+    assert voted is not None
+
+
 def test_a_retried_callback_is_one_feed_item(api, at, workers):
     """Does Africa's Talking's retry of a callback (same id) stay one item in the feed."""
     show = create_show(api)

@@ -2,10 +2,11 @@
 
 An SMS joins a show's feed when the show is on air (see :mod:`gateway.radio.schedule`) and the
 SMS was sent to the show's own short code, or starts with one of its keywords ("Madini ...",
-"MADINI: ..."). A vote ("MADINI 2", "MADINI B", "MADINI ndiyo" while a poll with the keyword
-MADINI is open), or the poll's keyword alone, is left to the polls' route, which comes after
-this one. Outside show time a keyword SMS is not a radio
-message: the routes after this one, or the inbox, take it.
+"MADINI: ...") or with a keyword of 4 letters or more and one typo ("MADNI ...", as polls
+allow: see :func:`gateway.sms.keywords.near_miss`). A vote ("MADINI 2", "MADINI B", "MADINI
+ndiyo" while a poll with the keyword MADINI is open, or "MADNI 2"), or the poll's keyword alone,
+is left to the polls' route, which comes after this one. Outside show time a keyword SMS is not
+a radio message: the routes after this one, or the inbox, take it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
 from gateway.settings import Settings
 from gateway.sms.group_cache import cached, in_group
-from gateway.sms.keywords import KeywordMatch
+from gateway.sms.keywords import KeywordMatch, near_miss
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once, render
 
@@ -86,7 +87,8 @@ def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None
     if not on_air:
         return None
     said = words(message.text)
-    chosen = _show_for(message.shortcode, said[:1], on_air)
+    # A word that is another keyword (YES, NEXT...) is never taken for a typo of a show's.
+    chosen = _show_for(message.shortcode, said[:1], on_air, typo_allowed=match is None)
     if chosen is None or _for_a_poll(said, chosen[0]):
         return None
     show, episode = chosen
@@ -120,16 +122,28 @@ def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None
 
 
 def _show_for(
-    shortcode: str | None, first_word: list[str], on_air: list[tuple[RadioShow, str]]
+    shortcode: str | None,
+    first_word: list[str],
+    on_air: list[tuple[RadioShow, str]],
+    *,
+    typo_allowed: bool,
 ) -> tuple[RadioShow, str] | None:
-    """The show an SMS is for: the one with its own short code first, then by keyword."""
+    """The show an SMS is for: the one with its own short code first, then by keyword (a typo
+    of one only when no show's keyword is the word itself)."""
     for show, episode in on_air:
         if show.shortcode and shortcode == show.shortcode:
             return show, episode
-    for show, episode in on_air:
-        if first_word and first_word[0] in {w for k in show.keywords for w in words(k)}:
-            return show, episode
-    return None
+    if not first_word:
+        return None
+    by_keyword: dict[str, tuple[RadioShow, str]] = {}
+    for show, episode in on_air:  # the first show on air with a keyword has it
+        for keyword in show.keywords:
+            for word in words(keyword):
+                by_keyword.setdefault(word, (show, episode))
+    word = first_word[0]
+    if word not in by_keyword and typo_allowed:
+        word = near_miss(word, by_keyword) or word
+    return by_keyword.get(word)
 
 
 def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
@@ -143,17 +157,17 @@ def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
 
 
 def _for_a_poll(said: list[str], show: RadioShow) -> bool:
-    """Whether the polls' route should have this SMS: it starts with the keyword of an open
-    poll, or of the show's own poll open or not (a vote before it opens or after it closes is
-    answered as such), and is a vote (an option's number, its letter A-E alone, or its words)
-    or the keyword alone (which asks for the question). "MADINI the dust is ..." stays the
-    show's."""
+    """Whether the polls' route should have this SMS: it starts with the keyword (or a typo of
+    it) of an open poll, or of the show's own poll open or not (a vote before it opens or after
+    it closes is answered as such), and is a vote (an option's number, its letter A-E alone,
+    or its words) or the keyword alone (which asks for the question). "MADINI the dust is ..."
+    stays the show's."""
     if not said:
         return False
     for poll_id, keyword in cached(("radio_polls", show.poll_id), lambda: _polls_for(show)):
         keyword = "".join(words(keyword))
         rest = said[1:]
-        if said[0] != keyword:
+        if said[0] != keyword and near_miss(said[0], [keyword]) is None:
             glued = re.fullmatch(re.escape(keyword) + r"(\d+)", said[0])  # MADINI2
             if glued is None:
                 continue
