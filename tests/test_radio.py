@@ -86,6 +86,14 @@ def create_show(api, when: datetime | None = THURSDAY, **changes: object) -> dic
     return response.json
 
 
+def show_with_open_poll(app, api, when: datetime = THURSDAY) -> tuple[dict, int]:
+    """A show whose poll is the open poll MADINI (made at ``when``, open from an hour before
+    to two days after)."""
+    with time_machine.travel(when, tick=False):
+        poll_id = polls(app)["open"]
+    return create_show(api, poll_id=poll_id), poll_id
+
+
 def listen(at, workers, when: datetime, *texts: tuple[str, str], to: str = "22384") -> None:
     """Listeners' SMS arriving at ``when`` (EAT), handled by the workers."""
     with time_machine.travel(when, tick=False):
@@ -213,9 +221,7 @@ def test_the_shows_own_short_code_takes_every_sms_during_the_show(app, api, at, 
 def test_a_vote_is_left_to_the_polls(app, api, at, workers):
     """While a poll with the show's keyword is open, is a vote ("MADINI 2", "MADINI B",
     "MADINI ndiyo") or the keyword alone left to the polls, and a view still the show's."""
-    with time_machine.travel(THURSDAY, tick=False):
-        poll_id = polls(app)["open"]
-    show = create_show(api, poll_id=poll_id)
+    show, _ = show_with_open_poll(app, api)
     votes = ("MADINI 2", "madini B", "Madini ndiyo", "MADINI2", "MADINI", "MADINI 3 dust!")
     listen(at, workers, THURSDAY, *((f"+25471100010{n}", v) for n, v in enumerate(votes)))
     listen(at, workers, THURSDAY, (SW, "MADINI the dust is everywhere"))
@@ -230,9 +236,7 @@ def test_a_typo_in_the_shows_keyword_still_joins_its_feed(app, api, at, workers)
     """Does an SMS whose keyword misses the show's by one typo ("MADNI", "MADIINI") join the
     feed during the show, while a vote with the typo is still the poll's and a word two typos
     away goes to the inbox."""
-    with time_machine.travel(THURSDAY, tick=False):
-        poll_id = polls(app)["open"]
-    show = create_show(api, poll_id=poll_id)
+    show, poll_id = show_with_open_poll(app, api)
     listen(
         at,
         workers,
@@ -331,9 +335,7 @@ def test_a_listeners_votes_and_messages_share_one_thank_you(
     """During the show, is a listener who votes in the show's poll, changes their vote and
     sends a message thanked once (the first thank-you, naming their choice), while their vote
     in the same poll after the show is thanked as any vote is."""
-    with time_machine.travel(THURSDAY, tick=False):
-        poll_id = polls(app)["open"]
-    show = create_show(api, poll_id=poll_id)
+    show, _ = show_with_open_poll(app, api)
     listen(at, workers, THURSDAY, (SW, "MADINI 1"))
     listen(at, workers, THURSDAY.replace(minute=20), (SW, "MADINI 2"), (SW, "MADINI maji ni shida"))
     assert sent_to(emulator, SW) == [poll_text(app, "sms.poll.thanks", "sw", choice="Ndiyo")]
@@ -351,9 +353,8 @@ def test_a_listeners_votes_and_messages_share_one_thank_you(
 def test_a_vote_in_the_shows_closed_poll_is_answered_not_fed(app, api, at, workers, emulator):
     """During the show, is a vote in the show's poll after it closed answered politely (not
     counted) rather than taken into the feed as a message."""
-    with time_machine.travel(THURSDAY - timedelta(days=3), tick=False):
-        poll_id = polls(app)["open"]  # closed two days later, before the show
-    show = create_show(api, poll_id=poll_id)
+    # made three days before the show: closed two days later, before the show
+    show, _ = show_with_open_poll(app, api, THURSDAY - timedelta(days=3))
     listen(at, workers, THURSDAY, (SW, "MADINI 2"), (EN, "MADINI the poll is over?"))
     assert kinds(app) == {SW: "poll_vote", EN: "radio"}
     assert [i["text"] for i in feed(api, show["id"])["items"]] == ["MADINI the poll is over?"]
@@ -408,9 +409,7 @@ def test_star_hide_and_read_on_air(api, at, workers):
 def test_tags_are_counted_with_the_poll_and_the_counties(app, api, at, workers, listeners):
     """Are a producer's theme tags counted, beside the show's poll as bars and the messages and
     listeners by county."""
-    with time_machine.travel(THURSDAY, tick=False):
-        poll_id = polls(app)["open"]
-    show = create_show(api, poll_id=poll_id)
+    show, poll_id = show_with_open_poll(app, api)
     listen(
         at,
         workers,
