@@ -167,3 +167,24 @@ def test_a_steady_stream_of_sms_is_handled_by_a_few_jobs_not_one_every_few_sms(a
     assert votes(app, poll_id) == {p: n % 3 + 1 for n, p in enumerate(phones)}
     assert 1 <= len(jobs) <= 8, f"{len(jobs)} handling jobs for {len(phones)} SMS"
     assert workers.failed() == []
+
+
+def test_a_job_whose_time_is_up_hands_the_rest_to_a_fresh_one(app, at, workers, monkeypatch):
+    """When a handling job's time is up with SMS still waiting, does a fresh job take the rest
+    (each SMS handled once), and does the last one, finding none, end without another."""
+    from gateway.sms import inbound
+
+    poll_id = on_air_poll(app)
+    monkeypatch.setattr(inbound, "DRAIN_S", 0.0)  # time is up after every group
+    monkeypatch.setattr(inbound, "DRAIN_GROUP", 2)
+    phones = LISTENERS[:5]
+    with time_machine.travel(THURSDAY, tick=False):
+        for n, phone in enumerate(phones):
+            assert at.sms(phone, f"MADINI {n % 3 + 1}").status_code == 200
+        assert workers.queue("inbound").count == 1
+        workers.drain()
+        jobs = workers.queue("inbound").finished_job_registry.get_job_ids()  # at frozen time
+    assert inbound_kinds(app) == ["poll_vote"] * len(phones)
+    assert votes(app, poll_id) == {p: n % 3 + 1 for n, p in enumerate(phones)}
+    assert len(jobs) == 4  # groups of 2, 2 and 1, then a look that finds none
+    assert workers.failed() == []

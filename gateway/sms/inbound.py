@@ -69,22 +69,21 @@ def handle_inbound_sms(message_id: int) -> str:
         if noted is not None:
             after = min(after, noted - 1)
         page = _unhandled_after(after)
-        if page:
-            for found, outcome in _handle_group(page).items():
-                kind = "failed" if outcome is None else "handled"
-                counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
-                failed_own = failed_own or (outcome is None and found == message_id)
-            after = page[-1]
+        if not page:
+            if lease.give_back():
+                break  # a look found none, and none was noted meanwhile: the next SMS wakes a job
+            continue
+        for found, outcome in _handle_group(page).items():
+            kind = "failed" if outcome is None else "handled"
+            counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
+            failed_own = failed_own or (outcome is None and found == message_id)
+        after = page[-1]
         if time.monotonic() >= deadline:
             lease.hand_on(after + 1)
             break
-        if len(page) == DRAIN_GROUP:  # a backlog: straight on
-            lease.renew()
-        elif page:  # SMS are coming in: let the next group gather
-            lease.renew()
+        lease.renew()
+        if len(page) < DRAIN_GROUP:  # not a backlog: SMS are coming in, let a group gather
             time.sleep(GATHER_S)
-        elif lease.give_back():
-            break  # a look found none, and none was noted meanwhile: the next SMS wakes a job
     if failed_own:
         raise RuntimeError(f"inbound sms {message_id}: handling failed (see the log)")
     return ", ".join(f"{n} {what}" for what, n in counts.items())

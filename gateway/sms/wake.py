@@ -122,14 +122,10 @@ class Lease:
         return bool(freed)
 
     def hand_on(self, next_message_id: int) -> None:
-        """This job's time is up: enqueue a fresh job for the SMS from ``next_message_id`` on,
-        under the lease (a job of its own, so RQ's timeout does not end a long burst)."""
-        job_id = handling_job_id(next_message_id)
+        """This job's time is up: free the lease and wake a fresh job for the SMS from
+        ``next_message_id`` on (a job of its own, so RQ's timeout does not end a long burst)."""
         try:
-            redis = redis_client()
-            redis.set(LEASE_KEY, job_id, ex=QUEUED_S)
-            get_queue(INBOUND).enqueue(
-                "gateway.jobs.handle_inbound_sms", next_message_id, job_id=job_id
-            )
+            redis_client().delete(LEASE_KEY)
         except (RedisError, OSError) as exc:
-            log.warning("inbound sms %s: not handed on, left for recovery: %s", job_id, exc)
+            log.warning("inbound sms: handling lease not freed: %s", exc)
+        wake(next_message_id)

@@ -28,22 +28,22 @@ def incoming_sms() -> Response:
         text=text,
         received_at=received_at,
     )
+    if message_id is not None:
+        db.session.commit()
+        return plain("received")
+    unhandled = _still_unhandled(external_id)
     db.session.commit()
-    if message_id is None:
-        _wake_if_still_unhandled(external_id)
-        return plain("duplicate: already received")
-    return plain("received")
+    if unhandled is not None:  # its first handling never got a job (Redis was away): now
+        wake(unhandled)
+    return plain("duplicate: already received")
 
 
-def _wake_if_still_unhandled(external_id: str) -> None:
-    """A retried callback whose first handling never got a job (Redis was away) gets one now."""
-    message_id = db.session.scalar(
+def _still_unhandled(external_id: str) -> int | None:
+    """The id of the SMS a retried callback carries, if no worker has handled it yet."""
+    return db.session.scalar(
         select(Message.id).where(
             Message.direction == "in",
             Message.provider_id == external_id,
             Message.kind == "unhandled",
         )
     )
-    db.session.rollback()  # end the read
-    if message_id is not None:
-        wake(message_id)
