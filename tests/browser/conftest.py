@@ -11,7 +11,6 @@ installs it) against the gateway served over real HTTP, with a real worker proce
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
+from conftest import BROWSER_HOWTO, CHROMIUM, PASSWORD
 from flask import Flask
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -91,9 +89,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is needed for the browser tests ({CHROMIUM}): apt-get install chromium"
-        )
+        pytest.fail(f"Chromium is needed for the browser tests ({CHROMIUM}): {BROWSER_HOWTO}")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
