@@ -5,11 +5,14 @@ emulator."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from babel.messages.pofile import read_po, write_po
+from conftest import AfricasTalking, Phone, Workers
 from factories import joined_contact
 from sqlalchemy import select
 
@@ -17,6 +20,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import transliterate
 from gateway.extensions import db
+from gateway.i18n import DEFAULT_MESSAGES_DIR
 from gateway.meetings.announce import LOCK as SWEEP_LOCK
 from gateway.meetings.models import Rsvp
 from gateway.sms.models import Message
@@ -432,3 +436,56 @@ def test_reminder_times_are_configurable():
     for bad in ("24", "2w", "0h", "h"):
         with pytest.raises(ValueError, match="GATEWAY_MEETING_REMINDERS"):
             reminders(bad)
+
+
+def kikamba_sees(app, at, workers, emulator, api) -> tuple[list[str], list[str]]:
+    """A meeting created on Monday: what the Kikamba speaker gets by SMS, and the meeting list
+    and meeting screens they see on USSD."""
+    with time_machine.travel(MONDAY):
+        create(api)
+        workers.drain()
+        caller = Phone(at, app, KAM)
+        caller.dial()
+        listed = caller.press(caller.option(text(app, "ussd.main.meetings", "kam")) or "")
+        shown = caller.press("1")
+    return received(emulator, KAM), [listed, shown]
+
+
+def test_a_kikamba_speaker_reads_the_same_date_words_by_sms_and_ussd(
+    app, at, api, people, workers, emulator
+):
+    """Does a Kikamba speaker, whose meeting texts fall back to Kiswahili, read the meeting's
+    date in Kiswahili both in the SMS alert and on the USSD meeting screens (not Kikamba day
+    and month names inside Kiswahili sentences)."""
+    sms, screens = kikamba_sees(app, at, workers, emulator, api)
+    assert sms == [about(app, "sms.meeting.alert", "sw")]
+    assert "Alhamisi 10 Des, 10:00" in sms[0]
+    assert "\n1. 10 Des Mkutano wa jukwaa" in screens[0]
+    assert "\nAlhamisi 10 Des, 10:00\n" in screens[1]
+    assert not any("Ikl" in screen or "Wkn" in screen for screen in screens)
+
+
+def test_a_sentence_written_in_kikamba_says_its_date_in_kikamba(
+    make_app, redis, tmp_path, emulator, api, people
+):
+    """Once the meeting texts are translated into Kikamba (here by the test, in a copy of the
+    catalogs), does a Kikamba speaker read the date in Kikamba, the same words by SMS and on
+    USSD."""
+    messages_dir = tmp_path / "messages"
+    shutil.copytree(DEFAULT_MESSAGES_DIR, messages_dir)
+    po = messages_dir / "kam" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    catalog["sms.meeting.alert"].string = "{title}: {when}, {place}. Tuma YES kana NO."
+    catalog["ussd.meetings.title"].string = "Mbumbano {county}"
+    catalog["ussd.meeting.detail"].string = "{title}\n{when}\n{place}\nWiukaa?"
+    with po.open("wb") as handle:
+        write_po(handle, catalog)
+    translated = make_app(flask_config={"MESSAGES_DIR": messages_dir})
+    at = AfricasTalking(translated.test_client())
+    sms, screens = kikamba_sees(translated, at, Workers(translated, redis), emulator, api)
+    assert sms == [
+        "Mkutano wa jukwaa la makaa Mui: Wkn 10 Ikl, 10:00, Mui Primary School. Tuma YES kana NO."
+    ]
+    assert "\n1. 10 Ikl Mkutano wa jukwaa" in screens[0]
+    assert "\nWkn 10 Ikl, 10:00\n" in screens[1]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from rq import Retry
 from sqlalchemy import Select, func, select, update
 
@@ -92,13 +91,10 @@ def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:
 
 
 def _values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
-    settings: Settings = current_app.config["GATEWAY"]
     language = language_of(contact)
-    # The date in the language the text is written in (Kikamba falls back to Kiswahili).
-    written_in = catalogs().raw(key, language)[1]
     return {
         "title": pick(meeting.title, catalogs().chain(language)),
-        "when": when(meeting.starts_at, written_in, settings.timezone),
+        "when": when(meeting.starts_at, key, language),
         "place": meeting.place,
     }
 
