@@ -201,7 +201,8 @@ def test_yes_and_no_by_sms_are_counted_and_thanked(app, api, at, people, workers
 
 def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, workers, emulator):
     """When a meeting moves, do those alerted hear of the new time (someone who joined since
-    gets the alert), do the reminders for the old time never go, and the new ones do."""
+    gets the alert), do the reminders for the old time never go (the API counts them as
+    replaced, not as unsent), and the new ones do."""
     with time_machine.travel(MONDAY):
         meeting = create(api)
         workers.drain()
@@ -233,6 +234,9 @@ def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, wo
     withdrawn = messages(app, kind="meeting_reminder", status="unsent")
     assert len(withdrawn) == 6 and {m.error for m in withdrawn} == {"Rescheduled"}
     assert all(":v1:" in (m.dedupe_key or "") for m in withdrawn)
+    # Replaced, not failed: the API says so.
+    shown = api.get(f"/meetings/{meeting['id']}").json["messages"]
+    assert shown["meeting_reminder"] == {"queued": 8, "replaced": 6}
 
     with time_machine.travel(at_eat(2026, 12, 10, 14, 0, 5)):
         workers.drain()
@@ -247,7 +251,8 @@ def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, wo
 
 def test_a_cancellation_is_announced_and_nothing_else_goes(app, api, at, people, workers, emulator):
     """When a meeting is cancelled, do those alerted get a notice, and no reminder; is a second
-    cancel harmless, a move refused, and a later YES no longer an answer to it."""
+    cancel harmless, a move refused, and a later YES no longer an answer to it; does the API
+    count the reminders as cancelled."""
     with time_machine.travel(MONDAY):
         meeting = create(api)
         workers.drain()
@@ -274,6 +279,8 @@ def test_a_cancellation_is_announced_and_nothing_else_goes(app, api, at, people,
     assert len(withdrawn) == 6 and {(m.status, m.error) for m in withdrawn} == {
         ("unsent", "Cancelled")
     }
+    shown = api.get(f"/meetings/{meeting['id']}").json["messages"]
+    assert shown["meeting_reminder"] == {"cancelled": 6}
 
 
 def test_a_national_dialogue_reaches_every_county(app, api, people, workers, emulator):
