@@ -151,6 +151,37 @@ def test_moving_and_cancelling_a_meeting_tells_its_audience(app, admin_as, worke
     assert actions == ["meeting.create", "meeting.reschedule", "meeting.cancel"]
 
 
+def _reminder_counts(page: str) -> str:
+    """The message counts on the Reminders row of a meeting's page."""
+    row = re.search(r"<tr><td>(?:Reminders|Vikumbusho)</td><td>(.*?)</td></tr>", page, re.S)
+    assert row is not None, page
+    return re.sub(r"<[^>]+>", "", row.group(1)).strip()
+
+
+def test_reminders_of_a_moved_meeting_read_replaced_not_failed(app, admin_as, workers):
+    """After moving a meeting, do its page's old reminders read "Replaced by the new time"
+    (in English and Kiswahili), not "Not sent" as if they had failed; and after cancelling it,
+    do the remaining ones say they were not sent because the meeting was cancelled."""
+    _people(app)
+    with time_machine.travel(MONDAY):
+        session = admin_as("admin")
+        kiswahili = admin_as("viewer", language="sw")
+        created = session.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new")
+        path = created.headers["Location"]
+        workers.drain()
+        session.post(f"{path}/reschedule", {"starts_at": "2026-12-11T14:30"}, page=path)
+        workers.drain()
+        page = session.get(path).get_data(as_text=True)
+        assert _reminder_counts(page) == "Queued: 4 Replaced by the new time: 4"
+        assert "Not sent" not in page
+        assert _reminder_counts(kiswahili.get(path).get_data(as_text=True)) == (
+            "Kwenye foleni: 4 Zimebadilishwa kwa wakati mpya: 4"
+        )
+        session.post(f"{path}/cancel", {}, page=path)
+        page = session.get(path).get_data(as_text=True)
+    assert _reminder_counts(page) == ("Not sent (meeting cancelled): 4 Replaced by the new time: 4")
+
+
 def _bar_numbers(section: str) -> list[tuple[str, int]]:
     """(label, number) of each bar in the first SVG chart of ``section``."""
     svg = re.search(r"<svg.*?</svg>", section, re.S)

@@ -5,11 +5,14 @@ emulator."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from babel.messages.pofile import read_po, write_po
+from conftest import AfricasTalking, Phone, Workers
 from factories import joined_contact
 from sqlalchemy import select
 
@@ -17,6 +20,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import transliterate
 from gateway.extensions import db
+from gateway.i18n import DEFAULT_MESSAGES_DIR
 from gateway.meetings.announce import LOCK as SWEEP_LOCK
 from gateway.meetings.models import Rsvp
 from gateway.sms.models import Message
@@ -197,7 +201,8 @@ def test_yes_and_no_by_sms_are_counted_and_thanked(app, api, at, people, workers
 
 def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, workers, emulator):
     """When a meeting moves, do those alerted hear of the new time (someone who joined since
-    gets the alert), do the reminders for the old time never go, and the new ones do."""
+    gets the alert), do the reminders for the old time never go (the API counts them as
+    replaced, not as unsent), and the new ones do."""
     with time_machine.travel(MONDAY):
         meeting = create(api)
         workers.drain()
@@ -229,6 +234,9 @@ def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, wo
     withdrawn = messages(app, kind="meeting_reminder", status="unsent")
     assert len(withdrawn) == 6 and {m.error for m in withdrawn} == {"Rescheduled"}
     assert all(":v1:" in (m.dedupe_key or "") for m in withdrawn)
+    # Replaced, not failed: the API says so.
+    shown = api.get(f"/meetings/{meeting['id']}").json["messages"]
+    assert shown["meeting_reminder"] == {"queued": 8, "replaced": 6}
 
     with time_machine.travel(at_eat(2026, 12, 10, 14, 0, 5)):
         workers.drain()
@@ -243,7 +251,8 @@ def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, wo
 
 def test_a_cancellation_is_announced_and_nothing_else_goes(app, api, at, people, workers, emulator):
     """When a meeting is cancelled, do those alerted get a notice, and no reminder; is a second
-    cancel harmless, a move refused, and a later YES no longer an answer to it."""
+    cancel harmless, a move refused, and a later YES no longer an answer to it; does the API
+    count the reminders as cancelled."""
     with time_machine.travel(MONDAY):
         meeting = create(api)
         workers.drain()
@@ -270,6 +279,8 @@ def test_a_cancellation_is_announced_and_nothing_else_goes(app, api, at, people,
     assert len(withdrawn) == 6 and {(m.status, m.error) for m in withdrawn} == {
         ("unsent", "Cancelled")
     }
+    shown = api.get(f"/meetings/{meeting['id']}").json["messages"]
+    assert shown["meeting_reminder"] == {"cancelled": 6}
 
 
 def test_a_national_dialogue_reaches_every_county(app, api, people, workers, emulator):
@@ -432,3 +443,56 @@ def test_reminder_times_are_configurable():
     for bad in ("24", "2w", "0h", "h"):
         with pytest.raises(ValueError, match="GATEWAY_MEETING_REMINDERS"):
             reminders(bad)
+
+
+def kikamba_sees(app, at, workers, emulator, api) -> tuple[list[str], list[str]]:
+    """A meeting created on Monday: what the Kikamba speaker gets by SMS, and the meeting list
+    and meeting screens they see on USSD."""
+    with time_machine.travel(MONDAY):
+        create(api)
+        workers.drain()
+        caller = Phone(at, app, KAM)
+        caller.dial()
+        listed = caller.press(caller.option(text(app, "ussd.main.meetings", "kam")) or "")
+        shown = caller.press("1")
+    return received(emulator, KAM), [listed, shown]
+
+
+def test_a_kikamba_speaker_reads_the_same_date_words_by_sms_and_ussd(
+    app, at, api, people, workers, emulator
+):
+    """Does a Kikamba speaker, whose meeting texts fall back to Kiswahili, read the meeting's
+    date in Kiswahili both in the SMS alert and on the USSD meeting screens (not Kikamba day
+    and month names inside Kiswahili sentences)."""
+    sms, screens = kikamba_sees(app, at, workers, emulator, api)
+    assert sms == [about(app, "sms.meeting.alert", "sw")]
+    assert "Alhamisi 10 Des, 10:00" in sms[0]
+    assert "\n1. 10 Des Mkutano wa jukwaa" in screens[0]
+    assert "\nAlhamisi 10 Des, 10:00\n" in screens[1]
+    assert not any("Ikl" in screen or "Wkn" in screen for screen in screens)
+
+
+def test_a_sentence_written_in_kikamba_says_its_date_in_kikamba(
+    make_app, redis, tmp_path, emulator, api, people
+):
+    """Once the meeting texts are translated into Kikamba (here by the test, in a copy of the
+    catalogs), does a Kikamba speaker read the date in Kikamba, the same words by SMS and on
+    USSD."""
+    messages_dir = tmp_path / "messages"
+    shutil.copytree(DEFAULT_MESSAGES_DIR, messages_dir)
+    po = messages_dir / "kam" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    catalog["sms.meeting.alert"].string = "{title}: {when}, {place}. Tuma YES kana NO."
+    catalog["ussd.meetings.title"].string = "Mbumbano {county}"
+    catalog["ussd.meeting.detail"].string = "{title}\n{when}\n{place}\nWiukaa?"
+    with po.open("wb") as handle:
+        write_po(handle, catalog)
+    translated = make_app(flask_config={"MESSAGES_DIR": messages_dir})
+    at = AfricasTalking(translated.test_client())
+    sms, screens = kikamba_sees(translated, at, Workers(translated, redis), emulator, api)
+    assert sms == [
+        "Mkutano wa jukwaa la makaa Mui: Wkn 10 Ikl, 10:00, Mui Primary School. Tuma YES kana NO."
+    ]
+    assert "\n1. 10 Ikl Mkutano wa jukwaa" in screens[0]
+    assert "\nWkn 10 Ikl, 10:00\n" in screens[1]

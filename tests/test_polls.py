@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import factories
 import pytest
 import time_machine
+from conftest import Phone
 from factories import joined_contact
 from sqlalchemy import select
 
@@ -248,6 +249,37 @@ def test_a_bare_number_answers_the_poll_question_just_sent(app, at, api, people,
     assert received(emulator, SW) == [thanks(app, "sw", "Sina uhakika")]
     assert received(emulator, STRANGER) == [text(app, "sms.auto_reply", "en")]
     assert inbound_kinds(app) == ["poll_vote", "poll_vote", "poll_vote", "inbox"]
+
+
+def test_whoever_was_asked_or_voted_is_not_asked_again_by_the_send(
+    app, at, api, people, workers, emulator
+):
+    """Does someone who texted the keyword alone at 06:37 and got the question not get it again
+    from the 07:00 send, nor someone who already voted on USSD, while everyone else gets it
+    once; and does texting the keyword again still bring the question."""
+    with time_machine.travel(MORNING.replace(hour=6, minute=37)):
+        ids = factories.polls(app)
+        at.sms(EN, "MADINI")
+        workers.drain()
+        assert received(emulator, EN) == [question_sms(app, "en")]
+        voter = Phone(at, app, SW)
+        voter.dial()
+        voter.choose("Kura za maoni")
+        voter.choose("Je, kaunti ichapishe")
+        assert voter.press(voter.option("Ndiyo") or "").startswith("END Asante!")
+    with time_machine.travel(MORNING.replace(hour=7, minute=0)):
+        sent = api.post(f"/polls/{ids['open']}/send")
+        assert sent.status_code == 202, sent.json
+        assert (sent.json["audience"], sent.json["to_ask"]) == (4, 2)
+        workers.drain()
+        assert received(emulator, EN) == [question_sms(app, "en")]
+        assert received(emulator, SW) == []
+        assert received(emulator, KAM) == [question_sms(app, "kam")]
+        assert received(emulator, KWALE) == [question_sms(app, "en")]
+        at.sms(EN, "madini")  # asked for again: it comes again
+        workers.drain()
+    assert received(emulator, EN) == [question_sms(app, "en")] * 2
+    assert votes(app, ids["open"]) == {SW: (1, "ussd")}
 
 
 def test_votes_out_of_the_window_are_answered_and_not_counted(

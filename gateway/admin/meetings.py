@@ -23,14 +23,14 @@ from gateway.i18n import catalogs
 from gateway.meetings.api import MeetingIn, MeetingUpdate
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.meetings.notices import (
+    WITHDRAWN_AS,
     MeetingClosed,
     cancel,
     create_meeting,
-    meeting_prefix,
+    message_counts,
     reschedule,
     rsvp_counts,
 )
-from gateway.sms.models import Message
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, VIEWER
@@ -146,19 +146,13 @@ def meeting_create() -> Response | tuple[str, int]:
 @require_role(*READERS)
 def meeting_detail(meeting_id: int, errors: list[str] | None = None) -> str:
     meeting = _meeting_or_404(meeting_id)
-    messages: dict[str, dict[str, int]] = {}
-    for kind, status, count in db.session.execute(
-        select(Message.kind, Message.status, func.count())
-        .where(Message.dedupe_key.like(meeting_prefix(meeting.id) + "%"))
-        .group_by(Message.kind, Message.status)
-    ):
-        messages.setdefault(kind, {})[status] = count
     return render_template(
         "admin/meetings/detail.html",
         meeting=meeting,
         in_ui=in_ui,
         rsvps=rsvp_counts(meeting.id),
-        messages=messages,
+        messages=message_counts(meeting.id),
+        withdrawn_as=WITHDRAWN_AS.values(),
         starts_value=eat_value(meeting.starts_at),
         can_write=principal().can_write,
         errors=errors or [],

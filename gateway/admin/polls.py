@@ -24,7 +24,7 @@ from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
 from gateway.polls.models import Poll, Vote
-from gateway.polls.notices import PollClosed, audience, enqueue_question
+from gateway.polls.notices import PollClosed, enqueue_question, not_yet_asked
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
 from gateway.tallies import DIMENSIONS
@@ -141,7 +141,7 @@ def poll_detail(poll_id: int) -> str:
     results = poll_results(poll)
     labels = {o.position: in_ui(o.label) for o in poll.options}
     people = db.session.scalar(
-        select(func.count()).select_from(audience(poll).order_by(None).subquery())
+        select(func.count()).select_from(not_yet_asked(poll).order_by(None).subquery())
     )
     return render_template(
         "admin/polls/detail.html",
@@ -172,7 +172,7 @@ def poll_send(poll_id: int) -> Response:
         flash(t("admin.polls.closed"), "error")
         return redirect(url_for("admin.poll_detail", poll_id=poll.id))
     people = db.session.scalar(
-        select(func.count()).select_from(audience(poll).order_by(None).subquery())
+        select(func.count()).select_from(not_yet_asked(poll).order_by(None).subquery())
     )
     audit.record("poll.send", "poll", poll.id, audience=people, sends_at=sends_at.isoformat())
     db.session.commit()  # the question job is enqueued after this commit

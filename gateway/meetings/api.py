@@ -9,7 +9,6 @@ import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import func, select
 
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import _known_county, _known_language
@@ -21,14 +20,13 @@ from gateway.meetings.notices import (
     MeetingClosed,
     cancel,
     create_meeting,
-    meeting_prefix,
+    message_counts,
     reminder_plan,
     reschedule,
     rsvp_counts,
 )
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
-from gateway.sms.models import Message
 from gateway.users.access import principal
 
 TITLE_MAX = 60  # with the longest date and an 80-character place, an alert fits 2 SMS
@@ -136,7 +134,11 @@ class MeetingOut(ma.Schema):
     messages = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer()),
-        metadata={"description": "Messages about this meeting by kind, then by status."},
+        metadata={
+            "description": "Messages about this meeting by kind, then by status; queued ones "
+            "withdrawn by a move are `replaced` (by the new time's), and those withdrawn by the "
+            "cancellation `cancelled`."
+        },
     )
 
 
@@ -164,18 +166,11 @@ def _described(meeting: Meeting) -> dict[str, Any]:
     reminders = []
     if meeting.status == "scheduled":
         reminders = reminder_plan(meeting, settings, next_send_time(meeting.updated_at, settings))
-    messages: dict[str, dict[str, int]] = {}
-    for kind, status, count in db.session.execute(
-        select(Message.kind, Message.status, func.count())
-        .where(Message.dedupe_key.like(meeting_prefix(meeting.id) + "%"))
-        .group_by(Message.kind, Message.status)
-    ):
-        messages.setdefault(kind, {})[status] = count
     return {
         **{name: getattr(meeting, name) for name in MEETING_COLUMNS},
         "reminders": reminders,
         "rsvps": rsvp_counts(meeting.id),
-        "messages": messages,
+        "messages": message_counts(meeting.id),
     }
 
 

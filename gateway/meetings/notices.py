@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from rq import Retry
 from sqlalchemy import Select, func, select, update
 
@@ -32,7 +31,7 @@ from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.inbound import reply
-from gateway.sms.models import Message
+from gateway.sms.models import STATUS_RANK, Message
 from gateway.sms.scheduled import language_of, render
 
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -40,6 +39,9 @@ JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
 REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
 # The messages a YES or NO by SMS answers.
 ANSWERABLE = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
+# Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
+RESCHEDULED, CANCELLED = "Rescheduled", "Cancelled"
+WITHDRAWN_AS = {RESCHEDULED: "replaced", CANCELLED: "cancelled"}
 
 
 class MeetingClosed(Exception):
@@ -92,13 +94,10 @@ def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:
 
 
 def _values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
-    settings: Settings = current_app.config["GATEWAY"]
     language = language_of(contact)
-    # The date in the language the text is written in (Kikamba falls back to Kiswahili).
-    written_in = catalogs().raw(key, language)[1]
     return {
         "title": pick(meeting.title, catalogs().chain(language)),
-        "when": when(meeting.starts_at, written_in, settings.timezone),
+        "when": when(meeting.starts_at, key, language),
         "place": meeting.place,
     }
 
@@ -138,7 +137,7 @@ def reschedule(
     meeting.version += 1
     meeting.updated_at = utcnow()
     db.session.flush()  # the meeting's row first: an announcement running now waits for us
-    _withdraw_pending(meeting.id, "Rescheduled")
+    _withdraw_pending(meeting.id, RESCHEDULED)
     enqueue_announcement(meeting)
     return True
 
@@ -150,7 +149,7 @@ def cancel(meeting: Meeting) -> bool:
         return False
     meeting.status, meeting.updated_at = "cancelled", utcnow()
     db.session.flush()
-    _withdraw_pending(meeting.id, "Cancelled")
+    _withdraw_pending(meeting.id, CANCELLED)
     enqueue_cancellation(meeting)
     return True
 
@@ -243,3 +242,23 @@ def rsvp_counts(meeting_id: int) -> dict[str, int]:
     for attending, count in rows:
         counts["yes" if attending else "no"] = count
     return counts
+
+
+def message_counts(meeting_id: int) -> dict[str, dict[str, int]]:
+    """Messages about the meeting by kind, then by status, in the order a message goes through
+    them; those withdrawn by a move count as ``replaced`` (by the new time's), and those
+    withdrawn by the cancellation as ``cancelled``, not as ``unsent``: none of them failed."""
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, error, count in db.session.execute(
+        select(Message.kind, Message.status, Message.error, func.count())
+        .where(Message.dedupe_key.like(meeting_prefix(meeting_id) + "%"))
+        .group_by(Message.kind, Message.status, Message.error)
+    ):
+        state = WITHDRAWN_AS.get(error or "", status) if status == "unsent" else status
+        by_state = counts.setdefault(kind, {})
+        by_state[state] = by_state.get(state, 0) + count
+    last = max(STATUS_RANK.values()) + 1  # replaced and cancelled: after every status
+    return {
+        kind: dict(sorted(states.items(), key=lambda s: (STATUS_RANK.get(s[0], last), s[0])))
+        for kind, states in counts.items()
+    }

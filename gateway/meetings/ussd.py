@@ -45,9 +45,11 @@ def meetings_area(ctx: Context) -> dict[str, object]:
 @source("meetings")
 def meeting_list(ctx: Context) -> list[Item]:
     chain = ctx.catalogs.chain(ctx.language)
-    tz = ctx.settings.timezone
     return [
-        Item(str(m.id), f"{when(m.starts_at, ctx.language, tz, 'd MMM')} {pick(m.title, chain)}")
+        Item(
+            str(m.id),
+            f"{when(m.starts_at, ctx.screen_text, ctx.language, 'd MMM')} {pick(m.title, chain)}",
+        )
         for m in upcoming(county_of(ctx))
     ]
 
@@ -57,7 +59,7 @@ def meeting_view(ctx: Context) -> dict[str, object]:
     meeting = _meeting(ctx)
     return {
         "title": pick(meeting.title, ctx.catalogs.chain(ctx.language)),
-        "when": when(meeting.starts_at, ctx.language, ctx.settings.timezone),
+        "when": when(meeting.starts_at, ctx.screen_text, ctx.language),
         "place": meeting.place,
     }
 

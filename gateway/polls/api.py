@@ -18,7 +18,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
-from gateway.polls.notices import PollClosed, audience, enqueue_question
+from gateway.polls.notices import PollClosed, audience, enqueue_question, not_yet_asked
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
 from gateway.sms.choices import folded_phrase
@@ -162,7 +162,13 @@ class PollResultsOut(ma.Schema):
 
 class SendOut(ma.Schema):
     poll = ma.fields.Integer()
-    audience = ma.fields.Integer(metadata={"description": "People with consent it goes to."})
+    audience = ma.fields.Integer(metadata={"description": "People with consent in its county."})
+    to_ask = ma.fields.Integer(
+        metadata={
+            "description": "Of them, those it goes to: not those who have had the question "
+            "(by an earlier send or by texting the keyword) or have voted."
+        }
+    )
     sends_at = ma.fields.AwareDateTime(metadata={"description": "After the quiet hours."})
 
 
@@ -251,8 +257,10 @@ class PollSend(MethodView):
             sends_at = enqueue_question(poll)
         except PollClosed:
             fail(409, message=f"Poll {poll.id} has closed; its question cannot be sent.")
-        people = db.session.scalar(
-            select(func.count()).select_from(audience(poll).order_by(None).subquery())
+        people, to_ask = (
+            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+            for query in (audience(poll), not_yet_asked(poll))
         )
         db.session.commit()
-        return {"poll": poll.id, "audience": people or 0, "sends_at": sends_at}
+        return {"poll": poll.id, "audience": people, "to_ask": to_ask, "sends_at": sends_at}

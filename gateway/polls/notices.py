@@ -21,10 +21,11 @@ from gateway.extensions import db, redis_client, utcnow
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
 from gateway.polls.results import vote_counts
-from gateway.polls.sms import ASKED, question_prefix
+from gateway.polls.sms import ASKED, question_key, question_prefix
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
+from gateway.sms.models import Message
 from gateway.sms.scheduled import language_of, queue_once
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,19 @@ def audience(poll: Poll) -> Select[Contact]:
     if poll.county is not None:
         query = query.where(Contact.county == poll.county)
     return query.order_by(Contact.id)
+
+
+def not_yet_asked(poll: Poll) -> Select[Contact]:
+    """The audience less those who have had the question by SMS (from a send, or texting the
+    keyword alone, under any key of the poll) or have voted, by SMS or USSD: they have read it.
+    Someone who only looked at the poll on USSD is not recorded, and gets the SMS."""
+    asked = select(Message.id).where(
+        Message.contact_id == Contact.id,
+        Message.kind == ASKED,
+        Message.dedupe_key.startswith(question_prefix(poll.id), autoescape=True),
+    )
+    voted = select(Vote.id).where(Vote.poll_id == poll.id, Vote.contact_id == Contact.id)
+    return audience(poll).where(~asked.exists(), ~voted.exists())
 
 
 def question_send_time(poll: Poll) -> datetime:
@@ -85,7 +99,7 @@ def enqueue_question(poll: Poll) -> datetime:
 
 def send_poll_question(poll_id: int) -> str:
     """Queue the question, with its numbered options, to everyone in the poll's audience who has
-    not had it, in their language (a job)."""
+    not had it (by this send or by texting the keyword) nor voted, in their language (a job)."""
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         return "no such poll"
@@ -97,7 +111,9 @@ def send_poll_question(poll_id: int) -> str:
     by_language: dict[str, str] = {}
     queued, last_id = 0, 0
     while True:
-        batch = list(db.session.scalars(audience(poll).where(Contact.id > last_id).limit(BATCH)))
+        batch = list(
+            db.session.scalars(not_yet_asked(poll).where(Contact.id > last_id).limit(BATCH))
+        )
         if not batch:
             break
         for contact in batch:
@@ -105,7 +121,7 @@ def send_poll_question(poll_id: int) -> str:
             language = language_of(contact)
             if language not in by_language:
                 by_language[language] = texts.question_sms(poll, language)
-            key = f"{question_prefix(poll.id)}question:contact:{contact.id}"
+            key = question_key(poll.id, contact.id)
             if queue_once(
                 contact, by_language[language], kind=ASKED, dedupe_key=key, not_before=not_before
             ):

@@ -5,6 +5,10 @@ A keyword is the poll's, whatever the case or accents; one typo in a keyword of 
 more still finds it (``MADNI``, ``MADIINI``), unless the word is another keyword (STOP, YES...).
 A poll's keyword alone brings its question with the numbered options.
 
+The first question a person gets for a poll, whichever way, has the key
+:func:`question_key`, so the send to the audience skips them (a keyword asked for again is
+answered under a key per inbound SMS).
+
 How a bare number finds its poll: each poll question sent by SMS (to the poll's audience by
 :mod:`gateway.polls.notices`, or in answer to the keyword alone) is a message of kind
 ``poll_question`` whose dedupe key starts ``poll:<id>:``. A bare number answers the poll of the
@@ -47,6 +51,13 @@ GLUED = re.compile(r"(?P<word>.*[a-z])(?P<choice>[1-9])")  # MADINI2
 
 def question_prefix(poll_id: int) -> str:
     return f"poll:{poll_id}:"
+
+
+def question_key(poll_id: int, contact_id: int) -> str:
+    """The dedupe key of the first time a poll's question goes to a person, by the send to the
+    audience or in answer to the keyword alone, whichever comes first: the send skips a person
+    who holds it, so nobody gets the question from both."""
+    return f"{question_prefix(poll_id)}question:contact:{contact_id}"
 
 
 def find_poll(word: str, *, near: bool = True) -> Poll | None:
@@ -167,12 +178,17 @@ def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -
         )
         return f"poll {poll.id} is for {poll.county}: not counted"
     if not rest.strip():
-        queue_once(
-            contact,
-            texts.question_sms(poll, language),
-            kind=ASKED,
-            dedupe_key=f"{question_prefix(poll.id)}asked:in:{message.id}",
-        )
+        question = texts.question_sms(poll, language)
+        # Asking again brings it again: the shared key once, then a key per inbound SMS.
+        if not queue_once(
+            contact, question, kind=ASKED, dedupe_key=question_key(poll.id, contact.id)
+        ):
+            queue_once(
+                contact,
+                question,
+                kind=ASKED,
+                dedupe_key=f"{question_prefix(poll.id)}asked:in:{message.id}",
+            )
         return f"poll {poll.id} question sent"
     return _vote(contact, poll, rest, _cast_at(message))
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import current_app
-
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.polls.models import Poll, PollOption
-from gateway.settings import Settings
 from gateway.sms.texts import fits, say
 from gateway.tallies import whole_percents
 
@@ -53,14 +50,8 @@ def invalid_sms(poll: Poll, language: str) -> str:
 
 
 def opening_sms(poll: Poll, language: str) -> str:
-    settings: Settings = current_app.config["GATEWAY"]
-    written_in = catalogs().raw("sms.poll.not_open", language)[1]
-    return say(
-        "sms.poll.not_open",
-        language,
-        keyword=poll.keyword,
-        when=when(poll.opens_at, written_in, settings.timezone),
-    )
+    key = "sms.poll.not_open"
+    return say(key, language, keyword=poll.keyword, when=when(poll.opens_at, key, language))
 
 
 def results_sms(poll: Poll, counts: Mapping[int, int], language: str) -> str:

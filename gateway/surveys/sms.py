@@ -15,17 +15,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
-from gateway.i18n import catalogs
 from gateway.localized import when
 from gateway.meetings.notices import ANSWERABLE, REACHED
 from gateway.polls.sms import ASKED as POLL_ASKED
 from gateway.polls.sms import addressed_poll, choose_option, find_poll
-from gateway.settings import Settings
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import Message
@@ -139,12 +136,10 @@ def _meant_for_a_poll(text: str) -> bool:
 
 
 def _by_keyword(message: Message, contact: Contact, survey: Survey, rest: str) -> str:
-    settings: Settings = current_app.config["GATEWAY"]
     language = language_of(contact)
     named = title(survey, language)
     if utcnow() < survey.opens_at:
-        written_in = catalogs().raw("sms.survey.not_open", language)[1]
-        opens = when(survey.opens_at, written_in, settings.timezone)
+        opens = when(survey.opens_at, "sms.survey.not_open", language)
         reply(contact, "sms.survey.not_open", kind="survey_not_open", title=named, when=opens)
         return f"survey {survey.id} not open yet"
     if not is_open(survey):

@@ -56,6 +56,9 @@ class Context:
     data: dict[str, str] = field(default_factory=dict)
     # Where a dropped session left off, when this session may resume it.
     resume: dict[str, Any] | None = None
+    # The text key of the screen being rendered, set before its view or source is asked: a date
+    # in it is said in the language that text resolves to (gateway.localized.when).
+    screen_text: str = ""
 
     @property
     def language(self) -> str:

@@ -52,6 +52,7 @@ class Renderer:
         values["code"] = ctx.settings.ussd_code
         values["shortcode"] = ctx.settings.at_shortcode
         if node.view:
+            ctx.screen_text = node.text or ""
             values.update(self.handlers.views[node.view](ctx))
         return values
 
@@ -75,6 +76,7 @@ class Renderer:
     # -- paging ----------------------------------------------------------------------------
     def list_pages(self, node: Node, ctx: Context) -> list[list[tuple[int, Item]]]:
         """A list's items split into screens that fit, with room for a hint and navigation."""
+        ctx.screen_text = node.text or ""
         items = self.handlers.sources[node.source or ""](ctx)
         fixed = (ctx.text("ussd.invalid"), *self.heading(node, ctx))
         nav = tuple(self.nav(ctx, more=True, back=True))
