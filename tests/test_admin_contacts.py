@@ -292,9 +292,9 @@ def _import_id(response: Any) -> int:
 
 GOOD = (
     "\ufeffPhone,Language,County,Ward,Tags,Consent\r\n"
-    "0712000001,sw,Kitui,Mui,youth;farmers,consent.v2\r\n"
+    "0712000001,sw,Kitui,Mui,youth;farmers,consent.v1\r\n"
     "+254 733 000 111,kam,kitui,,,\r\n"
-    "254722000333,en,Kwale,Ramisi,women,consent.v2\r\n"
+    "254722000333,en,Kwale,Ramisi,women,consent.v1\r\n"
 )
 
 
@@ -362,7 +362,7 @@ def test_an_import_run_twice_creates_each_contact_once(
         events = db.session.scalars(
             select(ConsentEvent).where(ConsentEvent.contact_id == one.id)
         ).all()
-        assert [(e.channel, e.wording_version) for e in events] == [("import", "consent.v2")]
+        assert [(e.channel, e.wording_version) for e in events] == [("import", "consent.v1")]
         kam = db.session.scalar(select(Contact).where(Contact.phone == "+254733000111"))
         assert kam.county == "Kitui" and kam.consent_at is None
         assert db.session.get(Contact, opted).opted_out_at is not None  # STOP still holds
@@ -436,3 +436,89 @@ def test_an_import_whose_worker_died_resumes_after_the_last_committed_batch(
         item = db.session.get(ContactImport, import_id)
         assert (item.created_rows, item.updated_rows, item.processed_rows) == (3, 0, 3)
         assert sorted(db.session.scalars(select(Contact.county))) == ["Kitui", "Kitui", "Kwale"]
+
+
+def _report_lines(page: str) -> list[str]:
+    """The text of each row of an import's error report (none when it has no report)."""
+    found = re.search(r'<table id="import-errors">.*?</table>', page, re.S)
+    if found is None:
+        return []
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", r).split())
+        for r in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)
+    ][1:]
+
+
+def test_an_import_takes_only_a_consent_wording_the_gateway_knows(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """A consent cell of yes, no, Y or 1 is refused for its row, naming the wordings the
+    gateway knows, and the file imports nothing: nobody who wrote "no" gets consent. An empty
+    cell is no consent recorded, not an error."""
+    session = admin_as("admin")
+    form = session.get("/admin/contacts/import").get_data(as_text=True)
+    # The page lists the accepted wordings with their words.
+    assert "consent.v1" in form and "sms.join" in form
+    assert "HMK will send you free SMS about mining" in form
+    text = (
+        "phone,county,consent\r\n"
+        "0712000001,Kitui,yes\r\n"
+        "0712000002,Kitui,no\r\n"
+        "0712000003,Kitui,Y\r\n"
+        "0712000004,Kitui,1\r\n"
+        "0712000005,Kitui,consent.v1\r\n"
+        "0712000006,Kitui,\r\n"
+    )
+    import_id = _import_id(_upload(session, text))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Nothing was imported" in page
+    lines = _report_lines(page)
+    accepted = "use one of: consent.v1, sms.join"
+    for row, value in ((2, "yes"), (3, "no"), (4, "Y"), (5, "1")):
+        [line] = [line for line in lines if line.startswith(f"{row} consent {value} ")]
+        assert "Not a consent wording the gateway knows" in line and accepted in line, line
+    assert len(lines) == 4  # the known wording and the empty cell are fine
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+    # Without the bad rows the same file imports: consent only where a wording is given.
+    good = "".join(line + "\r\n" for line in text.splitlines()[:1] + text.splitlines()[5:])
+    import_id = _import_id(_upload(session, good))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Imported: 2 new contacts, 0 updated." in page and not _report_lines(page)
+    with app.app_context():
+        consents = dict(db.session.execute(select(Contact.phone, Contact.consent_wording)).all())
+    assert consents == {"+254712000005": "consent.v1", "+254712000006": None}
+
+
+def test_check_consent_lists_contacts_whose_wording_is_unknown(app: Flask, runner: Any) -> None:
+    """An officer can list the contacts recorded with a consent wording the gateway does not
+    know (as the import once stored "yes" and "no"), numbers masked, to put them right."""
+    joined_contact(app, "+254712000001", county="Kitui")
+    said_no = joined_contact(app, "+254712000002", county="Kitui")
+    said_yes = joined_contact(app, "+254712000003", county="Kwale", ward="Ramisi")
+    with app.app_context():
+        for contact_id, wording in ((said_no, "no"), (said_yes, "Y")):
+            contact = db.session.get(Contact, contact_id)
+            contact.consent_wording, contact.consent_channel = wording, "import"
+        db.session.commit()
+
+    result = runner.invoke(args=["contacts", "check-consent"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("+2547••••••02" in line and "'no'" in line and "Kitui" in line for line in lines)
+    assert any("+2547••••••03" in line and "'Y'" in line and "Kwale" in line for line in lines)
+    assert not any("+2547••••••01" in line for line in lines)
+    assert "+254712000002" not in result.output
+    assert f"/admin/contacts/{said_no}" in result.output
+    assert "2 contacts have a consent wording the gateway does not know" in result.output
+
+    with app.app_context():
+        for contact_id in (said_no, said_yes):
+            db.session.get(Contact, contact_id).consent_wording = "consent.v1"
+        db.session.commit()
+    result = runner.invoke(args=["contacts", "check-consent"])
+    assert result.exit_code == 0 and "Every contact's consent wording is known" in result.output

@@ -6,8 +6,10 @@ The file has a header row naming its columns (any order, any case; only ``phone`
 - ``language``: ``en``, ``sw`` or ``kam``.
 - ``county`` and ``ward``: as in ``flows/areas.yaml`` (a ward must be one of its county's).
 - ``tags``: labels separated by ``;`` (``youth;farmers``); added to the contact's tags.
-- ``consent``: the version of the consent wording the person agreed to (``consent.v1``); left
-  empty, no consent is recorded. Consent is recorded with the channel ``import``.
+- ``consent``: the version of the consent wording the person agreed to, one the gateway knows
+  (:mod:`gateway.contacts.wordings`: ``consent.v1``, ``sms.join``); left empty, no consent is
+  recorded. Anything else (``yes``, ``no``, ``1``) is a bad row: an answer is never taken for
+  consent. Consent is recorded with the channel ``import``.
 
 A cell may start with an apostrophe (as the export writes ``'+254712345678`` so that Excel
 keeps it as text): it is dropped.
@@ -37,6 +39,7 @@ from sqlalchemy import delete, select
 from gateway.areas import areas
 from gateway.contacts.models import Contact, ContactImport, ContactTag
 from gateway.contacts.service import record_consent
+from gateway.contacts.wordings import accepted_wordings, known_wording
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import InvalidPhone, mask_phone, normalise_phone
@@ -49,7 +52,6 @@ EXPORT_ONLY = ("created_at", "consent_at", "consent_channel", "opted_out_at")
 MAX_ROWS = 50_000
 BATCH = 200
 TAG_LENGTH = 40
-WORDING_LENGTH = 64
 IMPORT_CHANNEL = "import"
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -187,9 +189,11 @@ def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str
         long_tag = next((tag for tag in tags if len(tag) > TAG_LENGTH), None)
         if long_tag is not None:
             problems.append(_problem(number, "tags", long_tag, "tag_length"))
-        consent = values.get("consent", "") or None
-        if consent is not None and len(consent) > WORDING_LENGTH:
-            problems.append(_problem(number, "consent", consent, "consent_length"))
+        consent_text = values.get("consent", "")
+        consent = known_wording(consent_text) if consent_text else None
+        if consent_text and consent is None:
+            problem = _problem(number, "consent", consent_text, "consent")
+            problems.append({**problem, "accepted": accepted_wordings()})
         if len(problems) == bad:
             rows.append(Row(number, phone, language, county, ward, tags, consent))
     if not rows and not problems:
