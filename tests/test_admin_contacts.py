@@ -522,3 +522,110 @@ def test_check_consent_lists_contacts_whose_wording_is_unknown(app: Flask, runne
         db.session.commit()
     result = runner.invoke(args=["contacts", "check-consent"])
     assert result.exit_code == 0 and "Every contact's consent wording is known" in result.output
+
+
+def _edit_form(page: str) -> dict[str, str]:
+    """What a browser sends from the contact's edit form untouched: each select's selected
+    option (its first when none is), each input's value."""
+    form = re.search(r'<form method="post" action="[^"]*/edit">(.*?)</form>', page, re.S)
+    assert form is not None
+    values: dict[str, str] = {}
+    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form.group(1), re.S):
+        options = re.findall(r"<option([^>]*)>([^<]*)</option>", body)
+        chosen = next((o for o in options if " selected" in o[0]), options[0])
+        value = re.search(r'value="([^"]*)"', chosen[0])
+        values[name] = value.group(1) if value else chosen[1]
+    for name, value in re.findall(r'<input name="(\w+)" value="([^"]*)"', form.group(1)):
+        values[name] = value
+    return values
+
+
+def test_saving_a_contact_keeps_a_ward_that_is_not_on_the_list(app: Flask, admin_as: Any) -> None:
+    """An officer changes only a contact's language: the ward they joined with, which is not
+    on the ward list (as the demo's Mutito), is kept, and the page shows it as not on the
+    list."""
+    contact_id = joined_contact(app, KITUI, language="en", county="Kitui", ward="Mutito")
+    _tag(app, contact_id, "youth")
+    session = admin_as("coordinator", counties=("Kitui",))
+    path = f"/admin/contacts/{contact_id}"
+    page = session.get(path).get_data(as_text=True)
+    profile = re.sub(r"<[^>]+>", " ", re.search(r'<dl class="facts">(.*?)</dl>', page, re.S)[1])  # type: ignore[index]
+    assert "Mutito (not on the list)" in " ".join(profile.split())
+
+    form = _edit_form(page)
+    assert form["ward"] == "Mutito" and form["county"] == "Kitui"
+    response = session.post(f"{path}/edit", {**form, "language": "sw"}, page=path)
+    assert response.status_code == 302
+    page = session.get(path).get_data(as_text=True)
+    assert "The contact was saved." in page and "Mutito" in page
+    with app.app_context():
+        contact = db.session.get(Contact, contact_id)
+        assert (contact.language, contact.county, contact.ward) == ("sw", "Kitui", "Mutito")
+    [edit] = _audit(app, "contact.update")
+    assert set(edit.details) == {"phone", "language"}  # the one change, and nothing else
+
+    # Another ward off the list is still refused, as is keeping it in another county.
+    session.post(f"{path}/edit", {**form, "ward": "Atlantis"}, page=path)
+    assert "Not a ward of that county" in session.get(path).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Contact, contact_id).ward == "Mutito"
+
+
+def _snapshot(app: Flask) -> list[Any]:
+    """Every contact's data, consent events and tags, as an import could change them."""
+    with app.app_context():
+        contacts = db.session.execute(
+            select(
+                Contact.phone,
+                Contact.language,
+                Contact.county,
+                Contact.ward,
+                Contact.consent_at,
+                Contact.consent_channel,
+                Contact.consent_wording,
+                Contact.opted_out_at,
+            ).order_by(Contact.id)
+        ).all()
+        events = db.session.execute(
+            select(ConsentEvent.contact_id, ConsentEvent.action, ConsentEvent.wording_version)
+        ).all()
+        tags = db.session.execute(select(ContactTag.contact_id, ContactTag.tag)).all()
+    return [contacts, sorted(events), sorted(tags)]
+
+
+def test_an_exported_contacts_file_imports_back_with_nothing_changed(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """An officer exports the contacts and imports that same file: it is accepted, with no
+    row in the report, and nobody's data changes (wards not on the list, people who joined
+    by SMS, people who opted out, contacts with no area)."""
+    from gateway.contacts.service import record_consent
+
+    for phone, language, county, ward in (
+        ("+254700100001", "kam", "Kitui", "Mui"),
+        ("+254700100002", "sw", "Kitui", "Mutito"),
+        ("+254700100003", "en", "Kwale", "Msambweni"),
+        ("+254700100004", "sw", "Migori", "Suna East"),
+    ):
+        joined_contact(app, phone, language=language, county=county, ward=ward)
+    stopped = joined_contact(app, "+254700100005", language="sw", county="Kitui", ward="Mutito")
+    _tag(app, stopped, "=farmers", "youth")
+    with app.app_context():
+        db.session.get(Contact, stopped).opted_out_at = func.now()
+        by_sms = Contact(phone="+254700100006", language="sw")
+        db.session.add(by_sms)
+        record_consent(
+            by_sms, channel="sms", wording_version="sms.join", wording_text="JIUNGE", language="sw"
+        )
+        db.session.add(Contact(phone="+254700100007"))
+        db.session.commit()
+    before = _snapshot(app)
+
+    session = admin_as("admin")
+    exported = session.get("/admin/contacts/export").get_data().decode("utf-8")
+    import_id = _import_id(_upload(session, exported, "contacts.csv"))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Imported: 0 new contacts, 7 updated." in page, _report_lines(page)
+    assert _report_lines(page) == []
+    assert _snapshot(app) == before

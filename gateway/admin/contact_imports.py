@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
 from gateway.admin.templating import t, ui_language
-from gateway.contacts.imports import FINISHED, MAX_ROWS
+from gateway.contacts.import_rows import MAX_ROWS
+from gateway.contacts.imports import FINISHED
 from gateway.contacts.models import ContactImport
 from gateway.contacts.wordings import WORDINGS
 from gateway.extensions import db
