@@ -629,3 +629,46 @@ def test_an_exported_contacts_file_imports_back_with_nothing_changed(
     assert "Imported: 0 new contacts, 7 updated." in page, _report_lines(page)
     assert _report_lines(page) == []
     assert _snapshot(app) == before
+
+
+def test_an_officer_records_consent_only_with_a_known_wording(app: Flask, admin_as: Any) -> None:
+    """On a contact's page an officer records the consent a person gave (on a paper form, at a
+    meeting) by choosing its wording; any other value, a "no" above all, is refused naming
+    the known wordings, and a person who opted out stays opted out."""
+    with app.app_context():
+        contact = Contact(phone=KITUI, language="sw", county="Kitui", ward="Mui")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+    session = admin_as("coordinator", counties=("Kitui",))
+    path = f"/admin/contacts/{contact_id}"
+    page = session.get(path).get_data(as_text=True)
+    form = _edit_form(page)
+    assert form["consent"] == ""  # left as it is, a save records nothing
+    assert '<option value="consent.v1">' in page and '<option value="sms.join">' in page
+
+    session.post(f"{path}/edit", {**form, "consent": "no"}, page=path)
+    page = session.get(path).get_data(as_text=True)
+    assert "Not a consent wording the gateway knows; use one of: consent.v1, sms.join" in page
+    session.post(f"{path}/edit", form, page=path)
+    with app.app_context():
+        assert db.session.get(Contact, contact_id).consent_at is None
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+    session.post(f"{path}/edit", {**form, "consent": "consent.v1"}, page=path)
+    page = session.get(path).get_data(as_text=True)
+    assert "The contact was saved." in page and "Subscribed" in page
+    with app.app_context():
+        [event] = db.session.scalars(select(ConsentEvent)).all()
+        assert (event.channel, event.wording_version, event.language) == (
+            "admin",
+            "consent.v1",
+            "sw",
+        )
+        db.session.get(Contact, contact_id).opted_out_at = func.now()
+        db.session.commit()
+    session.post(f"{path}/edit", {**form, "consent": "sms.join"}, page=path)
+    assert "this person opted out; they stay opted out" in session.get(path).get_data(as_text=True)
+    with app.app_context():
+        contact = db.session.get(Contact, contact_id)
+        assert contact.opted_out_at is not None and contact.consent_wording == "consent.v1"

@@ -13,9 +13,8 @@ from gateway.admin.templating import t, ui_language
 from gateway.contacts.import_rows import MAX_ROWS
 from gateway.contacts.imports import FINISHED
 from gateway.contacts.models import ContactImport
-from gateway.contacts.wordings import WORDINGS
+from gateway.contacts.wordings import wordings_in
 from gateway.extensions import db
-from gateway.i18n import catalogs
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
@@ -74,8 +73,9 @@ def import_contacts() -> str | BaseResponse | tuple[str, int]:
 def _form(who: Principal) -> str:
     """The upload form, with the consent wordings the import takes and their words (as the
     catalogs hold them, in the user's language or its fallback)."""
-    wordings = [(version, catalogs().raw(version, ui_language())[0]) for version in WORDINGS]
-    return render_template("admin/contacts/import.html", recent=_recent(who), wordings=wordings)
+    return render_template(
+        "admin/contacts/import.html", recent=_recent(who), wordings=wordings_in(ui_language())
+    )
 
 
 def _recent(who: Principal) -> list[ContactImport]:

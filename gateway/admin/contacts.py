@@ -18,13 +18,14 @@ from sqlalchemy import Select, exists, false, func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
-from gateway.admin.templating import t
+from gateway.admin.templating import t, ui_language
 from gateway.areas import areas
 from gateway.contacts.export import collect
 from gateway.contacts.import_rows import COLUMNS, EXPORT_ONLY
 from gateway.contacts.imports import tags_of
 from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.contacts.service import anonymise, opt_out
+from gateway.contacts.wordings import wordings_in
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
@@ -263,6 +264,7 @@ def contact(contact_id: int) -> str:
         reports=reports,
         rsvps=[(r, m, _title(m.title)) for r, m in rsvps],
         can_write=who.can_write,
+        wordings=wordings_in(ui_language()),
         **_choices(who),
     )
 

@@ -9,6 +9,8 @@ refused, so that no answer is ever mistaken for consent.
 
 from __future__ import annotations
 
+from gateway.i18n import catalogs
+
 USSD_CONSENT = "consent.v1"  # the question of the USSD join screen (ussd.join.consent)
 SMS_JOIN = "sms.join"  # texting JOIN; the answer (this key) says how to stop
 WORDINGS: tuple[str, ...] = (USSD_CONSENT, SMS_JOIN)
@@ -18,6 +20,12 @@ def known_wording(value: str) -> str | None:
     """The known version ``value`` names (any case, spaces around it), or None."""
     wanted = value.strip().casefold()
     return next((version for version in WORDINGS if version.casefold() == wanted), None)
+
+
+def wordings_in(language: str) -> list[tuple[str, str]]:
+    """Each known version with its words in ``language`` (or its fallback), placeholders such
+    as ``{county}`` as they are, to show an officer what each version means."""
+    return [(version, catalogs().raw(version, language)[0]) for version in WORDINGS]
 
 
 def accepted_wordings() -> str:
