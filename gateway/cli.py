@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app wsgi tokens create NAME``, ``... demo load``."""
+"""Command-line tools: ``flask --app wsgi tokens create NAME``, ``... demo load``,
+``... contacts check-consent``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from gateway.api.models import ApiToken
+from gateway.contacts.cli import contacts_cli
 from gateway.extensions import db, utcnow
 from gateway.users.models import User
 
@@ -49,3 +51,4 @@ def load_demo() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(demo)
+    app.cli.add_command(contacts_cli)

@@ -292,9 +292,9 @@ def _import_id(response: Any) -> int:
 
 GOOD = (
     "\ufeffPhone,Language,County,Ward,Tags,Consent\r\n"
-    "0712000001,sw,Kitui,Mui,youth;farmers,consent.v2\r\n"
+    "0712000001,sw,Kitui,Mui,youth;farmers,consent.v1\r\n"
     "+254 733 000 111,kam,kitui,,,\r\n"
-    "254722000333,en,Kwale,Ramisi,women,consent.v2\r\n"
+    "254722000333,en,Kwale,Ramisi,women,consent.v1\r\n"
 )
 
 
@@ -362,7 +362,7 @@ def test_an_import_run_twice_creates_each_contact_once(
         events = db.session.scalars(
             select(ConsentEvent).where(ConsentEvent.contact_id == one.id)
         ).all()
-        assert [(e.channel, e.wording_version) for e in events] == [("import", "consent.v2")]
+        assert [(e.channel, e.wording_version) for e in events] == [("import", "consent.v1")]
         kam = db.session.scalar(select(Contact).where(Contact.phone == "+254733000111"))
         assert kam.county == "Kitui" and kam.consent_at is None
         assert db.session.get(Contact, opted).opted_out_at is not None  # STOP still holds
@@ -436,3 +436,239 @@ def test_an_import_whose_worker_died_resumes_after_the_last_committed_batch(
         item = db.session.get(ContactImport, import_id)
         assert (item.created_rows, item.updated_rows, item.processed_rows) == (3, 0, 3)
         assert sorted(db.session.scalars(select(Contact.county))) == ["Kitui", "Kitui", "Kwale"]
+
+
+def _report_lines(page: str) -> list[str]:
+    """The text of each row of an import's error report (none when it has no report)."""
+    found = re.search(r'<table id="import-errors">.*?</table>', page, re.S)
+    if found is None:
+        return []
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", r).split())
+        for r in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)
+    ][1:]
+
+
+def test_an_import_takes_only_a_consent_wording_the_gateway_knows(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """A consent cell of yes, no, Y or 1 is refused for its row, naming the wordings the
+    gateway knows, and the file imports nothing: nobody who wrote "no" gets consent. An empty
+    cell is no consent recorded, not an error."""
+    session = admin_as("admin")
+    form = session.get("/admin/contacts/import").get_data(as_text=True)
+    # The page lists the accepted wordings with their words.
+    assert "consent.v1" in form and "sms.join" in form
+    assert "HMK will send you free SMS about mining" in form
+    text = (
+        "phone,county,consent\r\n"
+        "0712000001,Kitui,yes\r\n"
+        "0712000002,Kitui,no\r\n"
+        "0712000003,Kitui,Y\r\n"
+        "0712000004,Kitui,1\r\n"
+        "0712000005,Kitui,consent.v1\r\n"
+        "0712000006,Kitui,\r\n"
+    )
+    import_id = _import_id(_upload(session, text))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Nothing was imported" in page
+    lines = _report_lines(page)
+    accepted = "use one of: consent.v1, sms.join"
+    for row, value in ((2, "yes"), (3, "no"), (4, "Y"), (5, "1")):
+        [line] = [line for line in lines if line.startswith(f"{row} consent {value} ")]
+        assert "Not a consent wording the gateway knows" in line and accepted in line, line
+    assert len(lines) == 4  # the known wording and the empty cell are fine
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+    # Without the bad rows the same file imports: consent only where a wording is given.
+    good = "".join(line + "\r\n" for line in text.splitlines()[:1] + text.splitlines()[5:])
+    import_id = _import_id(_upload(session, good))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Imported: 2 new contacts, 0 updated." in page and not _report_lines(page)
+    with app.app_context():
+        consents = dict(db.session.execute(select(Contact.phone, Contact.consent_wording)).all())
+    assert consents == {"+254712000005": "consent.v1", "+254712000006": None}
+
+
+def test_check_consent_lists_contacts_whose_wording_is_unknown(app: Flask, runner: Any) -> None:
+    """An officer can list the contacts recorded with a consent wording the gateway does not
+    know (as the import once stored "yes" and "no"), numbers masked, to put them right."""
+    joined_contact(app, "+254712000001", county="Kitui")
+    said_no = joined_contact(app, "+254712000002", county="Kitui")
+    said_yes = joined_contact(app, "+254712000003", county="Kwale", ward="Ramisi")
+    with app.app_context():
+        for contact_id, wording in ((said_no, "no"), (said_yes, "Y")):
+            contact = db.session.get(Contact, contact_id)
+            contact.consent_wording, contact.consent_channel = wording, "import"
+        db.session.commit()
+
+    result = runner.invoke(args=["contacts", "check-consent"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("+2547••••••02" in line and "'no'" in line and "Kitui" in line for line in lines)
+    assert any("+2547••••••03" in line and "'Y'" in line and "Kwale" in line for line in lines)
+    assert not any("+2547••••••01" in line for line in lines)
+    assert "+254712000002" not in result.output
+    assert f"/admin/contacts/{said_no}" in result.output
+    assert "2 contacts have a consent wording the gateway does not know" in result.output
+
+    with app.app_context():
+        for contact_id in (said_no, said_yes):
+            db.session.get(Contact, contact_id).consent_wording = "consent.v1"
+        db.session.commit()
+    result = runner.invoke(args=["contacts", "check-consent"])
+    assert result.exit_code == 0 and "Every contact's consent wording is known" in result.output
+
+
+def _edit_form(page: str) -> dict[str, str]:
+    """What a browser sends from the contact's edit form untouched: each select's selected
+    option (its first when none is), each input's value."""
+    form = re.search(r'<form method="post" action="[^"]*/edit">(.*?)</form>', page, re.S)
+    assert form is not None
+    values: dict[str, str] = {}
+    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form.group(1), re.S):
+        options = re.findall(r"<option([^>]*)>([^<]*)</option>", body)
+        chosen = next((o for o in options if " selected" in o[0]), options[0])
+        value = re.search(r'value="([^"]*)"', chosen[0])
+        values[name] = value.group(1) if value else chosen[1]
+    for name, value in re.findall(r'<input name="(\w+)" value="([^"]*)"', form.group(1)):
+        values[name] = value
+    return values
+
+
+def test_saving_a_contact_keeps_a_ward_that_is_not_on_the_list(app: Flask, admin_as: Any) -> None:
+    """An officer changes only a contact's language: the ward they joined with, which is not
+    on the ward list (as the demo's Mutito), is kept, and the page shows it as not on the
+    list."""
+    contact_id = joined_contact(app, KITUI, language="en", county="Kitui", ward="Mutito")
+    _tag(app, contact_id, "youth")
+    session = admin_as("coordinator", counties=("Kitui",))
+    path = f"/admin/contacts/{contact_id}"
+    page = session.get(path).get_data(as_text=True)
+    profile = re.sub(r"<[^>]+>", " ", re.search(r'<dl class="facts">(.*?)</dl>', page, re.S)[1])  # type: ignore[index]
+    assert "Mutito (not on the list)" in " ".join(profile.split())
+
+    form = _edit_form(page)
+    assert form["ward"] == "Mutito" and form["county"] == "Kitui"
+    response = session.post(f"{path}/edit", {**form, "language": "sw"}, page=path)
+    assert response.status_code == 302
+    page = session.get(path).get_data(as_text=True)
+    assert "The contact was saved." in page and "Mutito" in page
+    with app.app_context():
+        contact = db.session.get(Contact, contact_id)
+        assert (contact.language, contact.county, contact.ward) == ("sw", "Kitui", "Mutito")
+    [edit] = _audit(app, "contact.update")
+    assert set(edit.details) == {"phone", "language"}  # the one change, and nothing else
+
+    # Another ward off the list is still refused, as is keeping it in another county.
+    session.post(f"{path}/edit", {**form, "ward": "Atlantis"}, page=path)
+    assert "Not a ward of that county" in session.get(path).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Contact, contact_id).ward == "Mutito"
+
+
+def _snapshot(app: Flask) -> list[Any]:
+    """Every contact's data, consent events and tags, as an import could change them."""
+    with app.app_context():
+        contacts = db.session.execute(
+            select(
+                Contact.phone,
+                Contact.language,
+                Contact.county,
+                Contact.ward,
+                Contact.consent_at,
+                Contact.consent_channel,
+                Contact.consent_wording,
+                Contact.opted_out_at,
+            ).order_by(Contact.id)
+        ).all()
+        events = db.session.execute(
+            select(ConsentEvent.contact_id, ConsentEvent.action, ConsentEvent.wording_version)
+        ).all()
+        tags = db.session.execute(select(ContactTag.contact_id, ContactTag.tag)).all()
+    return [contacts, sorted(events), sorted(tags)]
+
+
+def test_an_exported_contacts_file_imports_back_with_nothing_changed(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """An officer exports the contacts and imports that same file: it is accepted, with no
+    row in the report, and nobody's data changes (wards not on the list, people who joined
+    by SMS, people who opted out, contacts with no area)."""
+    from gateway.contacts.service import record_consent
+
+    for phone, language, county, ward in (
+        ("+254700100001", "kam", "Kitui", "Mui"),
+        ("+254700100002", "sw", "Kitui", "Mutito"),
+        ("+254700100003", "en", "Kwale", "Msambweni"),
+        ("+254700100004", "sw", "Migori", "Suna East"),
+    ):
+        joined_contact(app, phone, language=language, county=county, ward=ward)
+    stopped = joined_contact(app, "+254700100005", language="sw", county="Kitui", ward="Mutito")
+    _tag(app, stopped, "=farmers", "youth")
+    with app.app_context():
+        db.session.get(Contact, stopped).opted_out_at = func.now()
+        by_sms = Contact(phone="+254700100006", language="sw")
+        db.session.add(by_sms)
+        record_consent(
+            by_sms, channel="sms", wording_version="sms.join", wording_text="JIUNGE", language="sw"
+        )
+        db.session.add(Contact(phone="+254700100007"))
+        db.session.commit()
+    before = _snapshot(app)
+
+    session = admin_as("admin")
+    exported = session.get("/admin/contacts/export").get_data().decode("utf-8")
+    import_id = _import_id(_upload(session, exported, "contacts.csv"))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Imported: 0 new contacts, 7 updated." in page, _report_lines(page)
+    assert _report_lines(page) == []
+    assert _snapshot(app) == before
+
+
+def test_an_officer_records_consent_only_with_a_known_wording(app: Flask, admin_as: Any) -> None:
+    """On a contact's page an officer records the consent a person gave (on a paper form, at a
+    meeting) by choosing its wording; any other value, a "no" above all, is refused naming
+    the known wordings, and a person who opted out stays opted out."""
+    with app.app_context():
+        contact = Contact(phone=KITUI, language="sw", county="Kitui", ward="Mui")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+    session = admin_as("coordinator", counties=("Kitui",))
+    path = f"/admin/contacts/{contact_id}"
+    page = session.get(path).get_data(as_text=True)
+    form = _edit_form(page)
+    assert form["consent"] == ""  # left as it is, a save records nothing
+    assert '<option value="consent.v1">' in page and '<option value="sms.join">' in page
+
+    session.post(f"{path}/edit", {**form, "consent": "no"}, page=path)
+    page = session.get(path).get_data(as_text=True)
+    assert "Not a consent wording the gateway knows; use one of: consent.v1, sms.join" in page
+    session.post(f"{path}/edit", form, page=path)
+    with app.app_context():
+        assert db.session.get(Contact, contact_id).consent_at is None
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+    session.post(f"{path}/edit", {**form, "consent": "consent.v1"}, page=path)
+    page = session.get(path).get_data(as_text=True)
+    assert "The contact was saved." in page and "Subscribed" in page
+    with app.app_context():
+        [event] = db.session.scalars(select(ConsentEvent)).all()
+        assert (event.channel, event.wording_version, event.language) == (
+            "admin",
+            "consent.v1",
+            "sw",
+        )
+        db.session.get(Contact, contact_id).opted_out_at = func.now()
+        db.session.commit()
+    session.post(f"{path}/edit", {**form, "consent": "sms.join"}, page=path)
+    assert "this person opted out; they stay opted out" in session.get(path).get_data(as_text=True)
+    with app.app_context():
+        contact = db.session.get(Contact, contact_id)
+        assert contact.opted_out_at is not None and contact.consent_wording == "consent.v1"

@@ -215,3 +215,21 @@ def test_delete_removes_free_text_survey_answers_and_unlinks_reports(api, at, wo
         assert sorted(db.session.scalars(select(SurveyAnswer.value)).all()) == ["", "2", "40"]
         report = db.session.scalar(select(Report))
         assert report is not None and report.contact_id is None
+
+
+@pytest.mark.parametrize("wording", ["no", "yes", "Y", "1", "consent.v9"])
+def test_consent_only_with_a_wording_the_gateway_knows(api, app, wording):
+    """A consent whose wording is not one the gateway knows (a "no" above all) is refused,
+    naming the known wordings, on create and on update, and records nothing."""
+    consent = {"channel": "paper_form", "wording_version": wording}
+    created = api.post("/contacts", json={"phone": PHONE, "consent": consent})
+    assert created.status_code == 400
+    assert "consent.v1, sms.join" in str(created.json["errors"]["json"]["consent"])
+    assert api.post("/contacts", json={"phone": PHONE}).status_code == 201
+    updated = api.patch(f"/contacts/{PHONE}", json={"consent": consent})
+    assert updated.status_code == 400
+    assert "consent.v1, sms.join" in str(updated.json["errors"]["json"]["consent"])
+    fetched = api.get(f"/contacts/{PHONE}").json
+    assert fetched["has_consent"] is False and fetched["consent_events"] == []
+    with app.app_context():
+        assert db.session.scalar(select(Contact.consent_wording)) is None

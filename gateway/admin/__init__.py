@@ -30,6 +30,7 @@ PAGES = (
     "auth",
     "dashboard",
     "contacts",
+    "contact_edit",
     "contact_imports",
     "broadcasts",
     "meetings",

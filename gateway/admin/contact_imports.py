@@ -9,9 +9,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
-from gateway.admin.templating import t
-from gateway.contacts.imports import FINISHED, MAX_ROWS
+from gateway.admin.templating import t, ui_language
+from gateway.contacts.import_rows import MAX_ROWS
+from gateway.contacts.imports import FINISHED
 from gateway.contacts.models import ContactImport
+from gateway.contacts.wordings import wordings_in
 from gateway.extensions import db
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.users import audit
@@ -50,7 +52,7 @@ def import_contacts() -> str | BaseResponse | tuple[str, int]:
                 problem = "admin.contacts.import.not_utf8"
         if problem is not None:
             flash(t(problem), "error")
-            return render_template("admin/contacts/import.html", recent=_recent(who)), 400
+            return _form(who), 400
         name = (upload.filename if upload is not None else None) or "contacts.csv"
         item = ContactImport(user_id=who.user_id, filename=name[:255], content=content)
         db.session.add(item)
@@ -65,7 +67,15 @@ def import_contacts() -> str | BaseResponse | tuple[str, int]:
         )
         db.session.commit()
         return redirect(url_for("admin.contact_import", import_id=item.id))
-    return render_template("admin/contacts/import.html", recent=_recent(who))
+    return _form(who)
+
+
+def _form(who: Principal) -> str:
+    """The upload form, with the consent wordings the import takes and their words (as the
+    catalogs hold them, in the user's language or its fallback)."""
+    return render_template(
+        "admin/contacts/import.html", recent=_recent(who), wordings=wordings_in(ui_language())
+    )
 
 
 def _recent(who: Principal) -> list[ContactImport]:

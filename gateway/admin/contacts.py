@@ -1,6 +1,6 @@
 """The admin UI's contacts pages: the list (search, filters, paging, CSV export), a contact's
-page (consent history, messages, votes, reports, RSVPs; edit, opt out, delete). The CSV
-import is in :mod:`gateway.admin.contact_imports`.
+page (consent history, messages, votes, reports, RSVPs; opt out, delete). Editing is in
+:mod:`gateway.admin.contact_edit`, the CSV import in :mod:`gateway.admin.contact_imports`.
 
 A coordinator sees only the contacts of their counties: every query goes through
 :func:`_visible`, and a contact of another county gives 403. Opting out and deleting use the
@@ -18,18 +18,14 @@ from sqlalchemy import Select, exists, false, func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
-from gateway.admin.templating import t
+from gateway.admin.templating import t, ui_language
 from gateway.areas import areas
 from gateway.contacts.export import collect
-from gateway.contacts.imports import (
-    COLUMNS,
-    EXPORT_ONLY,
-    parse_tags,
-    set_tags,
-    tags_of,
-)
+from gateway.contacts.import_rows import COLUMNS, EXPORT_ONLY
+from gateway.contacts.imports import tags_of
 from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.contacts.service import anonymise, opt_out
+from gateway.contacts.wordings import wordings_in
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
@@ -268,50 +264,9 @@ def contact(contact_id: int) -> str:
         reports=reports,
         rsvps=[(r, m, _title(m.title)) for r, m in rsvps],
         can_write=who.can_write,
+        wordings=wordings_in(ui_language()),
         **_choices(who),
     )
-
-
-@bp.route("/contacts/<int:contact_id>/edit", methods=["POST"])
-@require_role(ADMIN, COORDINATOR, write=True)
-def edit_contact(contact_id: int) -> BaseResponse:
-    """Change a contact's language, county, ward and tags."""
-    who = principal()
-    item = _contact_or_abort(contact_id)
-    form = request.form
-    language = form.get("language", "").strip() or None
-    county = form.get("county", "").strip() or None
-    ward = form.get("ward", "").strip() or None
-    known = areas()
-    problem = None
-    if language is not None and language not in {lang.code for lang in catalogs().languages()}:
-        problem = "admin.contacts.why.language"
-    elif county is not None and county not in known:
-        problem = "admin.contacts.why.county"
-    elif not who.sees_county(county):
-        problem = "admin.contacts.why.not_your_county"
-    elif ward is not None and (county is None or ward not in known[county].wards):
-        problem = "admin.contacts.why.ward"
-    tags = parse_tags(form.get("tags", ""))
-    if problem is None and any(len(tag) > 40 for tag in tags):
-        problem = "admin.contacts.why.tag_length"
-    if problem is not None:
-        flash(t(problem, value=""), "error")
-        return redirect(url_for("admin.contact", contact_id=item.id))
-    before = {
-        "language": item.language,
-        "county": item.county,
-        "ward": item.ward,
-        "tags": tags_of(item.id),
-    }
-    item.language, item.county, item.ward = language, county, ward
-    set_tags(item, tags, keep_others=False)
-    after = {"language": language, "county": county, "ward": ward, "tags": tags}
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    audit.record("contact.update", "contact", item.id, phone=mask_phone(item.phone), **changed)
-    db.session.commit()
-    flash(t("admin.contacts.saved"), "ok")
-    return redirect(url_for("admin.contact", contact_id=item.id))
 
 
 @bp.route("/contacts/<int:contact_id>/opt-out", methods=["POST"])

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
+from gateway.contacts.wordings import WORDINGS, accepted_wordings, known_wording
 from gateway.i18n import catalogs
 from gateway.phones import InvalidPhone, normalise_phone
 
@@ -34,16 +35,29 @@ def _known_county(name: str) -> None:
         raise ma.ValidationError(f"Unknown county; use one of: {', '.join(counties)}.")
 
 
+class Wording(ma.fields.String):
+    """A consent wording the gateway knows (:mod:`gateway.contacts.wordings`), as its version."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        version = known_wording(super()._deserialize(value, attr, data, **kwargs))
+        if version is None:
+            raise ma.ValidationError(f"Unknown consent wording; use one of: {accepted_wordings()}.")
+        return version
+
+
 class ConsentIn(ma.Schema):
     channel = ma.fields.String(
         required=True,
         validate=ma.validate.Length(1, 16),
         metadata={"description": "How consent was given, e.g. `meeting`, `paper_form`, `api`."},
     )
-    wording_version = ma.fields.String(
+    wording_version = Wording(
         required=True,
-        validate=ma.validate.Length(1, 64),
-        metadata={"description": "Which wording the person agreed to, e.g. `consent.v1`."},
+        metadata={
+            "description": "Which wording the person agreed to: one the gateway knows, "
+            "`consent.v1` (the USSD join question) or `sms.join` (texting JOIN).",
+            "enum": list(WORDINGS),
+        },
     )
     wording_text = ma.fields.String(
         load_default=None,

@@ -25,6 +25,7 @@ from gateway.contacts.service import (
     opt_out,
     record_consent,
 )
+from gateway.contacts.wordings import SMS_JOIN
 from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
@@ -233,7 +234,7 @@ def system_keywords(message: Message, contact: Contact, match: KeywordMatch | No
         record_consent(
             contact,
             channel="sms",
-            wording_version="sms.join",
+            wording_version=SMS_JOIN,
             language=contact.language,
             wording_text=message.text,
         )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from gateway.areas import areas
 from gateway.contacts.service import anonymise, opt_out, record_consent
+from gateway.contacts.wordings import USSD_CONSENT
 from gateway.encoding import transliterate
 from gateway.sms.inbound import reply
 from gateway.ussd.engine import Context, Item
 from gateway.ussd.registry import action, condition, source, view
-
-CONSENT_WORDING = "consent.v1"
 
 
 @condition("needs_language")
@@ -110,11 +109,11 @@ def join_platform(ctx: Context) -> None:
     contact.county = county
     contact.ward = ctx.data.get("ward") or contact.ward
     contact.language = ctx.language
-    shown = transliterate(ctx.text(CONSENT_WORDING, county=county))
+    shown = transliterate(ctx.text(USSD_CONSENT, county=county))
     record_consent(
         contact,
         channel="ussd",
-        wording_version=CONSENT_WORDING,
+        wording_version=USSD_CONSENT,
         wording_text=shown,
         language=ctx.language,
     )

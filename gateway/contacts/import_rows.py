@@ -1,0 +1,211 @@
+"""Reading and checking a CSV file of contacts, every row, before anything is imported.
+
+The file has a header row naming its columns (any order, any case; only ``phone`` is required):
+
+- ``phone``: the number in any common Kenyan form (``0712345678``, ``+254712345678``).
+- ``language``: ``en``, ``sw`` or ``kam``.
+- ``county`` and ``ward``: as in ``flows/areas.yaml`` (a ward must be one of its county's, or
+  the one the contact has already, listed or not: an exported file imports back).
+- ``tags``: labels separated by ``;`` (``youth;farmers``); added to the contact's tags.
+- ``consent``: the version of the consent wording the person agreed to, one the gateway knows
+  (:mod:`gateway.contacts.wordings`: ``consent.v1``, ``sms.join``); left empty, no consent is
+  recorded. Anything else (``yes``, ``no``, ``1``) is a bad row: an answer is never taken for
+  consent. Consent is recorded with the channel ``import``.
+
+The export's own columns (``created_at``, ``consent_at``, ...) are passed over, except that a
+row whose ``opted_out_at`` is filled records no consent: there its consent is history.
+
+A cell may start with an apostrophe (as the export writes ``'+254712345678`` so that Excel
+keeps it as text): it is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.areas import County, areas
+from gateway.contacts.models import Contact
+from gateway.contacts.wordings import accepted_wordings, known_wording
+from gateway.extensions import db
+from gateway.i18n import catalogs
+from gateway.phones import InvalidPhone, mask_phone, normalise_phone
+from gateway.users.access import Principal
+
+COLUMNS = ("phone", "language", "county", "ward", "tags", "consent")
+# Columns the export adds, which an import of an exported file passes over.
+EXPORT_ONLY = ("created_at", "consent_at", "consent_channel", "opted_out_at")
+MAX_ROWS = 50_000
+TAG_LENGTH = 40
+
+
+@dataclass
+class Row:
+    """One good row, ready to write."""
+
+    number: int  # the line's row number in the file, the header being row 1
+    phone: str
+    language: str | None = None
+    county: str | None = None
+    ward: str | None = None
+    tags: list[str] = field(default_factory=list)
+    consent: str | None = None
+    opted_out: bool = False  # the file says so (an export's opted_out_at): its consent is history
+
+
+def problem(number: int, column: str, value: str, reason: str) -> dict[str, Any]:
+    """A line of the error report; ``reason`` names the text ``admin.contacts.why.<reason>``."""
+    return {"row": number, "column": column, "value": value[:80], "reason": reason}
+
+
+def parse_tags(text: str) -> list[str]:
+    """``"youth; Farmers"`` as ``["youth", "farmers"]``: separated by ``;`` or ``,``,
+    lower case, each once."""
+    seen: list[str] = []
+    for part in text.replace(",", ";").split(";"):
+        tag = part.strip().lower()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def _unquoted(cell: str) -> str:
+    """A cell without the apostrophe that keeps Excel from reading it as a formula or number
+    (an export's ``'+254712345678``, or one typed by hand)."""
+    text = cell.strip()
+    return text[1:].strip() if text.startswith("'") else text
+
+
+@dataclass
+class _Checker:
+    """What every row is checked against, and what the rows so far have found."""
+
+    who: Principal | None
+    languages: set[str]
+    counties: dict[str, County]
+    rows: list[Row] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    first_row: dict[str, int] = field(default_factory=dict)
+    # Rows whose ward is not on the list: good only if it is their contact's ward already.
+    unlisted: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    def row(self, number: int, values: dict[str, str]) -> None:
+        """Check one row: a good one joins ``rows``, a bad one's problems join ``problems``."""
+        bad = len(self.problems)
+        phone = self._phone(number, values["phone"])
+        language = values.get("language", "").lower() or None
+        if language is not None and language not in self.languages:
+            self.problems.append(problem(number, "language", language, "language"))
+        county = self._county(number, values.get("county", ""))
+        ward = self._ward(number, phone, county, values.get("county", ""), values.get("ward", ""))
+        tags = parse_tags(values.get("tags", ""))
+        long_tag = next((tag for tag in tags if len(tag) > TAG_LENGTH), None)
+        if long_tag is not None:
+            self.problems.append(problem(number, "tags", long_tag, "tag_length"))
+        consent_text = values.get("consent", "")
+        consent = known_wording(consent_text) if consent_text else None
+        if consent_text and consent is None:
+            line = problem(number, "consent", consent_text, "consent")
+            self.problems.append({**line, "accepted": accepted_wordings()})
+        opted_out = bool(values.get("opted_out_at"))
+        if len(self.problems) == bad:
+            self.rows.append(Row(number, phone, language, county, ward, tags, consent, opted_out))
+
+    def _phone(self, number: int, raw: str) -> str:
+        try:
+            phone = normalise_phone(raw)
+        except InvalidPhone:
+            self.problems.append(problem(number, "phone", raw, "phone"))
+            return ""
+        if phone in self.first_row:
+            line = problem(number, "phone", mask_phone(phone), "duplicate")
+            self.problems.append({**line, "first": self.first_row[phone]})
+        else:
+            self.first_row[phone] = number
+        return phone
+
+    def _county(self, number: int, text: str) -> str | None:
+        county = next((c for c in self.counties if c.lower() == text.lower()), None)
+        visible = self.who.visible_counties() if self.who is not None else None
+        if text and county is None:
+            self.problems.append(problem(number, "county", text, "county"))
+        elif county is not None and visible is not None and county not in visible:
+            self.problems.append(problem(number, "county", text, "not_your_county"))
+        elif county is None and visible is not None:
+            self.problems.append(problem(number, "county", "", "county_needed"))
+        return county
+
+    def _ward(
+        self, number: int, phone: str, county: str | None, county_text: str, text: str
+    ) -> str | None:
+        if not text:
+            return None
+        if county is None:
+            if county_text == "":
+                self.problems.append(problem(number, "ward", text, "ward_without_county"))
+            return None
+        ward = next((w for w in self.counties[county].wards if w.lower() == text.lower()), None)
+        if ward is None:
+            self.unlisted.append((number, phone, county, text))
+        return ward or text
+
+    def settle_unlisted(self) -> None:
+        """A ward not on the list is good in the row of a contact who has it already, in the
+        same county (as an export writes it); any other is a bad row."""
+        phones = {phone for _, phone, _, _ in self.unlisted if phone}
+        held = {
+            phone: (county, ward)
+            for phone, county, ward in db.session.execute(
+                select(Contact.phone, Contact.county, Contact.ward).where(Contact.phone.in_(phones))
+            )
+        }
+        bad: set[int] = set()
+        for number, phone, county, text in self.unlisted:
+            had_county, had_ward = held.get(phone, (None, None))
+            if had_county == county and had_ward is not None and had_ward.lower() == text.lower():
+                for row in self.rows:
+                    if row.number == number:
+                        row.ward = had_ward  # as the contact has it
+            else:
+                self.problems.append(problem(number, "ward", text, "ward"))
+                bad.add(number)
+        self.rows = [row for row in self.rows if row.number not in bad]
+        self.problems.sort(key=lambda line: int(line["row"]))
+
+
+def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Every row of the file checked: the good rows and the report of bad ones."""
+    text = content.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except (StopIteration, csv.Error):
+        return [], [problem(1, "phone", "", "no_header")]
+    if "phone" not in header:
+        return [], [problem(1, "phone", ",".join(header), "no_header")]
+    unknown = [name for name in header if name not in COLUMNS + EXPORT_ONLY]
+    if unknown:
+        return [], [problem(1, unknown[0], unknown[0], "unknown_column")]
+    try:
+        lines = list(reader)
+    except csv.Error:
+        return [], [problem(1, "phone", "", "not_csv")]
+    if len(lines) > MAX_ROWS:
+        return [], [problem(MAX_ROWS + 2, "phone", "", "too_many")]
+    checker = _Checker(who, {lang.code for lang in catalogs().languages()}, areas())
+    for number, cells in enumerate(lines, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        checker.row(
+            number,
+            {name: _unquoted(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)},
+        )
+    if checker.unlisted:
+        checker.settle_unlisted()
+    if not checker.rows and not checker.problems:
+        checker.problems.append(problem(2, "phone", "", "empty"))
+    return checker.rows, checker.problems
