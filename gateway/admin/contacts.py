@@ -34,6 +34,7 @@ from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.meetings.models import Meeting, Rsvp
+from gateway.numbers import is_digits
 from gateway.phones import mask_phone
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.reports.models import Report
@@ -76,7 +77,7 @@ def _visible(who: Principal) -> Select[Any]:
 
 
 def _digits(text: str) -> str:
-    digits = "".join(char for char in text if char.isdigit())
+    digits = "".join(char for char in text if is_digits(char))
     if digits.startswith("0"):  # a number typed the Kenyan way: 0712... is +254712...
         digits = "254" + digits[1:]
     return digits
