@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask import current_app
 
 from gateway.i18n import catalogs
-from gateway.numbers import is_digits
+from gateway.numbers import MAX_ID, is_digits
 from gateway.radio.call_in import words
 from gateway.radio.schedule import Slot
 from gateway.sms.keywords import KEYWORDS, keyword_table
@@ -93,7 +93,7 @@ class ShowIn(ma.Schema):
         },
     )
     poll_id = ma.fields.Integer(
-        load_default=None, allow_none=True, validate=ma.validate.Range(1, 2**63 - 1)
+        load_default=None, allow_none=True, validate=ma.validate.Range(1, MAX_ID)
     )
 
     @ma.validates_schema
@@ -153,7 +153,7 @@ def _episode() -> ma.fields.String:
 class FeedQuery(ma.Schema):
     after = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0, max=2**63 - 1),  # a 64-bit id, as in the database
+        validate=ma.validate.Range(min=0, max=MAX_ID),  # a 64-bit id, as in the database
         metadata={"description": "Only items after this feed item id."},
     )
     episode = _episode()
