@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         messages_lint,
         metrics,
         models,
+        numbers,
         phones,
     )
     from gateway.admin import init_app as init_admin
@@ -58,6 +59,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
+    # Before any route is added: every <int:...> id stops at 64 bits (a larger one is a 404).
+    app.url_map.converters["int"] = numbers.IdConverter
     app.session_interface = extensions.CookieSessions()
     extensions.init_db(app)
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))

@@ -16,6 +16,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gateway.numbers import whole_number
+
 EMULATOR_URL = "http://127.0.0.1:8001"
 
 
@@ -28,10 +30,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = _str(env, name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+    number = whole_number(raw)
+    if number is None:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return number
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -96,9 +98,10 @@ def _offsets(name: str, raw: str) -> tuple[timedelta, ...]:
     for part in raw.split(","):
         part = part.strip().lower()
         number, unit = part[:-1], _UNITS.get(part[-1:])
-        if unit is None or not number.isdigit() or int(number) == 0:
+        count = whole_number(number, low=1, high=10**6)
+        if unit is None or count is None:
             raise ValueError(f"{name} must look like 24h,2h (d, h or m), not {raw!r}")
-        offsets.add(int(number) * unit)
+        offsets.add(count * unit)
     return tuple(sorted(offsets, reverse=True))
 
 
@@ -138,6 +141,9 @@ class Settings:
     quiet_end: time = time(7, 0)  # ... to here, in GATEWAY_TIMEZONE
     recovery_grace_s: int = 60  # work without a job for this long is enqueued again
     send_call_limit_s: int = 600  # a send call claimed this long ago died: its fate is unknown
+    # An incoming SMS whose handling failed this many times is given up on (marked failed, its
+    # sender sent the help text) instead of being tried again every minute for ever.
+    inbound_attempts: int = 5
     retention_days: int = 365  # raw inbound text older than this is removed daily; 0: kept
     series_weekday: int = 1  # guide-series excerpts go on this weekday (0 = Monday) ...
     series_hour: int = 10  # ... from this hour, in GATEWAY_TIMEZONE
@@ -201,6 +207,7 @@ def load_settings(
         send_rate_per_s=_float(env, "GATEWAY_SEND_RATE", 0.0),
         recovery_grace_s=_int(env, "GATEWAY_RECOVERY_GRACE", 60),
         send_call_limit_s=_int(env, "GATEWAY_SEND_CALL_LIMIT", 600),
+        inbound_attempts=_bounded(env, "GATEWAY_INBOUND_ATTEMPTS", 5, 1, 100),
         retention_days=_bounded(env, "GATEWAY_RETENTION_DAYS", 365, 0, 36500),
         quiet_start=quiet[0],
         quiet_end=quiet[1],

@@ -672,3 +672,23 @@ def test_an_officer_records_consent_only_with_a_known_wording(app: Flask, admin_
     with app.app_context():
         contact = db.session.get(Contact, contact_id)
         assert contact.opted_out_at is not None and contact.consent_wording == "consent.v1"
+
+
+def test_ids_and_pages_past_64_bits_are_not_found_or_the_first_page(
+    app: Flask, admin_as: Any
+) -> None:
+    """Does an address with a contact, poll or broadcast id past 64 bits show the Not found
+    page, and a page number past 64 bits (or no number) the first page, not an error."""
+    joined_contact(app, KITUI, language="sw", county="Kitui", ward="Mui")
+    session = admin_as("admin")
+    for huge in ("99999999999999999999", "9223372036854775808", "9" * 5000):
+        for path in (f"/admin/contacts/{huge}", f"/admin/polls/{huge}", f"/admin/users/{huge}"):
+            missing = session.get(path)
+            assert missing.status_code == 404, path[:40]
+            assert "There is nothing at this address." in missing.get_data(as_text=True)
+        first = session.get(f"/admin/contacts/?page={huge}").get_data(as_text=True)
+        assert "1 contact<" in first and "+2547••••••01" in first
+    for junk in ("²", "٢", "-1", "0"):
+        assert "+2547••••••01" in session.get(f"/admin/contacts/?page={junk}").get_data(
+            as_text=True
+        )

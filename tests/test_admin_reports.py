@@ -282,3 +282,24 @@ def test_a_description_is_shown_escaped(app: Flask, admin_as) -> None:
     page = admin_as("admin").get(f"/admin/reports/{report}").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<script>alert" not in page
+
+
+def test_an_assignee_that_is_no_user_id_is_refused_not_an_error(
+    app: Flask, admin_as, make_user, inbox
+) -> None:
+    """Does a tampered assign form (a user id of ², of Arabic-Indic digits or past 64 bits) get
+    the Bad Request page and leave the report as it was; is a report id past 64 bits Not found."""
+    make_user("coordinator", name="Kitui Coordinator", counties=("Kitui",))
+    session = admin_as("admin")
+    water = f"/admin/reports/{inbox['water']}"
+    for user_id in ("²", "٣", "99999999999999999999", "9223372036854775808"):
+        refused = session.post(f"{water}/assign", {"user_id": user_id}, page=water)
+        assert refused.status_code == 400, user_id
+        assert "Bad Request" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Report, inbox["water"]).assigned_to_id is None  # type: ignore[union-attr]
+    for path in ("/admin/reports/99999999999999999999", "/admin/reports/9223372036854775808"):
+        missing = session.get(path)
+        assert missing.status_code == 404
+        assert "There is nothing at this address." in missing.get_data(as_text=True)
+    assert session.get(f"/admin/reports/{'٣'}").status_code == 404  # only ASCII digits are ids

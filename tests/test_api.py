@@ -177,6 +177,35 @@ def test_openapi_document_describes_the_api(client):
     assert "phone" in spec["components"]["schemas"]["ContactIn"]["required"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/polls/{id}",
+        "/polls/{id}/results.csv",
+        "/meetings/{id}",
+        "/broadcasts/{id}",
+        "/surveys/{id}/results",
+        "/reports/{id}",
+        "/users/{id}",
+    ],
+)
+def test_an_id_past_64_bits_is_not_found(api, client, path):
+    """Does an id no row can have (past 64 bits, which PostgreSQL refuses to bind) get a JSON
+    404 naming nothing found, and does the OpenAPI document say how large an id may be."""
+    for huge in ("9223372036854775808", "99999999999999999999"):
+        response = api.get(path.format(id=huge))
+        assert response.status_code == 404 and response.json["status"] == "Not Found"
+    spec = client.get("/api/v1/openapi.json").json
+    ids = [
+        param["schema"]
+        for item in spec["paths"].values()
+        for param in item.get("parameters", [])
+        if param["in"] == "path" and param["schema"]["type"] == "integer"
+    ]
+    assert len(ids) > 10
+    assert all(schema == {"type": "integer", "minimum": 0, "maximum": 2**63 - 1} for schema in ids)
+
+
 def test_healthz_checks_database_and_redis(client):
     """Does /healthz say the database and Redis answer."""
     response = client.get("/healthz")

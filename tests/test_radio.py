@@ -573,6 +573,33 @@ def test_the_board_needs_a_token_or_its_link(client, api):
         assert client.get(show["board_url"]).status_code == 403  # a day old: expired
 
 
+def test_ids_and_cursors_past_64_bits_are_not_found_or_start_afresh(client, api, at, workers):
+    """Is the board or stream of a show id past 64 bits Not found (with the token or without),
+    is a show or feed item id past 64 bits a 404 in the API, and is a stream whose
+    Last-Event-ID is past 64 bits (or not ASCII digits) answered as a new board's."""
+    show = create_show(api)
+    listen(at, workers, THURSDAY, (SW, "MADINI moja"))
+    for huge in ("99999999999999999999", "9223372036854775808"):
+        for path in (f"/radio/shows/{huge}/board", f"/radio/shows/{huge}/stream"):
+            assert client.get(path, headers=api.headers).status_code == 404
+            assert client.get(f"{path}?key=forged").status_code == 404
+        missing = api.get(f"/radio/shows/{huge}")
+        assert missing.status_code == 404 and missing.json["status"] == "Not Found"
+        assert api.patch(f"/radio/messages/{huge}", {"hidden": True}).status_code == 404
+        refused = api.get(f"/radio/shows/{show['id']}/feed", after=huge)
+        assert refused.status_code == 400 and "after" in refused.json["errors"]["query"]
+    url = f"/radio/shows/{show['id']}/stream"
+    for cursor in ("99999999999999999999.99999999999999999999.x", "².1.x", "٣.1.x"):
+        with time_machine.travel(THURSDAY, tick=False):
+            answer = client.get(url, headers={**api.headers, "Last-Event-ID": cursor})
+        assert answer.status_code == 200, cursor
+        events, _, _ = parse_events(answer.get_data(as_text=True))
+        assert [(name, data.get("text")) for name, data in events] == [
+            ("feed", "MADINI moja"),
+            ("tally", None),
+        ]
+
+
 # -- the API ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("changes", "field"),

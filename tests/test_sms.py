@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import factories
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
 from gateway.contacts.models import ConsentEvent, Contact
-from gateway.extensions import db
+from gateway.extensions import db, utcnow
+from gateway.recovery import LOCK as RECOVERY_LOCK
 from gateway.sms.models import Message
+from gateway.surveys.models import Survey, SurveyQuestion
 
 PHONE = "+254712345678"
 
@@ -214,3 +220,86 @@ class TestSecret:
         assert at.secret == "s3cret-value"
         assert at.sms(PHONE, "JOIN").get_data(as_text=True) == "received"
         assert at.ussd(PHONE).get_data(as_text=True).startswith("CON ")
+
+
+# -- an SMS whose handling fails -------------------------------------------------------------
+POISON = "+254733000999"
+
+
+def _break_the_water_survey(app) -> None:
+    """The open survey's first question loses its options (as a hand edit of the database
+    might leave it): texting its keyword then fails in the worker every time, a real crash on
+    the real path."""
+    factories.surveys(app)
+    with app.app_context():
+        question = db.session.scalar(
+            select(SurveyQuestion)
+            .join(Survey, Survey.id == SurveyQuestion.survey_id)
+            .where(Survey.keyword == "MAJI", SurveyQuestion.position == 1)
+        )
+        question.options = None
+        db.session.commit()
+
+
+def _poison(app) -> Message:
+    with app.app_context():
+        message = db.session.scalar(
+            select(Message).where(Message.direction == "in", Message.phone == POISON)
+        )
+        db.session.expunge(message)
+        return message
+
+
+def _sweep(workers, redis) -> None:
+    """The periodic recovery sweep, through a real worker, as the cron scheduler runs it."""
+    redis.delete(RECOVERY_LOCK)
+    workers.queue("default").enqueue("gateway.jobs.recover_stranded")
+    workers.drain()
+
+
+def test_one_sms_that_fails_does_not_hold_up_the_others_in_its_group(at, app, workers, emulator):
+    """When one SMS of a busy moment makes handling fail, are the 49 handled with it (one
+    group) each kept and answered once, and is only the failing one left for another try."""
+    _break_the_water_survey(app)
+    senders = [f"+2547220{n:05d}" for n in range(49)]
+    for sender in senders[:24]:
+        at.sms(sender, "The river is dirty")
+    at.sms(POISON, "MAJI")
+    for sender in senders[24:]:
+        at.sms(sender, "The river is dirty")
+    workers.drain()
+    assert sorted(m["to"] for m in emulator.messages()) == sorted(senders)
+    with app.app_context():
+        inbox = db.session.scalar(select(func.count()).where(Message.kind == "inbox"))
+    assert inbox == 49
+    poison = _poison(app)
+    assert (poison.kind, poison.handling_attempts) == ("unhandled", 1)
+    assert poison.error is not None and "TypeError" in poison.error
+
+
+def test_an_sms_whose_handling_always_fails_is_given_up_and_answered_once(
+    at, app, workers, redis, emulator, admin_as
+):
+    """Is an SMS whose handling fails tried again by the sweep only until it has failed
+    GATEWAY_INBOUND_ATTEMPTS times, then marked failed with its error, its sender sent the
+    help text once, and counted on /metrics and the dashboard."""
+    _break_the_water_survey(app)
+    at.sms(POISON, "MAJI")
+    workers.drain()
+    attempts = [_poison(app).handling_attempts]
+    start = utcnow()
+    for minute in range(2, 16, 2):  # a sweep every two minutes
+        with time_machine.travel(start + timedelta(minutes=minute)):
+            _sweep(workers, redis)
+        attempts.append(_poison(app).handling_attempts)
+    assert attempts == [1, 2, 3, 4, 5, 5, 5, 5]
+    poison = _poison(app)
+    assert (poison.kind, poison.status) == ("failed", "failed")
+    assert poison.error is not None and poison.error.startswith("TypeError")
+    help_text = app.extensions["catalogs"].text("sms.help", "en", code="*384*123#")
+    assert texts_to(emulator, POISON) == [help_text]
+
+    metrics = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'hmk_messages{direction="in",status="failed"} 1.0' in metrics
+    page = admin_as("admin").get("/admin/").get_data(as_text=True)
+    assert "Incoming SMS that could not be handled: 1" in page

@@ -411,3 +411,25 @@ def test_survey_api_creates_and_refuses_naming_the_field(app, api, at, workers, 
     for path in ("/surveys", "/surveys/{survey_id}/results", "/surveys/{survey_id}/responses.csv"):
         assert f"/api/v1{path}" in spec["paths"], path
     assert api.get("/surveys/999/results").status_code == 404
+
+
+def test_a_number_in_other_digits_is_asked_again_not_a_crash(app, at, people, workers, emulator):
+    """Is a survey answer written with digits a phone does not send for a number (², an
+    Arabic-Indic ٣, a thousand 9s) answered with the hint and the question again, like any
+    other answer that is no number, and is the next plain number kept."""
+    ids = factories.surveys(app)
+    say(at, workers, EN, "MAJI", "1", "²", "٣", "9" * 1000, "4")
+    invalid_number = text(
+        app, "sms.survey.invalid_number", "en", max="1,000,000", question=question(app, 2)
+    )
+    assert received(emulator, EN) == [
+        question(app, 1),
+        question(app, 2),
+        invalid_number,
+        invalid_number,
+        invalid_number,
+        question(app, 3),
+    ]
+    given, _ = answers(app, EN, ids["open"])
+    assert given == {1: "1", 2: "4"}
+    assert workers.failed() == []

@@ -98,7 +98,7 @@ def test_declining_consent_records_nothing_and_sends_nothing(at, app, workers, e
 
 def test_invalid_answer_reshows_the_same_screen_with_a_hint(at):
     """Does a wrong key re-show the screen with a one-line hint instead of ending the session."""
-    screens = at.dial(PHONE, "1", "9", "x")
+    screens = at.dial(PHONE, "1", "9", "x", "²", "٢", "1" * 40)  # ², ٢: digits to Python only
     for screen in screens[2:]:
         assert screen.startswith("CON Invalid choice")
         assert "1. Join my community platform" in screen
@@ -180,6 +180,9 @@ def test_malformed_session_end_notifications_get_a_400(client):
     base = {"sessionId": "ATUid_x", "phoneNumber": PHONE, "status": "Failed"}
     for extra, field in (
         ({"hopsCount": "99999999999999999999"}, "hopsCount"),
+        ({"hopsCount": "²"}, "hopsCount"),  # a digit to isdigit(), not to int()
+        ({"hopsCount": "٣"}, "hopsCount"),  # an Arabic-Indic 3
+        ({"hopsCount": "9" * 5000}, "hopsCount"),  # past int()'s limit on digits
         ({"durationInMillis": "3000000000"}, "durationInMillis"),
         ({"durationInMillis": "-5"}, "durationInMillis"),
         ({"date": "0001-01-01T00:00:00+01:00"}, "date"),

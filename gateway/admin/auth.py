@@ -33,6 +33,7 @@ from gateway.admin import bp
 from gateway.admin.security import csrf
 from gateway.admin.templating import t
 from gateway.extensions import db, redis_client, utcnow
+from gateway.numbers import whole_number
 from gateway.settings import Settings
 from gateway.users import audit
 from gateway.users.access import Principal
@@ -62,7 +63,8 @@ class ResetForm(FlaskForm):  # type: ignore[misc]
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    number = whole_number(user_id)
+    user = db.session.get(User, number) if number is not None else None
     return user if user is not None and user.active else None
 
 

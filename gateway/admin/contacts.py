@@ -30,6 +30,7 @@ from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.meetings.models import Meeting, Rsvp
+from gateway.numbers import MAX_ID, is_digits, query_number
 from gateway.phones import mask_phone
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.reports.models import Report
@@ -72,7 +73,7 @@ def _visible(who: Principal) -> Select[Any]:
 
 
 def _digits(text: str) -> str:
-    digits = "".join(char for char in text if char.isdigit())
+    digits = "".join(char for char in text if is_digits(char))
     if digits.startswith("0"):  # a number typed the Kenyan way: 0712... is +254712...
         digits = "254" + digits[1:]
     return digits
@@ -144,7 +145,7 @@ def _choices(who: Principal) -> dict[str, Any]:
 def contacts() -> str:
     who = principal()
     filters = Filters.from_args(request.args)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = query_number(request.args, "page", 1, low=1, high=MAX_ID // PAGE_SIZE)
     query = filtered(who, filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))

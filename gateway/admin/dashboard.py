@@ -1,5 +1,6 @@
 """The dashboard: subscribers by county and language, messages over the last two weeks by
-outcome, and this month's spend against the budget. A coordinator sees their counties only."""
+outcome, this month's spend against the budget, and incoming SMS that could not be handled.
+A coordinator sees their counties only (and neither the spend nor the failed SMS)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,17 @@ def messages_by_day(who: Principal, settings: Settings) -> list[Day]:
     return [Day(day, **c) for day, c in counts.items()]
 
 
+def inbound_failed() -> int:
+    """Incoming SMS given up on after their handling failed every try (see
+    :mod:`gateway.sms.handling_failures`): each is a bug to look into."""
+    return (
+        db.session.scalar(
+            select(func.count()).where(Message.direction == "in", Message.status == "failed")
+        )
+        or 0
+    )
+
+
 @bp.route("/")
 def dashboard() -> str:
     who = principal()
@@ -108,4 +120,5 @@ def dashboard() -> str:
         committed=committed(),
         budget=budget,
         show_spend=who.visible_counties() is None,
+        inbound_failed=inbound_failed() if who.visible_counties() is None else None,
     )

@@ -21,6 +21,7 @@ from gateway.admin import bp
 from gateway.admin.forms import form_errors
 from gateway.admin.templating import t
 from gateway.extensions import db
+from gateway.numbers import whole_number
 from gateway.polls.models import Poll
 from gateway.radio.feed import item_of, note_marked, set_marks
 from gateway.radio.models import RadioMessage, RadioShow
@@ -69,9 +70,10 @@ def _parse_schedule(raw: str) -> list[dict[str, object]]:
             continue
         day, _, times = line.partition(" ")
         start, _, end = times.strip().partition("-")
-        if not day.isdigit() or not start or not end:
+        weekday = whole_number(day)  # its range is the slot's to check, as in the API
+        if weekday is None or not start or not end:
             raise ma.ValidationError({"schedule": [t("admin.radio.schedule_help")]})
-        slots.append({"weekday": int(day), "start": start.strip(), "end": end.strip()})
+        slots.append({"weekday": weekday, "start": start.strip(), "end": end.strip()})
     return slots
 
 
@@ -85,8 +87,10 @@ def _form_values(form: Any) -> dict[str, Any]:
         "keywords": [k.strip().upper() for k in form.get("keywords", "").split(",") if k.strip()],
         "shortcode": form.get("shortcode", "").strip() or None,
         "schedule": _parse_schedule(form.get("schedule", "")),
-        "poll_id": int(poll) if poll.isdigit() else None,
+        "poll_id": whole_number(poll, low=1) if poll else None,
     }
+    if poll and data["poll_id"] is None:  # not a number any poll can have
+        raise ma.ValidationError({"poll_id": [t("admin.radio.no_poll")]})
     loaded: dict[str, Any] = ShowIn().load(data)
     if not loaded["keywords"] and not loaded["shortcode"]:
         raise ma.ValidationError({"keywords": [t("admin.radio.needs_keyword")]})

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from gateway.admin import bp
 from gateway.admin.templating import t, tn
 from gateway.extensions import db, utcnow
+from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
@@ -164,9 +165,10 @@ def report_assign(report_id: int) -> Response:
     raw = request.form.get("user_id", "")
     user = None
     if raw:
-        if not raw.isdigit():
+        user_id = whole_number(raw)
+        if user_id is None:
             abort(400)
-        user = db.session.get(User, int(raw))
+        user = db.session.get(User, user_id)
         if user is None or user not in _assignees(report):
             abort(400)
     if assign(report, user):

@@ -38,10 +38,9 @@ class ApiBlueprint(_Blueprint):
     ) -> None:
         super().__init__(*args, **kwargs)
         from gateway.api.auth import require_token
-        from gateway.api.scope import check_roles, ids_in_range
+        from gateway.api.scope import check_roles
 
         self.before_request(require_token)
-        self.before_request(ids_in_range)
         self.before_request(lambda: check_roles(read, write))
         self._roles = (tuple(read), tuple(write))
 

@@ -66,16 +66,6 @@ def check_roles(read: tuple[str, ...], write: tuple[str, ...]) -> None:
         )
 
 
-MAX_ID = 2**63 - 1  # the largest id a database row can have
-
-
-def ids_in_range() -> None:
-    """404 for an id in the path no row can have (past 64 bits), before the database sees it."""
-    for value in (request.view_args or {}).values():
-        if isinstance(value, int) and value > MAX_ID:
-            abort(404, message=f"No row has the id {value}.")
-
-
 def visible_or_404(row: T | None, visible: Callable[[Principal, T], bool], message: str) -> T:
     """``row`` if it exists and the principal may see it; else 404 with ``message``."""
     if row is None or not visible(principal(), row):

@@ -27,6 +27,7 @@ from gateway.contacts.models import Contact
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db, redis_client, utcnow
 from gateway.i18n import catalogs
+from gateway.numbers import whole_number
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
@@ -253,14 +254,15 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
 
 def _next_link(broadcast_id: int, job_id: str | None, at: datetime | None) -> None:
     chain, _, number = (job_id or f"broadcast-{broadcast_id}-chain0-0").rpartition("-")
-    if not number.isdigit():
-        chain, number = f"{chain}-{number}", "0"
+    link = whole_number(number)
+    if link is None:
+        chain, link = f"{chain}-{number}", 0
     enqueue_after_commit(
         db.session,
         OUTBOUND,
         "gateway.jobs.send_broadcast_chunk",
         broadcast_id,
-        job_id=f"{chain}-{int(number) + 1}",
+        job_id=f"{chain}-{link + 1}",
         retry=CHAIN_RETRY,
         at=at,
     )

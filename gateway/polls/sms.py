@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.numbers import is_digits
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.votes import cast_vote, is_open
@@ -132,7 +133,7 @@ def poll_asked_last(contact: Contact) -> Poll | None:
 
 def is_bare_number(text: str) -> bool:
     words = text.split()
-    return len(words) == 1 and fold(words[0]).isdigit()
+    return len(words) == 1 and is_digits(fold(words[0]))
 
 
 def poll_votes(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:

@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.extensions import db
+from gateway.numbers import whole_number
 from gateway.radio.feed import FEED_LIMIT, current_episode, feed_items, items_by_id, marked_since
 from gateway.radio.models import RadioShow
 from gateway.radio.schemas import FeedItem, Tally
@@ -98,11 +99,10 @@ class Cursor:
     @classmethod
     def parse(cls, raw: str) -> Cursor:
         parts = raw.strip().split(".")
-        try:
-            if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
-                return cls(int(parts[0]), int(parts[1]), parts[2][:16])
-        except ValueError:
-            pass
+        if len(parts) == 3:
+            last, marks = whole_number(parts[0]), whole_number(parts[1])
+            if last is not None and marks is not None:
+                return cls(last, marks, parts[2][:16])
         return cls()
 
     def __str__(self) -> str:

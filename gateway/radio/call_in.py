@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from gateway.contacts.models import Contact
 from gateway.contacts.service import GROUP_CONTACT_IDS
 from gateway.extensions import db, utcnow
+from gateway.numbers import is_digits
 from gateway.polls.models import Poll, PollOption
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
@@ -168,11 +169,11 @@ def _for_a_poll(said: list[str], show: RadioShow) -> bool:
         keyword = "".join(words(keyword))
         rest = said[1:]
         if said[0] != keyword and near_miss(said[0], [keyword]) is None:
-            glued = re.fullmatch(re.escape(keyword) + r"(\d+)", said[0])  # MADINI2
+            glued = re.fullmatch(re.escape(keyword) + r"([0-9]+)", said[0])  # MADINI2
             if glued is None:
                 continue
             rest = [glued.group(1), *rest]
-        if not rest or rest[0].isdigit() or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
+        if not rest or is_digits(rest[0]) or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
             return True
         named = _option_words(poll_id)
         if tuple(rest) in named or (rest[0],) in named:

@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import current_app
 
 from gateway.i18n import catalogs
+from gateway.numbers import MAX_ID, is_digits
 from gateway.radio.call_in import words
 from gateway.radio.schedule import Slot
 from gateway.sms.keywords import KEYWORDS, keyword_table
@@ -34,7 +35,7 @@ def _keyword(word: str) -> None:
 
 
 def _shortcode(code: str) -> None:
-    if not code.isdigit() or not 3 <= len(code) <= 16:
+    if not is_digits(code) or not 3 <= len(code) <= 16:
         raise ma.ValidationError("A short code is 3 to 16 digits.")
     if code == current_app.config["GATEWAY"].at_shortcode:
         raise ma.ValidationError(
@@ -92,7 +93,7 @@ class ShowIn(ma.Schema):
         },
     )
     poll_id = ma.fields.Integer(
-        load_default=None, allow_none=True, validate=ma.validate.Range(1, 2**63 - 1)
+        load_default=None, allow_none=True, validate=ma.validate.Range(1, MAX_ID)
     )
 
     @ma.validates_schema
@@ -142,7 +143,7 @@ class ShowOut(ma.Schema):
 def _episode() -> ma.fields.String:
     return ma.fields.String(
         load_default=None,
-        validate=ma.validate.Regexp(r"^(\d{4}-\d{2}-\d{2}|all)$"),
+        validate=ma.validate.Regexp(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|all)$"),
         metadata={
             "description": "`2026-12-03`, or `all`; default: the episode on air, else the latest."
         },
@@ -152,7 +153,7 @@ def _episode() -> ma.fields.String:
 class FeedQuery(ma.Schema):
     after = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0, max=2**63 - 1),  # a 64-bit id, as in the database
+        validate=ma.validate.Range(min=0, max=MAX_ID),  # a 64-bit id, as in the database
         metadata={"description": "Only items after this feed item id."},
     )
     episode = _episode()

@@ -15,6 +15,7 @@ from gateway.api.schemas import _known_county
 from gateway.api.scope import ADMIN, COORDINATOR, STAFF
 from gateway.contacts.models import Contact
 from gateway.extensions import db
+from gateway.numbers import MAX_ID
 from gateway.phones import mask_phone
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
@@ -79,7 +80,7 @@ class ReportUpdate(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
     assigned_to_id = ma.fields.Integer(
         allow_none=True,
-        validate=ma.validate.Range(1, 2**63 - 1),
+        validate=ma.validate.Range(1, MAX_ID),
         metadata={"description": "An active admin or coordinator; `null` for nobody."},
     )
 

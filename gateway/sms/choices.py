@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from gateway.i18n import catalogs
+from gateway.numbers import is_digits, whole_number
 from gateway.sms.keywords import fold, keyword_table
 
 LETTERS = "abcdefghi"
@@ -35,9 +36,9 @@ def read_choice(
     if not words:
         return None
     first = fold(words[0])
-    if first.isdigit():
-        number = int(first)
-        return (number, None) if 1 <= number <= len(options) else None
+    if is_digits(first):
+        number = whole_number(first, low=1, high=len(options))
+        return None if number is None else (number, None)
     if letters and len(first) == 1 and first in LETTERS[: len(options)]:
         return LETTERS.index(first) + 1, None
     phrase = folded_phrase(text)

@@ -32,6 +32,7 @@ from gateway.i18n import catalogs
 from gateway.phones import mask_phone
 from gateway.settings import Settings
 from gateway.sms.group_cache import group_cache
+from gateway.sms.handling_failures import note_failure, note_failure_apart
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
@@ -54,10 +55,11 @@ def handle_inbound_sms(message_id: int) -> str:
     :data:`DRAIN_S` have passed: then a fresh job takes over).
 
     Messages are handled :data:`DRAIN_GROUP` to a transaction: one commit for many saves most
-    of the cost of a commit per SMS. When one fails, its group is handled again one message to
-    a transaction, so the failing message alone is rolled back, logged and left unhandled for
-    the recovery sweep (if it is ``message_id``, the job fails after handling the others, so
-    it shows in RQ too). A message another worker is handling is left to it.
+    of the cost of a commit per SMS. Each is handled in a SAVEPOINT of its own, so one that
+    fails is rolled back alone, logged and counted (:mod:`gateway.sms.handling_failures`: left
+    for the recovery sweep, or given up on after its last try), while the others stand (if it
+    is ``message_id``, the job fails after handling the others, so it shows in RQ too). A
+    message another worker is handling is left to it.
     """
     lease = Lease(handling_job_id(message_id))
     lease.renew()
@@ -104,8 +106,9 @@ def _unhandled_after(after: int) -> list[int]:
 
 def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
     """Handle ``message_ids`` in one transaction and commit; the outcome of each (None: it
-    failed). If one fails (or the commit does), the group is rolled back and each message is
-    handled again in a transaction of its own, so only the failing one is left unhandled."""
+    failed). A message that fails is rolled back alone (:func:`_interpret_apart`); if the
+    group's own work fails (the claim, the commit), the group is rolled back and each message
+    is handled again in a transaction of its own."""
     outcomes: dict[int, str | None] = {}
     try:
         # The group's lookups once (shows, polls, the senders), its replies in one send job.
@@ -115,13 +118,14 @@ def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
             for message_id in message_ids:
                 message = claimed.get(message_id)
                 outcomes[message_id] = (
-                    _interpret(message) if message is not None else ALREADY_HANDLED
+                    _interpret_apart(message) if message is not None else ALREADY_HANDLED
                 )
         db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
         if len(message_ids) == 1:
-            log.exception("inbound sms %s: handling failed, left for recovery", message_ids[0])
+            log.exception("inbound sms %s: handling failed", message_ids[0])
+            note_failure_apart(message_ids[0], error)
             return {message_ids[0]: None}
         outcomes = {}
         for message_id in message_ids:
@@ -134,6 +138,20 @@ def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
 
 
 ALREADY_HANDLED = "already handled"
+
+
+def _interpret_apart(message: Message) -> str | None:
+    """:func:`_interpret` in a SAVEPOINT: if it fails, only this message's work is rolled back
+    (the group's others are not handled again: their replies, and what they noted in Redis,
+    stand) and the failure is counted; None then."""
+    try:
+        with db.session.begin_nested():
+            return _interpret(message)
+    except Exception as error:
+        log.exception("inbound sms %s: handling failed", message.id)
+        if note_failure(message, error):
+            log.error("inbound sms %s: given up after its last try", message.id)
+        return None
 
 
 def _claim(message_ids: Sequence[int]) -> dict[int, Message]:

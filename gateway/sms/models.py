@@ -54,6 +54,8 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     # Not before this time (quiet hours, a scheduled send); None: as soon as possible.
     not_before: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)  # send calls that could be retried
+    # Incoming: how often handling it failed (given up on at GATEWAY_INBOUND_ATTEMPTS).
+    handling_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)

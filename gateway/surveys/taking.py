@@ -18,6 +18,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
+from gateway.numbers import whole_number
 from gateway.sms.choices import read_choice
 from gateway.sms.group_cache import cached
 from gateway.sms.keywords import fold, near_miss
@@ -132,10 +133,8 @@ def parse_answer(question: SurveyQuestion, text: str) -> str | None:
         chosen = read_choice(question.options, text)
         return str(chosen[0]) if chosen else None
     if question.kind == "number":
-        digits = text.replace(",", "")  # 1,200
-        if not digits.isdigit() or not NUMBER_MIN <= int(digits) <= NUMBER_MAX:
-            return None
-        return str(int(digits))
+        number = whole_number(text.replace(",", ""), low=NUMBER_MIN, high=NUMBER_MAX)  # 1,200
+        return None if number is None else str(number)
     return text[:TEXT_MAX] if text else None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.contacts.models import Contact
 from gateway.i18n import Catalogs
+from gateway.numbers import whole_number
 from gateway.settings import Settings
 from gateway.ussd.flow import RESUME, Flow, Node
 from gateway.ussd.registry import Handlers
@@ -181,8 +182,9 @@ class Engine:
 
     def _answer_menu(self, walk: Walk, node: Node, raw: str, ctx: Context, live: bool) -> None:
         options = self.renderer.visible_options(node, ctx)
-        if raw.isdigit() and 1 <= int(raw) <= len(options):
-            self._go(walk, options[int(raw) - 1].next, ctx, live)
+        chosen = whole_number(raw, low=1, high=len(options))
+        if chosen is not None:
+            self._go(walk, options[chosen - 1].next, ctx, live)
         else:
             self._invalid(walk, node)
 
@@ -220,7 +222,7 @@ class Engine:
     def _answer_input(self, walk: Walk, node: Node, raw: str, ctx: Context, live: bool) -> None:
         rule = node.validate
         if rule.kind == "number":
-            valid = raw.isdigit() and rule.min <= int(raw) <= rule.max
+            valid = whole_number(raw, low=rule.min, high=rule.max) is not None
         else:
             valid = rule.min <= len(raw) <= rule.max
         if not valid:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.contacts.service import get_or_create_contact, read_contact
 from gateway.extensions import db, redis_client
 from gateway.i18n import catalogs
+from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.settings import Settings
 from gateway.ussd import answer_hop
@@ -93,6 +94,7 @@ def ussd_session_ended() -> Response:
 def _int(raw: str, name: str) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > 2**31 - 1:
+    number = whole_number(raw, high=2**31 - 1)
+    if number is None:
         raise BadCallback(f"field '{name}' is not a whole number from 0 to 2147483647")
-    return int(raw)
+    return number
