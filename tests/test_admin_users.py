@@ -253,3 +253,35 @@ def test_the_kiswahili_ui_names_languages_and_months_in_kiswahili(app, admin_as,
     assert "Kamba" not in page and "Swahili" not in page and " Dec " not in page
     english = _rows_of(admin_as("admin", language="en"), "/admin/users")
     assert "<td>Kamba</td>" in english and "15 Dec 2026 10:30" in english
+
+
+def test_anyone_switches_their_own_language_at_the_top_of_every_page(app, admin_as):
+    """Can a viewer (who has no Users page) switch the admin UI from Kiswahili to English at
+    the top of the page they are on, come back to it, and read the confirmation and the page
+    in English; is it audited, and are an unknown language and a foreign return address
+    refused?"""
+    viewer = admin_as("viewer", email="juma@hmk.example", language="sw")
+    page = viewer.get("/admin/contacts/").get_data(as_text=True)
+    assert 'action="/admin/language"' in page
+    assert '<option value="sw" selected>Kiswahili</option>' in page
+    assert '<option value="en">English</option>' in page  # each in its own words
+    switched = viewer.post(
+        "/admin/language",
+        {"language": "en", "next": "/admin/contacts/?county=Kitui"},
+        page="/admin/contacts/",
+    )
+    assert switched.headers["Location"] == "/admin/contacts/?county=Kitui"
+    after = viewer.get("/admin/contacts/?county=Kitui").get_data(as_text=True)
+    assert "Your pages are now in English." in after and '<html lang="en">' in after
+    assert '<option value="en" selected>English</option>' in after
+    assert _user(app, "juma@hmk.example").language == "en"
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+        assert event.actor == "juma@hmk.example"
+        assert event.details["changes"] == {"language": ["sw", "en"]}
+    refused = viewer.post(
+        "/admin/language", {"language": "xx", "next": "https://evil.example/"}, page="/admin/"
+    )
+    assert refused.headers["Location"] == "/admin/"
+    assert _user(app, "juma@hmk.example").language == "en"
+    assert "Choose one of the languages." in viewer.get("/admin/").get_data(as_text=True)

@@ -41,6 +41,7 @@ PAGES = (
     "simulator",
     "users",
     "audit",
+    "account",
 )
 
 

@@ -52,6 +52,11 @@ def ui_language() -> str:
     return who.language if who is not None else "en"
 
 
+def ui_languages() -> list[str]:
+    """The codes of the languages a user may read the admin UI in (texts fall back)."""
+    return [language.code for language in catalogs().languages()]
+
+
 def t(key: str, /, **values: object) -> str:
     """The admin text ``key`` in the user's language (Kiswahili or English), filled."""
     return catalogs().text(key, ui_language(), **values)
@@ -119,7 +124,9 @@ def bar_width(value: float, maximum: float, full: int = 100) -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, tn=tn, admin_nav=nav, ui_language=ui_language)
+    app.jinja_env.globals.update(
+        t=t, tn=tn, admin_nav=nav, ui_language=ui_language, ui_languages=ui_languages
+    )
     app.jinja_env.filters.update(
         eat=eat, day=day, masked=masked, kes=kes, language_name=language_name
     )
