@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
+from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 from flask import Flask, current_app
 
@@ -139,6 +141,35 @@ class Catalogs:
         known = [c for c in dict.fromkeys(wanted) if c in self._languages]
         return (*[c for c in known if c != DEFAULT_LANGUAGE], DEFAULT_LANGUAGE)
 
+    def language_name(self, code: str, in_language: str) -> str:
+        """The name of the language ``code`` written in ``in_language`` (``sw`` in ``sw``:
+        Kiswahili; ``kam`` in ``sw``: Kikamba; ``sw`` in ``en``: Swahili).
+
+        The one place language names come from. Along ``in_language``'s chain: a language's
+        own name (its ``language.yaml``) in itself, its ``english_name`` in English, and
+        otherwise the name CLDR gives it in that language (Babel); the code if none has one.
+        """
+        known = self._languages.get(code)
+        for candidate in self.chain(in_language):
+            if known is not None and candidate == code:
+                return known.name
+            if known is not None and candidate == DEFAULT_LANGUAGE:
+                return known.english_name
+            names = _cldr(candidate)
+            name = names.languages.get(code) if names is not None else None
+            if isinstance(name, str) and name:
+                return name
+        return code
+
+    def locale(self, code: str) -> Locale:
+        """The first Babel locale along ``code``'s chain (English at the end): what dates and
+        numbers are written in for a person reading ``code``."""
+        for candidate in self.chain(code):
+            found = _cldr(candidate)
+            if found is not None:
+                return found
+        return Locale(DEFAULT_LANGUAGE)
+
     def raw(self, key: str, code: str) -> tuple[str, str]:
         """The unformatted text for ``key`` and the code of the language it came from.
 
@@ -180,6 +211,15 @@ class Catalogs:
     def keys(self) -> set[str]:
         """Every key any catalog or the template names, with or without a text."""
         return set(self._keys)
+
+
+@cache
+def _cldr(code: str) -> Locale | None:
+    """Babel's (CLDR's) data for ``code``, or None for a language it does not know."""
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return None
 
 
 def _read_language(code: str, path: Path) -> Language:
@@ -238,3 +278,9 @@ def catalogs() -> Catalogs:
     """The current app's catalogs (needs an app context and :func:`init_app`)."""
     loaded: Catalogs = current_app.extensions["catalogs"]
     return loaded
+
+
+def language_name(code: str, in_language: str) -> str:
+    """The name of the language ``code`` in ``in_language`` (see :meth:`Catalogs.language_name`);
+    needs an app context."""
+    return catalogs().language_name(code, in_language)

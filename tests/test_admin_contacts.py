@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from factories import joined_contact, meetings, polls
@@ -692,3 +693,29 @@ def test_ids_and_pages_past_64_bits_are_not_found_or_the_first_page(
         assert "+2547••••••01" in session.get(f"/admin/contacts/?page={junk}").get_data(
             as_text=True
         )
+
+
+def test_the_kiswahili_ui_names_languages_and_months_in_kiswahili(
+    app: Flask, admin_as: Any
+) -> None:
+    """Does a Kiswahili-speaking admin read the contacts list and a contact's page with the
+    languages named in Kiswahili (Kiswahili, Kikamba, Kiingereza: in the table, the filter
+    and the edit form) and the months too (Des), with no English names left?"""
+    contact_id = joined_contact(app, KITUI, language="kam")
+    december = datetime(2026, 12, 15, 7, 30, tzinfo=UTC)
+    with app.app_context():
+        contact = db.session.get(Contact, contact_id)
+        contact.created_at = contact.consent_at = december
+        db.session.commit()
+    admin = admin_as("admin", language="sw")
+    listing = admin.get("/admin/contacts/").get_data(as_text=True)
+    detail = admin.get(f"/admin/contacts/{contact_id}").get_data(as_text=True)
+    assert _rows(listing) == ["+2547••••••01 Kikamba Kitui Mui Amejiunga 15 Des 2026"]
+    assert '<option value="en">Kiingereza</option>' in listing
+    assert "<dd>Kikamba</dd>" in detail and "15 Des 2026 10:30" in detail
+    assert '<option value="sw">Kiswahili</option>' in detail
+    for page in (listing, detail):
+        # ("English" stays, once: the menu of languages to read the UI in names each in its own.)
+        for english in ("Kamba", "Swahili", " Dec "):
+            assert english not in page, english
+        assert page.count(">English<") == 1

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.sms.models import Message
+from gateway.ussd.models import UssdSessionEnd
 
 NUMBER = "+254700000123"
 
@@ -60,7 +61,7 @@ def test_a_ussd_session_from_dial_to_the_end_screen(app, admin_as, workers, emul
             page="/admin/simulator",
         ).get_data(as_text=True)
         assert screen_of(hop).startswith(expected), screen_of(hop)
-    assert 'value="dial"' in hop and 'name="input"' not in hop  # the session ended
+    assert 'class="screen ended"' in hop and 'data-state="idle"' in hop  # the session ended
     with app.app_context():
         contact = db.session.scalar(select(Contact).where(Contact.phone == NUMBER))
         assert contact.county == "Kitui" and contact.consent_at is not None
@@ -141,3 +142,52 @@ def test_the_simulator_says_its_replies_never_leave_the_gateway(admin_as):
     page = admin_as("viewer").get("/admin/simulator").get_data(as_text=True)
     assert "the replies shown here never leave the gateway" in page
     assert 'href="/admin/simulator" aria-current="page"' in page
+
+
+def test_end_hangs_up_as_a_phone_does(app, admin_as):
+    """Does the End key close the session on the simulated phone, and does the gateway hear of
+    it as it would from Africa's Talking (an Incomplete session end, with what was typed)?"""
+    viewer = admin_as("viewer")
+    hop = viewer.post(
+        "/admin/simulator/ussd", {"phone": NUMBER, "action": "dial"}, page="/admin/simulator"
+    ).get_data(as_text=True)
+    hop = viewer.post(
+        "/admin/simulator/ussd",
+        {"phone": NUMBER, "action": "reply", "input": "1", **state_of(hop)},
+        page="/admin/simulator",
+    ).get_data(as_text=True)
+    session_id = state_of(hop)["session_id"]
+    ended = viewer.post(
+        "/admin/simulator/ussd",
+        {"phone": NUMBER, "action": "end", "input": "", **state_of(hop)},
+        page="/admin/simulator",
+    ).get_data(as_text=True)
+    assert screen_of(ended).startswith("Call ended.")
+    assert 'class="screen ended"' in ended and 'value="dial"' in ended
+    with app.app_context():
+        [end] = db.session.scalars(select(UssdSessionEnd)).all()
+        assert (end.session_id, end.phone, end.status, end.input) == (
+            session_id,
+            NUMBER,
+            "Incomplete",
+            "1",
+        )
+
+
+def test_a_typed_code_dials_and_a_wrong_one_is_refused(admin_as):
+    """Is a USSD code typed on the keypad dialled when it is the gateway's, and answered as a
+    network would when it is not?"""
+    viewer = admin_as("viewer")
+    hop = viewer.post(
+        "/admin/simulator/ussd",
+        {"phone": NUMBER, "action": "dial", "input": "*384*123#"},
+        page="/admin/simulator",
+    ).get_data(as_text=True)
+    assert screen_of(hop).startswith("Choose your language")
+    wrong = viewer.post(
+        "/admin/simulator/ussd",
+        {"phone": NUMBER, "action": "dial", "input": "*100#"},
+        page="/admin/simulator",
+    ).get_data(as_text=True)
+    assert "Unknown code *100#" in screen_of(wrong) and "*384*123#" in screen_of(wrong)
+    assert 'class="screen ended"' in wrong

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from conftest import Admin, csrf_token
@@ -207,9 +207,81 @@ def test_the_audit_page_filters_by_actor_action_and_date(app, admin_as):
 
 
 def test_the_users_page_names_languages(admin_as, make_user):
-    """Is a user's language shown by its name (Kiswahili), in the list and in the menu of the
-    form, rather than as a code?"""
+    """Is a user's language shown by its name rather than as a code: in the list in the
+    reader's language (Swahili), in the menu of languages to read the UI in by its own name
+    (Kiswahili)?"""
     make_user("viewer", email="amina@hmk.example", language="sw")
     page = admin_as("admin").get("/admin/users").get_data(as_text=True)
-    assert "<td>Kiswahili</td>" in page and "<td>sw</td>" not in page
+    assert "<td>Swahili</td>" in page and "<td>sw</td>" not in page
     assert '<option value="sw">Kiswahili</option>' in page
+
+
+def test_switching_ones_own_language_is_confirmed_in_the_new_one(admin_as):
+    """Does a Kiswahili-speaking admin who switches their own language to English read the
+    confirmation in English (not in the Kiswahili they just left), and in Kiswahili when they
+    switch back?"""
+    admin = admin_as("admin", email="wanjiru@hmk.example", language="sw", name="Wanjiru")
+    me = admin.user_id  # type: ignore[attr-defined]
+    saved_en = "Saved the changes to wanjiru@hmk.example."
+    saved_sw = "Mabadiliko ya wanjiru@hmk.example yamehifadhiwa."
+    english = admin.post(
+        f"/admin/users/{me}",
+        {"name": "Wanjiru", "role": "admin", "language": "en"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert saved_en in english and saved_sw not in english
+    swahili = admin.post(
+        f"/admin/users/{me}",
+        {"name": "Wanjiru", "role": "admin", "language": "sw"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert saved_sw in swahili and saved_en not in swahili
+
+
+def test_the_kiswahili_ui_names_languages_and_months_in_kiswahili(app, admin_as, make_user):
+    """Does the Users page of a Kiswahili-speaking admin name languages (Kiswahili, Kikamba)
+    and months (Des) in Kiswahili, with no English names left; and an English-speaking
+    admin's in English?"""
+    amina = make_user("viewer", email="amina@hmk.example", language="kam")
+    with app.app_context():
+        db.session.get(User, amina).last_login_at = datetime(2026, 12, 15, 7, 30, tzinfo=UTC)
+        db.session.commit()
+    page = admin_as("admin", language="sw").get("/admin/users").get_data(as_text=True)
+    rows = _rows(page)
+    assert "<td>Kikamba</td>" in rows and "<td>Kiswahili</td>" in rows
+    assert "15 Des 2026 10:30" in rows  # East Africa Time
+    assert "Kamba" not in page and "Swahili" not in page and " Dec " not in page
+    english = _rows_of(admin_as("admin", language="en"), "/admin/users")
+    assert "<td>Kamba</td>" in english and "15 Dec 2026 10:30" in english
+
+
+def test_anyone_switches_their_own_language_at_the_top_of_every_page(app, admin_as):
+    """Can a viewer (who has no Users page) switch the admin UI from Kiswahili to English at
+    the top of the page they are on, come back to it, and read the confirmation and the page
+    in English; is it audited, and are an unknown language and a foreign return address
+    refused?"""
+    viewer = admin_as("viewer", email="juma@hmk.example", language="sw")
+    page = viewer.get("/admin/contacts/").get_data(as_text=True)
+    assert 'action="/admin/language"' in page
+    assert '<option value="sw" selected>Kiswahili</option>' in page
+    assert '<option value="en">English</option>' in page  # each in its own words
+    switched = viewer.post(
+        "/admin/language",
+        {"language": "en", "next": "/admin/contacts/?county=Kitui"},
+        page="/admin/contacts/",
+    )
+    assert switched.headers["Location"] == "/admin/contacts/?county=Kitui"
+    after = viewer.get("/admin/contacts/?county=Kitui").get_data(as_text=True)
+    assert "Your pages are now in English." in after and '<html lang="en">' in after
+    assert '<option value="en" selected>English</option>' in after
+    assert _user(app, "juma@hmk.example").language == "en"
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+        assert event.actor == "juma@hmk.example"
+        assert event.details["changes"] == {"language": ["sw", "en"]}
+    refused = viewer.post(
+        "/admin/language", {"language": "xx", "next": "https://evil.example/"}, page="/admin/"
+    )
+    assert refused.headers["Location"] == "/admin/"
+    assert _user(app, "juma@hmk.example").language == "en"
+    assert "Choose one of the languages." in viewer.get("/admin/").get_data(as_text=True)

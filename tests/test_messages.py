@@ -140,6 +140,41 @@ def test_languages_list_english_first(real: Catalogs) -> None:
     assert "native Kikamba speaker" in (real.language("kam").review or "")
 
 
+def test_language_names_in_the_readers_language(messages_copy: Path) -> None:
+    """Is a language named in the reader's language: its own name in itself, its English name
+    in English, CLDR's name otherwise (Kikamba in Kiswahili), and, for a language CLDR does
+    not know, the English name a Kiswahili reader can still recognise?"""
+    (messages_copy / "xyz").mkdir()
+    (messages_copy / "xyz" / "language.yaml").write_text("name: Xyzish\nenglish_name: Xyz\n")
+    catalogs = Catalogs.load(messages_copy)
+    names = {
+        (code, reader): catalogs.language_name(code, reader)
+        for code in ("en", "sw", "kam", "xyz")
+        for reader in ("en", "sw", "kam", "xyz")
+    }
+    assert [names[code, "sw"] for code in ("en", "sw", "kam", "xyz")] == [
+        "Kiingereza",
+        "Kiswahili",
+        "Kikamba",
+        "Xyz",
+    ]
+    assert [names[code, "en"] for code in ("en", "sw", "kam", "xyz")] == [
+        "English",
+        "Swahili",
+        "Kamba",
+        "Xyz",
+    ]
+    assert [names[code, code] for code in ("en", "sw", "kam", "xyz")] == [
+        "English",
+        "Kiswahili",
+        "Kikamba",
+        "Xyzish",
+    ]
+    assert names["kam", "xyz"] == "Kikamba"  # Xyzish falls back to Kiswahili, then English
+    assert catalogs.language_name("luo", "sw") == "Kijaluo"  # not a gateway language yet
+    assert catalogs.locale("xyz").language == "sw" and catalogs.locale("kam").language == "kam"
+
+
 def test_missing_value_is_a_loud_error(real: Catalogs) -> None:
     """Code that forgets a placeholder's value fails in tests instead of texting '{county}'."""
     with pytest.raises(KeyError, match="county"):

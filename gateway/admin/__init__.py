@@ -42,6 +42,7 @@ PAGES = (
     "simulator",
     "users",
     "audit",
+    "account",
 )
 
 

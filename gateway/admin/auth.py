@@ -100,7 +100,7 @@ def _count_failure(email: str) -> None:
     pipe.execute()
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path inside the admin UI, never another site (an open redirect)."""
     if target and target.startswith("/admin") and not target.startswith("//"):
         return target
@@ -126,7 +126,7 @@ def login() -> tuple[str, int] | BaseResponse:
                 g.principal = Principal.of_user(user)
                 audit.record("user.login", "user", user.id)
                 db.session.commit()
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(safe_next(request.args.get("next")))
             _count_failure(email)
             error, status = "admin.login.failed", 401
     elif request.method == "POST":

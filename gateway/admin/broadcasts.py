@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.templating import t
+from gateway.admin.templating import language_name, t
 from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
 from gateway.broadcasts.estimate import Estimate, estimate
 from gateway.broadcasts.models import Broadcast
@@ -152,7 +152,7 @@ def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
         views.append(
             LanguageView(
                 code=language.code,
-                name=language.english_name,
+                name=language_name(language.code),
                 text=text,
                 info=info,
                 fixed_segments=analyse(transliterate(text)).segments
@@ -173,7 +173,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 
     return {
         "counties": distinct(Contact.county),
-        "languages": [(lang.code, lang.english_name) for lang in catalogs().languages()],
+        "languages": [(lang.code, language_name(lang.code)) for lang in catalogs().languages()],
         "tags": distinct(ContactTag.tag),
         "guides": distinct(GuideSubscription.guide),
     }

@@ -13,10 +13,10 @@ from flask import current_app, render_template
 from sqlalchemy import Select, func, select
 
 from gateway.admin import bp
+from gateway.admin.templating import language_name
 from gateway.broadcasts.estimate import committed, spent_this_month
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
-from gateway.i18n import catalogs
 from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.users.access import Principal, principal
@@ -111,7 +111,7 @@ def dashboard() -> str:
         "admin/dashboard.html",
         by_county=subscribers_by(who, "county"),
         by_language=[
-            (catalogs().language(code).english_name if code != "-" else code, count)
+            (language_name(code) if code != "-" else code, count)
             for code, count in subscribers_by(who, "language")
         ],
         days=days,

@@ -35,6 +35,7 @@ from gateway.users.access import principal
 SIM_PREFIX = "+254700000"  # +254 700 000 xxx: numbers kept for the simulator
 DEFAULT_NUMBER = "+254700000123"
 REPLIES_SHOWN = 10
+NETWORK_CODE = "63902"  # Safaricom, as AT sends it
 
 
 def available() -> bool:
@@ -102,20 +103,28 @@ def simulator() -> str:
 
 @bp.route("/simulator/ussd", methods=["POST"])
 def simulator_ussd() -> str:
-    """One USSD hop: the first (``dial``) or one more input after those already sent."""
+    """One USSD hop: the first (``dial``), one more answer (``reply``: the entry typed on the
+    keypad), or hanging up (``end``)."""
     _open()
     settings: Settings = current_app.config["GATEWAY"]
     number, error = _number(request.form.get("phone"))
     if number is None:
         return _screen(error=error, ended=True, screen="", session_id="", text="")
-    dialing = request.form.get("action") == "dial" or not request.form.get("session_id")
+    action = request.form.get("action")
+    entry = request.form.get("input", "").strip()
+    if action == "end":
+        return _hang_up(number, settings)
+    dialing = action == "dial" or not request.form.get("session_id")
+    if dialing and _looks_like_code(entry) and entry != settings.ussd_code:
+        # What a network answers a code nobody serves; the simulator dials only the gateway's.
+        wrong = t("admin.simulator.unknown_code", typed=entry, code=settings.ussd_code)
+        return _screen(error=None, ended=True, screen=wrong, session_id="", text="", number=number)
     session_id = f"ATUid_sim_{secrets.token_hex(8)}" if dialing else request.form["session_id"]
     text = "" if dialing else request.form.get("text", "")
     if not dialing:
-        key = (request.form.get("key") or request.form.get("input") or "").strip()
-        if not key:
+        if not entry:
             abort(400)
-        text = f"{text}*{key}" if text else key
+        text = f"{text}*{entry}" if text else entry
     if dialing:
         audit.record("simulator.dial", "simulator", None, phone=mask_phone(number))
         db.session.commit()
@@ -125,7 +134,7 @@ def simulator_ussd() -> str:
             "sessionId": session_id,
             "serviceCode": settings.ussd_code,
             "phoneNumber": number,
-            "networkCode": "63902",
+            "networkCode": NETWORK_CODE,
             "text": text,
         },
     )
@@ -139,6 +148,33 @@ def simulator_ussd() -> str:
         text=text,
         number=number,
     )
+
+
+def _looks_like_code(entry: str) -> bool:
+    return len(entry) > 2 and entry[0] == "*" and entry[-1] == "#"
+
+
+def _hang_up(number: str, settings: Settings) -> str:
+    """End the open session, telling the gateway as Africa's Talking does when a caller hangs
+    up (an ``Incomplete`` end-of-session notification with what they had typed)."""
+    session_id = request.form.get("session_id", "")
+    error = None
+    if session_id:
+        status, _ = _callback(
+            "/at/ussd/events",
+            {
+                "sessionId": session_id,
+                "phoneNumber": number,
+                "serviceCode": settings.ussd_code,
+                "networkCode": NETWORK_CODE,
+                "status": "Incomplete",
+                "input": request.form.get("text", ""),
+                "date": utcnow().strftime("%Y-%m-%d %H:%M:%S"),
+            },
+        )
+        error = None if status == 200 else t("admin.simulator.failed", status=status)
+    ended = t("admin.simulator.ended", code=settings.ussd_code)
+    return _screen(error=error, ended=True, screen=ended, session_id="", text="", number=number)
 
 
 @bp.route("/simulator/sms", methods=["POST"])
@@ -161,7 +197,7 @@ def simulator_sms() -> str:
                 "date": utcnow().strftime("%Y-%m-%d %H:%M:%S"),
                 "id": f"ATXid_sim_{secrets.token_hex(8)}",
                 "linkId": "",
-                "networkCode": "63902",
+                "networkCode": NETWORK_CODE,
             },
         )
         if status != 200:

@@ -1,14 +1,16 @@
 """What every admin template can use: ``t(key, **values)`` for texts in the user's language
 (``tn(key, count, **values)`` for a counted one),
-the navigation for the user's role, and filters for times (EAT), phone numbers (masked) and
-money."""
+the navigation for the user's role, and filters for times (EAT) and dates written in the
+user's language (Babel), language names in it, phone numbers (masked) and money."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
+from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, request, url_for
 
 from gateway.i18n import catalogs
@@ -50,6 +52,11 @@ def ui_language() -> str:
     return who.language if who is not None else "en"
 
 
+def ui_languages() -> list[str]:
+    """The codes of the languages a user may read the admin UI in (texts fall back)."""
+    return [language.code for language in catalogs().languages()]
+
+
 def t(key: str, /, **values: object) -> str:
     """The admin text ``key`` in the user's language (Kiswahili or English), filled."""
     return catalogs().text(key, ui_language(), **values)
@@ -77,24 +84,34 @@ def nav() -> list[tuple[str, str, bool]]:
     return items
 
 
-def eat(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A UTC datetime shown in the gateway's time zone (East Africa Time)."""
+def eat(value: datetime | None, pattern: str = "dd MMM yyyy HH:mm") -> str:
+    """A UTC datetime shown in the gateway's time zone (East Africa Time), written in the
+    user's language: ``pattern`` is a CLDR date pattern (``MMM``: ``Dec``, ``Des``)."""
     if value is None:
         return ""
     settings: Settings = current_app.config["GATEWAY"]
-    return value.astimezone(settings.timezone).strftime(fmt)
+    return format_datetime(value, pattern, tzinfo=settings.timezone, locale=_locale())
+
+
+def day(value: date | None, pattern: str = "dd MMM yyyy") -> str:
+    """A calendar day (already the gateway's), written in the user's language."""
+    return "" if value is None else format_date(value, pattern, locale=_locale())
+
+
+def _locale() -> Locale:
+    return catalogs().locale(ui_language())
 
 
 def masked(phone: str | None) -> str:
     return mask_phone(phone) if phone else ""
 
 
-def language_name(code: str | None) -> str:
-    """A language's own name (``Kiswahili``) for its code, as the language menus show it."""
-    for language in catalogs().languages():
-        if language.code == code:
-            return language.name
-    return code or ""
+def language_name(code: str | None, in_language: str | None = None) -> str:
+    """A language's name for its code, in the user's language (``in_language=code`` for its
+    own name, as a menu of languages to read the UI in shows it)."""
+    if not code:
+        return ""
+    return catalogs().language_name(code, in_language or ui_language())
 
 
 def kes(value: float | Decimal | None) -> str:
@@ -107,6 +124,10 @@ def bar_width(value: float, maximum: float, full: int = 100) -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, tn=tn, admin_nav=nav, ui_language=ui_language)
-    app.jinja_env.filters.update(eat=eat, masked=masked, kes=kes, language_name=language_name)
+    app.jinja_env.globals.update(
+        t=t, tn=tn, admin_nav=nav, ui_language=ui_language, ui_languages=ui_languages
+    )
+    app.jinja_env.filters.update(
+        eat=eat, day=day, masked=masked, kes=kes, language_name=language_name
+    )
     app.jinja_env.globals["bar_width"] = bar_width

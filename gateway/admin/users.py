@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -17,7 +17,7 @@ from gateway.admin.templating import t
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.users import audit
-from gateway.users.access import principal, require_role
+from gateway.users.access import Principal, principal, require_role
 from gateway.users.manage import UserProblem, create_user, update_user
 from gateway.users.models import ADMIN, ROLES, User
 
@@ -26,7 +26,7 @@ def _choices() -> dict[str, Any]:
     return {
         "roles": ROLES,
         "counties": current_app.extensions["counties"],
-        "languages": [lang.code for lang in catalogs().languages()],
+        "languages": [lang.code for lang in catalogs().languages()],  # shown in their own names
     }
 
 
@@ -109,6 +109,9 @@ def user_update(user_id: int) -> Response | tuple[str, int]:
         )
         return page, 400
     db.session.commit()
+    if user.id == principal().user_id:
+        # Someone who changed their own language reads the confirmation in the new one.
+        g.principal = Principal.of_user(user)
     flash(t("admin.users.saved", email=user.email) if done else t("admin.users.unchanged"))
     return redirect(url_for("admin.users"))
 
