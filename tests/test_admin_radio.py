@@ -81,7 +81,7 @@ def test_a_host_sees_only_their_own_shows(app, admin_as):
     refused = host.get(f"/admin/radio/{theirs}")
     assert refused.status_code == 403 and "Their Show" not in refused.get_data(as_text=True)
     assert host.get("/admin/radio/999").status_code == 404
-    assert host.get(f"/radio/shows/{theirs}/stream").status_code == 401
+    assert host.get(f"/radio/shows/{theirs}/stream").status_code == 404
     assert host.get("/admin/radio/new").status_code == 403
     assert host.get(f"/admin/radio/{mine}/edit").status_code == 403
 

@@ -3,6 +3,8 @@ county and show, sensitive reports for admins only; expired, revoked and deactiv
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
@@ -717,3 +719,40 @@ def test_expired_and_revoked_tokens_are_refused(world, state):
         assert response.status_code == 401 and "expired" in response.json["message"]
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert world.call("legacy", "GET", "/reports").status_code == 200
+
+
+def test_the_radio_board_and_stream_follow_the_api_roles(world):
+    """Does each token open the studio board and stream of exactly the shows the API shows it
+    (a host: their own; a coordinator: none), do refusals show no listener's words, and does a
+    board opened with a token hand out no link key of its own?"""
+    with world.app.app_context():
+        db.session.get(RadioMessage, world.items["own"]).hidden = True
+        db.session.commit()
+    readable = {"own": 200, "other": 200}
+    expected = {
+        "admin": readable,
+        "legacy": readable,
+        "viewer": readable,
+        "radio_host": {"own": 200, "other": 404},
+        "coordinator": {"own": 403, "other": 403},
+    }
+    got: dict[str, dict[str, int]] = {}
+    for role in ROLES:
+        headers = {"Authorization": f"Bearer {world.tokens[role]}"}
+        got[role] = {}
+        for name, show_id in world.shows.items():
+            statuses = set()
+            for route in ("board", "stream?all=1"):
+                response = world.client.get(f"/radio/shows/{show_id}/{route}", headers=headers)
+                statuses.add(response.status_code)
+                if response.status_code != 200:
+                    assert "Hello" not in response.get_data(as_text=True), (role, route)
+            assert len(statuses) == 1, (role, name, statuses)
+            got[role][name] = statuses.pop()
+    assert got == expected
+
+    headers = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    page = world.client.get(f"/radio/shows/{world.shows['own']}/board", headers=headers)
+    stream_url = html.unescape(re.search(r'data-stream="([^"]+)"', page.get_data(as_text=True))[1])
+    assert "key=" not in stream_url
+    assert world.client.get(stream_url).status_code == 401  # the page's link needs the token
