@@ -407,6 +407,16 @@ AREAS: dict[str, list[Row]] = {
             for part in ("feed", "feed.csv", "tally", "tally.csv")
             for show in ("own", "other")
         ],
+        *[
+            (
+                method,
+                "/radio/shows/{show_id}/board-link",
+                at(f"/radio/shows/{{w.shows[{show}]}}/board-link"),
+                only({H: status if show == "own" else 404, L: status, A: status}),
+            )
+            for method, status in (("POST", 201), ("DELETE", 204))
+            for show in ("own", "other")
+        ],
         (
             "PATCH",
             "/radio/messages/{item_id}",

@@ -9,11 +9,11 @@ if it changed) and ends with ``retry: 1000``: the browser's ``EventSource`` reco
 later by itself. A new SMS is on the screen within about a second of its worker storing it,
 and a board costs one short request a second, not a worker.
 
-Access: the ``key`` of a board link (:func:`board_links`, given by
-``GET /api/v1/radio/shows/<id>``), which a browser can carry and which never shows hidden
-items; or, under the radio API's own rules, an API token (``Authorization: Bearer``) or the
-admin UI's login: an admin or a viewer sees every show, a host their own (another's is 404),
-a coordinator none (403). A page opened with a token or a login hands out no key.
+Access: the ``key`` of the show's studio link (:mod:`gateway.radio.studio`, made by the host
+or an admin), which a browser can carry and which never shows hidden items; or, under the
+radio API's own rules, an API token (``Authorization: Bearer``) or the admin UI's login: an
+admin or a viewer sees every show, a host their own (another's is 404), a coordinator none
+(403). A page opened with a token or a login hands out no key.
 Listeners' texts are untrusted: the page escapes them (Jinja's autoescape) and its script
 only ever sets ``textContent``; a Content-Security-Policy allows only the page's own script.
 """
@@ -26,16 +26,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_smorest import abort as smorest_abort
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.extensions import db
 from gateway.radio.feed import FEED_LIMIT, current_episode, feed_items, items_by_id, marked_since
 from gateway.radio.models import RadioShow
 from gateway.radio.schemas import FeedItem, Tally
+from gateway.radio.studio import link_opens
 from gateway.radio.tally import tally
-from gateway.settings import Settings
 from gateway.users.access import Principal, principal
 from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
 
@@ -43,17 +42,11 @@ bp = Blueprint("radio_board", __name__, url_prefix="/radio", template_folder="te
 
 RETRY_MS = 1000  # the browser reconnects this long after each answer
 CATCH_UP_RETRY_MS = 50  # ... or this soon when there was more than one answer could carry
-KEY_MAX_AGE_S = 24 * 3600  # a board link works for a day: long enough for a show
 
 
-def _signer() -> URLSafeTimedSerializer:
-    settings: Settings = current_app.config["GATEWAY"]
-    return URLSafeTimedSerializer(settings.secret_key, salt="radio-board")
-
-
-def board_links(show_id: int) -> dict[str, str]:
-    """The board page's and the stream's URLs, each carrying a key good for a day."""
-    key = _signer().dumps(show_id)
+def board_links(show_id: int, key: str | None = None) -> dict[str, str]:
+    """The board page's and the stream's URLs: with ``key`` (a studio link, just made) they
+    open with no login; without, they need a login or a token."""
     return {
         "board_url": url_for("radio_board.board", show_id=show_id, key=key, _external=True),
         "stream_url": url_for("radio_board.stream", show_id=show_id, key=key, _external=True),
@@ -88,11 +81,9 @@ def _access(show_id: int) -> Access:
     """How the request may see ``show_id``'s board; aborts (401, 403, 404) if it may not."""
     key = request.args.get("key")
     if key:
-        try:
-            if _signer().loads(key, max_age=KEY_MAX_AGE_S) == show_id:
-                return Access(key, keyed=True)
-        except BadSignature:
-            pass
+        show = db.session.get(RadioShow, show_id)
+        if show is not None and link_opens(show, key):
+            return Access(key, keyed=True)
         abort(
             Response("This board link is not valid or has expired.\n", 403, mimetype="text/plain")
         )
