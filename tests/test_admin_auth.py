@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import PASSWORD, Admin, csrf_token
 from flask import Flask
 from sqlalchemy import select
@@ -98,6 +99,67 @@ def test_a_reset_link_sets_a_new_password_once(app: Flask, make_user, runner) ->
     )
     assert Admin(app.test_client()).login("musyoka@hmk.example").status_code == 401
     assert client.get(path).status_code == 410  # the link is spent
+
+
+def _copy(session: Admin, app: Flask) -> Admin:
+    """Another browser holding a copy of ``session``'s cookie (as a thief would)."""
+    thief = Admin(app.test_client())
+    cookie = session.client.get_cookie("session")
+    assert cookie is not None
+    thief.client.set_cookie("session", cookie.value)
+    return thief
+
+
+@pytest.mark.parametrize("ending", ["logout", "password_reset", "deactivation", "everywhere"])
+def test_ending_a_login_ends_every_copy_of_its_session(app: Flask, admin_as, ending) -> None:
+    """Does a copied session cookie stop working once its user logs out (anywhere), sets a
+    new password with a reset link, is deactivated, or is signed out everywhere by an admin,
+    while other users stay logged in?"""
+    user = admin_as("coordinator", email="musyoka@hmk.example", counties=("Kitui",))
+    admin = admin_as("admin")
+    thief = _copy(user, app)
+    assert "Subscribers by county" in thief.get("/admin/").get_data(as_text=True)
+    if ending == "logout":
+        assert user.post("/admin/logout", page="/admin/").status_code == 302
+    elif ending == "password_reset":
+        page = admin.post(f"/admin/users/{user.user_id}/reset-link", page="/admin/users")
+        link = re.search(r'id="reset-link" value="([^"]+)"', page.get_data(as_text=True))
+        assert link is not None
+        path = "/admin/" + link[1].split("/admin/", 1)[1]
+        client = app.test_client()
+        form = client.get(path).get_data(as_text=True)
+        done = client.post(
+            path, data={"password": "a new long password", "csrf_token": csrf_token(form)}
+        )
+        assert done.status_code == 302
+    elif ending == "deactivation":
+        done = admin.post(
+            f"/admin/users/{user.user_id}/active", {"active": "0"}, page="/admin/users"
+        )
+        assert done.status_code == 302
+    else:
+        edit = f"/admin/users/{user.user_id}"
+        done = admin.post(f"{edit}/sessions", page=edit)
+        assert done.status_code == 302
+        assert "signed out everywhere" in admin.get("/admin/users").get_data(as_text=True)
+        with app.app_context():
+            actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "user.sessions_ended" in actions
+    for session in (thief, user):
+        response = session.get("/admin/")
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+    assert "Subscribers by county" in admin.get("/admin/").get_data(as_text=True)
+    if ending in ("logout", "everywhere"):  # they log in again as before
+        assert Admin(app.test_client()).login("musyoka@hmk.example").status_code == 302
+
+
+def test_only_an_admin_signs_a_user_out_everywhere(app: Flask, admin_as) -> None:
+    """Is a coordinator refused the Users page's "sign out everywhere" button?"""
+    admin = admin_as("admin")
+    coordinator = admin_as("coordinator", counties=("Kitui",))
+    refused = coordinator.post(f"/admin/users/{admin.user_id}/sessions", page="/admin/")
+    assert refused.status_code == 403
+    assert "Subscribers by county" in admin.get("/admin/").get_data(as_text=True)
 
 
 def test_users_are_created_from_the_command_line(app: Flask, runner) -> None:

@@ -61,9 +61,17 @@ class ResetForm(FlaskForm):  # type: ignore[misc]
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The session's user (``User.get_id``: id and session version), if still active and the
+    version still theirs: a logout, a new password, a deactivation or an admin's "sign out
+    everywhere" raised it, ending every copy of the session."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None  # a session from before versions: log in again
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 @bp.before_request
@@ -134,6 +142,10 @@ def login() -> tuple[str, int] | BaseResponse:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
+    """Log out: every session of the user ends (a copied cookie too), not only this one."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))
@@ -149,6 +161,7 @@ def reset_password(token: str) -> str | BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         user.password_hash = hash_password(form.password.data)
         user.password_changed_at = utcnow()
+        user.end_sessions()  # whoever held a session with the old password is out
         g.principal = Principal.of_user(user)
         audit.record("user.password_reset", "user", user.id)
         db.session.commit()
