@@ -149,11 +149,13 @@ class Settings:
     radio_link_days: int = 7
     # The admin UI: the address people reach it at (for links printed by commands), whether its
     # cookies need HTTPS (off only for plain-HTTP development), how long a login lasts, and how
-    # many wrong passwords an email or an address may try in 15 minutes.
+    # many wrong passwords one email may try from one address, and one address in all (many
+    # people may share it behind a NAT), in 15 minutes.
     public_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = True
     session_hours: int = 8
     login_attempts: int = 5
+    login_address_attempts: int = 50
     # Callbacks only from these networks (Africa's Talking's addresses), when any are given;
     # and how many proxies in front of the web process set X-Forwarded-For (0: none, trust
     # only the socket's address).
@@ -217,6 +219,7 @@ def load_settings(
         secure_cookies=_flag(env, "GATEWAY_SECURE_COOKIES", True),
         session_hours=_bounded(env, "GATEWAY_SESSION_HOURS", 8, 1, 24 * 30),
         login_attempts=_bounded(env, "GATEWAY_LOGIN_ATTEMPTS", 5, 1, 1000),
+        login_address_attempts=_bounded(env, "GATEWAY_LOGIN_ADDRESS_ATTEMPTS", 50, 1, 100000),
         at_allowed_networks=_networks("AT_ALLOWED_IPS", _str(env, "AT_ALLOWED_IPS", "") or ""),
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
         instance_path=instance,
