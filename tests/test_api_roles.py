@@ -766,3 +766,38 @@ def test_the_radio_board_and_stream_follow_the_api_roles(world):
     stream_url = html.unescape(re.search(r'data-stream="([^"]+)"', page.get_data(as_text=True))[1])
     assert "key=" not in stream_url
     assert world.client.get(stream_url).status_code == 401  # the page's link needs the token
+
+
+def test_a_coordinator_cannot_tell_which_numbers_other_counties_hold(world):
+    """Does a Kitui coordinator adding a number that Kwale holds get the same answer as for a
+    number the gateway does not hold, while the Kwale contact is left as it was (and an
+    admin, or a number of their own county, still gets the 409)?"""
+    consent = {"channel": "meeting", "wording_version": "consent.v2"}
+
+    def add(role: str, phone: str) -> Any:
+        body = {"phone": phone, "language": "sw", "county": "Kitui", "consent": consent}
+        return world.call(role, "POST", "/contacts", body)
+
+    with world.app.app_context():
+        before = db.session.scalar(select(Contact).where(Contact.phone == KWALE_PHONE))
+        kept = (before.language, before.county, before.ward, before.consent_at)
+        events = len(before.consent_events)
+    fresh = _fresh_phone()
+    new, held = add("coordinator", fresh), add("coordinator", KWALE_PHONE)
+    assert (new.status_code, held.status_code) == (201, 201), held.json
+    unlike = {"id", "phone", "created_at", "consent_at", "consent_events"}
+    assert set(held.json) == set(new.json)
+    assert {k: v for k, v in held.json.items() if k not in unlike} == {
+        k: v for k, v in new.json.items() if k not in unlike
+    }
+    assert held.json["phone"] == KWALE_PHONE
+    assert [
+        {k: v for k, v in e.items() if k != "created_at"} for e in held.json["consent_events"]
+    ] == [{k: v for k, v in e.items() if k != "created_at"} for e in new.json["consent_events"]]
+    assert isinstance(held.json["id"], int)
+    with world.app.app_context():
+        after = db.session.scalar(select(Contact).where(Contact.phone == KWALE_PHONE))
+        assert (after.language, after.county, after.ward, after.consent_at) == kept
+        assert len(after.consent_events) == events
+    assert add("coordinator", fresh).status_code == 409  # their own county's: as before
+    assert add("admin", KWALE_PHONE).status_code == 409
