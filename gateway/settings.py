@@ -151,13 +151,17 @@ class Settings:
     meeting_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     # A radio show takes its keywords this long before its start and after its end.
     radio_margin: timedelta = timedelta(minutes=5)
+    # A show's studio board link works this many days from when it was made (then renewed).
+    radio_link_days: int = 7
     # The admin UI: the address people reach it at (for links printed by commands), whether its
     # cookies need HTTPS (off only for plain-HTTP development), how long a login lasts, and how
-    # many wrong passwords an email or an address may try in 15 minutes.
+    # many wrong passwords one email may try from one address, and one address in all (many
+    # people may share it behind a NAT), in 15 minutes.
     public_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = True
     session_hours: int = 8
     login_attempts: int = 5
+    login_address_attempts: int = 50
     # Callbacks only from these networks (Africa's Talking's addresses), when any are given;
     # and how many proxies in front of the web process set X-Forwarded-For (0: none, trust
     # only the socket's address).
@@ -217,10 +221,12 @@ def load_settings(
             "GATEWAY_MEETING_REMINDERS", _str(env, "GATEWAY_MEETING_REMINDERS", "24h,2h") or ""
         ),
         radio_margin=timedelta(minutes=_bounded(env, "GATEWAY_RADIO_MARGIN", 5, 0, 60)),
+        radio_link_days=_bounded(env, "GATEWAY_RADIO_LINK_DAYS", 7, 1, 90),
         public_url=(_str(env, "GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         secure_cookies=_flag(env, "GATEWAY_SECURE_COOKIES", True),
         session_hours=_bounded(env, "GATEWAY_SESSION_HOURS", 8, 1, 24 * 30),
         login_attempts=_bounded(env, "GATEWAY_LOGIN_ATTEMPTS", 5, 1, 1000),
+        login_address_attempts=_bounded(env, "GATEWAY_LOGIN_ADDRESS_ATTEMPTS", 50, 1, 100000),
         at_allowed_networks=_networks("AT_ALLOWED_IPS", _str(env, "AT_ALLOWED_IPS", "") or ""),
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
         instance_path=instance,

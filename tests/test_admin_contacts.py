@@ -384,6 +384,29 @@ def test_a_coordinators_import_stays_in_their_counties(
     assert other.get(f"/admin/contacts/import/{import_id}").status_code == 403
 
 
+def test_a_coordinators_import_does_not_tell_which_numbers_other_counties_hold(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """Does a Kitui coordinator's import report a number Kwale holds as it reports a number
+    the gateway does not hold (a new contact, no note), and leave the Kwale contact as it was?"""
+    held = joined_contact(app, "+254722000444", county="Kwale", ward="Ramisi")
+    session = admin_as("coordinator", counties=("Kitui",))
+    text = (
+        "Phone,Language,County,Ward,Tags,Consent\r\n"
+        "0712000009,sw,Kitui,Mui,,consent.v2\r\n"
+        "0722000444,sw,Kitui,Mui,,consent.v2\r\n"
+    )
+    import_id = _import_id(_upload(session, text))
+    workers.drain()
+    page = session.get(f"/admin/contacts/import/{import_id}").get_data(as_text=True)
+    assert "Imported: 2 new contacts, 0 updated." in page
+    assert "another county" not in page and 'id="import-errors"' not in page
+    with app.app_context():
+        contact = db.session.get(Contact, held)
+        assert (contact.county, contact.ward, contact.language) == ("Kwale", "Ramisi", "en")
+        assert [e.channel for e in contact.consent_events] == ["test"]
+
+
 def test_export_is_excel_safe_filtered_audited_and_imports_back(
     app: Flask, admin_as: Any, workers: Any
 ) -> None:

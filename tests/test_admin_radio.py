@@ -71,7 +71,7 @@ def test_admin_creates_and_edits_a_show(app, admin_as):
 
 def test_a_host_sees_only_their_own_shows(app, admin_as):
     """Does a radio host's list hold only their shows, and is another host's board refused,
-    page and stream alike? Can a host not create shows?"""
+    page and stream alike (and every board to a coordinator)? Can a host not create shows?"""
     mine = make_show(app, name="Mine Show", host="host@example.org")
     theirs = make_show(app, name="Their Show", host="other@example.org")
     host = admin_as("radio_host", email="host@example.org")
@@ -81,7 +81,11 @@ def test_a_host_sees_only_their_own_shows(app, admin_as):
     refused = host.get(f"/admin/radio/{theirs}")
     assert refused.status_code == 403 and "Their Show" not in refused.get_data(as_text=True)
     assert host.get("/admin/radio/999").status_code == 404
-    assert host.get(f"/radio/shows/{theirs}/stream").status_code == 401
+    assert host.get(f"/radio/shows/{theirs}/stream").status_code == 404
+    assert host.get(f"/radio/shows/{theirs}/board").status_code == 404
+    coordinator = admin_as("coordinator", counties=("Kitui",))
+    for route in ("board", "stream"):  # the radio API's rule: a coordinator reads no show
+        assert coordinator.get(f"/radio/shows/{mine}/{route}").status_code == 403
     assert host.get("/admin/radio/new").status_code == 403
     assert host.get(f"/admin/radio/{mine}/edit").status_code == 403
 

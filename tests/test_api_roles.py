@@ -3,6 +3,8 @@ county and show, sensitive reports for admins only; expired, revoked and deactiv
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
@@ -405,6 +407,16 @@ AREAS: dict[str, list[Row]] = {
             for part in ("feed", "feed.csv", "tally", "tally.csv")
             for show in ("own", "other")
         ],
+        *[
+            (
+                method,
+                "/radio/shows/{show_id}/board-link",
+                at(f"/radio/shows/{{w.shows[{show}]}}/board-link"),
+                only({H: status if show == "own" else 404, L: status, A: status}),
+            )
+            for method, status in (("POST", 201), ("DELETE", 204))
+            for show in ("own", "other")
+        ],
         (
             "PATCH",
             "/radio/messages/{item_id}",
@@ -717,3 +729,75 @@ def test_expired_and_revoked_tokens_are_refused(world, state):
         assert response.status_code == 401 and "expired" in response.json["message"]
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert world.call("legacy", "GET", "/reports").status_code == 200
+
+
+def test_the_radio_board_and_stream_follow_the_api_roles(world):
+    """Does each token open the studio board and stream of exactly the shows the API shows it
+    (a host: their own; a coordinator: none), do refusals show no listener's words, and does a
+    board opened with a token hand out no link key of its own?"""
+    with world.app.app_context():
+        db.session.get(RadioMessage, world.items["own"]).hidden = True
+        db.session.commit()
+    readable = {"own": 200, "other": 200}
+    expected = {
+        "admin": readable,
+        "legacy": readable,
+        "viewer": readable,
+        "radio_host": {"own": 200, "other": 404},
+        "coordinator": {"own": 403, "other": 403},
+    }
+    got: dict[str, dict[str, int]] = {}
+    for role in ROLES:
+        headers = {"Authorization": f"Bearer {world.tokens[role]}"}
+        got[role] = {}
+        for name, show_id in world.shows.items():
+            statuses = set()
+            for route in ("board", "stream?all=1"):
+                response = world.client.get(f"/radio/shows/{show_id}/{route}", headers=headers)
+                statuses.add(response.status_code)
+                if response.status_code != 200:
+                    assert "Hello" not in response.get_data(as_text=True), (role, route)
+            assert len(statuses) == 1, (role, name, statuses)
+            got[role][name] = statuses.pop()
+    assert got == expected
+
+    headers = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    page = world.client.get(f"/radio/shows/{world.shows['own']}/board", headers=headers)
+    stream_url = html.unescape(re.search(r'data-stream="([^"]+)"', page.get_data(as_text=True))[1])
+    assert "key=" not in stream_url
+    assert world.client.get(stream_url).status_code == 401  # the page's link needs the token
+
+
+def test_a_coordinator_cannot_tell_which_numbers_other_counties_hold(world):
+    """Does a Kitui coordinator adding a number that Kwale holds get the same answer as for a
+    number the gateway does not hold, while the Kwale contact is left as it was (and an
+    admin, or a number of their own county, still gets the 409)?"""
+    consent = {"channel": "meeting", "wording_version": "consent.v2"}
+
+    def add(role: str, phone: str) -> Any:
+        body = {"phone": phone, "language": "sw", "county": "Kitui", "consent": consent}
+        return world.call(role, "POST", "/contacts", body)
+
+    with world.app.app_context():
+        before = db.session.scalar(select(Contact).where(Contact.phone == KWALE_PHONE))
+        kept = (before.language, before.county, before.ward, before.consent_at)
+        events = len(before.consent_events)
+    fresh = _fresh_phone()
+    new, held = add("coordinator", fresh), add("coordinator", KWALE_PHONE)
+    assert (new.status_code, held.status_code) == (201, 201), held.json
+    unlike = {"id", "phone", "created_at", "consent_at", "consent_events"}
+    assert set(held.json) == set(new.json)
+    assert {k: v for k, v in held.json.items() if k not in unlike} == {
+        k: v for k, v in new.json.items() if k not in unlike
+    }
+    assert held.json["phone"] == KWALE_PHONE
+    assert [
+        {k: v for k, v in e.items() if k != "created_at"} for e in held.json["consent_events"]
+    ] == [{k: v for k, v in e.items() if k != "created_at"} for e in new.json["consent_events"]]
+    assert isinstance(held.json["id"], int)
+    with world.app.app_context():
+        after = db.session.scalar(select(Contact).where(Contact.phone == KWALE_PHONE))
+        assert (after.language, after.county, after.ward, after.consent_at) == kept
+        assert len(after.consent_events) == events
+    assert add("coordinator", fresh).status_code == 409  # their own county's: as before
+    assert add("admin", KWALE_PHONE).status_code == 409

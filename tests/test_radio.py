@@ -5,6 +5,7 @@ thank-you per listener and episode, poll bars and counts, a live stream and CSV 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from rq import Worker
 from sqlalchemy import func, select
 from test_e2e import Processes, free_port, wait_for
 
+from gateway.api.models import ApiToken
 from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import transliterate
@@ -31,7 +33,7 @@ from gateway.extensions import db
 from gateway.phones import mask_phone
 from gateway.polls.models import Poll, Vote
 from gateway.polls.votes import cast_vote
-from gateway.radio.models import RadioMessage
+from gateway.radio.models import RadioMessage, RadioShow
 from gateway.sms.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -569,8 +571,103 @@ def test_the_board_needs_a_token_or_its_link(client, api):
     assert client.get(show["stream_url"]).status_code == 200
     key = show["board_url"].split("key=")[1]
     assert client.get(f"/radio/shows/{other['id']}/board?key={key}").status_code == 403
-    with time_machine.travel(datetime.now(EAT) + timedelta(days=1, minutes=1)):
-        assert client.get(show["board_url"]).status_code == 403  # a day old: expired
+    with time_machine.travel(datetime.now(EAT) + timedelta(days=7, minutes=1)):
+        assert client.get(show["board_url"]).status_code == 403  # a week old: expired
+
+
+def board_stream_url(page) -> str:
+    """The stream URL a board page hands its script."""
+    return html.unescape(re.search(r'data-stream="([^"]+)"', page.get_data(as_text=True))[1])
+
+
+def test_a_studio_link_works_until_a_fixed_time_however_often_it_is_opened(client, api):
+    """Does a show's studio link, opened every day (the page, then the stream it links to),
+    stop working GATEWAY_RADIO_LINK_DAYS (7) after it was made, and does reading the show
+    never hand out a new one?"""
+    show = create_show(api, when=None)
+    read = api.get(f"/radio/shows/{show['id']}").json
+    assert "key=" not in read["board_url"] and "key=" not in read["stream_url"]
+    assert client.get(read["board_url"]).status_code == 401  # needs a login or a token
+    made = datetime.fromisoformat(read["board_link_expires_at"]) - timedelta(days=7)
+    assert abs(made - datetime.now(EAT)) < timedelta(minutes=1)
+    url = show["board_url"]
+    for day in range(7):
+        with time_machine.travel(made + timedelta(days=day, hours=23, minutes=58)):
+            page = client.get(url)
+            assert page.status_code == 200, day
+            stream = board_stream_url(page)
+            assert client.get(stream).status_code == 200
+            url = stream.replace("/stream?", "/board?")  # what the screen opens tomorrow
+    with time_machine.travel(made + timedelta(days=7, minutes=1)):
+        for link in (url, show["board_url"], show["stream_url"]):
+            refused = client.get(link)
+            assert refused.status_code == 403 and "expired" in refused.get_data(as_text=True)
+
+
+def test_the_host_renews_and_revokes_the_studio_link(app, client, api, make_user, admin_as):
+    """Can the show's host make a new studio link (the old one stops), revoke it, and is every
+    link of a host who is deactivated refused? Is the key itself stored nowhere?"""
+    host_id = make_user("radio_host", email=SHOW["host"])
+    with app.app_context():
+        row, token = ApiToken.issue("host", user_id=host_id)
+        db.session.add(row)
+        db.session.commit()
+    host = {"Authorization": f"Bearer {token}"}
+    show = create_show(api, when=None)
+    path = f"/api/v1/radio/shows/{show['id']}/board-link"
+    made = client.post(path, headers=host)
+    assert made.status_code == 201 and "key=" in made.json["board_url"]
+    assert client.get(show["board_url"]).status_code == 403  # the first link has ended
+    assert client.get(made.json["board_url"]).status_code == 200
+    assert client.get(made.json["stream_url"]).status_code == 200
+    key = made.json["board_url"].split("key=")[1]
+    with app.app_context():
+        stored = db.session.get(RadioShow, show["id"])
+        assert stored.board_key_hash and key not in stored.board_key_hash
+        expires = made.json["expires_at"]
+        assert stored.board_key_expires_at == datetime.fromisoformat(expires)
+    assert client.delete(path, headers=host).status_code == 204
+    assert client.get(made.json["board_url"]).status_code == 403
+    assert api.get(f"/radio/shows/{show['id']}").json["board_link_expires_at"] is None
+
+    again = client.post(path, headers=api.headers).json  # an admin's token
+    assert client.get(again["board_url"]).status_code == 200
+    admin = admin_as("admin")
+    deactivated = admin.post(f"/admin/users/{host_id}/active", {"active": "0"}, page="/admin/users")
+    assert deactivated.status_code == 302
+    assert client.get(again["board_url"]).status_code == 403
+    assert client.get(again["stream_url"]).status_code == 403
+    page = admin.get(f"/admin/radio/{show['id']}").get_data(as_text=True)
+    assert "The show&#39;s host is deactivated" in page
+
+
+def test_the_admin_board_makes_and_revokes_the_studio_link(app, client, admin_as):
+    """On the admin board, can the host make a studio link (shown once) and revoke it, while
+    a viewer and another host cannot?"""
+    with app.app_context():
+        show = RadioShow(**SHOW)
+        db.session.add(show)
+        db.session.commit()
+        show_id = show.id
+    host = admin_as("radio_host", email=SHOW["host"])
+    board = f"/admin/radio/{show_id}"
+    assert "No studio link" in host.get(board).get_data(as_text=True)
+    made = host.post(f"{board}/studio-link", {"action": "renew"}, page=board)
+    assert made.status_code == 200
+    link = html.unescape(
+        re.search(r'id="studio-link" value="([^"]+)"', made.get_data(as_text=True))[1]
+    )
+    assert "key=" in link and client.get(link).status_code == 200
+    assert "works until" in host.get(board).get_data(as_text=True)
+    assert link not in host.get(board).get_data(as_text=True)  # shown once
+    viewer = admin_as("viewer")
+    assert viewer.post(f"{board}/studio-link", {"action": "revoke"}, page=board).status_code == 403
+    other = admin_as("radio_host", email="other@example.org")
+    refused = other.post(f"{board}/studio-link", {"action": "revoke"}, page="/admin/radio")
+    assert refused.status_code == 403 and client.get(link).status_code == 200
+    revoked = host.post(f"{board}/studio-link", {"action": "revoke"}, page=board)
+    assert revoked.status_code == 302 and client.get(link).status_code == 403
+    assert "no longer works" in host.get(board).get_data(as_text=True)
 
 
 def test_ids_and_cursors_past_64_bits_are_not_found_or_start_afresh(client, api, at, workers):

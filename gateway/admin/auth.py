@@ -1,12 +1,16 @@
 """Logging in and out, password resets, and the checks every admin page passes first.
 
-Wrong passwords are throttled in Redis, per email and per address: after
-``GATEWAY_LOGIN_ATTEMPTS`` failures in 15 minutes, that email (or address) is refused until
-the window passes, whatever password it then gives. The shared counter works across every web
-process and machine.
+Wrong passwords are throttled in Redis: after ``GATEWAY_LOGIN_ATTEMPTS`` failures in 15
+minutes for one email from one address, that email is refused from that address until the
+window passes, whatever password it then gives (from anywhere else it still logs in); after
+``GATEWAY_LOGIN_ADDRESS_ATTEMPTS`` failures from one address, for any emails, that address is
+refused. The shared counters work across every web process and machine. An unknown email
+costs the same Argon2 check as a wrong password, so the time of an answer names no email.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import (
     Flask,
@@ -40,6 +44,7 @@ from gateway.users.access import Principal
 from gateway.users.models import User
 from gateway.users.passwords import (
     MIN_LENGTH,
+    check_no_ones_password,
     check_password,
     hash_password,
     reset_token,
@@ -62,10 +67,18 @@ class ResetForm(FlaskForm):  # type: ignore[misc]
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
-def _load_user(user_id: str) -> User | None:
-    number = whole_number(user_id)
-    user = db.session.get(User, number) if number is not None else None
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The session's user (``User.get_id``: id and session version), if still active and the
+    version still theirs: a logout, a new password, a deactivation or an admin's "sign out
+    everywhere" raised it, ending every copy of the session."""
+    user_id, _, version = session_id.partition(":")
+    number, session_version = whole_number(user_id), whole_number(version)
+    if number is None or session_version is None:
+        return None  # a session from before versions: log in again
+    user = db.session.get(User, number)
+    if user is None or not user.active or user.session_version != session_version:
+        return None
+    return user
 
 
 @bp.before_request
@@ -82,19 +95,28 @@ def _require_login() -> BaseResponse | None:
     return None
 
 
-def _throttle_keys(email: str) -> list[str]:
-    return [f"login:fail:email:{email}", f"login:fail:ip:{request.remote_addr or '-'}"]
+def _throttle_limits(email: str) -> dict[str, int]:
+    """The failure counters a login attempt counts against, and the limit of each: this email
+    from this address (an attacker elsewhere cannot lock the real user out), and this address
+    for every email, higher (many people share an office NAT)."""
+    settings: Settings = current_app.config["GATEWAY"]
+    address = request.remote_addr or "-"
+    pair = hashlib.sha256(f"{email}\n{address}".encode()).hexdigest()
+    return {
+        f"login:fail:pair:{pair}": settings.login_attempts,
+        f"login:fail:ip:{address}": settings.login_address_attempts,
+    }
 
 
 def _throttled(email: str) -> bool:
-    settings: Settings = current_app.config["GATEWAY"]
-    counts = redis_client().mget(_throttle_keys(email))
-    return any(int(c or 0) >= settings.login_attempts for c in counts)
+    limits = _throttle_limits(email)
+    counts = redis_client().mget(list(limits))
+    return any(int(c or 0) >= limit for c, limit in zip(counts, limits.values(), strict=True))
 
 
 def _count_failure(email: str) -> None:
     pipe = redis_client().pipeline()
-    for key in _throttle_keys(email):
+    for key in _throttle_limits(email):
         pipe.incr(key)
         pipe.expire(key, THROTTLE_WINDOW_S, nx=True)
     pipe.execute()
@@ -118,7 +140,13 @@ def login() -> tuple[str, int] | BaseResponse:
             error, status = "admin.login.throttled", 429
         else:
             user = db.session.scalar(select(User).where(User.email == email))
-            if user is not None and user.active and check_password(user, form.password.data):
+            # The same Argon2 check whoever asks: the time of the answer names no email.
+            matches = (
+                check_password(user, form.password.data)
+                if user is not None
+                else check_no_ones_password(form.password.data)
+            )
+            if user is not None and user.active and matches:
                 session.clear()  # no session fixation: a fresh session for the new login
                 session.permanent = True
                 login_user(user)
@@ -136,6 +164,10 @@ def login() -> tuple[str, int] | BaseResponse:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
+    """Log out: every session of the user ends (a copied cookie too), not only this one."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))
@@ -151,6 +183,7 @@ def reset_password(token: str) -> str | BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         user.password_hash = hash_password(form.password.data)
         user.password_changed_at = utcnow()
+        user.end_sessions()  # whoever held a session with the old password is out
         g.principal = Principal.of_user(user)
         audit.record("user.password_reset", "user", user.id)
         db.session.commit()

@@ -1,5 +1,6 @@
-"""Radio: the shows (a radio host sees only their own), creating and editing them (admin), and
-the host's live board inside the admin UI.
+"""Radio: the shows (a radio host sees only their own), creating and editing them (admin), the
+host's live board inside the admin UI, and the show's studio link (made or revoked by the host
+or an admin; :mod:`gateway.radio.studio`).
 
 The board reads the same server-sent events as the studio's bare board
 (:mod:`gateway.radio.board`, which lets a logged-in user who may see the show open its
@@ -13,7 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,9 +33,11 @@ from gateway.admin.templating import t
 from gateway.extensions import db
 from gateway.numbers import whole_number
 from gateway.polls.models import Poll
+from gateway.radio.board import board_links
 from gateway.radio.feed import item_of, note_marked, set_marks
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schemas import FeedItem, ShowIn
+from gateway.radio.studio import host_deactivated, issue_link, revoke_link
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
@@ -123,6 +135,8 @@ def radio_edit(show_id: int | None = None) -> str | BaseResponse | tuple[str, in
                 db.session.flush()
                 audit.record("radio.show_created", "radio_show", show.id, name=show.name)
             else:
+                if (values["host"] or "") != (show.host or "").lower():
+                    revoke_link(show)  # the old host's studio link is not the new host's
                 for name, value in values.items():
                     setattr(show, name, value)
                 audit.record("radio.show_updated", "radio_show", show.id, name=show.name)
@@ -151,6 +165,33 @@ def radio_board(show_id: int) -> str:
         show=show,
         stream_url=url_for("radio_board.stream", show_id=show.id),
         can_mark=principal().can_write,
+        host_deactivated=host_deactivated(show.host),
+    )
+
+
+@bp.post("/radio/<int:show_id>/studio-link")
+@require_role(ADMIN, RADIO_HOST, write=True)
+def radio_studio_link(show_id: int) -> str | BaseResponse:
+    """Make (``action=renew``) or revoke (``action=revoke``) the show's studio link, the
+    board for the studio's screen with no login; a new link is shown once, here."""
+    show = _show(show_id)
+    action = request.form.get("action")
+    if action == "revoke":
+        revoke_link(show)
+        audit.record("radio.board_link_revoked", "radio_show", show.id, name=show.name)
+        db.session.commit()
+        flash(t("admin.radio.link_revoked", name=show.name))
+        return redirect(url_for("admin.radio_board", show_id=show.id))
+    if action != "renew":
+        abort(400)
+    key = issue_link(show, current_app.config["GATEWAY"].radio_link_days)
+    audit.record("radio.board_link_made", "radio_show", show.id, name=show.name)
+    db.session.commit()
+    return render_template(
+        "admin/radio/link.html",
+        show=show,
+        link=board_links(show.id, key)["board_url"],
+        host_deactivated=host_deactivated(show.host),
     )
 
 

@@ -134,6 +134,18 @@ def user_active(user_id: int) -> Response:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/sessions")
+@require_role(ADMIN, write=True)
+def user_sessions_end(user_id: int) -> Response:
+    """Sign a user out everywhere: every session of theirs ends (a stolen cookie too)."""
+    user = db.get_or_404(User, user_id)
+    user.end_sessions()
+    audit.record("user.sessions_ended", "user", user.id, email=user.email)
+    db.session.commit()
+    flash(t("admin.users.signed_out", email=user.email))
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/reset-link")
 @require_role(ADMIN, write=True)
 def user_reset_link(user_id: int) -> str | Response:

@@ -13,9 +13,9 @@ from gateway.api import ApiBlueprint
 from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
 from gateway.api.scope import ADMIN, ADMIN_ONLY, COORDINATOR, STAFF, forbid, roles
 from gateway.contacts.export import SECTIONS, collect
-from gateway.contacts.models import Contact
+from gateway.contacts.models import ConsentEvent, Contact
 from gateway.contacts.service import anonymise, find_contact, opt_out, record_consent
-from gateway.extensions import db
+from gateway.extensions import db, utcnow
 from gateway.phones import InvalidPhone, mask_phone, normalise_phone
 from gateway.users import audit
 from gateway.users.access import principal
@@ -68,12 +68,20 @@ def _consent(contact: Contact, consent: dict[str, Any]) -> None:
 class Contacts(MethodView):
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
-    @blp.alt_response(409, description="A contact with this number exists already.")
+    @blp.alt_response(
+        409,
+        description="A contact with this number exists already (in a county the token sees; "
+        "for another county's number a coordinator gets the answer a new number gets, and "
+        "nothing changes).",
+    )
     def post(self, data: dict[str, Any]) -> Contact:
         """Create a contact, recording their consent if it is given."""
         if not principal().sees_county(data["county"]):
             forbid(f"may not add contacts in {data['county']}.")
-        if find_contact(data["phone"]) is not None:
+        held = find_contact(data["phone"])
+        if held is not None and not principal().sees_county(held.county):
+            return _as_if_created(held.id, data)
+        if held is not None:
             _fail(
                 409,
                 message=f"A contact with the number {data['phone']} exists already; "
@@ -87,6 +95,36 @@ class Contacts(MethodView):
             _consent(contact, data["consent"])
         db.session.commit()
         return contact
+
+
+def _as_if_created(contact_id: int, data: dict[str, Any]) -> Contact:
+    """The answer a coordinator gets for a number another county holds: the contact as if it
+    had been created from ``data``, changing nothing (not added to the session), so no one
+    learns which numbers the counties they do not see hold."""
+    now = utcnow()
+    contact = Contact(
+        id=contact_id,
+        phone=data["phone"],
+        language=data["language"],
+        county=data["county"],
+        ward=data["ward"],
+        created_at=now,
+        consent_events=[],
+    )
+    consent = data["consent"]
+    if consent:
+        contact.consent_at, contact.consent_channel = now, consent["channel"]
+        contact.consent_wording = consent["wording_version"]
+        event = ConsentEvent(
+            action="granted",
+            channel=consent["channel"],
+            wording_version=consent["wording_version"],
+            wording_text=consent.get("wording_text"),
+            language=data["language"],
+            created_at=now,
+        )
+        contact.consent_events = [event]
+    return contact
 
 
 @blp.route("/<string:phone>")

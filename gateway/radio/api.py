@@ -24,6 +24,7 @@ from gateway.radio.feed import current_episode, feed_items, item_of, note_marked
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import episode_at
 from gateway.radio.schemas import (
+    BoardLink,
     EpisodeQuery,
     Feed,
     FeedItem,
@@ -34,8 +35,10 @@ from gateway.radio.schemas import (
     ShowUpdate,
     Tally,
 )
+from gateway.radio.studio import issue_link, revoke_link
 from gateway.radio.tally import tally
 from gateway.settings import Settings
+from gateway.users import audit
 from gateway.users.access import principal
 
 blp = ApiBlueprint(
@@ -70,14 +73,22 @@ def _check_poll(poll_id: int | None) -> None:
         _fail(422, f"No poll with the id {poll_id}.")
 
 
-def _described(show: RadioShow) -> dict[str, Any]:
+def _settings() -> Settings:
     settings: Settings = current_app.config["GATEWAY"]
+    return settings
+
+
+def _described(show: RadioShow, key: str | None = None) -> dict[str, Any]:
+    """The show as the API answers it; its board URLs carry ``key`` only when it was just made
+    (only its hash is kept)."""
+    settings = _settings()
     on_air = episode_at(show, utcnow(), settings.timezone, settings.radio_margin) is not None
     return {
         **{name: getattr(show, name) for name in SHOW_COLUMNS},
         "on_air": on_air,
         "episode": current_episode(show),
-        **board_links(show.id),
+        **board_links(show.id, key),
+        "board_link_expires_at": show.board_key_expires_at,
     }
 
 
@@ -114,9 +125,10 @@ class Shows(MethodView):
         schedule in EAT, and optionally the poll shown as bars on its board."""
         _check_poll(data.get("poll_id"))
         show = RadioShow(**data)
+        key = issue_link(show, _settings().radio_link_days)
         db.session.add(show)
         db.session.commit()
-        return _described(show)
+        return _described(show, key)
 
 
 @blp.route("/shows/<int:show_id>")
@@ -124,7 +136,8 @@ class ShowById(MethodView):
     @blp.response(200, ShowOut)
     @blp.alt_response(404, description="No show with this id.")
     def get(self, show_id: int) -> dict[str, Any]:
-        """A show, whether it is on air, and its board links."""
+        """A show, whether it is on air, its board's URLs (they need a login or a token) and when
+        its studio link expires."""
         return _described(_show_or_404(show_id))
 
     @blp.arguments(ShowUpdate(partial=True))
@@ -135,6 +148,8 @@ class ShowById(MethodView):
         """Change a show (e.g. attach this week's poll with `poll_id`)."""
         show = _show_or_404(show_id)
         _check_poll(data.get("poll_id"))
+        if "host" in data and (data["host"] or "").lower() != (show.host or "").lower():
+            revoke_link(show)  # the old host's studio link is not the new host's
         for name, value in data.items():
             setattr(show, name, value)
         if not show.keywords and not show.shortcode:
@@ -142,6 +157,31 @@ class ShowById(MethodView):
             _fail(400, "A show needs keywords, a short code of its own, or both.")
         db.session.commit()
         return _described(show)
+
+
+@blp.route("/shows/<int:show_id>/board-link")
+@roles(write=(ADMIN, RADIO_HOST))
+class ShowBoardLink(MethodView):
+    @blp.response(201, BoardLink)
+    @blp.alt_response(404, description="No show with this id.")
+    def post(self, show_id: int) -> dict[str, Any]:
+        """Make the show's studio link (its host or an admin): the board for the studio's
+        screen with no login, good for `GATEWAY_RADIO_LINK_DAYS`; the earlier link stops
+        working. Shown once. Refused while the show's host is deactivated."""
+        show = _show_or_404(show_id)
+        key = issue_link(show, _settings().radio_link_days)
+        audit.record("radio.board_link_made", "radio_show", show.id, name=show.name)
+        db.session.commit()
+        return {**board_links(show.id, key), "expires_at": show.board_key_expires_at}
+
+    @blp.response(204)
+    @blp.alt_response(404, description="No show with this id.")
+    def delete(self, show_id: int) -> None:
+        """Revoke the show's studio link: a screen showing it stops at its next request."""
+        show = _show_or_404(show_id)
+        revoke_link(show)
+        audit.record("radio.board_link_revoked", "radio_show", show.id, name=show.name)
+        db.session.commit()
 
 
 @blp.route("/shows/<int:show_id>/feed")

@@ -9,9 +9,11 @@ if it changed) and ends with ``retry: 1000``: the browser's ``EventSource`` reco
 later by itself. A new SMS is on the screen within about a second of its worker storing it,
 and a board costs one short request a second, not a worker.
 
-Access: an API token (``Authorization: Bearer``), the ``key`` of a board link
-(:func:`board_links`, given by ``GET /api/v1/radio/shows/<id>``), which a browser can carry, or
-the admin UI's login of a user who may see the show (its host, an admin or a viewer).
+Access: the ``key`` of the show's studio link (:mod:`gateway.radio.studio`, made by the host
+or an admin), which a browser can carry and which never shows hidden items; or, under the
+radio API's own rules, an API token (``Authorization: Bearer``) or the admin UI's login: an
+admin or a viewer sees every show, a host their own (another's is 404), a coordinator none
+(403). A page opened with a token or a login hands out no key.
 Listeners' texts are untrusted: the page escapes them (Jinja's autoescape) and its script
 only ever sets ``textContent``; a Content-Security-Policy allows only the page's own script.
 """
@@ -24,68 +26,75 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_smorest import abort as smorest_abort
 
 from gateway.extensions import db
 from gateway.numbers import whole_number
 from gateway.radio.feed import FEED_LIMIT, current_episode, feed_items, items_by_id, marked_since
 from gateway.radio.models import RadioShow
 from gateway.radio.schemas import FeedItem, Tally
+from gateway.radio.studio import link_opens
 from gateway.radio.tally import tally
-from gateway.settings import Settings
+from gateway.users.access import Principal, principal
+from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
 
 bp = Blueprint("radio_board", __name__, url_prefix="/radio", template_folder="templates")
 
 RETRY_MS = 1000  # the browser reconnects this long after each answer
 CATCH_UP_RETRY_MS = 50  # ... or this soon when there was more than one answer could carry
-KEY_MAX_AGE_S = 24 * 3600  # a board link works for a day: long enough for a show
 
 
-def _signer() -> URLSafeTimedSerializer:
-    settings: Settings = current_app.config["GATEWAY"]
-    return URLSafeTimedSerializer(settings.secret_key, salt="radio-board")
-
-
-def board_links(show_id: int) -> dict[str, str]:
-    """The board page's and the stream's URLs, each carrying a key good for a day."""
-    key = _signer().dumps(show_id)
+def board_links(show_id: int, key: str | None = None) -> dict[str, str]:
+    """The board page's and the stream's URLs: with ``key`` (a studio link, just made) they
+    open with no login; without, they need a login or a token."""
     return {
         "board_url": url_for("radio_board.board", show_id=show_id, key=key, _external=True),
         "stream_url": url_for("radio_board.stream", show_id=show_id, key=key, _external=True),
     }
 
 
-def _admin_user_sees(show_id: int) -> bool:
-    """Whether the request comes from a logged-in admin-UI user who may see the show."""
+READERS = (ADMIN, VIEWER, RADIO_HOST)  # as the radio API's: a coordinator reads no show
+
+
+@dataclass(frozen=True)
+class Access:
+    """How a request may see a board: ``keyed`` with a board link (the studio screen, which
+    never shows hidden items), else as a principal the API's rules let read the show."""
+
+    key: str | None
+    keyed: bool
+
+
+def _principal() -> Principal:
+    """The logged-in admin-UI user, else the API token's principal (401 without one)."""
     from flask_login import current_user
 
-    from gateway.users.access import Principal
-
-    if not current_user.is_authenticated:
-        return False
-    show = db.session.get(RadioShow, show_id)
-    return show is not None and Principal.of_user(current_user).owns_show(show.host)
-
-
-def _refused(show_id: int) -> Response | None:
-    """None if the request may see ``show_id``'s board, else the answer that refuses it."""
-    key = request.args.get("key")
-    if not key and _admin_user_sees(show_id):
-        return None
-    if key:
-        try:
-            if _signer().loads(key, max_age=KEY_MAX_AGE_S) == show_id:
-                return None
-        except BadSignature:
-            pass
-        return Response(
-            "This board link is not valid or has expired.\n", 403, mimetype="text/plain"
-        )
+    if current_user.is_authenticated:
+        return Principal.of_user(current_user)
     from gateway.api.auth import require_token
 
     require_token()  # aborts with 401 unless a valid API token came
-    return None
+    return principal()
+
+
+def _access(show_id: int) -> Access:
+    """How the request may see ``show_id``'s board; aborts (401, 403, 404) if it may not."""
+    key = request.args.get("key")
+    if key:
+        show = db.session.get(RadioShow, show_id)
+        if show is not None and link_opens(show, key):
+            return Access(key, keyed=True)
+        abort(
+            Response("This board link is not valid or has expired.\n", 403, mimetype="text/plain")
+        )
+    who = _principal()
+    if who.role not in READERS:
+        smorest_abort(403, message=f"A {who.role} may not read radio shows.")
+    show = db.session.get(RadioShow, show_id)
+    if show is None or not who.owns_show(show.host):
+        smorest_abort(404, message=f"No radio show with the id {show_id}.")
+    return Access(None, keyed=False)
 
 
 @dataclass(frozen=True)
@@ -163,14 +172,13 @@ def stream(show_id: int) -> Response:
     one leaves the board), ``tally`` (poll bars and counts). Answers at once and ends; the
     browser reconnects after ``retry`` with ``Last-Event-ID`` (``?last_event_id=`` for the
     first request). ``?all=1`` keeps hidden items."""
-    refused = _refused(show_id)
-    if refused is not None:
-        return refused
+    access = _access(show_id)
     show = db.get_or_404(RadioShow, show_id)
     seen = Cursor.parse(
         request.headers.get("Last-Event-ID") or request.args.get("last_event_id", "")
     )
-    update = board_update(show, seen, include_hidden=request.args.get("all") == "1")
+    hidden = not access.keyed and request.args.get("all") == "1"  # the API's feed rule
+    update = board_update(show, seen, include_hidden=hidden)
     return Response(
         event_stream(update, seen),
         mimetype="text/event-stream",
@@ -182,16 +190,14 @@ def stream(show_id: int) -> Response:
 def board(show_id: int) -> Response:
     """A bare page for the studio screen: the feed (escaped), the poll bars, counts by county,
     kept live by the stream."""
-    refused = _refused(show_id)
-    if refused is not None:
-        return refused
+    access = _access(show_id)
     show = db.get_or_404(RadioShow, show_id)
     update = board_update(show, Cursor(), include_hidden=False)
     nonce = secrets.token_urlsafe(16)
     stream_url = url_for(
         "radio_board.stream",
         show_id=show_id,
-        key=_signer().dumps(show_id),
+        key=access.key,  # the link's own key, or none: a login or token opens the stream
         last_event_id=str(update.cursor),
     )
     page = render_template(

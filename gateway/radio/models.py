@@ -24,6 +24,9 @@ class RadioShow(db.Model):  # type: ignore[name-defined,misc]
     schedule: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The studio's board link (:mod:`gateway.radio.studio`): only a hash of its key is kept.
+    board_key_hash: Mapped[str | None] = mapped_column(String(64))
+    board_key_expires_at: Mapped[datetime | None]
 
 
 class RadioMessage(db.Model):  # type: ignore[name-defined,misc]

@@ -131,12 +131,30 @@ class ShowOut(ma.Schema):
     )
     board_url = ma.fields.String(
         metadata={
-            "description": "The studio's live board; the link itself grants access "
-            "for a day (no token needed), so share it only with the studio."
+            "description": "The studio's live board. Read back, it needs a login or a token; "
+            "in the answer that creates the show it carries the show's studio link key (see "
+            "`POST /radio/shows/{show_id}/board-link`), shown that once."
         }
     )
     stream_url = ma.fields.String(
         metadata={"description": "Server-sent events of the board (same access as board_url)."}
+    )
+    board_link_expires_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When the studio link stops working; null: there is none."},
+    )
+
+
+class BoardLink(ma.Schema):
+    board_url = ma.fields.String(
+        metadata={
+            "description": "The board with the studio link's key: it opens with no login or "
+            "token, so share it only with the studio. Shown once; only a hash is kept."
+        }
+    )
+    stream_url = ma.fields.String(metadata={"description": "The board's stream, same key."})
+    expires_at = ma.fields.AwareDateTime(
+        metadata={"description": "A fixed time: opening the link never extends it."}
     )
 
 

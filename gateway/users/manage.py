@@ -95,6 +95,8 @@ def update_user(user: User, who: Principal, changes: dict[str, Any]) -> dict[str
             setattr(user, name, value)
             done[name] = [before, value]
     if done:
+        if done.get("active") == [True, False]:
+            user.end_sessions()
         action = "user.deactivate" if done.get("active") == [True, False] else "user.update"
         audit.record(action, "user", user.id, email=user.email, changes=done)
     return done

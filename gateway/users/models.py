@@ -38,10 +38,21 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every login's session id: raising it ends every session of the user at once
+    # (Flask-Login's "alternative tokens"), however many copies of a cookie exist.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's id kept in the session: the user and their session version."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """End every login of this user, in every browser (not committed)."""
+        self.session_version += 1
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -29,6 +32,22 @@ def check_password(user: User, password: str) -> bool:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return True
+
+
+@cache
+def _no_ones_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def check_no_ones_password(password: str) -> bool:
+    """Run the Argon2 check a real user's password costs, against a hash nobody's password
+    matches; always False. For a login with an unknown email (or a deactivated user's), so its
+    answer takes the time a wrong password does and tells no one which emails exist."""
+    try:
+        _hasher.verify(_no_ones_hash(), password)
+    except (VerificationError, InvalidHashError):
+        pass
+    return False
 
 
 def password_problem(password: str) -> str | None:

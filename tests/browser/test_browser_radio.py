@@ -120,15 +120,18 @@ def test_the_board_shows_a_new_sms_within_two_seconds_as_text(
 
 
 def test_the_studio_screen_board_link_runs_the_same_script_live(live: Live, page: Any) -> None:
-    """Does the studio's read-only board (the show's day-long link, no login) draw an SMS that
+    """Does the studio's read-only board (the show's studio link, no login) draw an SMS that
     arrives after it opened, with the admin board's script and nothing its policy blocks?"""
     from gateway.radio.board import board_links
+    from gateway.radio.studio import issue_link
 
     show_id = on_air_now(live)
     listener_sms(live, "+254733000011", "MADINI before the page opened", 11)
     wait_stored(live, 1)
     with live.app.test_request_context(base_url=live.url):
-        url = board_links(show_id)["board_url"]
+        key = issue_link(db.session.get(RadioShow, show_id), days=1)
+        db.session.commit()
+        url = board_links(show_id, key)["board_url"]
     page.goto(url)
     page.wait_for_selector("#board-state", state="hidden")  # the stream is open
     assert page.locator("#feed li").count() == 1
