@@ -393,8 +393,8 @@ def test_a_coordinators_import_does_not_tell_which_numbers_other_counties_hold(
     session = admin_as("coordinator", counties=("Kitui",))
     text = (
         "Phone,Language,County,Ward,Tags,Consent\r\n"
-        "0712000009,sw,Kitui,Mui,,consent.v2\r\n"
-        "0722000444,sw,Kitui,Mui,,consent.v2\r\n"
+        "0712000009,sw,Kitui,Mui,,consent.v1\r\n"
+        "0722000444,sw,Kitui,Mui,,consent.v1\r\n"
     )
     import_id = _import_id(_upload(session, text))
     workers.drain()
