@@ -40,6 +40,7 @@ PAGES = (
     "guides",
     "simulator",
     "users",
+    "tokens",
     "audit",
 )
 
