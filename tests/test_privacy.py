@@ -476,6 +476,14 @@ def test_futa_leaves_nothing_of_the_person_in_any_table_or_redis_key(
         phone.press("Amina Wanjiru 0712345678: quarry dust on the school")
         phone.press("2", "1")  # not anonymous; send
         assert phone.ended and "Reference: R-" in phone.screen
+        phone.dial()  # an anonymous one: only the session's end record names her
+        phone.choose("Report a problem")
+        phone.choose("Water and environment")
+        phone.choose("Mui")
+        phone.press("Wanjiru here again, the guards")
+        phone.press("1", "1")  # anonymous; send
+        assert phone.ended and "Reference: R-" in phone.screen
+        at.session_ended(AMINA, phone.session_id, status="Success")
         for text in ("MAJI", "2", "5", "Amina Wanjiru says quarry dust, call 712 345 678"):
             at.sms(AMINA, text)
             workers.drain()
@@ -498,7 +506,7 @@ def test_futa_leaves_nothing_of_the_person_in_any_table_or_redis_key(
         from gateway.radio.models import RadioMessage
         from gateway.reports.models import Report
 
-        assert len(db.session.scalars(select(Report)).all()) == 1  # counts stay
+        assert len(db.session.scalars(select(Report)).all()) == 2  # counts stay
         assert len(db.session.scalars(select(RadioMessage)).all()) == 1
     held = _every_value_in_the_database(app) + _every_value_in_redis(redis)
     leaks = sorted(

@@ -156,9 +156,11 @@ def opt_out(contact: Contact, *, channel: str) -> bool:
 def _forget_own_words(contact: Contact) -> None:
     """Free-text survey answers go; a report stays (it is about the community, counted by
     category and place) but loses its words and no longer names its sender; choices and numbers
-    stay as counts."""
+    stay as counts. An anonymous report names nobody, but Africa's Talking's end-of-session
+    record of the USSD session that sent it does (until it is forgotten just after this)."""
     from gateway.reports.models import Report
     from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
+    from gateway.ussd.models import UssdSessionEnd
 
     responses = select(SurveyResponse.id).where(SurveyResponse.contact_id == contact.id)
     texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
@@ -167,10 +169,12 @@ def _forget_own_words(contact: Contact) -> None:
         .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.question_id.in_(texts))
         .values(value="")
     )
+    their_sessions = select(UssdSessionEnd.session_id).where(UssdSessionEnd.phone == contact.phone)
     db.session.execute(
         update(Report)
-        .where(Report.contact_id == contact.id)
+        .where(or_(Report.contact_id == contact.id, Report.session_id.in_(their_sessions)))
         .values(contact_id=None, description="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -190,6 +194,7 @@ def anonymise(contact: Contact) -> None:
     from gateway.ussd.models import UssdSessionEnd
 
     now = utcnow()
+    _forget_own_words(contact)  # first: it finds their USSD sessions by their number
     db.session.execute(  # nothing still waiting goes to them (it would go to "deleted")
         update(Message)
         .where(
@@ -214,7 +219,6 @@ def anonymise(contact: Contact) -> None:
         .where(UssdSessionEnd.phone == contact.phone)
         .values(phone=DELETED, input=None)
     )
-    _forget_own_words(contact)
     _forget_in_redis(contact.phone)
     for event in contact.consent_events:
         event.wording_text = None
