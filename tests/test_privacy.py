@@ -449,7 +449,7 @@ def _every_value_in_redis(redis: Any) -> list[tuple[str, str]]:
 
 
 def test_futa_leaves_nothing_of_the_person_in_any_table_or_redis_key(
-    app, at, workers, emulator, redis, phone, client, runner
+    app, at, workers, emulator, redis, phone, client, runner, admin_as
 ):
     """After a person who joined, reported by SMS and by USSD (their name and number in the
     words), answered a survey in words, texted a radio show and dropped a USSD report half-way
@@ -506,8 +506,13 @@ def test_futa_leaves_nothing_of_the_person_in_any_table_or_redis_key(
         from gateway.radio.models import RadioMessage
         from gateway.reports.models import Report
 
-        assert len(db.session.scalars(select(Report)).all()) == 2  # counts stay
+        report_ids = db.session.scalars(select(Report.id)).all()
+        assert len(report_ids) == 2  # counts stay
         assert len(db.session.scalars(select(RadioMessage)).all()) == 1
+    viewer = admin_as("viewer")
+    for report_id in report_ids:
+        page = viewer.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+        assert "Removed: the person who sent it had their data deleted" in page
     held = _every_value_in_the_database(app) + _every_value_in_redis(redis)
     leaks = sorted(
         {
