@@ -1,7 +1,8 @@
 """gunicorn's settings for the gateway's web process (gunicorn reads this file by itself).
 
 The access log leaves out query strings: Africa's Talking's callbacks carry the webhook secret
-there. Phone numbers in paths are masked by the gateway's log record factory.
+there. Phone numbers in paths are masked, and control characters in them (a ``%0A`` decoded to a
+line break) escaped, by the gateway's log record factory (``gateway.phones``).
 
 ``/metrics`` counts callbacks in each worker; the workers share their counts through files in
 ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder per gunicorn start unless set), and a

@@ -5,12 +5,17 @@ Callback counts and hop latencies are counted where they happen, in each web pro
 gunicorn they are shared through ``PROMETHEUS_MULTIPROC_DIR`` (``gunicorn.conf.py`` sets it and
 clears it at start), so a scrape of any worker reports the whole machine's; with more than one
 machine, Prometheus scrapes each and sums. Queue depths, messages and spend are read from Redis
-and the database at scrape time, so they are the whole deployment's from any process.
-The page holds no personal data; expose it to the monitoring network only.
+and the database at scrape time, so they are the whole deployment's from any process; the
+database's counts (a pass over the messages table) are shared in Redis for
+``GATEWAY_METRICS_CACHE_SECONDS``, so many scrapers cost one count per window, not one each.
+The page holds no personal data; expose it to the monitoring network only, and set
+``GATEWAY_METRICS_TOKEN`` to make scrapers send ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -118,18 +123,26 @@ class StateCollector(Collector):
         from gateway.sms.models import Message
 
         settings: Settings = current_app.config["GATEWAY"]
-        try:
-            rows = db.session.execute(
-                select(Message.direction, Message.status, func.count()).group_by(
-                    Message.direction, Message.status
-                )
-            ).all()
-            spent = spent_this_month(settings)
-        except SQLAlchemyError:
-            db.session.rollback()
-            return
-        finally:
-            db.session.remove()
+        cached = _cached_counts(settings)
+        if cached is not None:
+            rows, spent = cached
+        else:
+            try:
+                rows = [
+                    (direction, status, count)
+                    for direction, status, count in db.session.execute(
+                        select(Message.direction, Message.status, func.count()).group_by(
+                            Message.direction, Message.status
+                        )
+                    )
+                ]
+                spent = float(spent_this_month(settings))
+            except SQLAlchemyError:
+                db.session.rollback()
+                return
+            finally:
+                db.session.remove()
+            _keep_counts(settings, rows, spent)
         messages = GaugeMetricFamily(
             "hmk_messages", "SMS kept, by direction and status", labels=["direction", "status"]
         )
@@ -137,15 +150,65 @@ class StateCollector(Collector):
             messages.add_metric([direction, status], count)
         yield messages
         yield GaugeMetricFamily(
-            "hmk_spend_this_month_kes", "SMS cost this month (KES)", value=float(spent)
+            "hmk_spend_this_month_kes", "SMS cost this month (KES)", value=spent
         )
         yield GaugeMetricFamily(
             "hmk_monthly_budget_kes", "The monthly budget (KES)", value=settings.monthly_budget_kes
         )
 
 
+COUNTS_KEY = "metrics:message-counts"
+
+Counts = tuple[list[tuple[str, str, int]], float]
+
+
+def _cached_counts(settings: Settings) -> Counts | None:
+    """The counts another scrape made within the window, if any (Redis down: none)."""
+    if settings.metrics_cache_s <= 0:
+        return None
+    try:
+        raw = redis_client().get(COUNTS_KEY)
+    except (RedisError, OSError):
+        return None
+    if raw is None:
+        return None
+    kept = json.loads(raw)
+    return [(str(d), str(s), int(c)) for d, s, c in kept["rows"]], float(kept["spent"])
+
+
+def _keep_counts(settings: Settings, rows: list[tuple[str, str, int]], spent: float) -> None:
+    if settings.metrics_cache_s <= 0:
+        return
+    try:
+        redis_client().set(
+            COUNTS_KEY, json.dumps({"rows": rows, "spent": spent}), ex=settings.metrics_cache_s
+        )
+    except (RedisError, OSError):
+        pass  # the next scrape counts again; the page still answers
+
+
+def _refusal(settings: Settings) -> Response | None:
+    """401 without a bearer token, 403 with a wrong one, when ``GATEWAY_METRICS_TOKEN`` is set."""
+    if not settings.metrics_token:
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return Response(
+            "a bearer token is needed\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            mimetype="text/plain",
+        )
+    if not hmac.compare_digest(given.strip().encode(), settings.metrics_token.encode()):
+        return Response("wrong token\n", 403, mimetype="text/plain")
+    return None
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
+    refusal = _refusal(current_app.config["GATEWAY"])
+    if refusal is not None:
+        return refusal
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -26,6 +26,15 @@ _ALLOWED_PUNCTUATION = frozenset("+-().")
 # 9 to 15 digits, single spaces allowed between digits, not part of a longer run of digits.
 PHONE_PATTERN: re.Pattern[str] = re.compile(r"(?<![\d+])\+?\d(?: ?\d){8,14}(?!\d)")
 
+# Runs that may be a number typed with the punctuation the API accepts (``0712-345-678``,
+# ``(0712) 345.678``, ``+254 (712) 345 678``): only candidates; phonenumbers decides, so a
+# date (``2026-11-29 10``) or an address stays as it is.
+_PUNCTUATED_CANDIDATE = re.compile(r"(?<!\d)[(+]{0,2}\d(?:[\s\-.()]{0,4}\d){8,16}\)?")
+
+# Characters that would end or rewrite a log line: C0 and C1 controls and Unicode line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
 
 class InvalidPhone(ValueError):
     """The text given is not a phone number we can send to; the message says what was wrong."""
@@ -99,15 +108,52 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_phones_in(text: str) -> str:
-    """Return ``text`` with every phone-like run (see :data:`PHONE_PATTERN`) masked."""
-    return PHONE_PATTERN.sub(lambda match: mask_phone(match.group()), text)
+    """Return ``text`` with every phone-like run (see :data:`PHONE_PATTERN`) masked, and every
+    number written with dashes, dots, parentheses or other spacing that phonenumbers reads as a
+    valid number (or that :func:`normalise_phone` accepts whole)."""
+    text = PHONE_PATTERN.sub(lambda match: mask_phone(match.group()), text)
+    return _PUNCTUATED_CANDIDATE.sub(_mask_punctuated, text)
+
+
+def _mask_punctuated(candidate: re.Match[str]) -> str:
+    raw = candidate.group()
+    try:
+        normalise_phone(raw)
+    except InvalidPhone:
+        pass
+    else:
+        return mask_phone(raw)
+    # Tabs or line breaks inside stop the matcher; spaces of the same length keep the offsets.
+    spaced = "".join(" " if char.isspace() else char for char in raw)
+    found = phonenumbers.PhoneNumberMatcher(spaced, "KE", leniency=phonenumbers.Leniency.VALID)
+    masked, end = [], 0
+    for match in found:
+        masked += [raw[end : match.start], mask_phone(raw[match.start : match.end])]
+        end = match.end
+    return "".join(masked) + raw[end:]
+
+
+def escape_controls(text: str) -> str:
+    """Return ``text`` with control characters and line breaks written as escapes (``\\n``,
+    ``\\x1b``, ``\\u2028``), so text from outside (a URL's ``%0A``) cannot start a log line."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 class PhoneMaskingFilter(logging.Filter):
-    """Masks phone numbers in a log record's message and string arguments; drops no record.
+    """Masks phone numbers in a log record's message and string arguments, and escapes control
+    characters in the message they make (one record, one line); drops no record.
 
-    Only ``str`` arguments are rewritten: a number passed as an ``int`` would break a ``%d``
-    placeholder if it became text, so pass numbers as strings.
+    Only ``str`` arguments are masked: a number passed as an ``int`` would break a ``%d``
+    placeholder if it became text, so pass numbers as strings. The message is then formatted
+    once, here, and kept with no arguments; one that cannot be formatted keeps its arguments.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -118,6 +164,13 @@ class PhoneMaskingFilter(logging.Filter):
                 record.args = _MaskedMapping(record.args)
         elif record.args:
             record.args = tuple(_masked_arg(value) for value in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            # Logging reports the bad format itself when a handler formats the record.
+            record.msg = escape_controls(record.msg)
+            return True
+        record.msg, record.args = escape_controls(message), None
         return True
 
 

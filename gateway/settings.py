@@ -167,6 +167,10 @@ class Settings:
     # only the socket's address).
     at_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     proxy_hops: int = 0
+    # /metrics: a bearer token it asks for (None: open; keep it on the monitoring network), and
+    # how long the database's counts are shared between scrapes (0: counted at each scrape).
+    metrics_token: str | None = None
+    metrics_cache_s: int = 10
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -229,5 +233,7 @@ def load_settings(
         login_address_attempts=_bounded(env, "GATEWAY_LOGIN_ADDRESS_ATTEMPTS", 50, 1, 100000),
         at_allowed_networks=_networks("AT_ALLOWED_IPS", _str(env, "AT_ALLOWED_IPS", "") or ""),
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
+        metrics_token=_str(env, "GATEWAY_METRICS_TOKEN"),
+        metrics_cache_s=_bounded(env, "GATEWAY_METRICS_CACHE_SECONDS", 10, 0, 3600),
         instance_path=instance,
     )

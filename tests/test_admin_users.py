@@ -285,3 +285,45 @@ def test_anyone_switches_their_own_language_at_the_top_of_every_page(app, admin_
     assert refused.headers["Location"] == "/admin/"
     assert _user(app, "juma@hmk.example").language == "en"
     assert "Choose one of the languages." in viewer.get("/admin/").get_data(as_text=True)
+
+
+def test_admins_see_api_tokens_and_revoke_one_on_the_tokens_page(
+    app: Flask, admin_as, runner
+) -> None:
+    """Can an admin see every API token (name, owner, dates, never the secret) and revoke a
+    lost one, audited, after which it no longer works; and is the page closed to others?"""
+    lost = runner.invoke(args=["tokens", "create", "lost-laptop"]).output.strip()
+    kept = runner.invoke(args=["tokens", "create", "radio-studio", "--no-expiry"]).stdout.strip()
+    admin = admin_as("admin")
+    page = admin.get("/admin/tokens").get_data(as_text=True)
+    assert "API tokens" in page and "lost-laptop" in page and "radio-studio" in page
+    assert lost not in page and kept not in page and "Never" in page
+    rows = _rows(page)
+    from gateway.api.models import ApiToken
+
+    with app.app_context():
+        row_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "lost-laptop"))
+    assert f'action="/admin/tokens/{row_id}/revoke"' in rows
+    unsafe = admin.client.post(f"/admin/tokens/{row_id}/revoke")  # no CSRF token
+    assert unsafe.status_code == 400
+    done = admin.post(f"/admin/tokens/{row_id}/revoke", page="/admin/tokens")
+    assert done.status_code == 302
+    after = admin.get("/admin/tokens").get_data(as_text=True)
+    assert "lost-laptop is revoked" in after
+    line = next(r for r in _rows(after).split("</tr>") if "lost-laptop" in r)
+    assert "Revoked" in line and "/revoke" not in line
+    api = app.test_client()
+    refused = api.get("/api/v1/contacts/+254712345678", headers={"Authorization": f"Bearer {lost}"})
+    assert refused.status_code == 401
+    still = api.get("/api/v1/contacts/+254712345678", headers={"Authorization": f"Bearer {kept}"})
+    assert still.status_code == 404  # a good token; the contact just does not exist
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "token.revoke"))
+        assert event is not None and event.details["name"] == "lost-laptop"
+        assert event.actor.startswith("admin")
+    sw = admin_as("admin", language="sw").get("/admin/tokens").get_data(as_text=True)
+    assert "Tokeni za API" in sw
+    for role in ("coordinator", "viewer", "radio_host"):
+        other = admin_as(role, counties=("Kitui",) if role == "coordinator" else ())
+        assert other.get("/admin/tokens").status_code == 403
+        assert other.post(f"/admin/tokens/{row_id}/revoke", page="/admin/").status_code == 403

@@ -262,3 +262,87 @@ def test_consent_only_with_a_wording_the_gateway_knows(api, app, wording):
     assert fetched["has_consent"] is False and fetched["consent_events"] == []
     with app.app_context():
         assert db.session.scalar(select(Contact.consent_wording)) is None
+
+
+def test_tokens_expire_in_90_days_unless_made_without_expiry_on_purpose(app, runner):
+    """Does a token made without --days expire after 90 days, and does --no-expiry (which
+    warns) make one that never does?"""
+    from datetime import timedelta
+
+    from gateway.extensions import utcnow
+
+    made = runner.invoke(args=["tokens", "create", "laptop"])
+    assert made.exit_code == 0, made.output
+    forever = runner.invoke(args=["tokens", "create", "uptime-robot", "--no-expiry"])
+    assert forever.exit_code == 0, forever.output
+    assert "never expires" in forever.stderr and "warning" in forever.stderr.lower()
+    assert forever.stdout.strip().startswith("hmk_")  # scripts read the token alone
+    both = runner.invoke(args=["tokens", "create", "x", "--days", "5", "--no-expiry"])
+    assert both.exit_code != 0 and "--no-expiry" in both.output
+    with app.app_context():
+        rows = {row.name: row for row in db.session.scalars(select(ApiToken))}
+    assert set(rows) == {"laptop", "uptime-robot"}
+    assert abs(rows["laptop"].expires_at - (utcnow() + timedelta(days=90))) < timedelta(minutes=1)
+    assert rows["uptime-robot"].expires_at is None
+
+
+def test_tokens_are_listed_without_their_secret_and_revoked_from_the_command_line(
+    app, runner, client
+):
+    """Can an operator list the tokens (names and dates, never the token) and revoke one, after
+    which it is refused, with the revocation in the audit log?"""
+    from gateway.users.models import AuditEvent
+
+    kept = runner.invoke(args=["tokens", "create", "radio-studio"]).output.strip()
+    lost = runner.invoke(args=["tokens", "create", "lost-laptop"]).output.strip()
+    listing = runner.invoke(args=["tokens", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert "radio-studio" in listing.output and "lost-laptop" in listing.output
+    assert kept not in listing.output and lost not in listing.output
+    with app.app_context():
+        hashes = db.session.scalars(select(ApiToken.token_hash)).all()
+    assert not any(h[:12] in listing.output for h in hashes)
+    revoked = runner.invoke(args=["tokens", "revoke", "lost-laptop"])
+    assert revoked.exit_code == 0, revoked.output
+    assert "revoked" in revoked.output and "lost-laptop" in revoked.output
+    refused = client.get(f"/api/v1/contacts/{PHONE}", headers={"Authorization": f"Bearer {lost}"})
+    assert refused.status_code == 401 and "revoked" in refused.json["message"]
+    still = client.get(f"/api/v1/contacts/{PHONE}", headers={"Authorization": f"Bearer {kept}"})
+    assert still.status_code == 404  # a valid token: the contact just does not exist
+    listed = runner.invoke(args=["tokens", "list"]).output.splitlines()
+    assert "revoked" in next(line for line in listed if "lost-laptop" in line)
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "token.revoke"))
+        assert event is not None and event.details["name"] == "lost-laptop"
+
+
+def test_an_admin_token_lists_and_revokes_tokens_through_the_api(
+    app, runner, client, api, make_user
+):
+    """Can an admin's integration list the API tokens (never a secret) and revoke one, and is
+    anyone else refused?"""
+    other = runner.invoke(args=["tokens", "create", "old-dashboard"]).output.strip()
+    make_user("coordinator", email="c@hmk.example", counties=("Kitui",))
+    coordinator = runner.invoke(
+        args=["tokens", "create", "c-laptop", "--user", "c@hmk.example"]
+    ).output.strip()
+    listed = api.get("/tokens")
+    assert listed.status_code == 200, listed.json
+    names = {row["name"]: row for row in listed.json}
+    assert {"secretariat", "old-dashboard", "c-laptop"} <= set(names)
+    assert names["c-laptop"]["user"] == "c@hmk.example" and names["old-dashboard"]["user"] is None
+    assert names["old-dashboard"]["state"] == "active" and names["old-dashboard"]["expires_at"]
+    body = listed.get_data(as_text=True)
+    assert other not in body and coordinator not in body and "hash" not in body
+    as_coordinator = {"Authorization": f"Bearer {coordinator}"}
+    assert client.get("/api/v1/tokens", headers=as_coordinator).status_code == 403
+    target = names["old-dashboard"]["id"]
+    refused = client.post(f"/api/v1/tokens/{target}/revoke", headers=as_coordinator)
+    assert refused.status_code == 403
+    done = api.post(f"/tokens/{target}/revoke", json={})
+    assert done.status_code == 200 and done.json["state"] == "revoked", done.json
+    revoked = client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {other}"})
+    assert revoked.status_code == 401  # the revoked token itself
+    assert api.post("/tokens/99999/revoke", json={}).status_code == 404
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "/api/v1/tokens" in paths and "/api/v1/tokens/{token_id}/revoke" in paths

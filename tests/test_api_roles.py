@@ -499,6 +499,15 @@ AREAS: dict[str, list[Row]] = {
         ),
         ("GET", "/audit", at("/audit"), only({L: 200, A: 200})),
     ],
+    "tokens": [
+        ("GET", "/tokens", at("/tokens"), only({L: 200, A: 200})),
+        (  # no such token: the callers' own tokens stay good for the next rows
+            "POST",
+            "/tokens/{token_id}/revoke",
+            at("/tokens/99999/revoke"),
+            only({L: 404, A: 404}),
+        ),
+    ],
 }
 TABLE: list[Row] = [row for rows in AREAS.values() for row in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given
@@ -185,6 +186,7 @@ def masked_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     """A logger writing to a StringIO through a handler with masking installed."""
     logger = logging.getLogger("tests.phones.masking")
     logger.propagate = False
+    logger.disabled = False  # Alembic's fileConfig, run by a test before, disables old loggers
     logger.setLevel(logging.INFO)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -280,3 +282,79 @@ def test_every_log_record_is_masked_tracebacks_too() -> None:
     assert "Invalid phone number" in written and "Traceback" in written
     assert "12345678" not in written.replace("•", "")
     assert "712345678" not in written
+
+
+ACCEPTED_FORMS = (
+    "0712-345-678",
+    "0712.345.678",
+    "(0712) 345 678",
+    "+254-712-345-678",
+    "+254 (712) 345.678",
+    "254 712 345 678",
+    "0712 345678",
+)
+
+
+@pytest.mark.e2e
+def test_access_log_lines_cannot_be_forged_nor_show_a_number(
+    database: str, redis_url: str, redis, tmp_path
+) -> None:
+    """An attacker's %0A in a URL cannot add a line to gunicorn's access log, and a number typed
+    with dashes, dots or parentheses in an API path is written masked, in every form the API
+    accepts."""
+    import http.client
+    import os
+    import sys
+    from pathlib import Path
+
+    import requests
+    from test_e2e import Processes, free_port, wait_for
+
+    port = free_port()
+    access = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "logs",
+    }
+    processes = Processes(env, tmp_path)
+    processes.start(
+        "web",
+        f"gunicorn wsgi:app --bind 127.0.0.1:{port} --workers 1 --access-logfile {access}",
+    )
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok)
+        paths = ["/x%0Afake%20line%0D%0A127.0.0.1%20-%20forged"]
+        paths += [f"/api/v1/contacts/{quote(form)}" for form in ACCEPTED_FORMS]
+        for path in paths:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)  # sent as is, not re-encoded
+            connection.getresponse().read()
+            connection.close()
+        wait_for(lambda: access.read_text().count("/contacts/") == len(ACCEPTED_FORMS))
+    finally:
+        processes.stop()
+    lines = [line for line in access.read_text().splitlines() if "/healthz" not in line]
+    assert len(lines) == len(paths), lines  # one line per request
+    assert not any(line.startswith(("fake", "127.0.0.1 - forged")) for line in lines), lines
+    assert "fake line" in lines[0] and "forged" in lines[0]
+    digits = ["".join(c for c in line if c.isdigit()) for line in lines]
+    for line, only_digits in zip(lines, digits, strict=True):
+        assert "345678" not in only_digits, line  # the number's middle, in no form
+
+
+def test_log_lines_escape_controls_and_mask_punctuated_numbers(
+    masked_log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """A log record is one line whatever its text holds, numbers typed with punctuation are
+    masked, and dates and addresses are left as they are."""
+    logger, stream = masked_log
+    logger.info("path %s", "/x\nINFO forged\r\x1b[2J\u2028")
+    logger.info("contact %s at %s from %s", "(0712) 345.678", "2026-11-29 10:04:45", "10.0.0.12")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0] == "INFO path /x\\nINFO forged\\r\\x1b[2J\\u2028"
+    assert lines[1] == "INFO contact (0712) •••.•78 at 2026-11-29 10:04:45 from 10.0.0.12"
+    assert len(lines) == 2

@@ -395,3 +395,131 @@ def test_a_last_reply_sent_late_is_forgotten_once_sent(app, at, workers, emulato
     assert _texts_holding(app, "712345678") == []
     with app.app_context():
         assert db.session.get(Message, last.id).status == "sent"
+
+
+AMINA_FORMS = ("712345678", "712 345 678", "0712-345-678", "712-345-678")
+AMINA_WORDS = ("Amina Wanjiru", "Wanjiru", "diesel in Mui river", "quarry dust", "Madini yetu")
+
+
+def _every_value_in_the_database(app: Any) -> list[tuple[str, str]]:
+    """Every column of every row of every table, as text: (``table.column``, value)."""
+    found = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)).mappings():
+                for column, value in row.items():
+                    if value is not None:
+                        found.append((f"{table.name}.{column}", str(value)))
+    return found
+
+
+def _every_value_in_redis(redis: Any) -> list[tuple[str, str]]:
+    """Every key and every value in Redis (compressed RQ job data opened), as text."""
+    import zlib
+
+    def texts(raw: bytes) -> list[str]:
+        out = [raw.decode("utf-8", "replace")]
+        try:
+            out.append(zlib.decompress(raw).decode("utf-8", "replace"))
+        except zlib.error:
+            pass
+        return out
+
+    found = []
+    for key in redis.scan_iter(count=1000):
+        name = key.decode("utf-8", "replace")
+        kind = redis.type(key).decode()
+        if kind == "string":
+            values = [redis.get(key) or b""]
+        elif kind == "hash":
+            values = [part for pair in redis.hgetall(key).items() for part in pair]
+        elif kind == "list":
+            values = redis.lrange(key, 0, -1)
+        elif kind == "set":
+            values = list(redis.smembers(key))
+        elif kind == "zset":
+            values = redis.zrange(key, 0, -1)
+        elif kind == "stream":
+            values = [str(entry).encode() for entry in redis.xrange(key)]
+        else:
+            values = []
+        found.append((name, name))
+        found += [(name, text) for value in values for text in texts(value)]
+    return found
+
+
+def test_futa_leaves_nothing_of_the_person_in_any_table_or_redis_key(
+    app, at, workers, emulator, redis, phone, client, runner, admin_as
+):
+    """After a person who joined, reported by SMS and by USSD (their name and number in the
+    words), answered a survey in words, texted a radio show and dropped a USSD report half-way
+    texts FUTA twice, does any table or Redis key still hold their number or their words? The
+    report and the radio message are still counted."""
+    from factories import joined_contact, surveys
+    from test_radio import SHOW
+
+    token = runner.invoke(args=["tokens", "create", "studio"]).output.strip()
+    now = datetime(2026, 12, 3, 16, 10, tzinfo=UTC)  # Thursday 19:10 EAT: the show is on air
+    with time_machine.travel(now, tick=True):
+        show = client.post(
+            "/api/v1/radio/shows", headers={"Authorization": f"Bearer {token}"}, json=SHOW
+        )
+        assert show.status_code == 201, show.json
+        surveys(app)
+        joined_contact(app, AMINA, "en")
+        at.sms(AMINA, "Mimi ni Amina Wanjiru 0712-345-678: diesel in Mui river")
+        workers.drain()
+        phone.dial()
+        phone.choose("Report a problem")
+        phone.choose("Water and environment")
+        phone.choose("Mui")
+        phone.press("Amina Wanjiru 0712345678: quarry dust on the school")
+        phone.press("2", "1")  # not anonymous; send
+        assert phone.ended and "Reference: R-" in phone.screen
+        phone.dial()  # an anonymous one: only the session's end record names her
+        phone.choose("Report a problem")
+        phone.choose("Water and environment")
+        phone.choose("Mui")
+        phone.press("Wanjiru here again, the guards")
+        phone.press("1", "1")  # anonymous; send
+        assert phone.ended and "Reference: R-" in phone.screen
+        at.session_ended(AMINA, phone.session_id, status="Success")
+        for text in ("MAJI", "2", "5", "Amina Wanjiru says quarry dust, call 712 345 678"):
+            at.sms(AMINA, text)
+            workers.drain()
+        at.sms(AMINA, "MADINI Madini yetu, Amina Wanjiru 0712345678")
+        workers.drain()
+        phone.dial()  # a report dropped half-way: its session and resume point in Redis
+        phone.choose("Report a problem")
+        phone.choose("Water and environment")
+        phone.choose("Mui")
+        phone.press("Wanjiru again: the pipe")
+        at.session_ended(AMINA, phone.session_id, status="Incomplete")
+        assert any(b"ussd:resume:" in key for key in redis.keys())
+        at.sms(AMINA, "FUTA")
+        workers.drain()
+        at.sms(AMINA, "FUTA")
+        workers.drain()
+    assert workers.failed() == []
+    assert _sent_to(emulator, AMINA)[-1] == _text(app, "sms.delete.done", "en")
+    with app.app_context():
+        from gateway.radio.models import RadioMessage
+        from gateway.reports.models import Report
+
+        report_ids = db.session.scalars(select(Report.id)).all()
+        assert len(report_ids) == 2  # counts stay
+        assert len(db.session.scalars(select(RadioMessage)).all()) == 1
+    viewer = admin_as("viewer")
+    for report_id in report_ids:
+        page = viewer.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+        assert "Removed: the person who sent it had their data deleted" in page
+    held = _every_value_in_the_database(app) + _every_value_in_redis(redis)
+    leaks = sorted(
+        {
+            where
+            for where, value in held
+            for sought in AMINA_FORMS + AMINA_WORDS
+            if sought.lower() in value.lower()
+        }
+    )
+    assert leaks == [], [(w, v) for w, v in held if w in leaks]

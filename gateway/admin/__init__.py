@@ -41,6 +41,7 @@ PAGES = (
     "guides",
     "simulator",
     "users",
+    "tokens",
     "audit",
     "account",
 )

@@ -43,6 +43,7 @@ NAV = (
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
     NavItem("admin.simulator", "admin.nav.simulator", ALL_ROLES, emulator_only=True),
     NavItem("admin.users", "admin.nav.users", (ADMIN,)),
+    NavItem("admin.tokens", "admin.nav.tokens", (ADMIN,)),
     NavItem("admin.audit", "admin.nav.audit", (ADMIN,)),
 )
 

@@ -86,7 +86,7 @@ def value_out_of_range(error: DataError) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    from gateway.api import contacts, messages  # noqa: I001  (they import ApiBlueprint from here)
+    from gateway.api import contacts, messages, tokens  # noqa: I001  (they import ApiBlueprint)
 
     app.register_error_handler(DataError, value_out_of_range)
 
@@ -124,6 +124,7 @@ def init_app(app: Flask) -> None:
         reports.blp,
         users.blp,
         users.audit_blp,
+        tokens.blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api

@@ -17,7 +17,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from gateway.contacts.models import ConsentEvent, Contact
-from gateway.extensions import db, reading_engine, utcnow
+from gateway.extensions import db, reading_engine, redis_client, utcnow
 from gateway.sms.group_cache import cached, in_group, remember
 
 DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
@@ -154,10 +154,13 @@ def opt_out(contact: Contact, *, channel: str) -> bool:
 
 
 def _forget_own_words(contact: Contact) -> None:
-    """Free-text survey answers go; a report stays (it is about the community) but no longer
-    names its sender; choices and numbers stay as counts."""
+    """Free-text survey answers go; a report stays (it is about the community, counted by
+    category and place) but loses its words and no longer names its sender; choices and numbers
+    stay as counts. An anonymous report names nobody, but Africa's Talking's end-of-session
+    record of the USSD session that sent it does (until it is forgotten just after this)."""
     from gateway.reports.models import Report
     from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
+    from gateway.ussd.models import UssdSessionEnd
 
     responses = select(SurveyResponse.id).where(SurveyResponse.contact_id == contact.id)
     texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
@@ -166,9 +169,22 @@ def _forget_own_words(contact: Contact) -> None:
         .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.question_id.in_(texts))
         .values(value="")
     )
+    their_sessions = select(UssdSessionEnd.session_id).where(UssdSessionEnd.phone == contact.phone)
     db.session.execute(
-        update(Report).where(Report.contact_id == contact.id).values(contact_id=None)
+        update(Report)
+        .where(or_(Report.contact_id == contact.id, Report.session_id.in_(their_sessions)))
+        .values(contact_id=None, description="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
+
+
+def _forget_in_redis(phone: str) -> None:
+    """Their USSD sessions and resume point (what they typed) and their auto-reply limit."""
+    from gateway.sms.inbound import auto_reply_key
+    from gateway.ussd.sessions import SessionStore
+
+    SessionStore(redis_client()).forget(phone)
+    redis_client().delete(auto_reply_key(phone))
 
 
 def anonymise(contact: Contact) -> None:
@@ -178,6 +194,7 @@ def anonymise(contact: Contact) -> None:
     from gateway.ussd.models import UssdSessionEnd
 
     now = utcnow()
+    _forget_own_words(contact)  # first: it finds their USSD sessions by their number
     db.session.execute(  # nothing still waiting goes to them (it would go to "deleted")
         update(Message)
         .where(
@@ -202,7 +219,7 @@ def anonymise(contact: Contact) -> None:
         .where(UssdSessionEnd.phone == contact.phone)
         .values(phone=DELETED, input=None)
     )
-    _forget_own_words(contact)
+    _forget_in_redis(contact.phone)
     for event in contact.consent_events:
         event.wording_text = None
     contact.phone = f"deleted-{secrets.token_hex(8)}"

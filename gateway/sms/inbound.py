@@ -284,6 +284,11 @@ def engagement_keywords(
     return outcome
 
 
+def auto_reply_key(phone: str) -> str:
+    """The Redis key that holds back a second inbox auto-reply to ``phone`` for a while."""
+    return f"sms:auto-reply:{phone}"
+
+
 def _to_inbox(message: Message, contact: Contact) -> str:
     """Keep a free-text message; answer once per number per interval (no robot ping-pong)."""
     settings: Settings = current_app.config["GATEWAY"]
@@ -291,7 +296,7 @@ def _to_inbox(message: Message, contact: Contact) -> str:
     if contact.opted_out_at is not None:
         return "kept (opted out, no reply)"
     first_in_interval = redis_client().set(
-        f"sms:auto-reply:{contact.phone}",
+        auto_reply_key(contact.phone),
         utcnow().isoformat(),
         nx=True,
         ex=settings.auto_reply_interval_s,

@@ -4,7 +4,8 @@ Each hop stores where the session stands (``ussd:session:<id>``, a few minutes' 
 next hop applies just its new input, even a free text containing ``*``, which cannot be told
 from Africa's Talking's separator by looking at ``text`` alone. When the state is gone, the
 engine replays ``text`` from the start instead. A session that drops in the middle of a
-resumable part (a report, a vote) leaves ``ussd:resume:<phone>`` for 15 minutes.
+resumable part (a report, a vote) leaves ``ussd:resume:<phone>`` for 15 minutes. A session
+keeps its caller's number, so a deletion of their data finds and drops it (:meth:`forget`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class SavedSession:
     resume: dict[str, Any] | None = None
     # Whether the caller's resume point may be in Redis after this hop (True when unknown).
     resume_kept: bool = True
+    phone: str = ""  # the caller, for :meth:`SessionStore.forget`
 
     def continuation(self, text: str) -> str | None:
         """The new input ``text`` adds to this session, ``SAME`` for a repeat, None if ``text``
@@ -48,6 +50,7 @@ class SavedSession:
             "data": self.data,
             "resume": self.resume,
             "resume_kept": self.resume_kept,
+            "phone": self.phone,
         }
         return json.dumps(fields)
 
@@ -78,7 +81,7 @@ class SessionStore:
         """Keep the session's position, and keep or drop the caller's resume point, in one
         round trip; ``kept`` says whether a resume point may be there to drop (when there is
         none, the position is the one command)."""
-        session.resume_kept = resumable
+        session.resume_kept, session.phone = resumable, phone
         position = session.to_json()
         if not resumable and not kept:
             self.redis.set(self._session_key(session_id), position, ex=SESSION_TTL_S)
@@ -91,3 +94,15 @@ class SessionStore:
         else:
             pipe.delete(self._resume_key(phone))
         pipe.execute()
+
+    def forget(self, phone: str) -> int:
+        """Drop every session and the resume point of ``phone`` (their data is being deleted);
+        the number of keys dropped. Sessions live minutes, so the scan meets few keys."""
+        doomed = [self._resume_key(phone)]
+        keys = list(self.redis.scan_iter(match=self._session_key("*"), count=1000))
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            for key, raw in zip(batch, self.redis.mget(batch), strict=True):
+                if raw and json.loads(raw).get("phone") == phone:
+                    doomed.append(key)
+        return int(self.redis.delete(*doomed))
