@@ -276,8 +276,12 @@ def test_the_pages_read_in_kiswahili(app, admin_as, people) -> None:
     composer = text(admin.get(NEW))
     assert "Tangazo jipya" in composer and "Gharama na ufikiaji" in composer
     estimate = admin.post("/admin/broadcasts/estimate", form(text_sw=CURLY_SW), page=NEW)
-    assert "Rekebisha" in text(estimate) and "Jumla: wapokeaji 7" in text(estimate)
-    assert admin.post(NEW, form(text_sw=CURLY_SW)).status_code == 302
+    assert "Rekebisha" in text(estimate) and "Jumla: wapokeaji 2" in text(estimate)
+    assert "wapokeaji 5 hawatapata chochote" in text(estimate)  # English has no text
+    chosen = form(text_sw=CURLY_SW, uncovered="sw")
+    estimate = admin.post("/admin/broadcasts/estimate", chosen, page=NEW)
+    assert "Jumla: wapokeaji 7" in text(estimate)
+    assert admin.post(NEW, chosen).status_code == 302
     listing = text(admin.get("/admin/broadcasts"))
     assert "Mui meeting" in listing and "Limepangwa" in listing
 
@@ -293,3 +297,57 @@ def test_one_recipient_is_counted_in_the_singular(app, admin_as) -> None:
     )
     assert "Mpokeaji 1 anapata maandishi haya · KES 0.80" in text(kiswahili)
     assert "Jumla: mpokeaji 1 · KES 0.80" in text(kiswahili)
+
+
+KAM = "Mbunge wa kaunti ukwenda kwisunga kisomo kya makaa mwai ya Mui, Wakyumwamosi."
+
+
+def test_a_kikamba_only_text_asks_what_the_others_get(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """With a text only in Kikamba, does the composer say the English and Kiswahili speakers
+    would get nothing (not "a fallback"), refuse to send until the officer chooses, and, once
+    they choose to leave them out, send the Kikamba text to the Kikamba speaker alone."""
+    add(app, "+254733000001", "kam", "Kitui")
+    admin = admin_as("admin")
+    draft = form(text_kam=KAM, counties=["Kitui"])
+    estimate = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
+    en, sw = section(estimate, "en"), section(estimate, "sw")
+    assert "No text in its chain: 3 recipients would get nothing." in en
+    assert "No text in its chain: 2 recipients would get nothing." in sw
+    assert "fallback" not in en + sw
+    page = text(estimate)
+    assert "Total: 1 recipient · KES 0.80" in page
+    assert "Leave them out" in page and "Send them the Kamba text" in page
+    assert re.search(r'<button type="submit" id="send" disabled', estimate.get_data(as_text=True))
+
+    refused = admin.post(NEW, draft)
+    assert refused.status_code == 409
+    assert "Some recipients have no text in their language" in text(refused)
+    with app.app_context():
+        assert db.session.scalars(select(Broadcast)).all() == []
+
+    assert admin.post(NEW, {**draft, "uncovered": "skip"}).status_code == 302
+    with app.app_context():
+        broadcast = db.session.scalars(select(Broadcast)).one()
+        assert broadcast.uncovered == "skip"
+    workers.drain()
+    assert [(m["to"], m["text"]) for m in emulator.messages()] == [("+254733000001", KAM)]
+    shown = text(admin.get(f"/admin/broadcasts/{broadcast.id}"))
+    assert "No text in their language Left out" in shown
+    assert "5 with no text in their language" in shown
+
+
+def test_the_officer_may_send_a_named_language_to_those_without_a_text(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """With only a Kikamba text, can the officer choose to send it to everyone in Kitui."""
+    add(app, "+254733000001", "kam", "Kitui")
+    admin = admin_as("admin")
+    draft = form(text_kam=KAM, counties=["Kitui"], uncovered="kam")
+    estimate = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
+    assert "its speakers get the Kamba text, as chosen below" in section(estimate, "en")
+    assert "Total: 6 recipients · KES 4.80" in text(estimate)
+    assert admin.post(NEW, draft).status_code == 302
+    workers.drain()
+    assert len(emulator.messages()) == 6 and {m["text"] for m in emulator.messages()} == {KAM}

@@ -294,3 +294,67 @@ def test_unknown_language_and_empty_texts_are_400(api):
     for texts in ({"fr": "Bonjour"}, {"en": " "}):
         response = api.post("/broadcasts", {"name": "x", "texts": texts})
         assert response.status_code == 400 and "texts" in response.json["errors"]["json"]
+
+
+KAM_ONLY = {"kam": "Mbunge wa kaunti ukwenda kwisunga kisomo kya makaa mwai ya Mui, Wakyumwamosi."}
+
+
+def test_a_text_only_in_kikamba_is_not_sent_to_english_and_kiswahili_speakers(
+    api, people, workers, emulator
+):
+    """Does the estimate say who would get nothing when their language has no text in its
+    chain, is a broadcast leaving them without a choice refused, and with `uncovered: "skip"`
+    do only the Kikamba speakers get the Kikamba text."""
+    audience = {"counties": ["Kitui"]}
+    found = api.post("/broadcasts/estimate", {"texts": KAM_ONLY, "audience": audience}).json
+    by_language = {entry["language"]: entry for entry in found["languages"]}
+    assert by_language["en"]["text_language"] is None and by_language["en"]["recipients"] == 3
+    assert by_language["sw"]["text_language"] is None and by_language["sw"]["cost_kes"] == "0.0000"
+    assert by_language["kam"]["text_language"] == "kam"
+    assert found["uncovered"] == {"en": 3, "sw": 2} and found["needs_choice"] is True
+    assert found["recipients"] == 2 and found["cost_kes"] == "1.6000"
+
+    refused = api.post("/broadcasts", {"name": "Kam", "texts": KAM_ONLY, "audience": audience})
+    assert refused.status_code == 409, refused.json
+    assert "no text" in refused.json["message"] and "English" in refused.json["message"]
+    assert refused.json["errors"]["uncovered"] == {"en": 3, "sw": 2}
+    workers.drain()
+    assert emulator.messages() == []
+
+    created = api.post(
+        "/broadcasts",
+        {"name": "Kam", "texts": KAM_ONLY, "audience": audience, "uncovered": "skip"},
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["uncovered"] == "skip"
+    workers.drain()
+    assert set(sent_to(emulator)) == set(people["kitui_kam"])
+    assert {m["text"] for m in emulator.messages()} == {KAM_ONLY["kam"]}
+    followed = api.get(f"/broadcasts/{created.json['id']}").json
+    assert followed["status"] == "sent" and followed["progress"]["skipped_no_text"] == 5
+
+
+def test_the_sender_may_choose_to_send_a_named_language_to_those_without_a_text(
+    api, people, workers, emulator
+):
+    """With only a Kiswahili text, do Kikamba speakers get it by fallback, English speakers
+    nothing unless the sender names Kiswahili for them (`uncovered: "sw"`), which is kept."""
+    texts = {"sw": TEXTS["sw"]}
+    audience = {"counties": ["Kitui"]}
+    found = api.post("/broadcasts/estimate", {"texts": texts, "audience": audience}).json
+    assert found["uncovered"] == {"en": 3}
+    refused = api.post("/broadcasts", {"name": "Sw", "texts": texts, "audience": audience})
+    assert refused.status_code == 409
+    unknown = api.post(
+        "/broadcasts", {"name": "Sw", "texts": texts, "audience": audience, "uncovered": "kam"}
+    )
+    assert unknown.status_code == 400 and "uncovered" in unknown.json["errors"]["json"]
+    chosen = {"texts": texts, "audience": audience, "uncovered": "sw"}
+    assert api.post("/broadcasts/estimate", chosen).json["needs_choice"] is False
+    created = api.post("/broadcasts", {"name": "Sw", **chosen})
+    assert created.status_code == 201, created.json
+    assert created.json["uncovered"] == "sw" and created.json["estimate"]["recipients"] == 7
+    workers.drain()
+    expected = people["kitui_en"] + people["kitui_sw"] + people["kitui_kam"]
+    assert sent_to(emulator) == Counter(expected)
+    assert {m["text"] for m in emulator.messages()} == {TEXTS["sw"]}

@@ -19,9 +19,15 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.templating import t
-from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
-from gateway.broadcasts.estimate import Estimate, estimate
+from gateway.admin.templating import t, tn
+from gateway.broadcasts.dispatch import (
+    OverBudget,
+    Uncovered,
+    cancel_broadcast,
+    create_broadcast,
+    progress,
+)
+from gateway.broadcasts.estimate import SKIP, Estimate, estimate, in_chain
 from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import Contact, ContactTag
 from gateway.encoding import TextInfo, analyse, transliterate
@@ -60,6 +66,7 @@ class Draft:
     send_at_local: str  # as typed, "YYYY-MM-DDTHH:MM" in EAT
     urgent: bool
     urgent_reason: str
+    uncovered: str = ""  # for those with no text in their chain: "skip", a language, or unsaid
 
     @classmethod
     def empty(cls) -> Draft:
@@ -82,11 +89,19 @@ class Draft:
             send_at_local=form.get("send_at", ""),
             urgent=form.get("urgent") == "1",
             urgent_reason=form.get("urgent_reason", "").strip(),
+            uncovered=form.get("uncovered", ""),
         )
 
     @property
     def filled(self) -> dict[str, str]:
         return {code: text for code, text in self.texts.items() if text.strip()}
+
+    @property
+    def uncovered_choice(self) -> str | None:
+        """The choice, if it still holds (a language chosen whose text was since emptied does
+        not)."""
+        ok = self.uncovered == SKIP or self.uncovered in self.filled
+        return self.uncovered if ok else None
 
     def send_at(self) -> datetime | None:
         if self.when != "later":
@@ -123,6 +138,7 @@ class LanguageView:
     recipients: int  # contacts who get this text (their own language or by fallback)
     cost_kes: Decimal
     pages: list[str]  # the text as a basic phone shows it, one SMS segment a page
+    empty_note: str  # for an empty text: what its speakers get instead (or that they get none)
 
 
 def phone_pages(text: str, info: TextInfo) -> list[str]:
@@ -143,6 +159,20 @@ def phone_pages(text: str, info: TextInfo) -> list[str]:
     return pages
 
 
+def _empty_note(draft: Draft, code: str, found: Estimate) -> str:
+    """What the speakers of ``code``, which has no text, get: a fallback's text, the language
+    the officer chose for them, or nothing."""
+    names = {language.code: language.english_name for language in catalogs().languages()}
+    fallback = in_chain(draft.filled, code, catalogs())
+    if fallback:
+        return t("admin.broadcasts.gets_fallback", language=names.get(fallback, fallback))
+    choice = found.uncovered_choice
+    if choice and choice != SKIP:
+        return t("admin.broadcasts.gets_chosen", language=names.get(choice, choice))
+    count = found.uncovered.get(code, 0)
+    return tn("admin.broadcasts.no_text_in_chain", count, recipients=count)
+
+
 def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
     views = []
     for language in catalogs().languages():
@@ -161,6 +191,7 @@ def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
                 recipients=sum(e.recipients for e in getting),
                 cost_kes=sum((e.cost_kes for e in getting), Decimal(0)),
                 pages=phone_pages(text, info),
+                empty_note="" if text else _empty_note(draft, language.code, found),
             )
         )
     return views
@@ -180,10 +211,17 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 
 
 def _estimate_context(draft: Draft) -> dict[str, Any]:
-    found = estimate(draft.filled or {"en": ""}, draft.audience, _settings(), catalogs())
+    found = estimate(
+        draft.filled or {"en": ""},
+        draft.audience,
+        _settings(),
+        catalogs(),
+        uncovered=draft.uncovered_choice,
+    )
     return {
         "draft": draft,
         "found": found,
+        "language_names": {lang.code: lang.english_name for lang in catalogs().languages()},
         "views": language_views(draft, found),
         "total_after": found.spent_this_month_kes + found.committed_kes + found.cost_kes,
         "can_send": principal().is_admin,
@@ -248,7 +286,11 @@ def broadcast_new() -> Any:
             urgent=draft.urgent,
             urgent_reason=draft.urgent_reason or None,
             created_by=who.name,
+            uncovered=draft.uncovered_choice,
         )
+    except Uncovered:
+        db.session.rollback()
+        return _composer(draft, [t("admin.broadcasts.error_uncovered")], 409)
     except OverBudget as exc:
         db.session.rollback()
         over = exc.estimate
@@ -267,6 +309,7 @@ def broadcast_new() -> Any:
         send_at=broadcast.send_at.isoformat() if broadcast.send_at else None,
         urgent=broadcast.urgent,
         urgent_reason=broadcast.urgent_reason,
+        uncovered=broadcast.uncovered,
     )
     db.session.commit()
     flash(t("admin.broadcasts.created", name=broadcast.name), "ok")
