@@ -78,6 +78,16 @@ def _quiet_hours(raw: str) -> tuple[time, time]:
     return start, end
 
 
+OPTOUT_HINTS = ("fit", "always", "off")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_str(env, name, default) or default).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     value = _int(env, name, default)
     if not low <= value <= high:
@@ -157,6 +167,9 @@ class Settings:
     # only the socket's address).
     at_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     proxy_hops: int = 0
+    # Bulk SMS (broadcasts, poll questions, guide excerpts) end with "STOP to 22384": "fit"
+    # only when it adds no segment, "always", or "off".
+    optout_hint: str = "fit"
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -216,5 +229,6 @@ def load_settings(
         login_attempts=_bounded(env, "GATEWAY_LOGIN_ATTEMPTS", 5, 1, 1000),
         at_allowed_networks=_networks("AT_ALLOWED_IPS", _str(env, "AT_ALLOWED_IPS", "") or ""),
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
+        optout_hint=_choice(env, "GATEWAY_OPTOUT_HINT", "fit", OPTOUT_HINTS),
         instance_path=instance,
     )

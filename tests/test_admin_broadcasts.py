@@ -97,7 +97,9 @@ def test_the_estimate_fragment_gives_gsm7_figures(app, admin_as, people) -> None
     response = admin.post("/admin/broadcasts/estimate", form(text_en=GSM_EN), page=NEW)
     assert response.status_code == 200
     en = section(response, "en")
-    assert "GSM-7" in en and "1 SMS (69 characters)" in en
+    # As sent: the text and, since it still fits one SMS, the way out (69 + 14 characters).
+    assert "GSM-7" in en and "1 SMS (83 characters)" in en
+    assert "Saturday 10:00. STOP to 22384" in en
     # The Kiswahili speakers have no Kiswahili text: they get the English one too.
     assert "7 recipients get this text · KES 5.60" in en
     assert "Empty" in section(response, "sw")
@@ -115,7 +117,7 @@ def test_the_estimate_names_what_forces_ucs2_and_the_fix_makes_it_gsm7(
     draft = form(text_en=GSM_EN, text_sw=CURLY_SW)
     response = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
     sw = section(response, "sw")
-    assert "UCS-2" in sw and "2 SMS (96 characters)" in sw
+    assert "UCS-2" in sw and "2 SMS (111 characters)" in sw and "ACHA kwa 22384" in sw
     assert "\N{RIGHT SINGLE QUOTATION MARK}" in sw and "Fix" in sw and "(as GSM-7: 1 SMS)" in sw
     assert "2 recipients get this text · KES 3.20" in sw  # 2 people x 2 segments x 0.80
     assert "Total: 7 recipients · KES 7.20" in text(response)  # 5 x 0.80 + 3.20
@@ -125,7 +127,7 @@ def test_the_estimate_names_what_forces_ucs2_and_the_fix_makes_it_gsm7(
     textarea = re.search(r'<textarea name="text_sw"[^>]*>(.*?)</textarea>', body, re.S)
     assert textarea and html.unescape(textarea.group(1)) == CURLY_SW.replace("\u2019", "'")
     sw = section(fixed, "sw")
-    assert "GSM-7" in sw and "1 SMS (96 characters)" in sw and "Fix" not in sw
+    assert "GSM-7" in sw and "1 SMS (111 characters)" in sw and "Fix" not in sw
     assert "2 recipients get this text · KES 1.60" in sw
     assert "Total: 7 recipients · KES 5.60" in text(fixed)
     # The English text is kept as it was.
@@ -183,7 +185,8 @@ def test_sending_creates_the_broadcast_audits_it_and_delivers(
     assert set(got) == {f"+25471100000{n}" for n in range(3)} | {"+254722000000", "+254722000001"}
     assert all(count == 1 for count in got.values())
     by_phone = {m["to"]: m["text"] for m in emulator.messages()}
-    assert by_phone["+254722000000"] == CURLY_SW and by_phone["+254711000000"] == GSM_EN
+    assert by_phone["+254711000000"] == GSM_EN + "\nSTOP to 22384"
+    assert by_phone["+254722000000"] == CURLY_SW + "\nACHA kwa 22384"
 
     page = admin.get(f"/admin/broadcasts/{broadcast_id}")
     shown = text(page)
@@ -332,7 +335,8 @@ def test_a_kikamba_only_text_asks_what_the_others_get(
         broadcast = db.session.scalars(select(Broadcast)).one()
         assert broadcast.uncovered == "skip"
     workers.drain()
-    assert [(m["to"], m["text"]) for m in emulator.messages()] == [("+254733000001", KAM)]
+    sent = KAM + "\nTuma ACHA kwa 22384"
+    assert [(m["to"], m["text"]) for m in emulator.messages()] == [("+254733000001", sent)]
     shown = text(admin.get(f"/admin/broadcasts/{broadcast.id}"))
     assert "No text in their language Left out" in shown
     assert "5 with no text in their language" in shown
@@ -350,4 +354,5 @@ def test_the_officer_may_send_a_named_language_to_those_without_a_text(
     assert "Total: 6 recipients · KES 4.80" in text(estimate)
     assert admin.post(NEW, draft).status_code == 302
     workers.drain()
-    assert len(emulator.messages()) == 6 and {m["text"] for m in emulator.messages()} == {KAM}
+    assert len(emulator.messages()) == 6
+    assert {m["text"].split("\n")[0] for m in emulator.messages()} == {KAM}

@@ -21,6 +21,8 @@ TEXTS = {
     "en": "Meeting on the Mui coal blocks at Mui Primary School, Saturday 10:00.",
     "sw": "Mkutano kuhusu vitalu vya makaa ya Mui katika Shule ya Msingi Mui, Jumamosi saa 4.",
 }
+# Each SMS ends with how to stop, in the recipient's language, when it fits.
+HINT = {"en": "\nSTOP to 22384", "sw": "\nACHA kwa 22384", "kam": "\nTuma ACHA kwa 22384"}
 
 
 def add(
@@ -133,7 +135,8 @@ def test_a_broadcast_reaches_its_audience_once_in_their_language(
     api, people, workers, emulator, app
 ):
     """Is a Kitui broadcast sent once to every Kitui contact with consent, in their language
-    (Kikamba speakers get the Kiswahili text), to nobody else, in shared requests."""
+    (Kikamba speakers get the Kiswahili text), to nobody else, in shared requests (one per
+    text as sent: the opt-out hint is in the recipient's language)."""
     created = api.post(
         "/broadcasts", {"name": "Mui meeting", "texts": TEXTS, "audience": {"counties": ["Kitui"]}}
     )
@@ -144,9 +147,10 @@ def test_a_broadcast_reaches_its_audience_once_in_their_language(
     expected = people["kitui_en"] + people["kitui_sw"] + people["kitui_kam"]
     assert reached == Counter(expected)
     texts = {m["to"]: m["text"] for m in emulator.messages()}
-    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"]}
-    assert {texts[p] for p in people["kitui_sw"] + people["kitui_kam"]} == {TEXTS["sw"]}
-    assert len(emulator.requests()) == 2  # one request per text: recipients share it
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"] + HINT["en"]}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + HINT["sw"]}
+    assert {texts[p] for p in people["kitui_kam"]} == {TEXTS["sw"] + HINT["kam"]}
+    assert len(emulator.requests()) == 3  # one request per text: recipients share it
     followed = api.get(f"/broadcasts/{created.json['id']}").json
     assert followed["status"] == "sent"
     assert followed["progress"]["sent"] == 7
@@ -185,11 +189,10 @@ def test_batches_share_requests_and_opting_out_midway_is_honoured(
     )
     at.sms(people["kitui_en"][2], "STOP")
     workers.drain()
-    broadcast_requests = [r for r in emulator.requests() if r["text"] == TEXTS["en"]]
+    sent = TEXTS["en"] + HINT["en"]
+    broadcast_requests = [r for r in emulator.requests() if r["text"] == sent]
     assert [len(r["to"]) for r in broadcast_requests] == [2]
-    assert people["kitui_en"][2] not in [
-        m["to"] for m in emulator.messages() if m["text"] == TEXTS["en"]
-    ]
+    assert people["kitui_en"][2] not in [m["to"] for m in emulator.messages() if m["text"] == sent]
 
 
 def test_server_errors_are_retried_with_backoff_and_blacklist_is_not(
@@ -329,7 +332,7 @@ def test_a_text_only_in_kikamba_is_not_sent_to_english_and_kiswahili_speakers(
     assert created.json["uncovered"] == "skip"
     workers.drain()
     assert set(sent_to(emulator)) == set(people["kitui_kam"])
-    assert {m["text"] for m in emulator.messages()} == {KAM_ONLY["kam"]}
+    assert {m["text"] for m in emulator.messages()} == {KAM_ONLY["kam"] + HINT["kam"]}
     followed = api.get(f"/broadcasts/{created.json['id']}").json
     assert followed["status"] == "sent" and followed["progress"]["skipped_no_text"] == 5
 
@@ -357,4 +360,47 @@ def test_the_sender_may_choose_to_send_a_named_language_to_those_without_a_text(
     workers.drain()
     expected = people["kitui_en"] + people["kitui_sw"] + people["kitui_kam"]
     assert sent_to(emulator) == Counter(expected)
-    assert {m["text"] for m in emulator.messages()} == {TEXTS["sw"]}
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["sw"] + HINT["en"]}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + HINT["sw"]}
+
+
+def test_a_broadcast_ends_with_the_way_out_when_it_fits(api, people, workers, emulator, app):
+    """Does each recipient's SMS end with how to stop, in their language ("STOP to 22384",
+    "ACHA kwa 22384"), when it fits in as many segments, does the estimate show the text as
+    sent, and is a text the hint would make longer sent as it is, unless the secretariat set
+    GATEWAY_OPTOUT_HINT=always (then the estimate counts the extra segment)."""
+    audience = {"counties": ["Kitui"], "languages": ["en", "sw"]}
+    found = api.post("/broadcasts/estimate", {"texts": TEXTS, "audience": audience}).json
+    by_language = {entry["language"]: entry for entry in found["languages"]}
+    assert by_language["en"]["text"] == TEXTS["en"] + "\nSTOP to 22384"
+    assert by_language["sw"]["text"] == TEXTS["sw"] + "\nACHA kwa 22384"
+    assert by_language["en"]["segments"] == 1 and by_language["en"]["characters"] == 83
+    api.post("/broadcasts", {"name": "Hint", "texts": TEXTS, "audience": audience})
+    workers.drain()
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"] + "\nSTOP to 22384"}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + "\nACHA kwa 22384"}
+
+    full = {"en": "Mui coal meeting. " * 8 + "Come."}  # 149 characters: no room for the hint
+    draft = {"texts": full, "audience": {"counties": ["Kwale"]}}
+    fitted = api.post("/broadcasts/estimate", draft).json["languages"][0]
+    assert fitted["text"] == full["en"] and fitted["segments"] == 1
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], optout_hint="always")
+    always = api.post("/broadcasts/estimate", draft).json
+    assert always["languages"][0]["text"] == full["en"] + "\nSTOP to 22384"
+    assert always["languages"][0]["segments"] == 2 and always["cost_kes"] == "3.2000"
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], optout_hint="off")
+    off = api.post("/broadcasts/estimate", {"texts": TEXTS, "audience": audience}).json
+    assert {entry["text"] for entry in off["languages"]} == {TEXTS["en"], TEXTS["sw"]}
+
+
+def test_the_opt_out_hint_setting_is_read_and_checked():
+    """Is GATEWAY_OPTOUT_HINT read (fit by default, always, off) and another value refused."""
+    from gateway.settings import load_settings
+
+    assert load_settings({}).optout_hint == "fit"
+    assert load_settings({"GATEWAY_OPTOUT_HINT": "Always"}).optout_hint == "always"
+    assert load_settings({"GATEWAY_OPTOUT_HINT": "off"}).optout_hint == "off"
+    with pytest.raises(ValueError, match="GATEWAY_OPTOUT_HINT"):
+        load_settings({"GATEWAY_OPTOUT_HINT": "sometimes"})

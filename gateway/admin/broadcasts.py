@@ -37,6 +37,7 @@ from gateway.i18n import catalogs
 from gateway.phones import mask_phone
 from gateway.settings import Settings
 from gateway.sms.models import Message
+from gateway.sms.texts import with_optout_hint
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, VIEWER
@@ -177,7 +178,8 @@ def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
     views = []
     for language in catalogs().languages():
         text = draft.texts.get(language.code, "")
-        info = analyse(text)
+        sent = with_optout_hint(text, language.code)  # as its own speakers get it
+        info = analyse(sent)
         getting = [e for e in found.languages if e.text_language == language.code and text]
         views.append(
             LanguageView(
@@ -185,12 +187,14 @@ def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
                 name=language.english_name,
                 text=text,
                 info=info,
-                fixed_segments=analyse(transliterate(text)).segments
+                fixed_segments=analyse(
+                    with_optout_hint(transliterate(text), language.code)
+                ).segments
                 if info.encoding == "UCS-2"
                 else None,
                 recipients=sum(e.recipients for e in getting),
                 cost_kes=sum((e.cost_kes for e in getting), Decimal(0)),
-                pages=phone_pages(text, info),
+                pages=phone_pages(sent, info),
                 empty_note="" if text else _empty_note(draft, language.code, found),
             )
         )

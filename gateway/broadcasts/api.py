@@ -107,6 +107,9 @@ class LanguageEstimateOut(ma.Schema):
     text_language = ma.fields.String(
         allow_none=True, metadata={"description": "null: they get nothing (no text for them)."}
     )
+    text = ma.fields.String(
+        metadata={"description": "The text as sent to them, with the opt-out hint if any."}
+    )
     no_text_in_chain = ma.fields.Boolean()
     encoding = ma.fields.String()
     segments = ma.fields.Integer()

@@ -21,7 +21,7 @@ from rq import Retry
 from sqlalchemy import func, literal, select, update
 
 from gateway.broadcasts.audience import matches, reachable
-from gateway.broadcasts.estimate import Estimate, estimate, text_for
+from gateway.broadcasts.estimate import Estimate, estimate, text_as_sent, text_for
 from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import Contact
 from gateway.encoding import analyse
@@ -136,7 +136,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     ).all()
     now = utcnow()
     for code in languages:
-        chosen = text_for(broadcast.texts, code, catalogs(), broadcast.uncovered)
+        chosen = text_as_sent(broadcast.texts, code, catalogs(), broadcast.uncovered)
         if chosen is None:
             continue
         text = chosen[0]

@@ -17,6 +17,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import Catalogs
 from gateway.settings import Settings
 from gateway.sms.models import Message
+from gateway.sms.texts import with_optout_hint
 
 CENTS = Decimal("0.0001")  # Africa's Talking states costs to four places
 ZERO = Decimal(0).quantize(CENTS)
@@ -44,10 +45,20 @@ def text_for(
     return (texts[code], code) if code else None
 
 
+def text_as_sent(
+    texts: Mapping[str, str], language: str, catalogs: Catalogs, uncovered: str | None = None
+) -> tuple[str, str] | None:
+    """:func:`text_for`, ending with the way out in the recipient's language when it has one:
+    what the estimate counts is what is sent."""
+    chosen = text_for(texts, language, catalogs, uncovered)
+    return (with_optout_hint(chosen[0], language), chosen[1]) if chosen else None
+
+
 @dataclass(frozen=True)
 class LanguageEstimate:
     language: str  # recipients' language
     text_language: str | None  # the language of the text they get (after fallback); None: none
+    text: str  # as it is sent to them, ending with the opt-out hint when it has one
     no_text_in_chain: bool  # neither their language nor its fallbacks has a text
     encoding: str
     segments: int
@@ -119,7 +130,7 @@ def estimate(
     price = Decimal(str(settings.price_per_segment_kes))
     languages = []
     for language, count in sorted(found.recipients.items()):
-        chosen = text_for(texts, language, catalogs, uncovered)
+        chosen = text_as_sent(texts, language, catalogs, uncovered)
         text, text_language = chosen or ("", None)
         info = analyse(text)
         gsm = transliterate(text) if info.encoding == "UCS-2" else None
@@ -127,6 +138,7 @@ def estimate(
             LanguageEstimate(
                 language=language,
                 text_language=text_language,
+                text=text,
                 no_text_in_chain=in_chain(texts, language, catalogs) is None,
                 encoding=info.encoding,
                 segments=info.segments,
