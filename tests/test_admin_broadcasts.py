@@ -356,3 +356,44 @@ def test_the_officer_may_send_a_named_language_to_those_without_a_text(
     workers.drain()
     assert len(emulator.messages()) == 6
     assert {m["text"].split("\n")[0] for m in emulator.messages()} == {KAM}
+
+
+def test_a_broadcast_sent_now_in_the_quiet_hours_says_it_waits(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """At 20:00 EAT, does the composer say before sending that a broadcast sent now waits until
+    07:00 EAT and offer urgent (and say an urgent one goes at once); does the broadcast's page
+    say why it is waiting, until it goes at 07:00."""
+    draft = form(text_en=GSM_EN, counties=["Kwale"])
+    with time_machine.travel(datetime(2026, 12, 1, 20, 0, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")  # a login lasts 8 hours: one for each time of day
+        estimate = text(admin.post("/admin/broadcasts/estimate", draft, page=NEW))
+        assert (
+            "Quiet hours (19:00-07:00 EAT): this broadcast will wait until 02 Dec 2026 "
+            "07:00 EAT." in estimate
+        )
+        assert "To send it at once, tick Urgent and say why." in estimate
+        urgent = text(admin.post("/admin/broadcasts/estimate", {**draft, "urgent": "1"}, page=NEW))
+        assert "will wait" not in urgent and "Urgent: it goes at once" in urgent
+        assert admin.post(NEW, draft).status_code == 302
+        with app.app_context():
+            broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+        workers.drain()
+        page = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+        assert (
+            "Waiting for the quiet hours (19:00-07:00 EAT) to end: sending starts at "
+            "02 Dec 2026 07:00 EAT." in page
+        )
+        assert "02 Dec 2026 07:00 EAT, after the quiet hours" in text(
+            admin.get("/admin/broadcasts")
+        )
+    assert emulator.messages() == []
+    with time_machine.travel(datetime(2026, 12, 2, 7, 0, 1, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")
+        workers.drain()
+        page = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+    assert "Waiting for the quiet hours" not in page and "2 of 2 messages handled" in page
+    with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")
+        daytime = text(admin.post("/admin/broadcasts/estimate", draft, page=NEW))
+    assert "Quiet hours" not in daytime

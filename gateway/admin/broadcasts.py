@@ -8,18 +8,22 @@ estimate`, the API's too. Admins send and cancel; viewers see everything and cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.templating import t, tn
+from gateway.admin.broadcast_composer import (
+    Draft,
+    gateway_settings,
+    language_codes,
+    language_views,
+)
+from gateway.admin.templating import t
 from gateway.broadcasts.dispatch import (
     OverBudget,
     Uncovered,
@@ -27,178 +31,22 @@ from gateway.broadcasts.dispatch import (
     create_broadcast,
     progress,
 )
-from gateway.broadcasts.estimate import SKIP, Estimate, estimate, in_chain
+from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.timing import held_until, quiet_hours
 from gateway.contacts.models import Contact, ContactTag
-from gateway.encoding import TextInfo, analyse, transliterate
+from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.settings import Settings
 from gateway.sms.models import Message
-from gateway.sms.texts import with_optout_hint
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, VIEWER
 
-LIST_FIELDS = ("counties", "languages", "tags", "guides")
 DONE = ("sent", "submitted", "buffered", "delivered", "failed", "unsent", "unknown")
 OUTCOMES_SHOWN = 500  # per-recipient rows on a broadcast's page
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["GATEWAY"]
-    return settings
-
-
-def _codes() -> list[str]:
-    return [language.code for language in catalogs().languages()]
-
-
-@dataclass
-class Draft:
-    """The composer's form, read back."""
-
-    name: str
-    texts: dict[str, str]
-    audience: dict[str, Any]
-    when: str  # "now" or "later"
-    send_at_local: str  # as typed, "YYYY-MM-DDTHH:MM" in EAT
-    urgent: bool
-    urgent_reason: str
-    uncovered: str = ""  # for those with no text in their chain: "skip", a language, or unsaid
-
-    @classmethod
-    def empty(cls) -> Draft:
-        audience: dict[str, Any] = {name: [] for name in (*LIST_FIELDS, "wards")}
-        return cls(
-            "", dict.fromkeys(_codes(), ""), {**audience, "match": "all"}, "now", "", False, ""
-        )
-
-    @classmethod
-    def read(cls, form: MultiDict[str, str]) -> Draft:
-        texts = {code: form.get(f"text_{code}", "").replace("\r\n", "\n") for code in _codes()}
-        audience: dict[str, Any] = {name: form.getlist(name) for name in LIST_FIELDS}
-        audience["wards"] = [w.strip() for w in form.get("wards", "").split(",") if w.strip()]
-        audience["match"] = "any" if form.get("match") == "any" else "all"
-        return cls(
-            name=form.get("name", "").strip(),
-            texts=texts,
-            audience=audience,
-            when="later" if form.get("when") == "later" else "now",
-            send_at_local=form.get("send_at", ""),
-            urgent=form.get("urgent") == "1",
-            urgent_reason=form.get("urgent_reason", "").strip(),
-            uncovered=form.get("uncovered", ""),
-        )
-
-    @property
-    def filled(self) -> dict[str, str]:
-        return {code: text for code, text in self.texts.items() if text.strip()}
-
-    @property
-    def uncovered_choice(self) -> str | None:
-        """The choice, if it still holds (a language chosen whose text was since emptied does
-        not)."""
-        ok = self.uncovered == SKIP or self.uncovered in self.filled
-        return self.uncovered if ok else None
-
-    def send_at(self) -> datetime | None:
-        if self.when != "later":
-            return None
-        local = datetime.fromisoformat(self.send_at_local)  # ValueError when not a time
-        return local.replace(tzinfo=_settings().timezone)
-
-    def errors(self) -> list[str]:
-        found = []
-        if not self.name:
-            found.append(t("admin.broadcasts.error_name"))
-        if not self.filled:
-            found.append(t("admin.broadcasts.error_text"))
-        if any(len(text) > 1000 for text in self.texts.values()):
-            found.append(t("admin.broadcasts.error_long"))
-        if self.urgent and not self.urgent_reason:
-            found.append(t("admin.broadcasts.error_reason"))
-        try:
-            self.send_at()
-        except ValueError:
-            found.append(t("admin.broadcasts.error_time"))
-        return found
-
-
-@dataclass(frozen=True)
-class LanguageView:
-    """One language's text in the composer: how it is encoded and who gets it."""
-
-    code: str
-    name: str
-    text: str
-    info: TextInfo
-    fixed_segments: int | None  # the GSM-7 version's segments, when UCS-2
-    recipients: int  # contacts who get this text (their own language or by fallback)
-    cost_kes: Decimal
-    pages: list[str]  # the text as a basic phone shows it, one SMS segment a page
-    empty_note: str  # for an empty text: what its speakers get instead (or that they get none)
-
-
-def phone_pages(text: str, info: TextInfo) -> list[str]:
-    """The text cut where its SMS segments end (a segment never splits a GSM-7 escape pair)."""
-    if info.segments <= 1:
-        return [text] if text else []
-    part = 153 if info.encoding == "GSM-7" else 67
-    pages, current, used = [], "", 0
-    for char in text:
-        cost = 2 if info.encoding == "GSM-7" and analyse(char).length == 2 else 1
-        if info.encoding == "UCS-2" and ord(char) > 0xFFFF:
-            cost = 2
-        if used + cost > part:
-            pages.append(current)
-            current, used = "", 0
-        current, used = current + char, used + cost
-    pages.append(current)
-    return pages
-
-
-def _empty_note(draft: Draft, code: str, found: Estimate) -> str:
-    """What the speakers of ``code``, which has no text, get: a fallback's text, the language
-    the officer chose for them, or nothing."""
-    names = {language.code: language.english_name for language in catalogs().languages()}
-    fallback = in_chain(draft.filled, code, catalogs())
-    if fallback:
-        return t("admin.broadcasts.gets_fallback", language=names.get(fallback, fallback))
-    choice = found.uncovered_choice
-    if choice and choice != SKIP:
-        return t("admin.broadcasts.gets_chosen", language=names.get(choice, choice))
-    count = found.uncovered.get(code, 0)
-    return tn("admin.broadcasts.no_text_in_chain", count, recipients=count)
-
-
-def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
-    views = []
-    for language in catalogs().languages():
-        text = draft.texts.get(language.code, "")
-        sent = with_optout_hint(text, language.code)  # as its own speakers get it
-        info = analyse(sent)
-        getting = [e for e in found.languages if e.text_language == language.code and text]
-        views.append(
-            LanguageView(
-                code=language.code,
-                name=language.english_name,
-                text=text,
-                info=info,
-                fixed_segments=analyse(
-                    with_optout_hint(transliterate(text), language.code)
-                ).segments
-                if info.encoding == "UCS-2"
-                else None,
-                recipients=sum(e.recipients for e in getting),
-                cost_kes=sum((e.cost_kes for e in getting), Decimal(0)),
-                pages=phone_pages(sent, info),
-                empty_note="" if text else _empty_note(draft, language.code, found),
-            )
-        )
-    return views
 
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
@@ -215,10 +63,15 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 
 
 def _estimate_context(draft: Draft) -> dict[str, Any]:
+    settings = gateway_settings()
+    try:
+        asked = draft.send_at()
+    except ValueError:  # the form says so; meanwhile, as if now
+        asked = None
     found = estimate(
         draft.filled or {"en": ""},
         draft.audience,
-        _settings(),
+        gateway_settings(),
         catalogs(),
         uncovered=draft.uncovered_choice,
     )
@@ -229,6 +82,9 @@ def _estimate_context(draft: Draft) -> dict[str, Any]:
         "views": language_views(draft, found),
         "total_after": found.spent_this_month_kes + found.committed_kes + found.cost_kes,
         "can_send": principal().is_admin,
+        # Said before sending: a broadcast for the quiet hours waits for their end.
+        "held_until": held_until(asked, settings),
+        "quiet": quiet_hours(settings),
     }
 
 
@@ -265,6 +121,7 @@ def broadcasts() -> str:
         rows=rows,
         done=done,
         cost=cost,
+        waits={b.id: when for b in rows if (when := _waits(b))},
         can_send=principal().is_admin,
     )
 
@@ -333,7 +190,7 @@ def broadcast_estimate() -> str:
 @require_role(ADMIN, VIEWER)
 def broadcast_fix(language: str) -> Any:
     """The composer again, with ``language``'s text replaced by its GSM-7 transliteration."""
-    if language not in _codes():
+    if language not in language_codes():
         abort(404)
     draft = Draft.read(request.form)
     draft.texts[language] = transliterate(draft.texts[language])
@@ -363,7 +220,16 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         "done": sum(counts[s] for s in DONE),
         "finished": finished,
         "can_send": principal().is_admin,
+        "held_until": _waits(broadcast),
+        "quiet": quiet_hours(gateway_settings()),
     }
+
+
+def _waits(broadcast: Broadcast) -> datetime | None:
+    """When a scheduled broadcast the quiet hours hold back will start (None: not held)."""
+    if broadcast.status != "scheduled" or broadcast.urgent:
+        return None
+    return held_until(broadcast.send_at, gateway_settings())
 
 
 @bp.route("/broadcasts/<int:broadcast_id>")

@@ -23,6 +23,7 @@ from sqlalchemy import func, literal, select, update
 from gateway.broadcasts.audience import matches, reachable
 from gateway.broadcasts.estimate import Estimate, estimate, text_as_sent, text_for
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.timing import planned_start
 from gateway.contacts.models import Contact
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db, redis_client, utcnow
@@ -114,7 +115,7 @@ def create_broadcast(
 def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
     """Start the broadcast at its time (or when the quiet hours end); the job's id names that
     time, so enqueueing it again replaces it."""
-    when = next_send_time(max(broadcast.send_at or utcnow(), utcnow()), settings, broadcast.urgent)
+    when = planned_start(broadcast.send_at, broadcast.urgent, settings)
     enqueue_after_commit(
         db.session,
         OUTBOUND,
