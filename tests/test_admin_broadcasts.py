@@ -397,3 +397,40 @@ def test_a_broadcast_sent_now_in_the_quiet_hours_says_it_waits(
         admin = admin_as("admin")
         daytime = text(admin.post("/admin/broadcasts/estimate", draft, page=NEW))
     assert "Quiet hours" not in daytime
+
+
+def test_a_sent_broadcast_shows_what_was_spent_for_whom_and_its_audience(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """Once sent, does the broadcast's page show what was spent (segments handed to Africa's
+    Talking x the price), per language, for how many, beside the estimate made before, and the
+    audience it was aimed at; not the draft's estimate as if it were the cost."""
+    admin = admin_as("admin")
+    later = form(
+        text_en=GSM_EN,
+        text_sw=CURLY_SW,
+        counties=["Kitui"],
+        when="later",
+        send_at="2026-12-01T11:00",
+    )
+    assert admin.post(NEW, later).status_code == 302
+    with app.app_context():
+        broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+    page = f"/admin/broadcasts/{broadcast_id}"
+    before = text(admin.get(page))
+    assert "about KES 5.60 (estimate)" in before  # 3 x 1 SMS + 2 x 2 SMS, at KES 0.80
+    assert "Counties: Kitui" in before
+    # Before it goes, two more Kiswahili speakers join, and one English number is blocked.
+    add(app, "+254722000002", "sw", "Kitui")
+    add(app, "+254722000003", "sw", "Kitui")
+    emulator.set_recipient_status("+254711000000", "UserInBlacklist")
+    with time_machine.travel(datetime(2026, 12, 1, 11, 0, 5, tzinfo=EAT), tick=True):
+        workers.drain()
+        after = text(admin.get(page))
+        listing = text(admin.get("/admin/broadcasts"))
+    assert "Spent: KES 8.00" in after  # 2 x 1 SMS + 4 x 2 SMS, at KES 0.80
+    assert "English 2 2 KES 1.60" in after and "Swahili 4 8 KES 6.40" in after
+    assert "Estimated before sending: KES 5.60" in after
+    assert "about KES 5.60 (estimate)" not in after
+    assert "Counties: Kitui" in after
+    assert "KES 8.00" in listing and "(estimate)" not in listing

@@ -154,6 +154,13 @@ def test_a_broadcast_reaches_its_audience_once_in_their_language(
     followed = api.get(f"/broadcasts/{created.json['id']}").json
     assert followed["status"] == "sent"
     assert followed["progress"]["sent"] == 7
+    # What was spent: segments that went x the price, per recipients' language.
+    assert followed["spent_kes"] == "5.6000" and followed["estimated_cost_kes"] == "5.6000"
+    assert {row["language"]: row["messages"] for row in followed["spent"]} == {
+        "en": 3,
+        "sw": 2,
+        "kam": 2,
+    }
     assert followed["progress"]["skipped_no_consent"] == 1
     assert followed["progress"]["skipped_opted_out"] == 1
 

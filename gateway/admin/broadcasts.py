@@ -8,6 +8,7 @@ estimate`, the API's too. Admins send and cancel; viewers see everything and cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.broadcast_composer import (
+    LIST_FIELDS,
     Draft,
     gateway_settings,
     language_codes,
@@ -33,6 +35,7 @@ from gateway.broadcasts.dispatch import (
 )
 from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.spent import spent, spent_totals
 from gateway.broadcasts.timing import held_until, quiet_hours
 from gateway.contacts.models import Contact, ContactTag
 from gateway.encoding import transliterate
@@ -104,18 +107,16 @@ def broadcasts() -> str:
     rows = db.session.scalars(select(Broadcast).order_by(Broadcast.created_at.desc())).all()
     ids = [b.id for b in rows]
     done: dict[int, int] = dict.fromkeys(ids, 0)
-    cost: dict[int, Decimal] = {}
     if ids:
-        for found_id, status, count, spent in db.session.execute(
-            select(Message.broadcast_id, Message.status, func.count(), func.sum(Message.cost))
+        for found_id, status, count in db.session.execute(
+            select(Message.broadcast_id, Message.status, func.count())
             .where(Message.broadcast_id.in_(ids))
             .group_by(Message.broadcast_id, Message.status)
         ):
-            broadcast_id = int(found_id or 0)
             if status in DONE:
-                done[broadcast_id] += int(count)
-            if spent is not None:
-                cost[broadcast_id] = cost.get(broadcast_id, Decimal(0)) + Decimal(str(spent))
+                done[int(found_id or 0)] += int(count)
+    # Once sending has started, what was spent, as on the broadcast's page; before, the estimate.
+    cost = spent_totals(ids, gateway_settings())
     return render_template(
         "admin/broadcasts/list.html",
         rows=rows,
@@ -211,6 +212,8 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         .order_by(Message.id)
         .limit(OUTCOMES_SHOWN)
     ).all()
+    spend = spent(broadcast.id, gateway_settings())
+    names = {language.code: language.english_name for language in catalogs().languages()}
     return {
         "broadcast": broadcast,
         "outcomes": [(mask_phone(m.phone), m.language, m.status, m.error) for m in messages],
@@ -222,7 +225,27 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         "can_send": principal().is_admin,
         "held_until": _waits(broadcast),
         "quiet": quiet_hours(gateway_settings()),
+        "spend": spend,
+        "spent_total": sum((row.cost_kes for row in spend), Decimal(0)),
+        "audience": audience_lines(broadcast.audience),
+        "language_names": names,
     }
+
+
+def audience_lines(audience: Mapping[str, Any]) -> list[str]:
+    """The audience a broadcast was aimed at, as the composer's picker names it."""
+    names = {language.code: language.english_name for language in catalogs().languages()}
+    lines = []
+    for field in (*LIST_FIELDS, "wards"):
+        values = [str(value) for value in audience.get(field) or []]
+        if field == "languages":
+            values = [names.get(value, value) for value in values]
+        if values:
+            lines.append(f"{t(f'admin.broadcasts.field_{field}')}: {', '.join(values)}")
+    if len(lines) > 1:
+        match = "any" if audience.get("match") == "any" else "all"
+        lines.append(f"{t('admin.broadcasts.match')} {t(f'admin.broadcasts.match_{match}')}")
+    return lines or [t("admin.broadcasts.audience_everyone")]
 
 
 def _waits(broadcast: Broadcast) -> datetime | None:

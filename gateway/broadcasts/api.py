@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import marshmallow as ma
@@ -20,6 +21,7 @@ from gateway.broadcasts.dispatch import (
 )
 from gateway.broadcasts.estimate import SKIP, estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.spent import spent
 from gateway.extensions import db
 from gateway.i18n import catalogs
 
@@ -145,6 +147,13 @@ class EstimateOut(ma.Schema):
     over_budget = ma.fields.Boolean()
 
 
+class LanguageSpendOut(ma.Schema):
+    language = ma.fields.String()
+    messages = ma.fields.Integer(metadata={"description": "Accepted by Africa's Talking."})
+    segments = ma.fields.Integer()
+    cost_kes = ma.fields.Decimal(as_string=True)
+
+
 class BroadcastOut(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
@@ -163,6 +172,12 @@ class BroadcastOut(ma.Schema):
     recipients = ma.fields.Integer()
     progress = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     estimate = ma.fields.Nested(EstimateOut, allow_none=True)
+    estimated_cost_kes = ma.fields.Decimal(as_string=True, allow_none=True)
+    spent = ma.fields.List(
+        ma.fields.Nested(LanguageSpendOut),
+        metadata={"description": "Per recipients' language: what went, at the segment price."},
+    )
+    spent_kes = ma.fields.Decimal(as_string=True)
 
 
 def _fail(status: int, **details: Any) -> NoReturn:
@@ -174,9 +189,16 @@ def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
     fields = {
         name: getattr(broadcast, name)
         for name in BroadcastOut().fields
-        if name not in ("progress", "estimate")
+        if name not in ("progress", "estimate", "spent", "spent_kes")
     }
-    return {**fields, "progress": progress(broadcast), "estimate": found}
+    by_language = spent(broadcast.id, _settings())
+    return {
+        **fields,
+        "progress": progress(broadcast),
+        "estimate": found,
+        "spent": by_language,
+        "spent_kes": sum((row.cost_kes for row in by_language), Decimal(0)),
+    }
 
 
 def _settings() -> Any:
