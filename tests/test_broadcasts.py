@@ -235,9 +235,11 @@ def test_quiet_hours_hold_a_broadcast_until_seven(api, people, workers, emulator
     (with its reason) goes at once; is an urgent one without a reason refused."""
     evening = datetime(2026, 12, 1, 20, 0, tzinfo=EAT)
     with time_machine.travel(evening, tick=False):
-        api.post(
+        held = api.post(
             "/broadcasts", {"name": "Evening", "texts": TEXTS, "audience": {"counties": ["Kwale"]}}
         )
+        # It says it waits, and until when (07:00 EAT is 04:00 UTC).
+        assert held.json["waits_until"] == "2026-12-02T04:00:00+00:00"
         no_reason = api.post(
             "/broadcasts",
             {"name": "Urgent", "texts": TEXTS, "urgent": True, "audience": {"counties": ["Kwale"]}},

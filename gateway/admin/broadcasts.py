@@ -9,7 +9,6 @@ estimate`, the API's too. Admins send and cancel; viewers see everything and cha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +35,7 @@ from gateway.broadcasts.dispatch import (
 from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
 from gateway.broadcasts.spent import spent, spent_totals
-from gateway.broadcasts.timing import held_until, quiet_hours
+from gateway.broadcasts.timing import held_until, quiet_hours, waits_until
 from gateway.contacts.models import Contact, ContactTag
 from gateway.encoding import transliterate
 from gateway.extensions import db
@@ -122,7 +121,7 @@ def broadcasts() -> str:
         rows=rows,
         done=done,
         cost=cost,
-        waits={b.id: when for b in rows if (when := _waits(b))},
+        waits={b.id: when for b in rows if (when := waits_until(b, gateway_settings()))},
         can_send=principal().is_admin,
     )
 
@@ -223,7 +222,7 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         "done": sum(counts[s] for s in DONE),
         "finished": finished,
         "can_send": principal().is_admin,
-        "held_until": _waits(broadcast),
+        "held_until": waits_until(broadcast, gateway_settings()),
         "quiet": quiet_hours(gateway_settings()),
         "spend": spend,
         "spent_total": sum((row.cost_kes for row in spend), Decimal(0)),
@@ -246,13 +245,6 @@ def audience_lines(audience: Mapping[str, Any]) -> list[str]:
         match = "any" if audience.get("match") == "any" else "all"
         lines.append(f"{t('admin.broadcasts.match')} {t(f'admin.broadcasts.match_{match}')}")
     return lines or [t("admin.broadcasts.audience_everyone")]
-
-
-def _waits(broadcast: Broadcast) -> datetime | None:
-    """When a scheduled broadcast the quiet hours hold back will start (None: not held)."""
-    if broadcast.status != "scheduled" or broadcast.urgent:
-        return None
-    return held_until(broadcast.send_at, gateway_settings())
 
 
 @bp.route("/broadcasts/<int:broadcast_id>")

@@ -22,6 +22,7 @@ from gateway.broadcasts.dispatch import (
 from gateway.broadcasts.estimate import SKIP, estimate
 from gateway.broadcasts.models import Broadcast
 from gateway.broadcasts.spent import spent
+from gateway.broadcasts.timing import waits_until
 from gateway.extensions import db
 from gateway.i18n import catalogs
 
@@ -161,6 +162,10 @@ class BroadcastOut(ma.Schema):
     audience = ma.fields.Dict()
     uncovered = ma.fields.String(allow_none=True)
     send_at = ma.fields.AwareDateTime(allow_none=True)
+    waits_until = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Held back by the quiet hours: when sending will start."},
+    )
     urgent = ma.fields.Boolean()
     urgent_reason = ma.fields.String(allow_none=True)
     status = ma.fields.String()
@@ -189,12 +194,13 @@ def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
     fields = {
         name: getattr(broadcast, name)
         for name in BroadcastOut().fields
-        if name not in ("progress", "estimate", "spent", "spent_kes")
+        if name not in ("progress", "estimate", "spent", "spent_kes", "waits_until")
     }
     by_language = spent(broadcast.id, _settings())
     return {
         **fields,
         "progress": progress(broadcast),
+        "waits_until": waits_until(broadcast, _settings()),
         "estimate": found,
         "spent": by_language,
         "spent_kes": sum((row.cost_kes for row in by_language), Decimal(0)),

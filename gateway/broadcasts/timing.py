@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.broadcasts.models import Broadcast
 from gateway.extensions import utcnow
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
@@ -24,6 +25,14 @@ def held_until(send_at: datetime | None, settings: Settings) -> datetime | None:
     asked = max(send_at or now, now)
     when = next_send_time(asked, settings)
     return when if when > asked else None
+
+
+def waits_until(broadcast: Broadcast, settings: Settings) -> datetime | None:
+    """When a scheduled broadcast that the quiet hours hold back will start; None when they
+    do not hold it (urgent, started, or its time is outside them)."""
+    if broadcast.status != "scheduled" or broadcast.urgent:
+        return None
+    return held_until(broadcast.send_at, settings)
 
 
 def quiet_hours(settings: Settings) -> dict[str, str]:
