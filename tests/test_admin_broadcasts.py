@@ -313,6 +313,9 @@ def test_a_kikamba_only_text_asks_what_the_others_get(
     they choose to leave them out, send the Kikamba text to the Kikamba speaker alone."""
     add(app, "+254733000001", "kam", "Kitui")
     admin = admin_as("admin")
+    fresh = text(admin.get(NEW))  # nothing written yet: nothing to choose
+    assert "would get nothing" not in fresh and "Leave them out" not in fresh
+    assert "Total: 8 recipients" in fresh  # everyone with consent
     draft = form(text_kam=KAM, counties=["Kitui"])
     estimate = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
     en, sw = section(estimate, "en"), section(estimate, "sw")

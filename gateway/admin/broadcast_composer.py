@@ -146,6 +146,8 @@ def phone_pages(text: str, info: TextInfo) -> list[str]:
 def _empty_note(draft: Draft, code: str, found: Estimate) -> str:
     """What the speakers of ``code``, which has no text, get: a fallback's text, the language
     the officer chose for them, or nothing."""
+    if not draft.filled:  # nothing written yet
+        return t("admin.broadcasts.empty")
     names = {language.code: language.english_name for language in catalogs().languages()}
     fallback = in_chain(draft.filled, code, catalogs())
     if fallback:

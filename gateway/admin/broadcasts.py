@@ -82,6 +82,8 @@ def _estimate_context(draft: Draft) -> dict[str, Any]:
         "found": found,
         "language_names": {lang.code: lang.english_name for lang in catalogs().languages()},
         "views": language_views(draft, found),
+        # Nothing written yet: the audience's size, not "no one gets a text".
+        "reached": found.recipients + (0 if draft.filled else found.skipped_no_text),
         "total_after": found.spent_this_month_kes + found.committed_kes + found.cost_kes,
         "can_send": principal().is_admin,
         # Said before sending: a broadcast for the quiet hours waits for their end.
