@@ -359,6 +359,10 @@ def test_the_officer_may_send_a_named_language_to_those_without_a_text(
     workers.drain()
     assert len(emulator.messages()) == 6
     assert {m["text"].split("\n")[0] for m in emulator.messages()} == {KAM}
+    with app.app_context():
+        broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+    shown = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+    assert "No text in their language Send them the Kamba text" in shown
 
 
 def test_a_broadcast_sent_now_in_the_quiet_hours_says_it_waits(
