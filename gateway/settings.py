@@ -80,6 +80,16 @@ def _quiet_hours(raw: str) -> tuple[time, time]:
     return start, end
 
 
+OPTOUT_HINTS = ("fit", "always", "off")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_str(env, name, default) or default).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     value = _int(env, name, default)
     if not low <= value <= high:
@@ -171,6 +181,9 @@ class Settings:
     # how long the database's counts are shared between scrapes (0: counted at each scrape).
     metrics_token: str | None = None
     metrics_cache_s: int = 10
+    # Bulk SMS (broadcasts, poll questions, guide excerpts) end with "STOP to 22384": "fit"
+    # only when it adds no segment, "always", or "off".
+    optout_hint: str = "fit"
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -235,5 +248,6 @@ def load_settings(
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
         metrics_token=_str(env, "GATEWAY_METRICS_TOKEN"),
         metrics_cache_s=_bounded(env, "GATEWAY_METRICS_CACHE_SECONDS", 10, 0, 3600),
+        optout_hint=_choice(env, "GATEWAY_OPTOUT_HINT", "fit", OPTOUT_HINTS),
         instance_path=instance,
     )

@@ -97,7 +97,9 @@ def test_the_estimate_fragment_gives_gsm7_figures(app, admin_as, people) -> None
     response = admin.post("/admin/broadcasts/estimate", form(text_en=GSM_EN), page=NEW)
     assert response.status_code == 200
     en = section(response, "en")
-    assert "GSM-7" in en and "1 SMS (69 characters)" in en
+    # As sent: the text and, since it still fits one SMS, the way out (69 + 14 characters).
+    assert "GSM-7" in en and "1 SMS (83 characters)" in en
+    assert "Saturday 10:00. STOP to 22384" in en
     # The Kiswahili speakers have no Kiswahili text: they get the English one too.
     assert "7 recipients get this text · KES 5.60" in en
     assert "Empty" in section(response, "sw")
@@ -115,7 +117,7 @@ def test_the_estimate_names_what_forces_ucs2_and_the_fix_makes_it_gsm7(
     draft = form(text_en=GSM_EN, text_sw=CURLY_SW)
     response = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
     sw = section(response, "sw")
-    assert "UCS-2" in sw and "2 SMS (96 characters)" in sw
+    assert "UCS-2" in sw and "2 SMS (111 characters)" in sw and "ACHA kwa 22384" in sw
     assert "\N{RIGHT SINGLE QUOTATION MARK}" in sw and "Fix" in sw and "(as GSM-7: 1 SMS)" in sw
     assert "2 recipients get this text · KES 3.20" in sw  # 2 people x 2 segments x 0.80
     assert "Total: 7 recipients · KES 7.20" in text(response)  # 5 x 0.80 + 3.20
@@ -125,7 +127,7 @@ def test_the_estimate_names_what_forces_ucs2_and_the_fix_makes_it_gsm7(
     textarea = re.search(r'<textarea name="text_sw"[^>]*>(.*?)</textarea>', body, re.S)
     assert textarea and html.unescape(textarea.group(1)) == CURLY_SW.replace("\u2019", "'")
     sw = section(fixed, "sw")
-    assert "GSM-7" in sw and "1 SMS (96 characters)" in sw and "Fix" not in sw
+    assert "GSM-7" in sw and "1 SMS (111 characters)" in sw and "Fix" not in sw
     assert "2 recipients get this text · KES 1.60" in sw
     assert "Total: 7 recipients · KES 5.60" in text(fixed)
     # The English text is kept as it was.
@@ -183,7 +185,8 @@ def test_sending_creates_the_broadcast_audits_it_and_delivers(
     assert set(got) == {f"+25471100000{n}" for n in range(3)} | {"+254722000000", "+254722000001"}
     assert all(count == 1 for count in got.values())
     by_phone = {m["to"]: m["text"] for m in emulator.messages()}
-    assert by_phone["+254722000000"] == CURLY_SW and by_phone["+254711000000"] == GSM_EN
+    assert by_phone["+254711000000"] == GSM_EN + "\nSTOP to 22384"
+    assert by_phone["+254722000000"] == CURLY_SW + "\nACHA kwa 22384"
 
     page = admin.get(f"/admin/broadcasts/{broadcast_id}")
     shown = text(page)
@@ -276,8 +279,12 @@ def test_the_pages_read_in_kiswahili(app, admin_as, people) -> None:
     composer = text(admin.get(NEW))
     assert "Tangazo jipya" in composer and "Gharama na ufikiaji" in composer
     estimate = admin.post("/admin/broadcasts/estimate", form(text_sw=CURLY_SW), page=NEW)
-    assert "Rekebisha" in text(estimate) and "Jumla: wapokeaji 7" in text(estimate)
-    assert admin.post(NEW, form(text_sw=CURLY_SW)).status_code == 302
+    assert "Rekebisha" in text(estimate) and "Jumla: wapokeaji 2" in text(estimate)
+    assert "wapokeaji 5 hawatapata chochote" in text(estimate)  # English has no text
+    chosen = form(text_sw=CURLY_SW, uncovered="sw")
+    estimate = admin.post("/admin/broadcasts/estimate", chosen, page=NEW)
+    assert "Jumla: wapokeaji 7" in text(estimate)
+    assert admin.post(NEW, chosen).status_code == 302
     listing = text(admin.get("/admin/broadcasts"))
     assert "Mui meeting" in listing and "Limepangwa" in listing
 
@@ -293,3 +300,144 @@ def test_one_recipient_is_counted_in_the_singular(app, admin_as) -> None:
     )
     assert "Mpokeaji 1 anapata maandishi haya · KES 0.80" in text(kiswahili)
     assert "Jumla: mpokeaji 1 · KES 0.80" in text(kiswahili)
+
+
+KAM = "Mbunge wa kaunti ukwenda kwisunga kisomo kya makaa mwai ya Mui, Wakyumwamosi."
+
+
+def test_a_kikamba_only_text_asks_what_the_others_get(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """With a text only in Kikamba, does the composer say the English and Kiswahili speakers
+    would get nothing (not "a fallback"), refuse to send until the officer chooses, and, once
+    they choose to leave them out, send the Kikamba text to the Kikamba speaker alone."""
+    add(app, "+254733000001", "kam", "Kitui")
+    admin = admin_as("admin")
+    fresh = text(admin.get(NEW))  # nothing written yet: nothing to choose
+    assert "would get nothing" not in fresh and "Leave them out" not in fresh
+    assert "Total: 8 recipients" in fresh  # everyone with consent
+    draft = form(text_kam=KAM, counties=["Kitui"])
+    estimate = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
+    en, sw = section(estimate, "en"), section(estimate, "sw")
+    assert "No text in its chain: 3 recipients would get nothing." in en
+    assert "No text in its chain: 2 recipients would get nothing." in sw
+    assert "fallback" not in en + sw
+    page = text(estimate)
+    assert "Total: 1 recipient · KES 0.80" in page
+    assert "Leave them out" in page and "Send them the Kamba text" in page
+    assert re.search(r'<button type="submit" id="send" disabled', estimate.get_data(as_text=True))
+
+    refused = admin.post(NEW, draft)
+    assert refused.status_code == 409
+    assert "Some recipients have no text in their language" in text(refused)
+    with app.app_context():
+        assert db.session.scalars(select(Broadcast)).all() == []
+
+    assert admin.post(NEW, {**draft, "uncovered": "skip"}).status_code == 302
+    with app.app_context():
+        broadcast = db.session.scalars(select(Broadcast)).one()
+        assert broadcast.uncovered == "skip"
+    workers.drain()
+    sent = KAM + "\nTuma ACHA kwa 22384"
+    assert [(m["to"], m["text"]) for m in emulator.messages()] == [("+254733000001", sent)]
+    shown = text(admin.get(f"/admin/broadcasts/{broadcast.id}"))
+    assert "No text in their language Left out" in shown
+    assert "5 with no text in their language" in shown
+
+
+def test_the_officer_may_send_a_named_language_to_those_without_a_text(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """With only a Kikamba text, can the officer choose to send it to everyone in Kitui."""
+    add(app, "+254733000001", "kam", "Kitui")
+    admin = admin_as("admin")
+    draft = form(text_kam=KAM, counties=["Kitui"], uncovered="kam")
+    estimate = admin.post("/admin/broadcasts/estimate", draft, page=NEW)
+    assert "its speakers get the Kamba text, as chosen below" in section(estimate, "en")
+    assert "Total: 6 recipients · KES 4.80" in text(estimate)
+    assert admin.post(NEW, draft).status_code == 302
+    workers.drain()
+    assert len(emulator.messages()) == 6
+    assert {m["text"].split("\n")[0] for m in emulator.messages()} == {KAM}
+    with app.app_context():
+        broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+    shown = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+    assert "No text in their language Send them the Kamba text" in shown
+
+
+def test_a_broadcast_sent_now_in_the_quiet_hours_says_it_waits(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """At 20:00 EAT, does the composer say before sending that a broadcast sent now waits until
+    07:00 EAT and offer urgent (and say an urgent one goes at once); does the broadcast's page
+    say why it is waiting, until it goes at 07:00."""
+    draft = form(text_en=GSM_EN, counties=["Kwale"])
+    with time_machine.travel(datetime(2026, 12, 1, 20, 0, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")  # a login lasts 8 hours: one for each time of day
+        estimate = text(admin.post("/admin/broadcasts/estimate", draft, page=NEW))
+        assert (
+            "Quiet hours (19:00-07:00 EAT): this broadcast will wait until 02 Dec 2026 "
+            "07:00 EAT." in estimate
+        )
+        assert "To send it at once, tick Urgent and say why." in estimate
+        urgent = text(admin.post("/admin/broadcasts/estimate", {**draft, "urgent": "1"}, page=NEW))
+        assert "will wait" not in urgent and "Urgent: it goes at once" in urgent
+        assert admin.post(NEW, draft).status_code == 302
+        with app.app_context():
+            broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+        workers.drain()
+        page = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+        assert (
+            "Waiting for the quiet hours (19:00-07:00 EAT) to end: sending starts at "
+            "02 Dec 2026 07:00 EAT." in page
+        )
+        assert "02 Dec 2026 07:00 EAT, after the quiet hours" in text(
+            admin.get("/admin/broadcasts")
+        )
+    assert emulator.messages() == []
+    with time_machine.travel(datetime(2026, 12, 2, 7, 0, 1, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")
+        workers.drain()
+        page = text(admin.get(f"/admin/broadcasts/{broadcast_id}"))
+    assert "Waiting for the quiet hours" not in page and "2 of 2 messages handled" in page
+    with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=EAT), tick=False):
+        admin = admin_as("admin")
+        daytime = text(admin.post("/admin/broadcasts/estimate", draft, page=NEW))
+    assert "Quiet hours" not in daytime
+
+
+def test_a_sent_broadcast_shows_what_was_spent_for_whom_and_its_audience(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """Once sent, does the broadcast's page show what was spent (segments handed to Africa's
+    Talking x the price), per language, for how many, beside the estimate made before, and the
+    audience it was aimed at; not the draft's estimate as if it were the cost."""
+    admin = admin_as("admin")
+    later = form(
+        text_en=GSM_EN,
+        text_sw=CURLY_SW,
+        counties=["Kitui"],
+        when="later",
+        send_at="2026-12-01T11:00",
+    )
+    assert admin.post(NEW, later).status_code == 302
+    with app.app_context():
+        broadcast_id = db.session.scalars(select(Broadcast.id)).one()
+    page = f"/admin/broadcasts/{broadcast_id}"
+    before = text(admin.get(page))
+    assert "about KES 5.60 (estimate)" in before  # 3 x 1 SMS + 2 x 2 SMS, at KES 0.80
+    assert "Counties: Kitui" in before
+    # Before it goes, two more Kiswahili speakers join, and one English number is blocked.
+    add(app, "+254722000002", "sw", "Kitui")
+    add(app, "+254722000003", "sw", "Kitui")
+    emulator.set_recipient_status("+254711000000", "UserInBlacklist")
+    with time_machine.travel(datetime(2026, 12, 1, 11, 0, 5, tzinfo=EAT), tick=True):
+        workers.drain()
+        after = text(admin.get(page))
+        listing = text(admin.get("/admin/broadcasts"))
+    assert "Spent: KES 8.00" in after  # 2 x 1 SMS + 4 x 2 SMS, at KES 0.80
+    assert "English 2 2 KES 1.60" in after and "Swahili 4 8 KES 6.40" in after
+    assert "Estimated before sending: KES 5.60" in after
+    assert "about KES 5.60 (estimate)" not in after
+    assert "Counties: Kitui" in after
+    assert "KES 8.00" in listing and "(estimate)" not in listing

@@ -56,7 +56,12 @@ TEXTS = {
     "en": "Community meeting on the Mui coal blocks, Saturday 10:00 at Mui Primary School.",
     "sw": "Mkutano wa jamii kuhusu vitalu vya makaa ya Mui, Jumamosi saa 4 asubuhi, Shule ya Mui.",
 }
-RECEIVED_TEXT = {"en": TEXTS["en"], "sw": TEXTS["sw"], "kam": TEXTS["sw"]}  # Kikamba: fallback
+# Kikamba speakers get the Kiswahili text; each ends with how to stop in their own language.
+RECEIVED_TEXT = {
+    "en": TEXTS["en"] + "\nSTOP to 22384",
+    "sw": TEXTS["sw"] + "\nACHA kwa 22384",
+    "kam": TEXTS["sw"] + "\nTuma ACHA kwa 22384",
+}
 SETTLED = {"sent", "delivered", "failed", "unknown"}
 
 

@@ -21,6 +21,8 @@ TEXTS = {
     "en": "Meeting on the Mui coal blocks at Mui Primary School, Saturday 10:00.",
     "sw": "Mkutano kuhusu vitalu vya makaa ya Mui katika Shule ya Msingi Mui, Jumamosi saa 4.",
 }
+# Each SMS ends with how to stop, in the recipient's language, when it fits.
+HINT = {"en": "\nSTOP to 22384", "sw": "\nACHA kwa 22384", "kam": "\nTuma ACHA kwa 22384"}
 
 
 def add(
@@ -133,7 +135,8 @@ def test_a_broadcast_reaches_its_audience_once_in_their_language(
     api, people, workers, emulator, app
 ):
     """Is a Kitui broadcast sent once to every Kitui contact with consent, in their language
-    (Kikamba speakers get the Kiswahili text), to nobody else, in shared requests."""
+    (Kikamba speakers get the Kiswahili text), to nobody else, in shared requests (one per
+    text as sent: the opt-out hint is in the recipient's language)."""
     created = api.post(
         "/broadcasts", {"name": "Mui meeting", "texts": TEXTS, "audience": {"counties": ["Kitui"]}}
     )
@@ -144,12 +147,20 @@ def test_a_broadcast_reaches_its_audience_once_in_their_language(
     expected = people["kitui_en"] + people["kitui_sw"] + people["kitui_kam"]
     assert reached == Counter(expected)
     texts = {m["to"]: m["text"] for m in emulator.messages()}
-    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"]}
-    assert {texts[p] for p in people["kitui_sw"] + people["kitui_kam"]} == {TEXTS["sw"]}
-    assert len(emulator.requests()) == 2  # one request per text: recipients share it
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"] + HINT["en"]}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + HINT["sw"]}
+    assert {texts[p] for p in people["kitui_kam"]} == {TEXTS["sw"] + HINT["kam"]}
+    assert len(emulator.requests()) == 3  # one request per text: recipients share it
     followed = api.get(f"/broadcasts/{created.json['id']}").json
     assert followed["status"] == "sent"
     assert followed["progress"]["sent"] == 7
+    # What was spent: segments that went x the price, per recipients' language.
+    assert followed["spent_kes"] == "5.6000" and followed["estimated_cost_kes"] == "5.6000"
+    assert {row["language"]: row["messages"] for row in followed["spent"]} == {
+        "en": 3,
+        "sw": 2,
+        "kam": 2,
+    }
     assert followed["progress"]["skipped_no_consent"] == 1
     assert followed["progress"]["skipped_opted_out"] == 1
 
@@ -185,11 +196,10 @@ def test_batches_share_requests_and_opting_out_midway_is_honoured(
     )
     at.sms(people["kitui_en"][2], "STOP")
     workers.drain()
-    broadcast_requests = [r for r in emulator.requests() if r["text"] == TEXTS["en"]]
+    sent = TEXTS["en"] + HINT["en"]
+    broadcast_requests = [r for r in emulator.requests() if r["text"] == sent]
     assert [len(r["to"]) for r in broadcast_requests] == [2]
-    assert people["kitui_en"][2] not in [
-        m["to"] for m in emulator.messages() if m["text"] == TEXTS["en"]
-    ]
+    assert people["kitui_en"][2] not in [m["to"] for m in emulator.messages() if m["text"] == sent]
 
 
 def test_server_errors_are_retried_with_backoff_and_blacklist_is_not(
@@ -225,9 +235,11 @@ def test_quiet_hours_hold_a_broadcast_until_seven(api, people, workers, emulator
     (with its reason) goes at once; is an urgent one without a reason refused."""
     evening = datetime(2026, 12, 1, 20, 0, tzinfo=EAT)
     with time_machine.travel(evening, tick=False):
-        api.post(
+        held = api.post(
             "/broadcasts", {"name": "Evening", "texts": TEXTS, "audience": {"counties": ["Kwale"]}}
         )
+        # It says it waits, and until when (07:00 EAT is 04:00 UTC).
+        assert held.json["waits_until"] == "2026-12-02T04:00:00+00:00"
         no_reason = api.post(
             "/broadcasts",
             {"name": "Urgent", "texts": TEXTS, "urgent": True, "audience": {"counties": ["Kwale"]}},
@@ -294,3 +306,110 @@ def test_unknown_language_and_empty_texts_are_400(api):
     for texts in ({"fr": "Bonjour"}, {"en": " "}):
         response = api.post("/broadcasts", {"name": "x", "texts": texts})
         assert response.status_code == 400 and "texts" in response.json["errors"]["json"]
+
+
+KAM_ONLY = {"kam": "Mbunge wa kaunti ukwenda kwisunga kisomo kya makaa mwai ya Mui, Wakyumwamosi."}
+
+
+def test_a_text_only_in_kikamba_is_not_sent_to_english_and_kiswahili_speakers(
+    api, people, workers, emulator
+):
+    """Does the estimate say who would get nothing when their language has no text in its
+    chain, is a broadcast leaving them without a choice refused, and with `uncovered: "skip"`
+    do only the Kikamba speakers get the Kikamba text."""
+    audience = {"counties": ["Kitui"]}
+    found = api.post("/broadcasts/estimate", {"texts": KAM_ONLY, "audience": audience}).json
+    by_language = {entry["language"]: entry for entry in found["languages"]}
+    assert by_language["en"]["text_language"] is None and by_language["en"]["recipients"] == 3
+    assert by_language["sw"]["text_language"] is None and by_language["sw"]["cost_kes"] == "0.0000"
+    assert by_language["kam"]["text_language"] == "kam"
+    assert found["uncovered"] == {"en": 3, "sw": 2} and found["needs_choice"] is True
+    assert found["recipients"] == 2 and found["cost_kes"] == "1.6000"
+
+    refused = api.post("/broadcasts", {"name": "Kam", "texts": KAM_ONLY, "audience": audience})
+    assert refused.status_code == 409, refused.json
+    assert "no text" in refused.json["message"] and "English" in refused.json["message"]
+    assert refused.json["errors"]["uncovered"] == {"en": 3, "sw": 2}
+    workers.drain()
+    assert emulator.messages() == []
+
+    created = api.post(
+        "/broadcasts",
+        {"name": "Kam", "texts": KAM_ONLY, "audience": audience, "uncovered": "skip"},
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["uncovered"] == "skip"
+    workers.drain()
+    assert set(sent_to(emulator)) == set(people["kitui_kam"])
+    assert {m["text"] for m in emulator.messages()} == {KAM_ONLY["kam"] + HINT["kam"]}
+    followed = api.get(f"/broadcasts/{created.json['id']}").json
+    assert followed["status"] == "sent" and followed["progress"]["skipped_no_text"] == 5
+
+
+def test_the_sender_may_choose_to_send_a_named_language_to_those_without_a_text(
+    api, people, workers, emulator
+):
+    """With only a Kiswahili text, do Kikamba speakers get it by fallback, English speakers
+    nothing unless the sender names Kiswahili for them (`uncovered: "sw"`), which is kept."""
+    texts = {"sw": TEXTS["sw"]}
+    audience = {"counties": ["Kitui"]}
+    found = api.post("/broadcasts/estimate", {"texts": texts, "audience": audience}).json
+    assert found["uncovered"] == {"en": 3}
+    refused = api.post("/broadcasts", {"name": "Sw", "texts": texts, "audience": audience})
+    assert refused.status_code == 409
+    unknown = api.post(
+        "/broadcasts", {"name": "Sw", "texts": texts, "audience": audience, "uncovered": "kam"}
+    )
+    assert unknown.status_code == 400 and "uncovered" in unknown.json["errors"]["json"]
+    chosen = {"texts": texts, "audience": audience, "uncovered": "sw"}
+    assert api.post("/broadcasts/estimate", chosen).json["needs_choice"] is False
+    created = api.post("/broadcasts", {"name": "Sw", **chosen})
+    assert created.status_code == 201, created.json
+    assert created.json["uncovered"] == "sw" and created.json["estimate"]["recipients"] == 7
+    workers.drain()
+    expected = people["kitui_en"] + people["kitui_sw"] + people["kitui_kam"]
+    assert sent_to(emulator) == Counter(expected)
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["sw"] + HINT["en"]}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + HINT["sw"]}
+
+
+def test_a_broadcast_ends_with_the_way_out_when_it_fits(api, people, workers, emulator, app):
+    """Does each recipient's SMS end with how to stop, in their language ("STOP to 22384",
+    "ACHA kwa 22384"), when it fits in as many segments, does the estimate show the text as
+    sent, and is a text the hint would make longer sent as it is, unless the secretariat set
+    GATEWAY_OPTOUT_HINT=always (then the estimate counts the extra segment)."""
+    audience = {"counties": ["Kitui"], "languages": ["en", "sw"]}
+    found = api.post("/broadcasts/estimate", {"texts": TEXTS, "audience": audience}).json
+    by_language = {entry["language"]: entry for entry in found["languages"]}
+    assert by_language["en"]["text"] == TEXTS["en"] + "\nSTOP to 22384"
+    assert by_language["sw"]["text"] == TEXTS["sw"] + "\nACHA kwa 22384"
+    assert by_language["en"]["segments"] == 1 and by_language["en"]["characters"] == 83
+    api.post("/broadcasts", {"name": "Hint", "texts": TEXTS, "audience": audience})
+    workers.drain()
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert {texts[p] for p in people["kitui_en"]} == {TEXTS["en"] + "\nSTOP to 22384"}
+    assert {texts[p] for p in people["kitui_sw"]} == {TEXTS["sw"] + "\nACHA kwa 22384"}
+
+    full = {"en": "Mui coal meeting. " * 8 + "Come."}  # 149 characters: no room for the hint
+    draft = {"texts": full, "audience": {"counties": ["Kwale"]}}
+    fitted = api.post("/broadcasts/estimate", draft).json["languages"][0]
+    assert fitted["text"] == full["en"] and fitted["segments"] == 1
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], optout_hint="always")
+    always = api.post("/broadcasts/estimate", draft).json
+    assert always["languages"][0]["text"] == full["en"] + "\nSTOP to 22384"
+    assert always["languages"][0]["segments"] == 2 and always["cost_kes"] == "3.2000"
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], optout_hint="off")
+    off = api.post("/broadcasts/estimate", {"texts": TEXTS, "audience": audience}).json
+    assert {entry["text"] for entry in off["languages"]} == {TEXTS["en"], TEXTS["sw"]}
+
+
+def test_the_opt_out_hint_setting_is_read_and_checked():
+    """Is GATEWAY_OPTOUT_HINT read (fit by default, always, off) and another value refused."""
+    from gateway.settings import load_settings
+
+    assert load_settings({}).optout_hint == "fit"
+    assert load_settings({"GATEWAY_OPTOUT_HINT": "Always"}).optout_hint == "always"
+    assert load_settings({"GATEWAY_OPTOUT_HINT": "off"}).optout_hint == "off"
+    with pytest.raises(ValueError, match="GATEWAY_OPTOUT_HINT"):
+        load_settings({"GATEWAY_OPTOUT_HINT": "sometimes"})

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from gateway import jobs
 from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
-from gateway.encoding import transliterate
+from gateway.encoding import analyse, transliterate
 from gateway.extensions import db
 from gateway.polls.models import Vote
 from gateway.queues import DEFAULT
@@ -103,9 +103,10 @@ def inbound_kinds(app) -> list[str]:
 
 
 def question_sms(app, language: str, keyword: str = "MADINI") -> str:
+    """The question as texted to the poll's audience: with how to stop, when that fits."""
     written = "sw" if language == "kam" else language  # the poll has no Kikamba: Kiswahili's
     options = "\n".join(f"{n} {label}" for n, label in enumerate(LABELS[written], 1))
-    return text(
+    question = text(
         app,
         "sms.poll.question",
         language,
@@ -113,6 +114,8 @@ def question_sms(app, language: str, keyword: str = "MADINI") -> str:
         options=options,
         keyword=keyword,
     )
+    hinted = f"{question}\n{text(app, 'sms.optout_hint', language)}"
+    return hinted if analyse(hinted).segments == analyse(question).segments else question
 
 
 POLL = {
@@ -236,7 +239,7 @@ def test_a_bare_number_answers_the_poll_question_just_sent(app, at, api, people,
         assert received(emulator, EN) == [
             "Should the county publish the mine's EIA report?\n1 Yes\n2 No\n3 Not sure\n"
             "Reply with the number of your choice, or SMS MADINI and the number to 22384."
-        ]
+        ]  # no "STOP to 22384": it would take a second SMS
         emulator.clear()
         at.sms(EN, "2")
         at.sms(SW, " 3 ")
@@ -529,3 +532,17 @@ def test_a_closed_poll_cannot_be_sent(app, api):
     assert api.post(f"/polls/{ids['closed']}/send").status_code == 409
     assert api.post("/polls/999/send").status_code == 404
     assert api.get("/polls/999/results").status_code == 404
+
+
+def test_a_poll_question_ends_with_the_way_out(app, api, people, workers, emulator):
+    """Does a poll's question, texted to its audience, end with how to stop in each person's
+    language ("STOP to 22384", "ACHA kwa 22384") when that adds no SMS."""
+    with time_machine.travel(MORNING):
+        poll = create_poll(api)
+        assert api.post(f"/polls/{poll['id']}/send").status_code == 202
+        workers.drain()
+    assert received(emulator, EN) == [
+        "Was the EIA meeting held in your ward?\n1 Yes\n2 No\nReply with the number of your "
+        "choice, or SMS MGODI and the number to 22384.\nSTOP to 22384"
+    ]
+    assert received(emulator, SW)[0].endswith("\nACHA kwa 22384")

@@ -3,6 +3,7 @@ consent and quiet hours; through the API, SMS callbacks, real RQ workers and the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from factories import joined_contact
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
-from gateway.encoding import transliterate
+from gateway.encoding import analyse, transliterate
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 from gateway.guides.series import LOCK
@@ -55,6 +56,13 @@ def text(app, key: str, language: str, **values: object) -> str:
     catalogs = app.extensions["catalogs"]
     values.setdefault("code", "*384*123#")
     return transliterate(catalogs.text(key, language, **values))
+
+
+def excerpt(app, key: str, language: str) -> str:
+    """An excerpt as sent: with how to stop at its end when that adds no SMS."""
+    body = text(app, key, language)
+    hinted = f"{body}\n{text(app, 'sms.optout_hint', language, shortcode='22384')}"
+    return hinted if analyse(hinted).segments == analyse(body).segments else body
 
 
 def received(emulator, phone: str) -> list[str]:
@@ -107,16 +115,16 @@ def test_excerpts_go_weekly_on_the_set_day_and_hour_in_each_language(
         run_series_job(workers, redis)
     with time_machine.travel(TUESDAY_10 + timedelta(days=2)):
         run_series_job(workers, redis)
-    assert received(emulator, ENGLISH) == [text(app, COAL[0], "en")]
-    assert received(emulator, KISWAHILI) == [text(app, COAL[0], "sw")]
-    assert received(emulator, KIKAMBA) == [text(app, COAL[0], "sw")]
+    assert received(emulator, ENGLISH) == [excerpt(app, COAL[0], "en")]
+    assert received(emulator, KISWAHILI) == [excerpt(app, COAL[0], "sw")]
+    assert received(emulator, KIKAMBA) == [excerpt(app, COAL[0], "sw")]
     assert text(app, COAL[0], "sw") != text(app, COAL[0], "en")
 
     with time_machine.travel(TUESDAY_10 + timedelta(weeks=1, minutes=5)):
         run_series_job(workers, redis)
         run_series_job(workers, redis)
-    assert received(emulator, ENGLISH) == [text(app, key, "en") for key in COAL[:2]]
-    assert received(emulator, KISWAHILI) == [text(app, key, "sw") for key in COAL[:2]]
+    assert received(emulator, ENGLISH) == [excerpt(app, key, "en") for key in COAL[:2]]
+    assert received(emulator, KISWAHILI) == [excerpt(app, key, "sw") for key in COAL[:2]]
     assert subscription(app, ENGLISH).next_chapter == 2
     with app.app_context():
         keys = db.session.scalars(
@@ -141,7 +149,7 @@ def test_a_run_holding_the_lock_does_nothing(app, api, workers, redis, emulator)
         workers.drain()
         assert emulator.messages() == []
         run_series_job(workers, redis)
-    assert received(emulator, ENGLISH) == [text(app, COAL[0], "en")]
+    assert received(emulator, ENGLISH) == [excerpt(app, COAL[0], "en")]
 
 
 def test_next_and_zaidi_send_the_next_excerpt_at_once(app, api, at, workers, redis, emulator):
@@ -154,12 +162,12 @@ def test_next_and_zaidi_send_the_next_excerpt_at_once(app, api, at, workers, red
         workers.drain()
         at.sms(KISWAHILI, "next")
         workers.drain()
-    assert received(emulator, KISWAHILI) == [text(app, key, "sw") for key in COAL[:2]]
+    assert received(emulator, KISWAHILI) == [excerpt(app, key, "sw") for key in COAL[:2]]
     assert subscription(app, KISWAHILI).next_chapter == 2
 
     with time_machine.travel(TUESDAY_10 + timedelta(minutes=1)):
         run_series_job(workers, redis)
-    assert received(emulator, KISWAHILI)[-1] == text(app, COAL[2], "sw")
+    assert received(emulator, KISWAHILI)[-1] == excerpt(app, COAL[2], "sw")
     assert subscription(app, KISWAHILI).next_chapter == 3
 
 
@@ -176,7 +184,7 @@ def test_the_series_ends_with_a_note_and_the_subscription_stops(
             workers.drain()
     texts = received(emulator, ENGLISH)
     guide = text(app, "guide.limestone.title", "en")
-    assert texts[-2] == text(app, "guide.limestone.eia.text", "en")
+    assert texts[-2] == excerpt(app, "guide.limestone.eia.text", "en")
     assert texts[-1] == text(app, "sms.series.end", "en", guide=guide)
     assert "Limestone" in texts[-1]
     done = subscription(app, ENGLISH, "limestone")
@@ -213,7 +221,7 @@ def test_no_excerpt_without_consent_or_after_an_opt_out(app, api, at, workers, r
     stopped = received(emulator, opted_out)
     with time_machine.travel(TUESDAY_10 + timedelta(minutes=1)):
         run_series_job(workers, redis)
-    assert received(emulator, ENGLISH) == [text(app, COAL[0], "en")]
+    assert received(emulator, ENGLISH) == [excerpt(app, COAL[0], "en")]
     assert received(emulator, unconsented) == []
     assert received(emulator, opted_out) == stopped
     assert subscription(app, unconsented).next_chapter == 0
@@ -235,7 +243,7 @@ def test_an_excerpt_due_in_the_quiet_hours_waits_for_seven(app, api, workers, re
         assert waiting.not_before == datetime(2026, 12, 9, 7, 0, tzinfo=EAT)
     with time_machine.travel(datetime(2026, 12, 9, 7, 0, 5, tzinfo=EAT)):
         workers.drain()
-    assert received(emulator, ENGLISH) == [text(app, COAL[0], "en")]
+    assert received(emulator, ENGLISH) == [excerpt(app, COAL[0], "en")]
 
 
 def test_subscribe_through_the_api(api):
@@ -286,3 +294,21 @@ def test_series_day_and_hour_are_configurable():
         load_settings({"GATEWAY_SERIES_WEEKDAY": "7"})
     with pytest.raises(ValueError, match="GATEWAY_SERIES_HOUR"):
         load_settings({"GATEWAY_SERIES_HOUR": "24"})
+
+
+def test_an_excerpt_ends_with_the_way_out_when_it_fits(app, api, workers, redis, emulator):
+    """Does a weekly excerpt end with how to stop in the subscriber's language when that adds
+    no SMS (the English first coal excerpt: four SMS either way), and go as it is when it would
+    take one more (the Kiswahili one); with GATEWAY_OPTOUT_HINT=always, does it always."""
+    with time_machine.travel(MONDAY):
+        for phone, language in ((ENGLISH, "en"), (KISWAHILI, "sw")):
+            joined_contact(app, phone, language)
+            subscribe(api, phone)
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=2)):
+        run_series_job(workers, redis)
+    assert received(emulator, ENGLISH) == [text(app, COAL[0], "en") + "\nSTOP to 22384"]
+    assert received(emulator, KISWAHILI) == [text(app, COAL[0], "sw")]
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], optout_hint="always")
+    with time_machine.travel(TUESDAY_10 + timedelta(weeks=1, minutes=2)):
+        run_series_job(workers, redis)
+    assert received(emulator, KISWAHILI)[1] == text(app, COAL[1], "sw") + "\nACHA kwa 22384"

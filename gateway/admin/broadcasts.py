@@ -8,162 +8,47 @@ estimate`, the API's too. Admins send and cancel; viewers see everything and cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
+from gateway.admin.broadcast_composer import (
+    LIST_FIELDS,
+    Draft,
+    gateway_settings,
+    language_codes,
+    language_views,
+)
 from gateway.admin.templating import language_name, t
-from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
-from gateway.broadcasts.estimate import Estimate, estimate
+from gateway.broadcasts.dispatch import (
+    OverBudget,
+    Uncovered,
+    cancel_broadcast,
+    create_broadcast,
+    progress,
+)
+from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.spent import spent, spent_totals
+from gateway.broadcasts.timing import held_until, quiet_hours, waits_until
 from gateway.contacts.models import Contact, ContactTag
-from gateway.encoding import TextInfo, analyse, transliterate
+from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, VIEWER
 
-LIST_FIELDS = ("counties", "languages", "tags", "guides")
 DONE = ("sent", "submitted", "buffered", "delivered", "failed", "unsent", "unknown")
 OUTCOMES_SHOWN = 500  # per-recipient rows on a broadcast's page
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["GATEWAY"]
-    return settings
-
-
-def _codes() -> list[str]:
-    return [language.code for language in catalogs().languages()]
-
-
-@dataclass
-class Draft:
-    """The composer's form, read back."""
-
-    name: str
-    texts: dict[str, str]
-    audience: dict[str, Any]
-    when: str  # "now" or "later"
-    send_at_local: str  # as typed, "YYYY-MM-DDTHH:MM" in EAT
-    urgent: bool
-    urgent_reason: str
-
-    @classmethod
-    def empty(cls) -> Draft:
-        audience: dict[str, Any] = {name: [] for name in (*LIST_FIELDS, "wards")}
-        return cls(
-            "", dict.fromkeys(_codes(), ""), {**audience, "match": "all"}, "now", "", False, ""
-        )
-
-    @classmethod
-    def read(cls, form: MultiDict[str, str]) -> Draft:
-        texts = {code: form.get(f"text_{code}", "").replace("\r\n", "\n") for code in _codes()}
-        audience: dict[str, Any] = {name: form.getlist(name) for name in LIST_FIELDS}
-        audience["wards"] = [w.strip() for w in form.get("wards", "").split(",") if w.strip()]
-        audience["match"] = "any" if form.get("match") == "any" else "all"
-        return cls(
-            name=form.get("name", "").strip(),
-            texts=texts,
-            audience=audience,
-            when="later" if form.get("when") == "later" else "now",
-            send_at_local=form.get("send_at", ""),
-            urgent=form.get("urgent") == "1",
-            urgent_reason=form.get("urgent_reason", "").strip(),
-        )
-
-    @property
-    def filled(self) -> dict[str, str]:
-        return {code: text for code, text in self.texts.items() if text.strip()}
-
-    def send_at(self) -> datetime | None:
-        if self.when != "later":
-            return None
-        local = datetime.fromisoformat(self.send_at_local)  # ValueError when not a time
-        return local.replace(tzinfo=_settings().timezone)
-
-    def errors(self) -> list[str]:
-        found = []
-        if not self.name:
-            found.append(t("admin.broadcasts.error_name"))
-        if not self.filled:
-            found.append(t("admin.broadcasts.error_text"))
-        if any(len(text) > 1000 for text in self.texts.values()):
-            found.append(t("admin.broadcasts.error_long"))
-        if self.urgent and not self.urgent_reason:
-            found.append(t("admin.broadcasts.error_reason"))
-        try:
-            self.send_at()
-        except ValueError:
-            found.append(t("admin.broadcasts.error_time"))
-        return found
-
-
-@dataclass(frozen=True)
-class LanguageView:
-    """One language's text in the composer: how it is encoded and who gets it."""
-
-    code: str
-    name: str
-    text: str
-    info: TextInfo
-    fixed_segments: int | None  # the GSM-7 version's segments, when UCS-2
-    recipients: int  # contacts who get this text (their own language or by fallback)
-    cost_kes: Decimal
-    pages: list[str]  # the text as a basic phone shows it, one SMS segment a page
-
-
-def phone_pages(text: str, info: TextInfo) -> list[str]:
-    """The text cut where its SMS segments end (a segment never splits a GSM-7 escape pair)."""
-    if info.segments <= 1:
-        return [text] if text else []
-    part = 153 if info.encoding == "GSM-7" else 67
-    pages, current, used = [], "", 0
-    for char in text:
-        cost = 2 if info.encoding == "GSM-7" and analyse(char).length == 2 else 1
-        if info.encoding == "UCS-2" and ord(char) > 0xFFFF:
-            cost = 2
-        if used + cost > part:
-            pages.append(current)
-            current, used = "", 0
-        current, used = current + char, used + cost
-    pages.append(current)
-    return pages
-
-
-def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
-    views = []
-    for language in catalogs().languages():
-        text = draft.texts.get(language.code, "")
-        info = analyse(text)
-        getting = [e for e in found.languages if e.text_language == language.code and text]
-        views.append(
-            LanguageView(
-                code=language.code,
-                name=language_name(language.code),
-                text=text,
-                info=info,
-                fixed_segments=analyse(transliterate(text)).segments
-                if info.encoding == "UCS-2"
-                else None,
-                recipients=sum(e.recipients for e in getting),
-                cost_kes=sum((e.cost_kes for e in getting), Decimal(0)),
-                pages=phone_pages(text, info),
-            )
-        )
-    return views
 
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
@@ -180,13 +65,30 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 
 
 def _estimate_context(draft: Draft) -> dict[str, Any]:
-    found = estimate(draft.filled or {"en": ""}, draft.audience, _settings(), catalogs())
+    settings = gateway_settings()
+    try:
+        asked = draft.send_at()
+    except ValueError:  # the form says so; meanwhile, as if now
+        asked = None
+    found = estimate(
+        draft.filled or {"en": ""},
+        draft.audience,
+        gateway_settings(),
+        catalogs(),
+        uncovered=draft.uncovered_choice,
+    )
     return {
         "draft": draft,
         "found": found,
+        "language_names": {lang.code: language_name(lang.code) for lang in catalogs().languages()},
         "views": language_views(draft, found),
+        # Nothing written yet: the audience's size, not "no one gets a text".
+        "reached": found.recipients + (0 if draft.filled else found.skipped_no_text),
         "total_after": found.spent_this_month_kes + found.committed_kes + found.cost_kes,
         "can_send": principal().is_admin,
+        # Said before sending: a broadcast for the quiet hours waits for their end.
+        "held_until": held_until(asked, settings),
+        "quiet": quiet_hours(settings),
     }
 
 
@@ -206,23 +108,22 @@ def broadcasts() -> str:
     rows = db.session.scalars(select(Broadcast).order_by(Broadcast.created_at.desc())).all()
     ids = [b.id for b in rows]
     done: dict[int, int] = dict.fromkeys(ids, 0)
-    cost: dict[int, Decimal] = {}
     if ids:
-        for found_id, status, count, spent in db.session.execute(
-            select(Message.broadcast_id, Message.status, func.count(), func.sum(Message.cost))
+        for found_id, status, count in db.session.execute(
+            select(Message.broadcast_id, Message.status, func.count())
             .where(Message.broadcast_id.in_(ids))
             .group_by(Message.broadcast_id, Message.status)
         ):
-            broadcast_id = int(found_id or 0)
             if status in DONE:
-                done[broadcast_id] += int(count)
-            if spent is not None:
-                cost[broadcast_id] = cost.get(broadcast_id, Decimal(0)) + Decimal(str(spent))
+                done[int(found_id or 0)] += int(count)
+    # Once sending has started, what was spent, as on the broadcast's page; before, the estimate.
+    cost = spent_totals(ids, gateway_settings())
     return render_template(
         "admin/broadcasts/list.html",
         rows=rows,
         done=done,
         cost=cost,
+        waits={b.id: when for b in rows if (when := waits_until(b, gateway_settings()))},
         can_send=principal().is_admin,
     )
 
@@ -248,7 +149,11 @@ def broadcast_new() -> Any:
             urgent=draft.urgent,
             urgent_reason=draft.urgent_reason or None,
             created_by=who.name,
+            uncovered=draft.uncovered_choice,
         )
+    except Uncovered:
+        db.session.rollback()
+        return _composer(draft, [t("admin.broadcasts.error_uncovered")], 409)
     except OverBudget as exc:
         db.session.rollback()
         over = exc.estimate
@@ -267,6 +172,7 @@ def broadcast_new() -> Any:
         send_at=broadcast.send_at.isoformat() if broadcast.send_at else None,
         urgent=broadcast.urgent,
         urgent_reason=broadcast.urgent_reason,
+        uncovered=broadcast.uncovered,
     )
     db.session.commit()
     flash(t("admin.broadcasts.created", name=broadcast.name), "ok")
@@ -286,7 +192,7 @@ def broadcast_estimate() -> str:
 @require_role(ADMIN, VIEWER)
 def broadcast_fix(language: str) -> Any:
     """The composer again, with ``language``'s text replaced by its GSM-7 transliteration."""
-    if language not in _codes():
+    if language not in language_codes():
         abort(404)
     draft = Draft.read(request.form)
     draft.texts[language] = transliterate(draft.texts[language])
@@ -307,6 +213,8 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         .order_by(Message.id)
         .limit(OUTCOMES_SHOWN)
     ).all()
+    spend = spent(broadcast.id, gateway_settings())
+    names = {language.code: language_name(language.code) for language in catalogs().languages()}
     return {
         "broadcast": broadcast,
         "outcomes": [(mask_phone(m.phone), m.language, m.status, m.error) for m in messages],
@@ -316,7 +224,29 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         "done": sum(counts[s] for s in DONE),
         "finished": finished,
         "can_send": principal().is_admin,
+        "held_until": waits_until(broadcast, gateway_settings()),
+        "quiet": quiet_hours(gateway_settings()),
+        "spend": spend,
+        "spent_total": sum((row.cost_kes for row in spend), Decimal(0)),
+        "audience": audience_lines(broadcast.audience),
+        "language_names": names,
     }
+
+
+def audience_lines(audience: Mapping[str, Any]) -> list[str]:
+    """The audience a broadcast was aimed at, as the composer's picker names it."""
+    names = {language.code: language_name(language.code) for language in catalogs().languages()}
+    lines = []
+    for field in (*LIST_FIELDS, "wards"):
+        values = [str(value) for value in audience.get(field) or []]
+        if field == "languages":
+            values = [names.get(value, value) for value in values]
+        if values:
+            lines.append(f"{t(f'admin.broadcasts.field_{field}')}: {', '.join(values)}")
+    if len(lines) > 1:
+        match = "any" if audience.get("match") == "any" else "all"
+        lines.append(f"{t('admin.broadcasts.match')} {t(f'admin.broadcasts.match_{match}')}")
+    return lines or [t("admin.broadcasts.audience_everyone")]
 
 
 @bp.route("/broadcasts/<int:broadcast_id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import marshmallow as ma
@@ -11,9 +12,17 @@ from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
 from gateway.api.scope import ADMIN, VIEWER
-from gateway.broadcasts.dispatch import OverBudget, cancel_broadcast, create_broadcast, progress
-from gateway.broadcasts.estimate import estimate
+from gateway.broadcasts.dispatch import (
+    OverBudget,
+    Uncovered,
+    cancel_broadcast,
+    create_broadcast,
+    progress,
+)
+from gateway.broadcasts.estimate import SKIP, estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.spent import spent
+from gateway.broadcasts.timing import waits_until
 from gateway.extensions import db
 from gateway.i18n import catalogs
 
@@ -57,6 +66,23 @@ class DraftIn(ma.Schema):
         metadata={"description": "One text per language code; others get their fallback's."},
     )
     audience = ma.fields.Nested(AudienceIn, load_default=dict)
+    uncovered = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "For recipients whose language has no text in its fallback chain "
+            "(say English speakers of a Kikamba-only text): `skip` leaves them out; a language "
+            "code with a text sends them that text. Needed when there are any (else 409)."
+        },
+    )
+
+    @ma.validates_schema
+    def _uncovered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        choice = data.get("uncovered")
+        if choice and choice != SKIP and not (data.get("texts") or {}).get(choice, "").strip():
+            raise ma.ValidationError(
+                f"Use {SKIP!r} or the code of a language given a text.", "uncovered"
+            )
 
 
 class BroadcastIn(DraftIn):
@@ -81,7 +107,13 @@ class BroadcastIn(DraftIn):
 
 class LanguageEstimateOut(ma.Schema):
     language = ma.fields.String()
-    text_language = ma.fields.String()
+    text_language = ma.fields.String(
+        allow_none=True, metadata={"description": "null: they get nothing (no text for them)."}
+    )
+    text = ma.fields.String(
+        metadata={"description": "The text as sent to them, with the opt-out hint if any."}
+    )
+    no_text_in_chain = ma.fields.Boolean()
     encoding = ma.fields.String()
     segments = ma.fields.Integer()
     characters = ma.fields.Integer()
@@ -97,6 +129,18 @@ class EstimateOut(ma.Schema):
     recipients = ma.fields.Integer()
     skipped_no_consent = ma.fields.Integer()
     skipped_opted_out = ma.fields.Integer()
+    uncovered = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "Recipients by language with no text in its chain."},
+    )
+    uncovered_choice = ma.fields.String(allow_none=True)
+    skipped_no_text = ma.fields.Integer(
+        metadata={"description": "Recipients who would get nothing: no text for them."}
+    )
+    needs_choice = ma.fields.Boolean(
+        metadata={"description": "Some have no text and `uncovered` says nothing for them."}
+    )
     cost_kes = ma.fields.Decimal(as_string=True)
     spent_this_month_kes = ma.fields.Decimal(as_string=True)
     committed_kes = ma.fields.Decimal(as_string=True)
@@ -104,12 +148,24 @@ class EstimateOut(ma.Schema):
     over_budget = ma.fields.Boolean()
 
 
+class LanguageSpendOut(ma.Schema):
+    language = ma.fields.String()
+    messages = ma.fields.Integer(metadata={"description": "Accepted by Africa's Talking."})
+    segments = ma.fields.Integer()
+    cost_kes = ma.fields.Decimal(as_string=True)
+
+
 class BroadcastOut(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     texts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     audience = ma.fields.Dict()
+    uncovered = ma.fields.String(allow_none=True)
     send_at = ma.fields.AwareDateTime(allow_none=True)
+    waits_until = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Held back by the quiet hours: when sending will start."},
+    )
     urgent = ma.fields.Boolean()
     urgent_reason = ma.fields.String(allow_none=True)
     status = ma.fields.String()
@@ -121,6 +177,12 @@ class BroadcastOut(ma.Schema):
     recipients = ma.fields.Integer()
     progress = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     estimate = ma.fields.Nested(EstimateOut, allow_none=True)
+    estimated_cost_kes = ma.fields.Decimal(as_string=True, allow_none=True)
+    spent = ma.fields.List(
+        ma.fields.Nested(LanguageSpendOut),
+        metadata={"description": "Per recipients' language: what went, at the segment price."},
+    )
+    spent_kes = ma.fields.Decimal(as_string=True)
 
 
 def _fail(status: int, **details: Any) -> NoReturn:
@@ -132,9 +194,17 @@ def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
     fields = {
         name: getattr(broadcast, name)
         for name in BroadcastOut().fields
-        if name not in ("progress", "estimate")
+        if name not in ("progress", "estimate", "spent", "spent_kes", "waits_until")
     }
-    return {**fields, "progress": progress(broadcast), "estimate": found}
+    by_language = spent(broadcast.id, _settings())
+    return {
+        **fields,
+        "progress": progress(broadcast),
+        "waits_until": waits_until(broadcast, _settings()),
+        "estimate": found,
+        "spent": by_language,
+        "spent_kes": sum((row.cost_kes for row in by_language), Decimal(0)),
+    }
 
 
 def _settings() -> Any:
@@ -151,7 +221,9 @@ class BroadcastEstimate(MethodView):
         """What a broadcast would cost: per language its encoding (and the characters that force
         UCS-2, with a GSM-7 version), segments, recipients and cost; the total against the
         monthly budget; how many are left out for lack of consent or for opting out."""
-        return estimate(data["texts"], data["audience"], _settings(), catalogs())
+        return estimate(
+            data["texts"], data["audience"], _settings(), catalogs(), uncovered=data["uncovered"]
+        )
 
 
 @blp.route("")
@@ -159,7 +231,10 @@ class Broadcasts(MethodView):
     @blp.arguments(BroadcastIn)
     @blp.response(201, BroadcastOut)
     @blp.alt_response(
-        409, description="Over this month's budget; `errors.estimate` says by how much."
+        409,
+        description="Over this month's budget (`errors.estimate` says by how much), or some "
+        "recipients have no text in their language's chain and `uncovered` says nothing for "
+        "them (`errors.uncovered`: how many, by language).",
     )
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a broadcast; it is sent at `send_at` (outside the quiet hours unless urgent)."""
@@ -172,6 +247,14 @@ class Broadcasts(MethodView):
                 urgent=data["urgent"],
                 urgent_reason=data["urgent_reason"],
                 created_by=g.api_token.name,
+                uncovered=data["uncovered"],
+            )
+        except Uncovered as exc:
+            estimate_out = EstimateOut().dump(exc.estimate)
+            _fail(
+                409,
+                message=str(exc),
+                errors={"uncovered": exc.estimate.uncovered, "estimate": estimate_out},
             )
         except OverBudget as exc:
             _fail(409, message=str(exc), errors={"estimate": EstimateOut().dump(exc.estimate)})

@@ -21,8 +21,9 @@ from rq import Retry
 from sqlalchemy import func, literal, select, update
 
 from gateway.broadcasts.audience import matches, reachable
-from gateway.broadcasts.estimate import Estimate, estimate, text_for
+from gateway.broadcasts.estimate import Estimate, estimate, text_as_sent, text_for
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.timing import planned_start
 from gateway.contacts.models import Contact
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db, redis_client, utcnow
@@ -55,6 +56,23 @@ class OverBudget(ValueError):
         self.estimate = estimate
 
 
+class Uncovered(ValueError):
+    """Some recipients' languages have no text in their chain and the sender has not said
+    whether to leave them out or send them a named language."""
+
+    def __init__(self, estimate: Estimate) -> None:
+        names = ", ".join(
+            f"{catalogs().language(code).english_name} ({count})"
+            for code, count in estimate.uncovered.items()
+        )
+        super().__init__(
+            f"no text in the fallback chain of {names}: they would get nothing; add a text for "
+            "them, or choose to leave them out (uncovered: skip) or to send them a language "
+            "(uncovered: <code>)"
+        )
+        self.estimate = estimate
+
+
 def create_broadcast(
     *,
     name: str,
@@ -64,18 +82,23 @@ def create_broadcast(
     urgent: bool,
     urgent_reason: str | None,
     created_by: str | None,
+    uncovered: str | None = None,
 ) -> tuple[Broadcast, Estimate]:
-    """Save a broadcast and schedule its start; refuse it if it is over the monthly budget."""
+    """Save a broadcast and schedule its start; refuse it if it is over the monthly budget, or
+    if some recipients have no text in their chain and ``uncovered`` says nothing for them."""
     settings: Settings = current_app.config["GATEWAY"]
     if urgent and not (urgent_reason or "").strip():
         raise ValueError("an urgent broadcast must say why it may break the quiet hours")
-    found = estimate(texts, audience, settings, catalogs())
+    found = estimate(texts, audience, settings, catalogs(), uncovered=uncovered)
+    if found.needs_choice:
+        raise Uncovered(found)
     if found.over_budget:
         raise OverBudget(found)
     broadcast = Broadcast(
         name=name,
         texts=dict(texts),
         audience=dict(audience),
+        uncovered=uncovered,
         send_at=send_at,
         urgent=urgent,
         urgent_reason=urgent_reason if urgent else None,
@@ -93,7 +116,7 @@ def create_broadcast(
 def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
     """Start the broadcast at its time (or when the quiet hours end); the job's id names that
     time, so enqueueing it again replaces it."""
-    when = next_send_time(max(broadcast.send_at or utcnow(), utcnow()), settings, broadcast.urgent)
+    when = planned_start(broadcast.send_at, broadcast.urgent, settings)
     enqueue_after_commit(
         db.session,
         OUTBOUND,
@@ -106,7 +129,8 @@ def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
 
 
 def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
-    """One queued message per recipient, in their language; rows that exist stay as they are."""
+    """One queued message per recipient, in their language; rows that exist stay as they are.
+    Those with no text for their language (and none chosen for them) get no row."""
     language = func.coalesce(Contact.language, settings.default_language)
     wanted = matches(broadcast.audience, settings.default_language)
     languages = db.session.scalars(
@@ -114,7 +138,10 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     ).all()
     now = utcnow()
     for code in languages:
-        text, _ = text_for(broadcast.texts, code, catalogs())
+        chosen = text_as_sent(broadcast.texts, code, catalogs(), broadcast.uncovered)
+        if chosen is None:
+            continue
+        text = chosen[0]
         info = analyse(text)
         rows = select(
             literal("out"),
@@ -174,6 +201,11 @@ def start_broadcast(broadcast_id: int) -> str:
     broadcast.recipients = _write_messages(broadcast, settings)
     broadcast.skipped_no_consent = left_out.skipped_no_consent
     broadcast.skipped_opted_out = left_out.skipped_opted_out
+    broadcast.skipped_no_text = sum(
+        count
+        for code, count in left_out.recipients.items()
+        if text_for(broadcast.texts, code, catalogs(), broadcast.uncovered) is None
+    )
     broadcast.status, broadcast.started_at = "sending", broadcast.started_at or utcnow()
     for chain in range(CHAINS):
         enqueue_after_commit(
@@ -325,4 +357,5 @@ def progress(broadcast: Broadcast) -> dict[str, int]:
     counts.update({str(status): int(n) for status, n in rows})
     counts["skipped_no_consent"] = broadcast.skipped_no_consent
     counts["skipped_opted_out"] = broadcast.skipped_opted_out
+    counts["skipped_no_text"] = broadcast.skipped_no_text
     return counts

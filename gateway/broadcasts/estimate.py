@@ -15,27 +15,51 @@ from gateway.broadcasts.models import Broadcast
 from gateway.encoding import analyse, transliterate
 from gateway.extensions import db, utcnow
 from gateway.i18n import Catalogs
-from gateway.localized import pick
 from gateway.settings import Settings
 from gateway.sms.models import Message
+from gateway.sms.texts import with_optout_hint
 
 CENTS = Decimal("0.0001")  # Africa's Talking states costs to four places
+ZERO = Decimal(0).quantize(CENTS)
 
 
-def text_for(texts: Mapping[str, str], language: str, catalogs: Catalogs) -> tuple[str, str]:
-    """The broadcast's text for a contact speaking ``language`` (following its fallback chain),
-    and the language that text is in."""
-    for code in catalogs.chain(language):
-        if texts.get(code):
-            return texts[code], code
-    text = pick(texts, ())
-    return text, next(code for code, value in texts.items() if value == text)
+SKIP = "skip"  # the sender's choice for those with no text in their chain: leave them out
+
+
+def in_chain(texts: Mapping[str, str], language: str, catalogs: Catalogs) -> str | None:
+    """The language whose text a contact speaking ``language`` gets by its fallback chain,
+    or None when no language in the chain has a text."""
+    return next((code for code in catalogs.chain(language) if texts.get(code)), None)
+
+
+def text_for(
+    texts: Mapping[str, str], language: str, catalogs: Catalogs, uncovered: str | None = None
+) -> tuple[str, str] | None:
+    """The broadcast's text for a contact speaking ``language`` and the language it is in:
+    its own or its fallback chain's; else the language the sender named for those with no
+    text in their chain (``uncovered``). None: they get nothing, never another language
+    silently (a Kikamba-only text is no text for an English speaker)."""
+    code = in_chain(texts, language, catalogs)
+    if code is None and uncovered and uncovered != SKIP and texts.get(uncovered):
+        code = uncovered
+    return (texts[code], code) if code else None
+
+
+def text_as_sent(
+    texts: Mapping[str, str], language: str, catalogs: Catalogs, uncovered: str | None = None
+) -> tuple[str, str] | None:
+    """:func:`text_for`, ending with the way out in the recipient's language when it has one:
+    what the estimate counts is what is sent."""
+    chosen = text_for(texts, language, catalogs, uncovered)
+    return (with_optout_hint(chosen[0], language), chosen[1]) if chosen else None
 
 
 @dataclass(frozen=True)
 class LanguageEstimate:
     language: str  # recipients' language
-    text_language: str  # the language of the text they get (after fallback)
+    text_language: str | None  # the language of the text they get (after fallback); None: none
+    text: str  # as it is sent to them, ending with the opt-out hint when it has one
+    no_text_in_chain: bool  # neither their language nor its fallbacks has a text
     encoding: str
     segments: int
     characters: int
@@ -49,9 +73,15 @@ class LanguageEstimate:
 @dataclass(frozen=True)
 class Estimate:
     languages: list[LanguageEstimate]
-    recipients: int
+    recipients: int  # who get a text
     skipped_no_consent: int
     skipped_opted_out: int
+    # By language, those with no text in their chain; they get nothing unless the sender named
+    # a language for them (``uncovered_choice``); ``needs_choice`` while they have not chosen.
+    uncovered: dict[str, int]
+    uncovered_choice: str | None
+    skipped_no_text: int
+    needs_choice: bool
     cost_kes: Decimal
     spent_this_month_kes: Decimal
     committed_kes: Decimal  # scheduled broadcasts not yet sent
@@ -92,19 +122,24 @@ def estimate(
     settings: Settings,
     catalogs: Catalogs,
     exclude: int | None = None,
+    uncovered: str | None = None,
 ) -> Estimate:
-    """Encoding, segments, recipients and cost per language; the total against the budget."""
+    """Encoding, segments, recipients and cost per language; the total against the budget;
+    who has no text in their language's chain (``uncovered``: the sender's choice for them)."""
     found: Reach = reach(audience, settings.default_language)
     price = Decimal(str(settings.price_per_segment_kes))
     languages = []
     for language, count in sorted(found.recipients.items()):
-        text, text_language = text_for(texts, language, catalogs)
+        chosen = text_as_sent(texts, language, catalogs, uncovered)
+        text, text_language = chosen or ("", None)
         info = analyse(text)
         gsm = transliterate(text) if info.encoding == "UCS-2" else None
         languages.append(
             LanguageEstimate(
                 language=language,
                 text_language=text_language,
+                text=text,
+                no_text_in_chain=in_chain(texts, language, catalogs) is None,
                 encoding=info.encoding,
                 segments=info.segments,
                 characters=len(text),
@@ -112,17 +147,23 @@ def estimate(
                 transliterated=gsm,
                 transliterated_segments=analyse(gsm).segments if gsm else None,
                 recipients=count,
-                cost_kes=(price * info.segments * count).quantize(CENTS),
+                cost_kes=(price * info.segments * count).quantize(CENTS) if chosen else ZERO,
             )
         )
     cost = sum((entry.cost_kes for entry in languages), Decimal(0)).quantize(CENTS)
+    missing = {e.language: e.recipients for e in languages if e.no_text_in_chain}
+    nothing = sum(e.recipients for e in languages if e.text_language is None)
     spent, pending = spent_this_month(settings), committed(exclude)
     budget = Decimal(str(settings.monthly_budget_kes))
     return Estimate(
         languages=languages,
-        recipients=found.total,
+        recipients=found.total - nothing,
         skipped_no_consent=found.skipped_no_consent,
         skipped_opted_out=found.skipped_opted_out,
+        uncovered=missing,
+        uncovered_choice=uncovered,
+        skipped_no_text=nothing,
+        needs_choice=bool(missing) and not uncovered,
         cost_kes=cost,
         spent_this_month_kes=spent,
         committed_kes=pending,

@@ -25,6 +25,9 @@ class Broadcast(db.Model):  # type: ignore[name-defined,misc]
     # {"counties": [...], "wards": [...], "languages": [...], "tags": [...], "guides": [...],
     #  "match": "all" | "any"}: a contact matches "all" named criteria, or "any" of them.
     audience: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # For contacts whose language has no text in its fallback chain: "skip" (they get nothing)
+    # or the language whose text they get, as the sender chose; None: none had to be made.
+    uncovered: Mapped[str | None] = mapped_column(String(16))
     send_at: Mapped[datetime | None]  # None: as soon as possible
     urgent: Mapped[bool] = mapped_column(default=False)
     urgent_reason: Mapped[str | None] = mapped_column(Text)  # required when urgent; audited
@@ -37,4 +40,5 @@ class Broadcast(db.Model):  # type: ignore[name-defined,misc]
     recipients: Mapped[int] = mapped_column(default=0)  # rows made when sending started
     skipped_no_consent: Mapped[int] = mapped_column(default=0)
     skipped_opted_out: Mapped[int] = mapped_column(default=0)
+    skipped_no_text: Mapped[int] = mapped_column(default=0)  # no text in their chain
     estimated_cost_kes: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))

@@ -24,7 +24,8 @@ from gateway.guides.models import GuideSubscription
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.inbound import reply
-from gateway.sms.scheduled import queue_once, render
+from gateway.sms.scheduled import language_of, queue_once, render
+from gateway.sms.texts import with_optout_hint
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def send_next(
     chapter = guide.chapters[index]
     queued = queue_once(
         contact,
-        render(contact, chapter.text),
+        with_optout_hint(render(contact, chapter.text), language_of(contact)),
         kind="guide_series",
         dedupe_key=series_key(guide.id, index, contact.id),
         not_before=not_before,

@@ -27,6 +27,7 @@ from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.sms.scheduled import language_of, queue_once
+from gateway.sms.texts import with_optout_hint
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ def send_poll_question(poll_id: int) -> str:
             last_id = contact.id
             language = language_of(contact)
             if language not in by_language:
-                by_language[language] = texts.question_sms(poll, language)
+                question = texts.question_sms(poll, language)
+                by_language[language] = with_optout_hint(question, language)  # a bulk SMS
             key = question_key(poll.id, contact.id)
             if queue_once(
                 contact, by_language[language], kind=ASKED, dedupe_key=key, not_before=not_before

@@ -20,6 +20,23 @@ def say(key: str, language: str, **values: object) -> str:
     return transliterate(catalogs().text(key, language, **values))
 
 
+def with_optout_hint(text: str, language: str) -> str:
+    """A bulk SMS as it is sent: ``text`` ending with the way out in the recipient's
+    ``language`` ("STOP to 22384"), as ``GATEWAY_OPTOUT_HINT`` says: ``fit`` adds it only when
+    the text stays in as many segments (the hint costs nothing then), ``always``, or ``off``.
+    A text that already names the way out, or is empty, is left as it is."""
+    settings: Settings = current_app.config["GATEWAY"]
+    if settings.optout_hint == "off" or not text.strip():
+        return text
+    hint = say("sms.optout_hint", language)
+    if hint.casefold() in text.casefold():
+        return text
+    hinted = f"{text}\n{hint}"
+    if settings.optout_hint == "always" or analyse(hinted).segments <= analyse(text).segments:
+        return hinted
+    return text
+
+
 def fits(text: str) -> bool:
     """Whether ``text`` goes in at most :data:`SMS_LIMIT` SMS."""
     return analyse(text).segments <= SMS_LIMIT

@@ -88,7 +88,7 @@ def test_compose_fix_send_and_watch_a_kiswahili_broadcast(
 
     got = {m["to"]: m for m in emulator.messages() if m["status"] == "Success"}
     assert set(got) == {*SW_PHONES, "+254711000009"}
-    assert got[SW_PHONES[0]]["text"] == fixed
+    assert got[SW_PHONES[0]]["text"] == fixed + "\nACHA kwa 22384"  # with the way out
     with live.app.app_context():
         broadcast = db.session.scalars(select(Broadcast)).one()
         statuses = db.session.scalars(
