@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings, load_settings, refuse_open_callbacks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings: Settings = app.config.get("GATEWAY") or load_settings(
         instance_path=Path(app.instance_path)
     )
+    refuse_open_callbacks(settings)  # also for settings given by a test or a script
     app.config["GATEWAY"] = settings
     if not app.config.get("SECRET_KEY"):  # Flask's defaults hold SECRET_KEY = None
         app.config["SECRET_KEY"] = settings.secret_key
