@@ -168,6 +168,20 @@ def test_replies_go_to_the_countries_set_in_gateway_reply_countries(
     assert [m["to"] for m in emulator.messages()] == [ABROAD[0]]
 
 
+def test_an_oversized_callback_is_refused_and_keeps_nothing(app: Flask) -> None:
+    """A 2 MB post to /at/sms (no callback of Africa's Talking's is more than a few hundred
+    bytes) is refused with 413 before it is read, and nothing is kept."""
+    client = app.test_client()
+    response = client.post(
+        "/at/sms",
+        data={**SMS, "text": "x" * (2 * 1024 * 1024)},
+        query_string={"secret": "s3cret"},
+        environ_base={"REMOTE_ADDR": "52.48.80.7"},
+    )
+    assert response.status_code == 413 and "too large" in response.text
+    assert stored(app) == 0
+
+
 def test_the_reply_limit_setting_is_parsed_and_checked() -> None:
     """GATEWAY_REPLY_LIMIT gives an hourly and a daily cap (either may be left out)."""
     default = load_settings({})
