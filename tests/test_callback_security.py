@@ -192,3 +192,15 @@ def test_the_reply_limit_setting_is_parsed_and_checked() -> None:
     assert (off.reply_limit_per_hour, off.reply_limit_per_day) == (0, 0)
     with pytest.raises(ValueError, match="GATEWAY_REPLY_LIMIT"):
         load_settings({"GATEWAY_REPLY_LIMIT": "5 an hour"})
+
+
+def test_a_reply_still_goes_when_redis_cannot_count_it(make_app: Callable[..., Flask]) -> None:
+    """With Redis unreachable, a reply to a Kenyan number is allowed (what it answers, a USSD
+    join or a STOP, is not rolled back for want of a count); one abroad is still refused."""
+    from gateway.sms.replies import check_reply
+
+    app = make_app(redis_url="redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    with app.app_context():
+        settings = app.config["GATEWAY"]
+        assert check_reply("+254712345678", settings).refused is None
+        assert check_reply(ABROAD[0], settings).refused == "ReplyCountry"

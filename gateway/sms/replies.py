@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from gateway.contacts.models import Contact
 from gateway.encoding import transliterate
@@ -58,7 +59,13 @@ def check_reply(phone: str, settings: Settings, *, ignores_limit: bool = False) 
             region or "an unknown country",
         )
         return Verdict("ReplyCountry")
-    hour, day = _count(phone)
+    try:
+        hour, day = _count(phone)
+    except RedisError:
+        # Fail open: refusing would roll back what the reply answers (a USSD join, a STOP); the
+        # country check above still holds, and without Redis no SMS job runs to be pumped.
+        log.warning("reply to %s not counted: Redis unavailable", mask_phone(phone))
+        return Verdict()
     hour_cap, day_cap = settings.reply_limit_per_hour, settings.reply_limit_per_day
     over_hour, over_day = bool(hour_cap) and hour > hour_cap, bool(day_cap) and day > day_cap
     if ignores_limit or not (over_hour or over_day):
