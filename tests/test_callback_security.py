@@ -182,6 +182,19 @@ def test_an_oversized_callback_is_refused_and_keeps_nothing(app: Flask) -> None:
     assert stored(app) == 0
 
 
+def test_an_oversized_ussd_hop_still_gets_a_screen(app: Flask) -> None:
+    """The USSD callback answers a screen whatever arrives, a 100 KB body too (refused
+    unread: the polite END, not an HTTP error)."""
+    response = app.test_client().post(
+        "/at/ussd",
+        data={"sessionId": "s", "phoneNumber": "+254712345678", "text": "1*" * 50_000},
+        query_string={"secret": "s3cret"},
+        environ_base={"REMOTE_ADDR": "52.48.80.7"},
+    )
+    assert response.status_code == 200 and response.text.startswith("END ")
+    assert stored(app) == 0
+
+
 def test_the_reply_limit_setting_is_parsed_and_checked() -> None:
     """GATEWAY_REPLY_LIMIT gives an hourly and a daily cap (either may be left out)."""
     default = load_settings({})
