@@ -13,6 +13,7 @@ import os
 import tempfile
 from typing import Any
 
+worker_connections = 1000  # per worker; a slow client takes one, a greenlet's few kilobytes
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 
 

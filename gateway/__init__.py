@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings, load_settings, refuse_open_callbacks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,12 +24,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings: Settings = app.config.get("GATEWAY") or load_settings(
         instance_path=Path(app.instance_path)
     )
+    refuse_open_callbacks(settings)  # also for settings given by a test or a script
     app.config["GATEWAY"] = settings
     if not app.config.get("SECRET_KEY"):  # Flask's defaults hold SECRET_KEY = None
         app.config["SECRET_KEY"] = settings.secret_key
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.database_url)
     # SQL errors in logs must not carry the statement's values (phone numbers, message texts).
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})
+    # A request body is read only up to this (413 past it): the API's JSON and the admin forms.
+    # Callbacks may be smaller (gateway.webhooks), the CSV import bigger (admin.takes_upload).
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's defaults hold None
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.config.setdefault("MESSAGES_DIR", PROJECT_ROOT / "messages")
     app.config.setdefault("FLOWS_DIR", PROJECT_ROOT / "flows")
     app.config.setdefault("API_TITLE", "HMK Civic Gateway API")

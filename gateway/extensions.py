@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,6 +125,43 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
+def _gevent_patched() -> bool:
+    """True in a gunicorn gevent worker (the web process), where the standard library's
+    sockets and locks are gevent's."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("socket"))
+
+
+def _sqlite_transactions_take_turns(engine: Engine) -> None:
+    """Under gevent, one SQLite transaction at a time per process, the others waiting their
+    turn cooperatively.
+
+    A greenlet inside a transaction that waits on Redis lets another greenlet of the process
+    run; if that one then waits for SQLite's write lock, SQLite's busy wait (a C sleep) stops
+    the whole process, the lock's holder included, for up to ``busy_timeout``. Waiting on a
+    gevent lock instead lets the holder finish. (Other processes' locks are waited for as
+    before; PostgreSQL needs none of this: psycopg 3 yields to gevent by itself.)
+    """
+    from gevent.lock import RLock
+
+    turn = RLock()
+
+    @event.listens_for(engine, "begin")
+    def _take(conn: Any) -> None:
+        # Bounded: a turn never handed back must not stop the process; SQLite's own lock
+        # still keeps transactions apart.
+        if turn.acquire(timeout=30):
+            conn.info["sqlite_turn"] = conn.info.get("sqlite_turn", 0) + 1
+
+    def _give_back(conn: Any) -> None:
+        held = conn.info.pop("sqlite_turn", 0)
+        for _ in range(held):
+            turn.release()
+
+    event.listen(engine, "commit", _give_back)
+    event.listen(engine, "rollback", _give_back)
+
+
 def init_db(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, render_item=_render_item)
@@ -132,6 +170,8 @@ def init_db(app: Flask) -> None:
         _guard_engine_across_fork(engine)
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
+            if _gevent_patched():
+                _sqlite_transactions_take_turns(engine)
             reader = engine  # pysqlite begins no transaction for a SELECT anyway
         else:
             reader = engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -77,6 +77,15 @@ def normalise_phone(raw: str, region: str = "KE") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def region_of(phone: str) -> str | None:
+    """The ISO 3166 region of an E.164 number (``+447911123456`` → ``GB``), None if unknown."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(number)
+
+
 def _may_appear_in_number(char: str) -> bool:
     return char.isdecimal() or char.isspace() or char in _ALLOWED_PUNCTUATION
 

@@ -33,7 +33,7 @@ from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import Settings
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import DeliveryReport, Message
-from gateway.sms.outbound import queue_sms
+from gateway.sms.replies import queue_reply
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ def _answer(contact: Contact, phone: str, key: str, *, kind: str) -> Message:
     settings: Settings = current_app.config["GATEWAY"]
     language = contact.language or settings.default_language
     values = {"code": settings.ussd_code, "shortcode": settings.at_shortcode}
-    return queue_sms(
+    # The deletion exchange is limited like any reply; STOP's confirmation alone is not.
+    return queue_reply(
         phone=phone,
         text=transliterate(catalogs().text(key, language, **values)),
         kind=kind,

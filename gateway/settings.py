@@ -16,6 +16,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 from gateway.numbers import whole_number
 
 EMULATOR_URL = "http://127.0.0.1:8001"
@@ -67,6 +69,29 @@ def _networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
         raise ValueError(
             f"{name} must list addresses or networks (a.b.c.d/nn), not {raw!r}"
         ) from exc
+
+
+def _regions(name: str, raw: str) -> tuple[str, ...]:
+    """``"KE, ug"`` → ("KE", "UG"): ISO 3166 region codes that phonenumbers knows."""
+    regions = tuple(part.strip().upper() for part in raw.split(",") if part.strip())
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if not regions or unknown:
+        raise ValueError(f"{name} must list ISO country codes such as KE,UG, not {raw!r}")
+    return regions
+
+
+def _reply_limit(name: str, raw: str) -> tuple[int, int]:
+    """``"20/h,50/d"`` → (20 an hour, 50 a day); a part left out or 0 is no cap (``off`` or
+    ``0``: none)."""
+    limits = {"h": 0, "d": 0}
+    if raw.strip().lower() in ("off", "0"):
+        return 0, 0
+    for part in raw.replace(" ", "").lower().split(","):
+        number, _, unit = part.partition("/")
+        if unit not in limits or not number.isdigit():
+            raise ValueError(f"{name} must look like 20/h,50/d, not {raw!r}")
+        limits[unit] = int(number)
+    return limits["h"], limits["d"]
 
 
 def _quiet_hours(raw: str) -> tuple[time, time]:
@@ -184,6 +209,12 @@ class Settings:
     # Bulk SMS (broadcasts, poll questions, guide excerpts) end with "STOP to 22384": "fit"
     # only when it adds no segment, "always", or "off".
     optout_hint: str = "fit"
+    # Replies (what the gateway sends on its own in answer to an SMS or a USSD session) go only
+    # to numbers of these countries, and at most so many to one number an hour and a day (0: no
+    # cap): forged or scripted requests must not turn the gateway into a paid SMS pump.
+    reply_countries: tuple[str, ...] = ("KE",)
+    reply_limit_per_hour: int = 20
+    reply_limit_per_day: int = 50
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -199,6 +230,23 @@ class Settings:
         return EMULATOR_URL if self.uses_emulator else None
 
 
+class OpenCallbacks(ValueError):
+    """Real sending with callbacks anyone may post: refused at start."""
+
+
+def refuse_open_callbacks(settings: Settings) -> None:
+    """Raise :class:`OpenCallbacks` when the gateway sends through a real Africa's Talking
+    account while its callbacks take posts from anyone (forged SMS would be answered, at HMK's
+    cost, and could delete a contact's data). The emulator needs neither setting."""
+    if settings.uses_emulator or settings.at_webhook_secret or settings.at_allowed_networks:
+        return
+    raise OpenCallbacks(
+        "AT_API_KEY is set (real SMS are sent) but the Africa's Talking callbacks are open to "
+        "anyone: set AT_WEBHOOK_SECRET (and add ?secret=<it> to every callback URL in the "
+        "Africa's Talking dashboard) or AT_ALLOWED_IPS (Africa's Talking's addresses), or both"
+    )
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, instance_path: Path | None = None
 ) -> Settings:
@@ -208,7 +256,10 @@ def load_settings(
     default_db = f"sqlite:///{instance / 'gateway.sqlite3'}"
     api_key = _str(env, "AT_API_KEY", "") or ""
     quiet = _quiet_hours(_str(env, "GATEWAY_QUIET_HOURS", "19:00-07:00") or "19:00-07:00")
-    return Settings(
+    reply_limit = _reply_limit(
+        "GATEWAY_REPLY_LIMIT", _str(env, "GATEWAY_REPLY_LIMIT", "20/h,50/d") or ""
+    )
+    settings = Settings(
         database_url=database_url(_str(env, "DATABASE_URL", default_db) or default_db),
         redis_url=_str(env, "REDIS_URL"),
         secret_key=_str(env, "SECRET_KEY") or secrets.token_hex(32),
@@ -249,5 +300,12 @@ def load_settings(
         metrics_token=_str(env, "GATEWAY_METRICS_TOKEN"),
         metrics_cache_s=_bounded(env, "GATEWAY_METRICS_CACHE_SECONDS", 10, 0, 3600),
         optout_hint=_choice(env, "GATEWAY_OPTOUT_HINT", "fit", OPTOUT_HINTS),
+        reply_countries=_regions(
+            "GATEWAY_REPLY_COUNTRIES", _str(env, "GATEWAY_REPLY_COUNTRIES", "KE") or ""
+        ),
+        reply_limit_per_hour=reply_limit[0],
+        reply_limit_per_day=reply_limit[1],
         instance_path=instance,
     )
+    refuse_open_callbacks(settings)
+    return settings

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 import statistics
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
 from conftest import PASSWORD, Admin, csrf_token
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from gateway.extensions import db
 from gateway.users import passwords
@@ -308,3 +311,54 @@ def test_an_api_token_acts_as_its_user_and_expires(app: Flask, make_user, runner
         db.session.commit()
     response = client.get("/api/v1/contacts/+254712345678", headers=auth)
     assert response.status_code == 401 and "expired" in response.get_json()["message"]
+
+
+class Unread(io.BytesIO):
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise AssertionError("the body of an anonymous post was read")
+
+    read1 = readline = read
+
+    def readinto(self, buffer: Any) -> int:
+        raise AssertionError("the body of an anonymous post was read")
+
+
+def test_an_anonymous_post_goes_to_the_login_page_without_its_body_being_read(
+    app: Flask,
+) -> None:
+    """Someone not logged in who posts 50 MB to an admin form is sent to the login page, and
+    the web process never reads what they sent."""
+    client = app.test_client()
+    for path in ("/admin/contacts/import", "/admin/users", "/admin/logout"):
+        response = client.post(
+            path,
+            input_stream=Unread(),
+            content_length=50 * 1024 * 1024,
+            content_type="multipart/form-data; boundary=x",
+        )
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/admin/login")
+
+
+def test_a_form_is_refused_past_1_mb_but_a_csv_import_takes_a_larger_file(admin_as) -> None:
+    """A logged-in user's form of 2 MB is refused (413), while the contact import still takes a
+    file of a few MB (here one that is not UTF-8, so it is read, checked and answered)."""
+    admin = admin_as("admin")
+    big = admin.post("/admin/users", {"name": "x" * (2 * 1024 * 1024)})
+    assert big.status_code == 413 and "Too Large" in big.get_data(as_text=True)
+    # Encoded here in memory (the test client spools a body this big to a file it leaves open).
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": admin.token("/admin/contacts/import"),
+            "file": FileStorage(io.BytesIO(b"\xff" * (3 * 1024 * 1024)), "contacts.csv"),
+        }
+    )
+    upload = admin.client.post(
+        "/admin/contacts/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert upload.status_code == 400
+    assert "The file is not UTF-8 text" in upload.get_data(as_text=True)

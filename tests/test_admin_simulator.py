@@ -116,7 +116,9 @@ def test_only_an_admin_simulates_any_number(app, admin_as):
 
 
 @pytest.mark.parametrize(
-    "settings_overrides", [{"at_username": "hmk", "at_api_key": "live-key"}], ids=["at-account"]
+    "settings_overrides",
+    [{"at_username": "hmk", "at_api_key": "live-key", "at_webhook_secret": "s3cret"}],
+    ids=["at-account"],
 )
 def test_the_simulator_is_off_when_sms_would_really_go_out(app, admin_as):
     """With an Africa's Talking account configured, the gateway's replies to a simulated

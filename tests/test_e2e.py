@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -232,3 +234,110 @@ def test_the_real_processes_serve_a_ussd_join_and_an_sms_end_to_end(gateway):
         for digits in ("711222333", "722333444"):
             assert digits not in written, f"{name} log shows a phone number"
         assert "e2e-secret" not in written
+
+
+@pytest.fixture
+def web_alone(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[str]:
+    """One gunicorn started with the Procfile's web command (two workers), nothing else."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "AT_WEBHOOK_SECRET": "e2e-secret",
+        "SECRET_KEY": "e2e",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+    }
+    processes = Processes(env, tmp_path)
+    processes.start("web", parse_procfile((ROOT / "Procfile").read_text()).processes["web"])
+    web = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(f"{web}/healthz", timeout=2).ok, what="gunicorn")
+        yield web
+    finally:
+        processes.stop()
+
+
+def _slow_client(port: int, stop: threading.Event) -> None:
+    """Slowloris: start a request and send its headers one byte every half second."""
+    head = b"POST /at/ussd?secret=e2e-secret HTTP/1.1\r\nHost: gateway\r\n" + b"X-Slow: " * 500
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            for byte in head:
+                if stop.wait(0.5):
+                    return
+                sock.sendall(bytes([byte]))
+    except OSError:
+        return  # the server closed the connection: it did not let us hold it
+
+
+def test_slow_clients_cannot_hold_the_web_process(web_alone: str) -> None:
+    """Twenty clients that send their request a byte at a time (a slowloris attack) leave
+    USSD callers answered within a second, and /healthz too."""
+    port = int(web_alone.rsplit(":", 1)[1])
+    stop = threading.Event()
+    slow = [threading.Thread(target=_slow_client, args=(port, stop)) for _ in range(20)]
+    for thread in slow:
+        thread.start()
+    try:
+        time.sleep(2)  # every slow client connected and sending
+        took = []
+        for n in range(10):
+            started = time.monotonic()
+            answer = requests.post(
+                f"{web_alone}/at/ussd",
+                params={"secret": "e2e-secret"},
+                timeout=10,
+                data={
+                    "sessionId": f"ATUid_slow{n}",
+                    "serviceCode": "*384*123#",
+                    "phoneNumber": f"+2547112220{n:02d}",
+                    "networkCode": "63902",
+                    "text": "",
+                },
+            )
+            took.append(time.monotonic() - started)
+            assert answer.status_code == 200 and answer.text.startswith("CON ")
+        started = time.monotonic()
+        assert requests.get(f"{web_alone}/healthz", timeout=10).ok
+        took.append(time.monotonic() - started)
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join()
+    print("answered in, seconds:", ", ".join(f"{s:.2f}" for s in took))
+    assert max(took) < 1.0, took
+
+
+def test_many_callers_at_once_are_answered_without_stalls(web_alone: str) -> None:
+    """Eighty callers joining at once (forty at a time), each hop a write to the database, are
+    all answered promptly by the Procfile's web process: on SQLite its gevent workers' requests
+    take turns at transactions instead of stalling each other in SQLite's busy wait."""
+
+    def join(n: int) -> float:
+        worst = 0.0
+        for text in ("", "1", "1*1", "1*1*1", "1*1*1*1", "1*1*1*1*1"):
+            started = time.monotonic()
+            answer = requests.post(
+                f"{web_alone}/at/ussd",
+                params={"secret": "e2e-secret"},
+                timeout=30,
+                data={
+                    "sessionId": f"ATUid_crowd{n}",
+                    "serviceCode": "*384*123#",
+                    "phoneNumber": f"+2547113{n:05d}",
+                    "networkCode": "63902",
+                    "text": text,
+                },
+            )
+            worst = max(worst, time.monotonic() - started)
+            assert answer.status_code == 200 and answer.text.startswith(("CON ", "END "))
+        assert answer.text.startswith("END ")  # joined
+        return worst
+
+    with ThreadPoolExecutor(40) as pool:
+        worst = sorted(pool.map(join, range(80)))
+    print(f"slowest hop per caller: median {worst[40]:.2f} s, max {worst[-1]:.2f} s")
+    assert worst[-1] < 3.0, worst[-5:]

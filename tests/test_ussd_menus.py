@@ -260,3 +260,35 @@ def test_help_pages_through_and_back(caller, lang):
     for _ in pages:
         caller.press("0")
     assert caller.screen.startswith("CON Haki Madini Kenya\n")
+
+
+@pytest.mark.parametrize("settings_overrides", [{"reply_limit_per_hour": 4}], ids=["4-an-hour"])
+def test_excerpts_by_sms_stop_at_the_reply_limit_with_one_notice(
+    caller, app, at, workers, emulator, admin_as
+):
+    """Ten "Send this to me by SMS" in an hour bring the excerpt as often as the hourly reply
+    limit allows, then one notice that replies are paused, and nothing more; STOP's
+    confirmation still goes. The dashboard shows what those automatic SMS cost beside the
+    broadcasts' spend."""
+    guide = next(iter(app.extensions["guides"].values()))
+    excerpt = caller.text(guide.chapters[0].text, "en")
+    for _ in range(10):
+        caller.dial()
+        go(caller, "ussd.main.learn")
+        caller.choose(caller.text(guide.title, "en"))
+        caller.choose(caller.text(guide.chapters[0].title, "en"))
+        caller.press("1")
+        assert caller.ended
+    workers.drain()
+    notice = caller.text("sms.reply_limit", "en", code="*384*123#")
+    sent = [m for m in emulator.messages() if m["to"] == NUMBER]
+    assert [m["text"] for m in sent] == [excerpt] * 4 + [notice]
+    at.sms(NUMBER, "STOP")
+    workers.drain()
+    assert emulator.messages()[-1]["text"] == caller.text("sms.stop", "en", code="*384*123#")
+    with app.app_context():
+        refused = count(app, Message, Message.error == "ReplyLimit")
+        cost = db.session.scalar(select(func.sum(Message.cost)).where(Message.automatic))
+    assert refused == 6 and cost > 0
+    page = admin_as("admin").get("/admin/").get_data(as_text=True)
+    assert f"Broadcasts KES 0.00 · automatic replies KES {cost:,.2f}" in page

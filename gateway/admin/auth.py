@@ -11,6 +11,8 @@ costs the same Argon2 check as a wrong password, so the time of an answer names 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Flask,
@@ -51,6 +53,7 @@ from gateway.users.passwords import (
     user_for_reset,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
 THROTTLE_WINDOW_S = 15 * 60
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.reset_password", "admin.static"})
 
@@ -81,16 +84,35 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
+def takes_upload(max_bytes: int) -> Callable[[F], F]:
+    """Mark a view whose form carries a file: its requests may be ``max_bytes`` long (the
+    others, ``MAX_CONTENT_LENGTH``)."""
+
+    def mark(view: F) -> F:
+        view.max_request_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 @bp.before_request
 def _require_login() -> BaseResponse | None:
     """Every admin page but the login and reset pages needs a logged-in, active user; every
-    change needs the form's CSRF token."""
+    change needs the form's CSRF token.
+
+    The login is checked first, from the session cookie alone: a request from someone not
+    logged in is sent to the login page without its body being read (reading the form of
+    every anonymous POST let anyone make the web process parse megabytes)."""
+    if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    view = current_app.view_functions.get(request.endpoint or "")
+    max_bytes = getattr(view, "max_request_bytes", None)
+    if max_bytes is not None:
+        request.max_content_length = max_bytes
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    if not current_user.is_authenticated:
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
     g.principal = Principal.of_user(current_user)
     return None
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
+from gateway.admin.auth import takes_upload
 from gateway.admin.templating import t, ui_language
 from gateway.contacts.import_rows import MAX_ROWS
 from gateway.contacts.imports import FINISHED
@@ -34,6 +35,7 @@ def _import_or_abort(import_id: int) -> ContactImport:
 
 
 @bp.route("/contacts/import", methods=["GET", "POST"])
+@takes_upload(MAX_UPLOAD + 64 * 1024)  # the file and the form around it
 @require_role(ADMIN, COORDINATOR, write=True)
 def import_contacts() -> str | BaseResponse | tuple[str, int]:
     who = principal()

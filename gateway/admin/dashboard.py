@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 
 from gateway.admin import bp
 from gateway.admin.templating import language_name
-from gateway.broadcasts.estimate import committed, spent_this_month
+from gateway.broadcasts.estimate import committed, spent_this_month, spent_this_month_by_source
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.settings import Settings
@@ -117,6 +117,7 @@ def dashboard() -> str:
         days=days,
         day_max=max((d.total for d in days), default=0),
         spent=spent,
+        by_source=spent_this_month_by_source(settings),
         committed=committed(),
         budget=budget,
         show_spend=who.visible_counties() is None,

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from gateway.broadcasts.audience import Reach, reach
 from gateway.broadcasts.models import Broadcast
@@ -105,6 +105,34 @@ def spent_this_month(settings: Settings) -> Decimal:
         )
     )
     return Decimal(str(total or 0))
+
+
+@dataclass(frozen=True)
+class SpendBySource:
+    """This month's spend by who decided to send: staff's broadcasts, the gateway's own
+    replies (``Message.automatic``), and the rest (meeting alerts, poll questions, guides)."""
+
+    broadcasts: Decimal
+    automatic: Decimal
+    other: Decimal
+
+
+def spent_this_month_by_source(settings: Settings) -> SpendBySource:
+    since = month_start(utcnow(), settings)
+    source = case(
+        (Message.broadcast_id.is_not(None), "broadcasts"),
+        (Message.automatic.is_(True), "automatic"),
+        else_="other",
+    )
+    rows = db.session.execute(
+        select(source, func.coalesce(func.sum(Message.cost), 0))
+        .where(Message.direction == "out", Message.sent_at >= since)
+        .group_by(source)
+    ).all()
+    spent = {name: Decimal(str(total or 0)) for name, total in rows}
+    return SpendBySource(
+        **{name: spent.get(name, Decimal(0)) for name in ("broadcasts", "automatic", "other")}
+    )
 
 
 def committed(exclude: int | None = None) -> Decimal:

@@ -50,10 +50,14 @@ def this_weeks_slot(now: datetime, settings: Settings) -> datetime:
 
 
 def send_next(
-    subscription: GuideSubscription, contact: Contact, not_before: datetime | None = None
+    subscription: GuideSubscription,
+    contact: Contact,
+    not_before: datetime | None = None,
+    reply: bool = False,
 ) -> str:
     """Queue ``subscription``'s next excerpt (after the last one, the closing note too) and move
-    its place on. The caller commits; the excerpt goes once even if this runs twice."""
+    its place on (``reply``: asked for by NEXT). The caller commits; the excerpt goes once even
+    if this runs twice."""
     guide = guides().get(subscription.guide)
     index = subscription.next_chapter
     now = utcnow()
@@ -67,10 +71,11 @@ def send_next(
         kind="guide_series",
         dedupe_key=series_key(guide.id, index, contact.id),
         not_before=not_before,
+        reply=reply,
     )
     last = index + 1 == len(guide.chapters)
     if last:
-        _send_end_note(guide, contact, not_before)
+        _send_end_note(guide, contact, not_before, reply)
     # Only from the place we read: a NEXT and the weekly job racing move it on once.
     db.session.execute(
         update(GuideSubscription)
@@ -82,13 +87,16 @@ def send_next(
     return "last sent" if last else "sent"
 
 
-def _send_end_note(guide: Guide, contact: Contact, not_before: datetime | None) -> None:
+def _send_end_note(
+    guide: Guide, contact: Contact, not_before: datetime | None, reply: bool
+) -> None:
     queue_once(
         contact,
         render(contact, "sms.series.end", guide=render(contact, guide.title)),
         kind="guide_series_end",
         dedupe_key=series_key(guide.id, "end", contact.id),
         not_before=not_before,
+        reply=reply,
     )
 
 
@@ -142,7 +150,7 @@ def send_next_now(contact: Contact) -> str:
     if subscription is None:
         reply(contact, "sms.series.none", kind="guide_series_none")
         return "no series to continue"
-    outcome = send_next(subscription, contact)
+    outcome = send_next(subscription, contact, reply=True)
     if outcome == "ended":
         reply(contact, "sms.series.none", kind="guide_series_none")
     return f"{subscription.guide}: {outcome}"

@@ -38,7 +38,7 @@ from gateway.sms.group_cache import cached
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch, fold, near_miss
 from gateway.sms.models import Message
-from gateway.sms.outbound import queue_sms
+from gateway.sms.replies import queue_reply
 from gateway.sms.scheduled import language_of, queue_once
 
 ASKED = "poll_question"  # the kind of every SMS that asks a poll's question
@@ -182,13 +182,18 @@ def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -
         question = texts.question_sms(poll, language)
         # Asking again brings it again: the shared key once, then a key per inbound SMS.
         if not queue_once(
-            contact, question, kind=ASKED, dedupe_key=question_key(poll.id, contact.id)
+            contact,
+            question,
+            kind=ASKED,
+            dedupe_key=question_key(poll.id, contact.id),
+            reply=True,
         ):
             queue_once(
                 contact,
                 question,
                 kind=ASKED,
                 dedupe_key=f"{question_prefix(poll.id)}asked:in:{message.id}",
+                reply=True,
             )
         return f"poll {poll.id} question sent"
     return _vote(contact, poll, rest, _cast_at(message))
@@ -227,6 +232,6 @@ def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
 
 def queue_sms_reply(contact: Contact, text: str, kind: str) -> None:
     """A reply whose text is already rendered in the contact's language."""
-    queue_sms(
+    queue_reply(
         phone=contact.phone, text=text, kind=kind, contact=contact, language=language_of(contact)
     )

@@ -1,13 +1,13 @@
 """The studio's live board: ``/radio/shows/<id>/stream`` (server-sent events) and a bare page at
 ``/radio/shows/<id>/board`` that shows it.
 
-The stream is short-lived on purpose. The web process runs gunicorn's sync workers (the
-Procfile): a response held open would keep a whole worker from Africa's Talking's callbacks
-for as long as a screen is open. So each request answers at once with what is new since the
-``Last-Event-ID`` the browser sends back (new feed items, items whose marks changed, the tally
-if it changed) and ends with ``retry: 1000``: the browser's ``EventSource`` reconnects a second
-later by itself. A new SMS is on the screen within about a second of its worker storing it,
-and a board costs one short request a second, not a worker.
+The stream is short-lived on purpose: a response held open would hold a web worker (with the
+Procfile's gevent workers, a greenlet and a database session) for as long as a screen is open.
+So each request answers at once with what is new since the ``Last-Event-ID`` the browser sends
+back (new feed items, items whose marks changed, the tally if it changed) and ends with
+``retry: 1000``: the browser's ``EventSource`` reconnects a second later by itself. A new SMS
+is on the screen within about a second of its worker storing it, and a board costs one short
+request a second, not a worker.
 
 Access: the ``key`` of the show's studio link (:mod:`gateway.radio.studio`, made by the host
 or an admin), which a browser can carry and which never shows hidden items; or, under the

@@ -60,7 +60,8 @@ def thank_once(
     thanked = _thanked(show.id, episode) if in_group() else set()
     if dedupe_key in thanked:
         return False
-    queued = queue_once(contact, render(contact, key, **values), kind=kind, dedupe_key=dedupe_key)
+    text = render(contact, key, **values)
+    queued = queue_once(contact, text, kind=kind, dedupe_key=dedupe_key, reply=True)
     thanked.add(dedupe_key)
     return queued is not None
 

@@ -154,5 +154,10 @@ def reply_to_reporter(report: Report, text: str) -> Message:
         raise ReplyRefused("opted_out")
     report.updated_at = utcnow()
     return reply(
-        contact, "sms.report.reply", kind="report_reply", reference=report.reference, text=text
+        contact,
+        "sms.report.reply",
+        kind="report_reply",
+        by_staff=True,
+        reference=report.reference,
+        text=text,
     )

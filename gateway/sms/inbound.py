@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -36,6 +37,7 @@ from gateway.sms.handling_failures import note_failure, note_failure_apart
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
+from gateway.sms.replies import queue_reply
 from gateway.sms.send_batch import one_send_job
 from gateway.sms.wake import Lease, handling_job_id, take_note
 
@@ -174,15 +176,24 @@ def _claim(message_ids: Sequence[int]) -> dict[int, Message]:
 
 
 def reply(
-    contact: Contact, key: str, *, kind: str, ignores_opt_out: bool = False, **values: object
+    contact: Contact,
+    key: str,
+    *,
+    kind: str,
+    ignores_opt_out: bool = False,
+    by_staff: bool = False,
+    **values: object,
 ) -> Message:
-    """Queue a system text to ``contact`` in their language (transliterated to GSM-7)."""
+    """Queue a system text to ``contact`` in their language (transliterated to GSM-7): a reply
+    (see :mod:`gateway.sms.replies`: limited by country and per number), or with ``by_staff``
+    an officer's text (not limited). The STOP confirmation (``ignores_opt_out``) always goes."""
     settings: Settings = current_app.config["GATEWAY"]
     language = contact.language or settings.default_language
     values.setdefault("code", settings.ussd_code)
     values.setdefault("shortcode", settings.at_shortcode)
     text = transliterate(catalogs().text(key, language, **values))
-    return queue_sms(
+    send = queue_sms if by_staff else partial(queue_reply, ignores_limit=ignores_opt_out)
+    return send(
         phone=contact.phone,
         text=text,
         kind=kind,

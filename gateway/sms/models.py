@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.extensions import db, utcnow
@@ -20,7 +20,7 @@ STATUS_RANK = {
     "buffered": 3,
     "delivered": 4,
     "failed": 4,
-    "unsent": 4,  # never handed to Africa's Talking (opted out, cancelled)
+    "unsent": 4,  # never handed to Africa's Talking (opted out, cancelled, a reply refused)
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
 
@@ -66,6 +66,8 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
     # The opt-out confirmation is the one message an opted-out contact still gets.
     ignores_opt_out: Mapped[bool] = mapped_column(default=False)
+    # Sent by the gateway on its own in answer to someone (see gateway.sms.replies), not by staff.
+    automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]

@@ -50,11 +50,41 @@ def queue_sms(
     ignores_opt_out: bool = False,
     not_before: datetime | None = None,
     dedupe_key: str | None = None,
+    automatic: bool = False,
 ) -> Message:
     """Store an outgoing SMS and send it through a worker once the transaction commits (and not
     before ``not_before``; inside :func:`~gateway.sms.send_batch.one_send_job`, with the other
     SMS of the transaction). With a ``dedupe_key``, the caller must expect an IntegrityError if
-    that message exists already."""
+    that message exists already. A reply goes through :func:`gateway.sms.replies.queue_reply`
+    instead."""
+    message = store_sms(
+        phone=phone,
+        text=text,
+        kind=kind,
+        contact=contact,
+        language=language,
+        ignores_opt_out=ignores_opt_out,
+        not_before=not_before,
+        dedupe_key=dedupe_key,
+        automatic=automatic,
+    )
+    send_after_commit(message)
+    return message
+
+
+def store_sms(
+    *,
+    phone: str,
+    text: str,
+    kind: str,
+    contact: Contact | None,
+    language: str | None,
+    ignores_opt_out: bool,
+    not_before: datetime | None,
+    dedupe_key: str | None,
+    automatic: bool,
+) -> Message:
+    """Store an outgoing SMS, ``queued``, without sending it (see :func:`send_after_commit`)."""
     info = analyse(text)
     now = utcnow()
     message = Message(
@@ -69,6 +99,7 @@ def queue_sms(
         segments=info.segments,
         status="queued",
         ignores_opt_out=ignores_opt_out,
+        automatic=automatic,
         created_at=now,
         queued_at=now,
         not_before=not_before,
@@ -76,9 +107,13 @@ def queue_sms(
     )
     db.session.add(message)
     db.session.flush()
-    if not_before is not None or not send_batch.collect(message):
-        enqueue_send(message.id, at=not_before)
     return message
+
+
+def send_after_commit(message: Message) -> None:
+    """Send a stored ``message`` through a worker once the transaction commits."""
+    if message.not_before is not None or not send_batch.collect(message):
+        enqueue_send(message.id, at=message.not_before)
 
 
 def send_job_id(message_id: int) -> str:

@@ -19,6 +19,7 @@ from gateway.i18n import catalogs
 from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
+from gateway.sms.replies import queue_reply
 
 
 def language_of(contact: Contact) -> str:
@@ -41,14 +42,17 @@ def queue_once(
     kind: str,
     dedupe_key: str,
     not_before: datetime | None = None,
+    reply: bool = False,
 ) -> Message | None:
-    """Queue ``text`` to ``contact`` unless a message with ``dedupe_key`` exists (then None).
+    """Queue ``text`` to ``contact`` unless a message with ``dedupe_key`` exists (then None);
+    with ``reply``, as a reply to them (see :mod:`gateway.sms.replies`: it may be refused).
 
     The insert runs in a SAVEPOINT, so a duplicate leaves the caller's transaction usable.
     """
+    send = queue_reply if reply else queue_sms
     try:
         with db.session.begin_nested():
-            return queue_sms(
+            return send(
                 phone=contact.phone,
                 text=text,
                 kind=kind,

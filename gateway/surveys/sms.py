@@ -203,4 +203,5 @@ def _ask(
     assert question is not None
     language = language_of(contact)
     text = (invalid_sms if invalid else question_sms)(survey, question, language)
-    queue_once(contact, text, kind=ASKED, dedupe_key=f"survey:{survey.id}:asked:in:{message.id}")
+    key = f"survey:{survey.id}:asked:in:{message.id}"
+    queue_once(contact, text, kind=ASKED, dedupe_key=key, reply=True)

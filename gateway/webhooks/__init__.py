@@ -17,6 +17,7 @@ from ipaddress import ip_address
 from flask import Blueprint, Flask, Response, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.extensions import db
 from gateway.settings import Settings
@@ -25,6 +26,10 @@ from gateway.webhooks.forms import BadCallback
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/at")
 
+# Africa's Talking's callbacks are a few hundred bytes (a USSD text at most 182 characters); a
+# bigger body is no callback, and is refused before it is read.
+MAX_CALLBACK_BYTES = 16 * 1024
+
 
 def plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
@@ -32,6 +37,7 @@ def plain(body: str, status: int = 200) -> Response:
 
 @bp.before_request
 def check_caller() -> Response | None:
+    request.max_content_length = MAX_CALLBACK_BYTES
     settings: Settings = current_app.config["GATEWAY"]
     if settings.at_allowed_networks and not _allowed(settings, request.remote_addr):
         return plain("forbidden: this address may not post Africa's Talking callbacks", 403)
@@ -55,6 +61,11 @@ def _allowed(settings: Settings, address: str | None) -> bool:
 @bp.errorhandler(BadCallback)
 def bad_callback(error: BadCallback) -> Response:
     return plain(f"bad request: {error}", 400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Response:
+    return plain(f"too large: a callback is at most {MAX_CALLBACK_BYTES} bytes", 413)
 
 
 @bp.errorhandler(DataError)

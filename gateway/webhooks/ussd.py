@@ -7,6 +7,7 @@ import logging
 from flask import Response, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.contacts.service import get_or_create_contact, read_contact
 from gateway.extensions import db, redis_client
@@ -19,7 +20,7 @@ from gateway.ussd.engine import Hop
 from gateway.ussd.models import UssdSessionEnd
 from gateway.ussd.screens import Screen
 from gateway.ussd.sessions import SessionStore
-from gateway.webhooks import bp, plain
+from gateway.webhooks import MAX_CALLBACK_BYTES, bp, plain
 from gateway.webhooks.forms import BadCallback, at_datetime, field, phone_field, read_form
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,11 @@ def ussd_hop() -> Response:
     """Answer one hop; always ``CON …`` or ``END …`` with HTTP 200, whatever arrives."""
     settings: Settings = current_app.config["GATEWAY"]
     language = settings.default_language
-    form = read_form(request)
+    try:
+        form = read_form(request)
+    except RequestEntityTooLarge:  # no hop of Africa's Talking's; still a screen, not a 413
+        log.warning("USSD hop refused: a body over %d bytes", MAX_CALLBACK_BYTES)
+        return _closing("ussd.bad_request", language)
     try:
         hop = Hop(
             session_id=field(form, "sessionId", limit=128),
