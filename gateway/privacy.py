@@ -33,7 +33,7 @@ from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import Settings
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import DeliveryReport, Message
-from gateway.sms.replies import queue_reply
+from gateway.sms.replies import forget_reply_counts, queue_reply
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def _delete(contact: Contact, key: str) -> None:
     phone = contact.phone
     anonymise(contact)
     last = _answer(contact, phone, key, kind=LAST_REPLY_KIND)
+    forget_reply_counts(phone)  # the answer just counted against its number
     _forget_later(last.id, at=None)
 
 

@@ -179,12 +179,15 @@ def _forget_own_words(contact: Contact) -> None:
 
 
 def _forget_in_redis(phone: str) -> None:
-    """Their USSD sessions and resume point (what they typed) and their auto-reply limit."""
+    """Their USSD sessions and resume point (what they typed), their auto-reply limit and
+    their reply counters."""
     from gateway.sms.inbound import auto_reply_key
+    from gateway.sms.replies import forget_reply_counts
     from gateway.ussd.sessions import SessionStore
 
     SessionStore(redis_client()).forget(phone)
     redis_client().delete(auto_reply_key(phone))
+    forget_reply_counts(phone)
 
 
 def anonymise(contact: Contact) -> None:

@@ -78,12 +78,24 @@ def check_reply(phone: str, settings: Settings, *, ignores_limit: bool = False) 
     return Verdict("ReplyLimit", notice=first_hour or first_day)
 
 
+def _counter_prefix(phone: str) -> str:
+    return f"sms:replies:{phone}:"
+
+
+def forget_reply_counts(phone: str) -> None:
+    """Remove ``phone``'s reply counters (an erasure: the keys hold the number)."""
+    client = redis_client()
+    keys = list(client.scan_iter(match=f"{_counter_prefix(phone)}*", count=100))
+    if keys:
+        client.delete(*keys)
+
+
 def _count(phone: str) -> tuple[int, int]:
     """This reply's number in the current hour and day for ``phone`` (fixed windows)."""
     now = int(time.time())
     pipe = redis_client().pipeline()
     for name, seconds in _WINDOWS:
-        key = f"sms:replies:{phone}:{name}{now // seconds}"
+        key = f"{_counter_prefix(phone)}{name}{now // seconds}"
         pipe.incr(key)
         pipe.expire(key, seconds + 60)
     hour, _, day, _ = pipe.execute()
