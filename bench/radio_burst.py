@@ -757,8 +757,10 @@ def describe(args: argparse.Namespace, voting: bool, database: str, redis: str) 
     print(f"  machine: {os.cpu_count()} cores, Python {platform.python_version()}, {versions}")
     print(f"  database: {database}; redis: {redis}")
     worker_kind = "SimpleWorker" if args.simple else "a forked horse per job"
+    web = (ROOT / "Procfile").read_text()
+    web_class = web.split("--worker-class", 1)[1].split()[0] if "--worker-class" in web else "sync"
     print(
-        f"  gunicorn (Procfile web, sync) x {args.web_workers} workers on loopback; "
+        f"  gunicorn (Procfile web, {web_class}) x {args.web_workers} workers on loopback; "
         f"{args.workers} x `python worker.py --no-periodic` ({worker_kind}); the emulator"
     )
     print(
