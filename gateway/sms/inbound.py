@@ -12,33 +12,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import (
-    DELETED,
-    get_or_create_contact,
-    load_contacts,
-    opt_out,
-    record_consent,
-)
+from gateway.contacts.service import DELETED, get_or_create_contact, opt_out, record_consent
 from gateway.contacts.wordings import SMS_JOIN
 from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
 from gateway.settings import Settings
-from gateway.sms.group_cache import group_cache
-from gateway.sms.handling_failures import note_failure, note_failure_apart
+from gateway.sms.inbound_groups import ALREADY_HANDLED, handle_group, note_auto_reply
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
 from gateway.sms.replies import queue_reply
-from gateway.sms.send_batch import one_send_job
 from gateway.sms.wake import Lease, handling_job_id, take_note
 
 log = logging.getLogger(__name__)
@@ -56,11 +48,10 @@ def handle_inbound_sms(message_id: int) -> str:
     gather for :data:`GATHER_S`, and it ends when a look finds none waiting (or when
     :data:`DRAIN_S` have passed: then a fresh job takes over).
 
-    Messages are handled :data:`DRAIN_GROUP` to a transaction: one commit for many saves most
-    of the cost of a commit per SMS. Each is handled in a SAVEPOINT of its own, so one that
-    fails is rolled back alone, logged and counted (:mod:`gateway.sms.handling_failures`: left
-    for the recovery sweep, or given up on after its last try), while the others stand (if it
-    is ``message_id``, the job fails after handling the others, so it shows in RQ too). A
+    Messages are handled :data:`DRAIN_GROUP` to a transaction (:mod:`gateway.sms.inbound_groups`):
+    one that fails is rolled back alone, logged and counted (:mod:`gateway.sms.handling_failures`:
+    left for the recovery sweep, or given up on after its last try), while the others stand (if
+    it is ``message_id``, the job fails after handling the others, so it shows in RQ too). A
     message another worker is handling is left to it.
     """
     lease = Lease(handling_job_id(message_id))
@@ -78,7 +69,7 @@ def handle_inbound_sms(message_id: int) -> str:
             if lease.give_back():
                 break  # a look found none, and none was noted meanwhile: the next SMS wakes a job
             continue
-        for found, outcome in _handle_group(page).items():
+        for found, outcome in handle_group(page, _interpret).items():
             kind = "failed" if outcome is None else "handled"
             counts["skipped" if outcome == ALREADY_HANDLED else kind] += 1
             failed_own = failed_own or (outcome is None and found == message_id)
@@ -104,105 +95,6 @@ def _unhandled_after(after: int) -> list[int]:
     ).all()
     db.session.rollback()  # end the read
     return list(page)
-
-
-def _handle_group(message_ids: Sequence[int]) -> dict[int, str | None]:
-    """Handle ``message_ids`` in one transaction and commit; the outcome of each (None: it
-    failed). If one fails, the group is rolled back and handled again with each message in a
-    SAVEPOINT of its own (:func:`_interpret_apart`), so only the failing one is rolled back; a
-    SAVEPOINT for every message would cost a flush each (a third of a vote's CPU in a radio
-    burst). If the group's own work fails (the claim, the commit), each message is handled again
-    in a transaction of its own."""
-    try:
-        outcomes = _try_group(message_ids, _interpret)
-    except Exception:
-        db.session.rollback()
-        _forget_auto_replies()
-        try:
-            outcomes = _try_group(message_ids, _interpret_apart)
-        except Exception as error:
-            db.session.rollback()
-            _forget_auto_replies()
-            if len(message_ids) == 1:
-                log.exception("inbound sms %s: handling failed", message_ids[0])
-                note_failure_apart(message_ids[0], error)
-                return {message_ids[0]: None}
-            outcomes = {}
-            for message_id in message_ids:
-                outcomes.update(_handle_group([message_id]))
-            return outcomes
-    for message_id, outcome in outcomes.items():
-        if outcome != ALREADY_HANDLED:
-            log.info("inbound sms %s: %s", message_id, outcome)
-    return outcomes
-
-
-def _try_group(
-    message_ids: Sequence[int], interpret: Callable[[Message], str | None]
-) -> dict[int, str | None]:
-    """One try at the group, committed; raises if anything in it fails."""
-    outcomes: dict[int, str | None] = {}
-    db.session.info[AUTO_REPLIES] = []
-    # The group's lookups once (shows, polls, the senders), its replies in one send job.
-    with group_cache(), one_send_job():
-        claimed = _claim(message_ids)
-        load_contacts(m.phone for m in claimed.values() if m.phone != DELETED)
-        for message_id in message_ids:
-            message = claimed.get(message_id)
-            outcomes[message_id] = interpret(message) if message is not None else ALREADY_HANDLED
-    db.session.commit()
-    return outcomes
-
-
-AUTO_REPLIES = "inbound auto-reply keys"  # in db.session.info: set by the try under way
-
-
-def _forget_auto_replies() -> None:
-    """The inbox auto-replies of a try that was rolled back never went: their hold goes too,
-    so the next try answers (:func:`_to_inbox`)."""
-    keys = db.session.info.pop(AUTO_REPLIES, None)
-    if keys:
-        redis_client().delete(*keys)
-
-
-ALREADY_HANDLED = "already handled"
-
-
-def _interpret_apart(message: Message) -> str | None:
-    """:func:`_interpret` in a SAVEPOINT: if it fails, only this message's work is rolled back
-    (the group's others stand) and the failure is counted; None then."""
-    keys: list[str] = db.session.info.setdefault(AUTO_REPLIES, [])
-    held = len(keys)
-    try:
-        with db.session.begin_nested():
-            return _interpret(message)
-    except Exception as error:
-        if len(keys) > held:  # its own auto-reply was rolled back with it
-            redis_client().delete(*keys[held:])
-            del keys[held:]
-        log.exception("inbound sms %s: handling failed", message.id)
-        if note_failure(message, error):
-            log.error("inbound sms %s: given up after its last try", message.id)
-        return None
-
-
-def _claim(message_ids: Sequence[int]) -> dict[int, Message]:
-    """Take the unhandled inbound messages among ``message_ids`` for handling, exactly once
-    (one that another worker is handling right now is left to it: its row is locked)."""
-    free = db.session.scalars(
-        select(Message.id)
-        .where(Message.id.in_(message_ids), Message.kind == "unhandled")
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not free:
-        return {}
-    claimed = db.session.scalars(
-        update(Message)
-        .where(Message.id.in_(free), Message.kind == "unhandled")
-        .values(kind="handling")
-        .returning(Message)
-    ).all()
-    return {message.id: message for message in claimed}
 
 
 def reply(
@@ -341,6 +233,6 @@ def _to_inbox(message: Message, contact: Contact) -> str:
         key, utcnow().isoformat(), nx=True, ex=settings.auto_reply_interval_s
     ):
         return "kept (auto-reply sent recently)"
-    db.session.info.setdefault(AUTO_REPLIES, []).append(key)
+    note_auto_reply(key)
     reply(contact, "sms.auto_reply", kind="auto_reply")
     return "kept and answered"
