@@ -88,9 +88,10 @@ def _reply_limit(name: str, raw: str) -> tuple[int, int]:
         return 0, 0
     for part in raw.replace(" ", "").lower().split(","):
         number, _, unit = part.partition("/")
-        if unit not in limits or not number.isdigit():
+        count = whole_number(number)
+        if unit not in limits or count is None:
             raise ValueError(f"{name} must look like 20/h,50/d, not {raw!r}")
-        limits[unit] = int(number)
+        limits[unit] = count
     return limits["h"], limits["d"]
 
 

@@ -19,6 +19,7 @@ from gateway.api import ApiBlueprint
 from gateway.api.models import ApiToken
 from gateway.api.scope import ADMIN_ONLY
 from gateway.extensions import db, utcnow
+from gateway.numbers import whole_number
 from gateway.users import audit
 from gateway.users.models import User
 
@@ -56,8 +57,9 @@ def revoke_token(row: ApiToken) -> bool:
 
 def find_tokens(name_or_id: str) -> list[ApiToken]:
     """The token with this id, or the unrevoked tokens with this name."""
-    if name_or_id.isdigit():
-        row = db.session.get(ApiToken, int(name_or_id))
+    token_id = whole_number(name_or_id)
+    if token_id is not None:
+        row = db.session.get(ApiToken, token_id)
         return [row] if row is not None else []
     return list(
         db.session.scalars(
