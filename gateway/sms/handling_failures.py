@@ -19,7 +19,7 @@ from gateway.contacts.service import DELETED, get_or_create_contact
 from gateway.extensions import db, utcnow
 from gateway.settings import Settings
 from gateway.sms.models import Message
-from gateway.sms.outbound import queue_sms
+from gateway.sms.replies import queue_reply
 from gateway.sms.send_batch import one_send_job
 from gateway.sms.texts import say
 
@@ -57,7 +57,7 @@ def _answer_with_help(message: Message, settings: Settings) -> None:
             contact = get_or_create_contact(message.phone)
             message.contact_id = contact.id
             language = contact.language or settings.default_language
-            queue_sms(
+            queue_reply(  # a reply like any other: its country and the number's cap apply
                 phone=contact.phone,
                 text=say("sms.help", language),
                 kind="help",
