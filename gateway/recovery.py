@@ -14,6 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
@@ -47,6 +48,10 @@ def _has_live_job(job_id: str) -> bool:
         return False
     if status == JobStatus.STARTED:
         return worker_alive(job.worker_name)
+    if status == JobStatus.QUEUED:
+        # A worker that took the job from its queue and was killed before starting it leaves
+        # it "queued" in no queue, where nothing would ever run it.
+        return Queue(job.origin, connection=redis_client()).get_job_position(job_id) is not None
     return status in _WAITING
 
 

@@ -108,3 +108,22 @@ def test_jobs_run_twice_do_their_work_once(app, at, workers, redis, emulator):
     workers.drain()
     assert len(emulator.requests()) == 1
     assert len(messages(app, "out")) == 1
+
+
+def test_a_send_job_taken_by_a_worker_that_died_is_enqueued_again(
+    app, at, workers, redis, emulator
+):
+    """A send job that a worker took from its queue and died with before starting it (RQ still
+    calls it queued, in no queue) does not hold its message forever: the sweep enqueues it
+    again, and the answer is sent once."""
+    at.sms(NUMBER, "HELP")
+    with app.app_context():
+        SimpleWorker([workers.queue("inbound")], connection=redis).work(burst=True)
+    outbound = workers.queue("outbound")
+    assert redis.lpop(outbound.key) is not None  # a worker's BLPOP; then the worker is killed
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        sweep(workers, redis)
+        sweep(workers, redis)
+    [answer] = messages(app, "out")
+    assert answer.status == "sent"
+    assert len(emulator.messages()) == 1
