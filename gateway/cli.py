@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from gateway.api.models import ApiToken
 from gateway.api.tokens import DEFAULT_DAYS, all_tokens, find_tokens, revoke_token, token_state
 from gateway.contacts.cli import contacts_cli
 from gateway.extensions import db, utcnow
+from gateway.settings import current_settings
 from gateway.users.models import User
 
 tokens = AppGroup("tokens", help="API bearer tokens.")
@@ -56,7 +57,7 @@ def create_token(name: str, email: str | None, days: int | None, no_expiry: bool
 def _when(value: datetime | None) -> str:
     if value is None:
         return "-"
-    return value.astimezone(current_app.config["GATEWAY"].timezone).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(current_settings().timezone).strftime("%Y-%m-%d %H:%M")
 
 
 @tokens.command("list")

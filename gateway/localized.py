@@ -8,10 +8,9 @@ from datetime import datetime
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
-from flask import current_app
 
 from gateway.i18n import catalogs
-from gateway.settings import Settings
+from gateway.settings import current_settings
 
 DAY_AND_TIME = "EEE d MMM, HH:mm"  # Thu 10 Dec, 10:00
 
@@ -32,7 +31,7 @@ def when(moment: datetime, key: str, language: str, pattern: str = DAY_AND_TIME)
     resolves to. A Kikamba sentence that falls back to Kiswahili says ``Alhamisi 10 Des``, one
     written in Kikamba ``Wkn 10 Ĩkl``: the date never speaks another language than its sentence.
     """
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     written_in = catalogs().raw(key, language)[1]
     try:
         locale = Locale.parse(written_in)

@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from gateway.encoding import analyse, is_gsm7, transliterate
 from gateway.i18n import DEFAULT_LANGUAGE, Catalogs, MissingText, catalogs
+from gateway.settings import current_settings
 
 USSD_SCREEN_LIMIT = 160  # characters: Safaricom's screen, the tightest Kenyan network
 SMS_SEGMENT_LIMIT = 2
@@ -210,9 +211,7 @@ def lint_command() -> None:
     if "ussd_engine" in current_app.extensions:
         from gateway.ussd.lint import lint_flow
 
-        problems += lint_flow(
-            current_app.extensions["ussd_engine"], loaded, current_app.config["GATEWAY"]
-        )
+        problems += lint_flow(current_app.extensions["ussd_engine"], loaded, current_settings())
     for problem in problems:
         click.echo(str(problem))
     if problems:

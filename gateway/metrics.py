@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.extensions import db, redis_client
 from gateway.queues import ALL
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 
 bp = Blueprint("metrics", __name__)
 
@@ -122,7 +122,7 @@ class StateCollector(Collector):
         from gateway.broadcasts.estimate import spent_this_month
         from gateway.sms.models import Message
 
-        settings: Settings = current_app.config["GATEWAY"]
+        settings = current_settings()
         cached = _cached_counts(settings)
         if cached is not None:
             rows, spent = cached
@@ -206,7 +206,7 @@ def _refusal(settings: Settings) -> Response | None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    refusal = _refusal(current_app.config["GATEWAY"])
+    refusal = _refusal(current_settings())
     if refusal is not None:
         return refusal
     registry = CollectorRegistry()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 
 from gateway.contacts.export import holds_anything
@@ -30,7 +29,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.jobs import job
 from gateway.queues import OUTBOUND, enqueue_after_commit
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import DeliveryReport, Message
 from gateway.sms.replies import forget_reply_counts, queue_reply
@@ -87,7 +86,7 @@ def _delete(contact: Contact, key: str) -> None:
 
 
 def _answer(contact: Contact, phone: str, key: str, *, kind: str) -> Message:
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     language = contact.language or settings.default_language
     values = {"code": settings.ussd_code, "shortcode": settings.at_shortcode}
     # The deletion exchange is limited like any reply; STOP's confirmation alone is not.

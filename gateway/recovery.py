@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -23,7 +22,7 @@ from gateway.broadcasts.dispatch import enqueue_start
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit, worker_alive
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.models import DeliveryReport, Message
 from gateway.sms.outbound import enqueue_send, send_job_id
@@ -58,7 +57,7 @@ def _has_live_job(job_id: str) -> bool:
 def recover_stranded() -> dict[str, int]:
     """Enqueue again what lost its job; settle sends whose fate cannot be known. One sweep at
     a time across every worker (a Redis lock), so it may be scheduled on every machine."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     if not redis_client().set(LOCK, "1", nx=True, ex=max(1, settings.recovery_grace_s - 10)):
         return {"skipped": 1}
     now = utcnow()

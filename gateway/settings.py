@@ -310,3 +310,11 @@ def load_settings(
     )
     refuse_open_callbacks(settings)
     return settings
+
+
+def current_settings() -> Settings:
+    """The running app's settings (inside an app context): the one way areas read them."""
+    from flask import current_app
+
+    found: Settings = current_app.config["GATEWAY"]
+    return found

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from sqlalchemy import func, select
 
 from gateway.admin import bp
 from gateway.extensions import db
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.users.access import require_role
 from gateway.users.manage import audit_actions, audit_events
 from gateway.users.models import ADMIN
@@ -29,7 +29,7 @@ def _day(name: str) -> date | None:
 
 def _start_of(day: date) -> datetime:
     """The moment ``day`` begins in the gateway's time zone (EAT)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return datetime.combine(day, time(), tzinfo=settings.timezone)
 
 

@@ -40,7 +40,7 @@ from gateway.admin.security import csrf
 from gateway.admin.templating import t
 from gateway.extensions import db, redis_client, utcnow
 from gateway.numbers import whole_number
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.users import audit
 from gateway.users.access import Principal
 from gateway.users.models import User
@@ -121,7 +121,7 @@ def _throttle_limits(email: str) -> dict[str, int]:
     """The failure counters a login attempt counts against, and the limit of each: this email
     from this address (an attacker elsewhere cannot lock the real user out), and this address
     for every email, higher (many people share an office NAT)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     address = request.remote_addr or "-"
     pair = hashlib.sha256(f"{email}\n{address}".encode()).hexdigest()
     return {

@@ -9,21 +9,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from gateway.admin.templating import language_name, t, tn
 from gateway.broadcasts.estimate import SKIP, Estimate, in_chain
 from gateway.encoding import TextInfo, analyse, transliterate
 from gateway.i18n import catalogs
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.texts import with_optout_hint
 
 LIST_FIELDS = ("counties", "languages", "tags", "guides")
 
 
 def gateway_settings() -> Settings:
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return settings
 
 

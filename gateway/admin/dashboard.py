@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import Select, func, select
 
 from gateway.admin import bp
@@ -17,7 +17,7 @@ from gateway.admin.templating import language_name
 from gateway.broadcasts.estimate import committed, spent_this_month, spent_this_month_by_source
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.users.access import Principal, principal
 
@@ -103,7 +103,7 @@ def inbound_failed() -> int:
 @bp.route("/")
 def dashboard() -> str:
     who = principal()
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     days = messages_by_day(who, settings)
     budget = Decimal(str(settings.monthly_budget_kes))
     spent = spent_this_month(settings)

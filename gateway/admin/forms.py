@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import request
 
 from gateway.admin.templating import t, ui_language
 from gateway.i18n import MissingText, catalogs
 from gateway.localized import pick
-from gateway.settings import Settings
+from gateway.settings import current_settings
 
 
 def language_codes() -> list[str]:
@@ -39,7 +39,7 @@ def eat_input(name: str) -> str | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
@@ -51,7 +51,7 @@ def eat_value(moment: datetime | None) -> str:
     """A UTC datetime as a ``datetime-local`` value in East Africa Time."""
     if moment is None:
         return ""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return moment.astimezone(settings.timezone).strftime("%Y-%m-%dT%H:%M")
 
 

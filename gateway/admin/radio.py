@@ -16,7 +16,6 @@ from typing import Any
 import marshmallow as ma
 from flask import (
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -38,6 +37,7 @@ from gateway.radio.feed import item_of, note_marked, set_marks
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schemas import FeedItem, ShowIn
 from gateway.radio.studio import host_deactivated, issue_link, revoke_link
+from gateway.settings import current_settings
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
@@ -184,7 +184,7 @@ def radio_studio_link(show_id: int) -> str | BaseResponse:
         return redirect(url_for("admin.radio_board", show_id=show.id))
     if action != "renew":
         abort(400)
-    key = issue_link(show, current_app.config["GATEWAY"].radio_link_days)
+    key = issue_link(show, current_settings().radio_link_days)
     audit.record("radio.board_link_made", "radio_show", show.id, name=show.name)
     db.session.commit()
     return render_template(

@@ -27,7 +27,7 @@ from gateway.admin import bp
 from gateway.admin.templating import t
 from gateway.extensions import db, utcnow
 from gateway.phones import mask_phone, normalise_phone
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.users import audit
 from gateway.users.access import principal
@@ -40,7 +40,7 @@ NETWORK_CODE = "63902"  # Safaricom, as AT sends it
 
 def available() -> bool:
     """Whether the simulator is open: only while outbound SMS go to the emulator."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return settings.uses_emulator
 
 
@@ -63,7 +63,7 @@ def _number(raw: str | None) -> tuple[str | None, str | None]:
 
 def _callback(path: str, form: dict[str, str]) -> tuple[int, str]:
     """Post ``form`` to one of the gateway's AT callbacks, as Africa's Talking does."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     query = {"secret": settings.at_webhook_secret} if settings.at_webhook_secret else None
     response = current_app.test_client().post(path, data=form, query_string=query)
     return response.status_code, response.get_data(as_text=True)
@@ -87,7 +87,7 @@ def _screen(**values: Any) -> str:
 @bp.route("/simulator")
 def simulator() -> str:
     principal()
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     if not available():
         return render_template("admin/simulator/off.html")
     number, error = _number(request.args.get("phone"))
@@ -106,7 +106,7 @@ def simulator_ussd() -> str:
     """One USSD hop: the first (``dial``), one more answer (``reply``: the entry typed on the
     keypad), or hanging up (``end``)."""
     _open()
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     number, error = _number(request.form.get("phone"))
     if number is None:
         return _screen(error=error, ended=True, screen="", session_id="", text="")
@@ -181,7 +181,7 @@ def _hang_up(number: str, settings: Settings) -> str:
 def simulator_sms() -> str:
     """An SMS from the simulated number to the gateway's short code."""
     _open()
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     number, error = _number(request.form.get("phone"))
     body = request.form.get("text", "").strip()
     status = 0

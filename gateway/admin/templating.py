@@ -15,7 +15,7 @@ from flask import Flask, current_app, request, url_for
 
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.users.access import current_principal
 from gateway.users.models import ADMIN, COORDINATOR, RADIO_HOST, VIEWER
 
@@ -73,7 +73,7 @@ def nav() -> list[tuple[str, str, bool]]:
     who = current_principal()
     if who is None:
         return []
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     items = []
     for item in NAV:
         if item.emulator_only and not settings.uses_emulator:
@@ -90,7 +90,7 @@ def eat(value: datetime | None, pattern: str = "dd MMM yyyy HH:mm") -> str:
     user's language: ``pattern`` is a CLDR date pattern (``MMM``: ``Dec``, ``Des``)."""
     if value is None:
         return ""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return format_datetime(value, pattern, tzinfo=settings.timezone, locale=_locale())
 
 

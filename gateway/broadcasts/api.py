@@ -25,6 +25,7 @@ from gateway.broadcasts.spent import spent
 from gateway.broadcasts.timing import waits_until
 from gateway.extensions import db
 from gateway.i18n import catalogs
+from gateway.settings import current_settings
 
 blp = ApiBlueprint(
     "broadcasts",
@@ -208,9 +209,8 @@ def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
 
 
 def _settings() -> Any:
-    from flask import current_app
 
-    return current_app.config["GATEWAY"]
+    return current_settings()
 
 
 @blp.route("/estimate")

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from rq import Retry
 from sqlalchemy import func, literal, select, update
 
@@ -31,7 +30,7 @@ from gateway.i18n import catalogs
 from gateway.numbers import whole_number
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.schedule import next_send_time
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import deliver, kept_after_commit
 from gateway.sms.throttle import SendRate
@@ -86,7 +85,7 @@ def create_broadcast(
 ) -> tuple[Broadcast, Estimate]:
     """Save a broadcast and schedule its start; refuse it if it is over the monthly budget, or
     if some recipients have no text in their chain and ``uncovered`` says nothing for them."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     if urgent and not (urgent_reason or "").strip():
         raise ValueError("an urgent broadcast must say why it may break the quiet hours")
     found = estimate(texts, audience, settings, catalogs(), uncovered=uncovered)
@@ -186,7 +185,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
 
 def start_broadcast(broadcast_id: int) -> str:
     """Write the broadcast's messages and start sending them (a job: safe to run twice)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status in ("cancelled", "sent"):
         return "nothing to do"
@@ -254,7 +253,7 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
     Rows are claimed one request's worth at a time, just before that request: a worker killed
     mid-send leaves at most one request's recipients ``sending`` (whose fate is unknown).
     """
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status != "sending":
         return "not sending"

@@ -5,7 +5,6 @@ stored as consent)."""
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.wordings import WORDINGS, accepted_wordings
 from gateway.extensions import db
 from gateway.phones import mask_phone
+from gateway.settings import current_settings
 
 contacts_cli = AppGroup("contacts", help="Contacts and their consent.")
 
@@ -33,7 +33,7 @@ def check_consent() -> None:
     if not found:
         click.echo(f"Every contact's consent wording is known ({accepted_wordings()}).")
         return
-    base = current_app.config["GATEWAY"].public_url.rstrip("/")
+    base = current_settings().public_url.rstrip("/")
     for contact in found:
         state = "opted out" if contact.opted_out_at else "counted as consent"
         when = contact.consent_at.isoformat() if contact.consent_at else "-"

@@ -15,12 +15,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from gateway.extensions import db, utcnow
 from gateway.jobs import job
-from gateway.settings import Settings
+from gateway.settings import current_settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def remove_expired_text(now: datetime | None = None) -> dict[str, int]:
     """Blank the raw text older than the retention period; how many rows of each kind."""
     from gateway.privacy import sweep_deleted
 
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     counts = sweep_deleted()
     if settings.retention_days > 0:
         before = (now or utcnow()) - timedelta(days=settings.retention_days)

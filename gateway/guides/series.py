@@ -14,7 +14,6 @@ import logging
 from collections import Counter
 from datetime import datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from gateway.contacts.models import Contact
@@ -22,7 +21,7 @@ from gateway.extensions import db, redis_client, utcnow
 from gateway.guides.content import Guide, guides
 from gateway.guides.models import GuideSubscription
 from gateway.schedule import next_send_time
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.inbound import reply
 from gateway.sms.scheduled import language_of, queue_once, render
 from gateway.sms.texts import with_optout_hint
@@ -106,7 +105,7 @@ def send_due_series() -> dict[str, int]:
     due then waits for their end. One run at a time across every worker (a Redis lock)."""
     if not redis_client().set(LOCK, "1", nx=True, ex=LOCK_S):
         return {"skipped": 1}
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     now = utcnow()
     slot = this_weeks_slot(now, settings)
     not_before = next_send_time(now, settings)

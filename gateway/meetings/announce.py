@@ -14,7 +14,6 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import Select, String, cast, func, literal, select
 
 from gateway.contacts.models import Contact
@@ -35,7 +34,7 @@ from gateway.meetings.notices import (
 )
 from gateway.recovery import _has_live_job
 from gateway.schedule import next_send_time
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once
 
@@ -75,7 +74,7 @@ def _heard_of(meeting_id: int, exclude_version: int | None = None) -> set[int]:
 def announce_meeting(meeting_id: int, version: int) -> str:
     """Queue the alert (or the notice of a move) and the reminders of ``version`` of a meeting
     to its audience, in batches. Does nothing for a version that is no longer the meeting's."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     now = utcnow()
     announced_at = next_send_time(now, settings)
     heard = _heard_of(meeting_id, exclude_version=version) if version > 1 else set()
@@ -129,7 +128,7 @@ def announce_meeting(meeting_id: int, version: int) -> str:
 
 def send_cancellation_notices(meeting_id: int) -> str:
     """Tell everyone who heard of a cancelled meeting that it will not take place."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or meeting.status != "cancelled":
         return "not cancelled"
@@ -158,7 +157,7 @@ def recover_meeting_jobs() -> dict[str, int]:
     """Enqueue again the announcement or cancellation job of a meeting changed in the last day
     whose job went missing (Redis away when the change was committed) and which has sent
     nothing. One run at a time across every worker (a Redis lock)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     # A job younger than the grace may still be on its way to Redis.
     if not redis_client().set(LOCK, "1", nx=True, ex=max(1, settings.recovery_grace_s - 10)):
         return {"skipped": 1}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -26,7 +25,7 @@ from gateway.meetings.notices import (
     rsvp_counts,
 )
 from gateway.schedule import next_send_time
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.users.access import principal
 
 TITLE_MAX = 60  # with the longest date and an 80-character place, an alert fits 2 SMS
@@ -162,7 +161,7 @@ def _meeting_or_404(meeting_id: int) -> Meeting:
 
 def _described(meeting: Meeting) -> dict[str, Any]:
     """The meeting with its reminders, RSVP counts and message counts, for the response."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     reminders = []
     if meeting.status == "scheduled":
         reminders = reminder_plan(meeting, settings, next_send_time(meeting.updated_at, settings))

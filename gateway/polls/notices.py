@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from flask import current_app
 from redis.exceptions import LockError
 from rq import Retry
 from sqlalchemy import Select, select
@@ -24,7 +23,7 @@ from gateway.polls.results import vote_counts
 from gateway.polls.sms import ASKED, question_key, question_prefix
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.models import Message
 from gateway.sms.scheduled import language_of, queue_once
 from gateway.sms.texts import with_optout_hint
@@ -68,7 +67,7 @@ def question_send_time(poll: Poll) -> datetime:
     Raises:
         PollClosed: the poll closes before then.
     """
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     at = next_send_time(max(utcnow(), poll.opens_at), settings)
     if at >= poll.closes_at:
         raise PollClosed(f"poll {poll.id} closes at {poll.closes_at.isoformat()}")
@@ -162,7 +161,7 @@ def send_due_results() -> dict[str, int]:
 def send_results(poll_id: int) -> int:
     """Queue the results SMS to each voter of a closed poll who has not had it; then mark the
     poll's results sent. The number queued."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     poll = db.session.get(Poll, poll_id)
     if poll is None or poll.results_sent_at is not None:
         return 0

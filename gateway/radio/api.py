@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
@@ -37,7 +37,7 @@ from gateway.radio.schemas import (
 )
 from gateway.radio.studio import issue_link, revoke_link
 from gateway.radio.tally import tally
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.users import audit
 from gateway.users.access import principal
 
@@ -74,7 +74,7 @@ def _check_poll(poll_id: int | None) -> None:
 
 
 def _settings() -> Settings:
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return settings
 
 

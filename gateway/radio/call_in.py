@@ -15,7 +15,6 @@ import re
 import unicodedata
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from gateway.contacts.models import Contact
@@ -25,7 +24,7 @@ from gateway.numbers import is_digits
 from gateway.polls.models import Poll, PollOption
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.group_cache import cached, in_group
 from gateway.sms.keywords import KeywordMatch, near_miss
 from gateway.sms.models import Message
@@ -83,7 +82,7 @@ def _thanked(show_id: int, episode: str) -> set[str]:
 def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     """The inbound route for radio shows: take ``message`` into the feed of the show on air that
     it is for, or leave it (None) to the routes after this one."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     moment = message.created_at or utcnow()  # when it reached us, however late it is handled
     on_air = shows_on_air(moment, settings.timezone, settings.radio_margin)
     if not on_air:
@@ -151,7 +150,7 @@ def _show_for(
 def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
     """The show on air at ``at`` whose poll ``poll_id`` is, with its episode: its listeners'
     votes are thanked once per episode, like their messages (see :func:`thanks_key`)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     for show, episode in shows_on_air(at, settings.timezone, settings.radio_margin):
         if show.poll_id == poll_id:
             return show, episode

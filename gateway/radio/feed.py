@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any, cast
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import Select, func, select
 
@@ -25,7 +24,7 @@ from gateway.extensions import db, redis_client, utcnow
 from gateway.phones import mask_phone, mask_phones_in
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import episode_at
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.models import Message
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ MARKS_TTL_S = 2 * 24 * 3600  # a show's log of mark changes is kept this long af
 
 def current_episode(show: RadioShow) -> str | None:
     """The episode on air now, else the latest one with messages, else None."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     on_air = episode_at(show, utcnow(), settings.timezone, settings.radio_margin)
     if on_air is not None:
         return on_air
@@ -90,7 +89,7 @@ def item_of(radio: RadioMessage) -> dict[str, Any]:
 
 
 def _item(radio: RadioMessage, phone: str, text: str, county: str | None) -> dict[str, Any]:
-    tz: tzinfo = current_app.config["GATEWAY"].timezone
+    tz: tzinfo = current_settings().timezone
     return {
         "id": radio.id,
         "episode": radio.episode,

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 
 from gateway.i18n import catalogs
 from gateway.numbers import MAX_ID, is_digits
 from gateway.radio.call_in import words
 from gateway.radio.schedule import Slot
+from gateway.settings import current_settings
 from gateway.sms.keywords import KEYWORDS, keyword_table
 
 # With the longest name and station, the thank-you SMS (sms.radio.thanks) stays within 2 SMS.
@@ -37,7 +37,7 @@ def _keyword(word: str) -> None:
 def _shortcode(code: str) -> None:
     if not is_digits(code) or not 3 <= len(code) <= 16:
         raise ma.ValidationError("A short code is 3 to 16 digits.")
-    if code == current_app.config["GATEWAY"].at_shortcode:
+    if code == current_settings().at_shortcode:
         raise ma.ValidationError(
             "That is the gateway's own short code: every SMS would be the show's. Give the "
             "show's own short code, or none and keywords."

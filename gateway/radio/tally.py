@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from gateway.contacts.models import Contact
@@ -20,7 +19,7 @@ from gateway.localized import pick
 from gateway.polls.models import Poll, Vote
 from gateway.polls.votes import is_open
 from gateway.radio.models import RadioMessage, RadioShow
-from gateway.settings import Settings
+from gateway.settings import current_settings
 
 
 def tally(show: RadioShow, episode: str | None) -> dict[str, Any]:
@@ -48,7 +47,7 @@ def poll_bars(poll_id: int) -> dict[str, Any] | None:
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         return None
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     chain = catalogs().chain(settings.default_language)
     counts: dict[int, int] = dict(
         db.session.execute(  # type: ignore[arg-type]

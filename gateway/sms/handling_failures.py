@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import update
 
 from gateway.contacts.service import DELETED, get_or_create_contact
 from gateway.extensions import db, utcnow
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.sms.replies import queue_reply
 from gateway.sms.send_batch import one_send_job
@@ -37,7 +36,7 @@ def note_failure(message: Message, error: BaseException) -> bool:
     """Count a failed handling of ``message`` (claimed, in the current transaction, with its
     own work rolled back): it goes back to the unhandled ones for another try or, at the last
     try, is marked failed and its sender answered with the help text. True if given up."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     message.handling_attempts = (message.handling_attempts or 0) + 1
     message.error = describe(error)
     if message.handling_attempts < settings.inbound_attempts:

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from flask import current_app
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
@@ -25,7 +24,7 @@ from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.inbound_groups import ALREADY_HANDLED, handle_group, note_auto_reply
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
 from gateway.sms.models import Message
@@ -109,7 +108,7 @@ def reply(
     """Queue a system text to ``contact`` in their language (transliterated to GSM-7): a reply
     (see :mod:`gateway.sms.replies`: limited by country and per number), or with ``by_staff``
     an officer's text (not limited). The STOP confirmation (``ignores_opt_out``) always goes."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     language = contact.language or settings.default_language
     values.setdefault("code", settings.ussd_code)
     values.setdefault("shortcode", settings.at_shortcode)
@@ -224,7 +223,7 @@ def auto_reply_key(phone: str) -> str:
 
 def _to_inbox(message: Message, contact: Contact) -> str:
     """Keep a free-text message; answer once per number per interval (no robot ping-pong)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     message.kind = "inbox"
     if contact.opted_out_at is not None:
         return "kept (opted out, no reply)"

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from rq import Retry
 from sqlalchemy import bindparam, or_, select, update
 
@@ -29,7 +28,7 @@ from gateway.contacts.service import opt_out
 from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms import send_batch
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.models import Message
@@ -345,7 +344,7 @@ def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
 
     Recipients to be retried are queued again with a delay, and their job is enqueued for then.
     """
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     messages = _claim(message_ids)
     outcome = deliver(messages, settings)
     for message in messages:

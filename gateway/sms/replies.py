@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from redis.exceptions import RedisError
 
 from gateway.contacts.models import Contact
@@ -32,7 +31,7 @@ from gateway.encoding import transliterate
 from gateway.extensions import redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone, region_of
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms, send_after_commit, store_sms
 
@@ -117,7 +116,7 @@ def queue_reply(
     """Queue a reply as :func:`~gateway.sms.outbound.queue_sms` does, if the country and the
     number's reply limit allow; otherwise keep it ``unsent`` (and, the first time in a window,
     queue the notice that the limit is reached instead)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     # Stored first: a duplicate (dedupe_key) fails here, before it counts against the limit.
     message = store_sms(
         phone=phone,

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
 from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.i18n import catalogs
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
 from gateway.sms.replies import queue_reply
 
 
 def language_of(contact: Contact) -> str:
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     return contact.language or settings.default_language
 
 
 def render(contact: Contact, key: str, **values: object) -> str:
     """The text for ``key`` in ``contact``'s language, as it will be sent (GSM-7)."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     values.setdefault("code", settings.ussd_code)
     values.setdefault("shortcode", settings.at_shortcode)
     return transliterate(catalogs().text(key, language_of(contact), **values))

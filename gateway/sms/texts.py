@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from gateway.encoding import analyse, transliterate
 from gateway.i18n import catalogs
-from gateway.settings import Settings
+from gateway.settings import current_settings
 
 SMS_LIMIT = 2  # segments: what the gateway's own texts may take, with the longest values
 
@@ -14,7 +12,7 @@ SMS_LIMIT = 2  # segments: what the gateway's own texts may take, with the longe
 def say(key: str, language: str, **values: object) -> str:
     """The catalog text ``key`` in ``language`` (or its fallback) as it is sent, with the USSD
     code and the short code filled in."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     values.setdefault("code", settings.ussd_code)
     values.setdefault("shortcode", settings.at_shortcode)
     return transliterate(catalogs().text(key, language, **values))
@@ -25,7 +23,7 @@ def with_optout_hint(text: str, language: str) -> str:
     ``language`` ("STOP to 22384"), as ``GATEWAY_OPTOUT_HINT`` says: ``fit`` adds it only when
     the text stays in as many segments (the hint costs nothing then), ``always``, or ``off``.
     A text that already names the way out, or is empty, is left as it is."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     if settings.optout_hint == "off" or not text.strip():
         return text
     hint = say("sms.optout_hint", language)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.settings import current_settings
 from gateway.users.models import ROLES, User
 from gateway.users.passwords import hash_password, password_problem, reset_token
 
@@ -59,7 +60,7 @@ def reset_link(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.UsageError(f"no user {email}")
-    base = current_app.config["GATEWAY"].public_url
+    base = current_settings().public_url
     with current_app.test_request_context(base_url=base):
         click.echo(url_for("admin.reset_password", token=reset_token(user), _external=True))
 

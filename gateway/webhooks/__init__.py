@@ -14,13 +14,13 @@ import hmac
 import logging
 from ipaddress import ip_address
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.extensions import db
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.webhooks.forms import BadCallback
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def plain(body: str, status: int = 200) -> Response:
 @bp.before_request
 def check_caller() -> Response | None:
     request.max_content_length = MAX_CALLBACK_BYTES
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     if settings.at_allowed_networks and not _allowed(settings, request.remote_addr):
         return plain("forbidden: this address may not post Africa's Talking callbacks", 403)
     expected = settings.at_webhook_secret

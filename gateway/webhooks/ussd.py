@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, request
+from flask import Response, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,7 +14,7 @@ from gateway.extensions import db, redis_client
 from gateway.i18n import catalogs
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
-from gateway.settings import Settings
+from gateway.settings import current_settings
 from gateway.ussd import answer_hop
 from gateway.ussd.engine import Hop
 from gateway.ussd.models import UssdSessionEnd
@@ -33,7 +33,7 @@ def _closing(key: str, language: str) -> Response:
 @bp.post("/ussd")
 def ussd_hop() -> Response:
     """Answer one hop; always ``CON …`` or ``END …`` with HTTP 200, whatever arrives."""
-    settings: Settings = current_app.config["GATEWAY"]
+    settings = current_settings()
     language = settings.default_language
     try:
         form = read_form(request)
