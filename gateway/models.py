@@ -15,9 +15,12 @@ from gateway.sms.models import DeliveryReport, InboundReceipt, Message
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from gateway.users.models import AuditEvent, User
 from gateway.ussd.models import UssdSessionEnd
+from gateway.voice.models import AudioClip, CallBack, VoiceCall, VoicePrompt, VoiceRecording
 
 __all__ = [
     "ApiToken",
+    "AudioClip",
+    "CallBack",
     "AuditEvent",
     "Broadcast",
     "ConsentEvent",
@@ -42,5 +45,8 @@ __all__ = [
     "TextOverride",
     "User",
     "UssdSessionEnd",
+    "VoiceCall",
+    "VoicePrompt",
+    "VoiceRecording",
     "Vote",
 ]

@@ -216,6 +216,13 @@ class Settings:
     reply_countries: tuple[str, ...] = ("KE",)
     reply_limit_per_hour: int = 20
     reply_limit_per_day: int = 50
+    # The voice line: the number people call (a missed call there is answered with a call-back),
+    # at most one call-back per number per cooldown, a recorded report or question at most so
+    # long, and an audio file (a prompt, a recording) at most so big.
+    at_voice_number: str = "+254711082300"
+    callback_cooldown_s: int = 600
+    voice_record_max_s: int = 120
+    voice_audio_max_bytes: int = 5 * 1024 * 1024
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -300,6 +307,12 @@ def load_settings(
         proxy_hops=_bounded(env, "GATEWAY_PROXY_HOPS", 0, 0, 5),
         metrics_token=_str(env, "GATEWAY_METRICS_TOKEN"),
         metrics_cache_s=_bounded(env, "GATEWAY_METRICS_CACHE_SECONDS", 10, 0, 3600),
+        at_voice_number=_str(env, "AT_VOICE_NUMBER", "+254711082300") or "+254711082300",
+        callback_cooldown_s=_bounded(env, "GATEWAY_CALLBACK_COOLDOWN", 600, 0, 7 * 24 * 3600),
+        voice_record_max_s=_bounded(env, "GATEWAY_VOICE_RECORD_MAX", 120, 5, 600),
+        voice_audio_max_bytes=_bounded(
+            env, "GATEWAY_VOICE_AUDIO_MAX_BYTES", 5 * 1024 * 1024, 64 * 1024, 50 * 1024 * 1024
+        ),
         optout_hint=_choice(env, "GATEWAY_OPTOUT_HINT", "fit", OPTOUT_HINTS),
         reply_countries=_regions(
             "GATEWAY_REPLY_COUNTRIES", _str(env, "GATEWAY_REPLY_COUNTRIES", "KE") or ""
