@@ -54,13 +54,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         models,
         numbers,
         phones,
+        spend,
     )
     from gateway.admin import init_app as init_admin
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
+    from gateway.guides import voice as _guides_voice  # noqa: F401
     from gateway.radio import init_app as init_radio
+    from gateway.sms.costs import sms_spent_since
     from gateway.users import init_app as init_users
     from gateway.ussd import init_app as init_ussd
+    from gateway.voice import handlers as _voice_handlers  # noqa: F401  (they register)
+    from gateway.voice import init_app as init_voice
     from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
@@ -71,6 +76,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)
     init_ussd(app)
+    spend.add_source(app, "sms", sms_spent_since)
+    init_voice(app)
     init_webhooks(app)
     init_api(app)
     init_radio(app)

@@ -119,8 +119,8 @@ class StateCollector(Collector):
         yield family
 
     def _messages(self) -> Iterator[GaugeMetricFamily]:
-        from gateway.broadcasts.estimate import spent_this_month
         from gateway.sms.models import Message
+        from gateway.spend import spent_this_month
 
         settings = current_settings()
         cached = _cached_counts(settings)

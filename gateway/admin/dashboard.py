@@ -14,11 +14,12 @@ from sqlalchemy import Select, func, select
 
 from gateway.admin import bp
 from gateway.admin.templating import language_name
-from gateway.broadcasts.estimate import committed, spent_this_month, spent_this_month_by_source
+from gateway.broadcasts.estimate import committed, spent_this_month_by_source
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
+from gateway.spend import spent_this_month
 from gateway.users.access import Principal, principal
 
 DAYS = 14

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +17,7 @@ from gateway.i18n import Catalogs
 from gateway.settings import Settings
 from gateway.sms.models import Message
 from gateway.sms.texts import with_optout_hint
+from gateway.spend import month_start, spent_this_month, spent_this_month_by_channel
 
 CENTS = Decimal("0.0001")  # Africa's Talking states costs to four places
 ZERO = Decimal(0).quantize(CENTS)
@@ -92,29 +92,16 @@ class Estimate:
         return asdict(self)
 
 
-def month_start(now: datetime, settings: Settings) -> datetime:
-    local = now.astimezone(settings.timezone)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def spent_this_month(settings: Settings) -> Decimal:
-    since = month_start(utcnow(), settings)
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Message.cost), 0)).where(
-            Message.direction == "out", Message.sent_at >= since
-        )
-    )
-    return Decimal(str(total or 0))
-
-
 @dataclass(frozen=True)
 class SpendBySource:
-    """This month's spend by who decided to send: staff's broadcasts, the gateway's own
-    replies (``Message.automatic``), and the rest (meeting alerts, poll questions, guides)."""
+    """This month's SMS spend by who decided to send: staff's broadcasts, the gateway's own
+    replies (``Message.automatic``), and the rest (meeting alerts, poll questions, guides);
+    and what voice calls cost."""
 
     broadcasts: Decimal
     automatic: Decimal
     other: Decimal
+    voice: Decimal  # call-backs and calls answered on the voice line
 
 
 def spent_this_month_by_source(settings: Settings) -> SpendBySource:
@@ -131,7 +118,8 @@ def spent_this_month_by_source(settings: Settings) -> SpendBySource:
     ).all()
     spent = {name: Decimal(str(total or 0)) for name, total in rows}
     return SpendBySource(
-        **{name: spent.get(name, Decimal(0)) for name in ("broadcasts", "automatic", "other")}
+        **{name: spent.get(name, Decimal(0)) for name in ("broadcasts", "automatic", "other")},
+        voice=spent_this_month_by_channel(settings).get("voice", Decimal(0)),
     )
 
 

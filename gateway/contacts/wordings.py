@@ -13,7 +13,8 @@ from gateway.i18n import catalogs
 
 USSD_CONSENT = "consent.v1"  # the question of the USSD join screen (ussd.join.consent)
 SMS_JOIN = "sms.join"  # texting JOIN; the answer (this key) says how to stop
-WORDINGS: tuple[str, ...] = (USSD_CONSENT, SMS_JOIN)
+VOICE_CONSENT = "voice.consent.v1"  # spoken to a first-time caller on the voice line
+WORDINGS: tuple[str, ...] = (USSD_CONSENT, SMS_JOIN, VOICE_CONSENT)
 
 
 def known_wording(value: str) -> str | None:

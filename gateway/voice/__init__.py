@@ -4,3 +4,29 @@ prompts in each language, and the final request of each call counted with its co
 Africa's Talking posts every step of a call to ``/at/voice`` (:mod:`gateway.webhooks.voice`);
 the answer is XML (:mod:`.xml`).
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from gateway.spend import add_source
+from gateway.voice.calls import voice_spent_since
+from gateway.voice.engine import VoiceEngine, say_text
+from gateway.voice.flow import load_voice_flow
+from gateway.voice.registry import VOICE_HANDLERS
+
+
+def init_app(app: Flask) -> None:
+    """Build the voice engine for ``flows/voice.yaml``; the areas' handlers must be imported
+    (registered) before, and a speaker of recorded prompts may be given
+    (``app.extensions["voice_speaker"]``; else each prompt's text is read out)."""
+    flow = load_voice_flow(Path(app.config["FLOWS_DIR"]) / "voice.yaml")
+    speaker = app.extensions.get("voice_speaker") or say_text()
+    engine = VoiceEngine(flow, VOICE_HANDLERS, speaker)
+    missing = engine.check()
+    if missing:
+        raise ValueError("voice flow names handlers no area registered: " + ", ".join(missing))
+    app.extensions["voice_engine"] = engine
+    add_source(app, "voice", voice_spent_since)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint, false
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.extensions import db, utcnow
@@ -35,6 +44,8 @@ class VoiceCall(db.Model):  # type: ignore[name-defined,misc]
     currency: Mapped[str | None] = mapped_column(String(8))
     end_state: Mapped[str | None] = mapped_column(String(32))  # callSessionState
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    # Where the caller is in the voice menu, between requests (JSON; None once it has ended).
+    state: Mapped[str | None] = mapped_column(Text)
 
 
 class CallBack(db.Model):  # type: ignore[name-defined,misc]

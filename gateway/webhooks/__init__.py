@@ -88,7 +88,7 @@ def store_unavailable(error: Exception) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from gateway.webhooks import delivery, sms, ussd  # noqa: F401  (routes register on bp)
+    from gateway.webhooks import delivery, sms, ussd, voice  # noqa: F401  (routes register on bp)
 
     settings: Settings = app.config["GATEWAY"]
     if settings.proxy_hops:

@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('currency', sa.String(length=8), nullable=True),
     sa.Column('end_state', sa.String(length=32), nullable=True),
     sa.Column('hangup_cause', sa.String(length=64), nullable=True),
+    sa.Column('state', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_voice_calls_contact_id_contacts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_voice_calls')),
     sa.UniqueConstraint('session_id', name=op.f('uq_voice_calls_session_id'))

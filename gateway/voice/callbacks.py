@@ -1,0 +1,182 @@
+"""Free call-backs: a missed call to the voice number is answered by calling the person back.
+
+A call-back is owed at most once per number per ``GATEWAY_CALLBACK_COOLDOWN``, only to Kenyan
+numbers, and not while the month's budget is spent (it is held, and the dashboard counts it).
+In the quiet hours it waits for their end, and a caller who agreed to SMS is told when to
+expect it. The call itself is placed by a job after the commit, within a minute when due now;
+a call-back whose request may have reached Africa's Talking is never placed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from rq import Retry
+from sqlalchemy import select
+
+from gateway.channels.africastalking import RequestRejected, TransientSendError
+from gateway.contacts.models import Contact
+from gateway.contacts.service import find_contact
+from gateway.encoding import transliterate
+from gateway.extensions import db, redis_client, utcnow
+from gateway.i18n import catalogs
+from gateway.jobs import job
+from gateway.localized import when
+from gateway.phones import mask_phone, region_of
+from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.schedule import next_send_time
+from gateway.settings import Settings, current_settings
+from gateway.sms.replies import queue_reply
+from gateway.spend import budget_spent
+from gateway.voice.models import CallBack, VoiceCall
+
+log = logging.getLogger(__name__)
+
+CALL_RETRY = Retry(max=3, interval=[10, 30, 60])  # a transient failure: tried again soon
+MAX_ATTEMPTS = 4
+
+
+def cooldown_key(phone: str, window: int) -> str:
+    """The Redis key that stops two missed calls racing in one cooldown window from both
+    being owed a call-back (``voice:callback:<phone>:*`` is erased with the person)."""
+    return f"voice:callback:{phone}:{window}"
+
+
+def owe_callback(call: VoiceCall, settings: Settings) -> tuple[CallBack | None, str]:
+    """After a missed call: the call-back owed for it (None if none is), and why."""
+    phone = call.phone
+    if region_of(phone) != "KE":
+        return None, "not a Kenyan number"
+    now = utcnow()
+    cooldown = settings.callback_cooldown_s
+    if cooldown:
+        # The table says whether one was owed in the last cooldown; Redis settles a race of
+        # two missed calls at once, which the table cannot see before either commits.
+        if _recent_callback(phone, now - timedelta(seconds=cooldown)):
+            return None, "called back recently"
+        window = int(now.timestamp()) // cooldown
+        if not redis_client().set(cooldown_key(phone, window), "1", nx=True, ex=2 * cooldown):
+            return None, "called back recently"
+    contact = find_contact(phone)
+    due = next_send_time(now, settings)
+    held = budget_spent(settings)
+    callback = CallBack(
+        phone=phone,
+        contact_id=contact.id if contact else None,
+        missed_call_id=call.id,
+        asked_at=now,
+        due_at=due,
+        status="held" if held else "waiting",
+    )
+    db.session.add(callback)
+    db.session.flush()
+    if held:
+        return callback, "held: the month's budget is spent"
+    _enqueue(callback, at=due if due > now else None)
+    if due > now and contact is not None and contact.consent_at and not contact.opted_out_at:
+        _tell_when(contact, contact.language or settings.default_language, due)
+        return callback, "waits for the quiet hours to end (told by SMS)"
+    return callback, "placed when due" if due > now else "placed now"
+
+
+def _recent_callback(phone: str, since: datetime) -> bool:
+    found = db.session.scalar(
+        select(CallBack.id).where(
+            CallBack.phone == phone,
+            CallBack.asked_at >= since,
+            CallBack.status != "failed",
+        )
+    )
+    return found is not None
+
+
+def _enqueue(callback: CallBack, at: datetime | None = None) -> None:
+    enqueue_after_commit(
+        db.session,
+        DEFAULT,
+        place_callback,
+        callback.id,
+        job_id=f"voice-callback-{callback.id}",
+        retry=CALL_RETRY,
+        at=at,
+    )
+
+
+def _tell_when(contact: Contact, language: str, due: datetime) -> None:
+    key = "sms.voice.callback_later"
+    text = transliterate(catalogs().text(key, language, time=when(due, key, language)))
+    queue_reply(
+        phone=contact.phone, text=text, kind="callback_notice", contact=contact, language=language
+    )
+
+
+def recover_callbacks() -> int:
+    """Enqueue again the waiting call-backs whose job went missing (Redis lost it, or it was
+    never enqueued); placing one twice is harmless (only a ``waiting`` one is placed)."""
+    settings = current_settings()
+    before = utcnow() - timedelta(seconds=settings.recovery_grace_s)
+    stranded = db.session.scalars(
+        select(CallBack).where(CallBack.status == "waiting", CallBack.due_at < before)
+    ).all()
+    for callback in stranded:
+        _enqueue(callback)
+    db.session.commit()
+    return len(stranded)
+
+
+@job
+def place_callback(callback_id: int) -> str:
+    """Ask Africa's Talking to call the person back (a job; safe to run twice: only a
+    ``waiting`` call-back is placed, and it is marked ``calling`` before the request)."""
+    settings = current_settings()
+    callback = db.session.get(CallBack, callback_id, with_for_update=True)
+    if callback is None or callback.status != "waiting":
+        db.session.rollback()
+        return "nothing to place"
+    if callback.due_at > utcnow() + timedelta(seconds=5):  # enqueued early: RQ will run it
+        db.session.rollback()
+        return "not due yet"
+    if callback.attempts >= MAX_ATTEMPTS:
+        callback.status, callback.error = "failed", "tries used up"
+        db.session.commit()
+        return "tries used up"
+    if budget_spent(settings):
+        callback.status = "held"
+        db.session.commit()
+        return "held: the month's budget is spent"
+    callback.status = "calling"
+    callback.attempts += 1
+    db.session.commit()
+    return _call(callback, settings)
+
+
+def _call(callback: CallBack, settings: Settings) -> str:
+    from gateway.channels.voice import VoiceChannel
+
+    channel = VoiceChannel(
+        settings.at_username, settings.at_api_key or "emulator", settings.sms_api_url
+    )
+    try:
+        result = channel.call(settings.at_voice_number, callback.phone)
+    except TransientSendError as exc:
+        if exc.may_have_been_sent:  # it may ring: never a second call for one missed call
+            callback.status, callback.error = "failed", f"fate unknown: {exc}"[:200]
+            db.session.commit()
+            return "fate unknown: not tried again"
+        callback.status, callback.error = "waiting", str(exc)[:200]
+        db.session.commit()
+        raise  # RQ tries again (CALL_RETRY)
+    except (RequestRejected, ValueError) as exc:
+        callback.status, callback.error = "failed", str(exc)[:200]
+        db.session.commit()
+        return f"refused: {exc}"
+    if result.session_id is None:
+        callback.status, callback.error = "failed", (result.error or result.status)[:200]
+        db.session.commit()
+        return f"not placed: {result.status}"
+    callback.status, callback.placed_at = "placed", utcnow()
+    callback.session_id = result.session_id
+    db.session.commit()
+    log.info("call-back %s to %s placed", callback.id, mask_phone(callback.phone))
+    return "placed"
