@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.embedded_redis import redis_url_for
     from gateway.guides import voice as _guides_voice  # noqa: F401
     from gateway.radio import init_app as init_radio
+    from gateway.reports import voice as _reports_voice  # noqa: F401
     from gateway.sms.costs import sms_spent_since
     from gateway.users import init_app as init_users
     from gateway.ussd import init_app as init_ussd

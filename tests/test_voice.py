@@ -363,3 +363,142 @@ def test_a_live_call_with_a_field_we_cannot_use_hears_a_goodbye(app, client):
     )
     root = _xml(response)
     assert spoken(root) == text(app, "voice.goodbye", "en")
+
+
+# -- a spoken report ------------------------------------------------------------------------
+
+
+def _wav(seconds: float = 1.0) -> bytes:
+    import io
+    import math
+    import struct
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        frames = int(8000 * seconds)
+        w.writeframes(
+            b"".join(struct.pack("<h", int(8000 * math.sin(n / 5))) for n in range(frames))
+        )
+    return out.getvalue()
+
+
+@pytest.fixture
+def file_host() -> Any:
+    """Africa's Talking's recordings store: a real HTTP server serving the files it is given."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    files: dict[str, tuple[str, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            found = files.get(self.path)
+            if found is None:
+                self.send_error(404)
+                return
+            mime, body = found
+            self.send_response(200)
+            self.send_header("Content-Type", mime)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    class Host:
+        def put(self, path: str, body: bytes, mime: str = "audio/wav") -> str:
+            files[path] = (mime, body)
+            return f"http://127.0.0.1:{server.server_port}{path}"
+
+        def url(self, path: str) -> str:
+            return f"http://127.0.0.1:{server.server_port}{path}"
+
+    yield Host()
+    server.shutdown()
+    server.server_close()
+
+
+def _report_by_voice(caller: VoiceCaller, category_key: str, anonymity_key: str, url: str) -> Any:
+    caller.answer()
+    caller.press("4")
+    caller.press(category_key)
+    record = caller.press(anonymity_key)
+    assert record.find("Record") is not None
+    return _xml(caller.post(recordingUrl=url))
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_named_spoken_report_is_kept_with_its_recording_and_its_reference_texted(
+    app, caller, workers, emulator, file_host, language
+):
+    from gateway.reports.models import Report
+    from gateway.voice.models import AudioClip, VoiceRecording
+
+    _consented(app, language)
+    audio = _wav()
+    url = file_host.put("/rec/1.wav", audio)
+    thanks = _report_by_voice(caller, "1", "1", url)  # land, with my number
+    assert text(app, "voice.report.thanks", language) in spoken(thanks)
+    workers.drain()
+    with app.app_context():
+        report = db.session.scalar(select(Report))
+        assert (report.category, report.channel, report.anonymous, report.language) == (
+            "land",
+            "voice",
+            False,
+            language,
+        )
+        recording = db.session.scalar(select(VoiceRecording))
+        assert (recording.status, recording.report_id) == ("stored", report.id)
+        clip = db.session.get(AudioClip, recording.audio_id)
+        assert (clip.mime, clip.data) == ("audio/wav", audio)
+        reference = report.reference
+    (receipt,) = [m["text"] for m in emulator.messages() if m["to"] == AMINA]
+    assert reference in receipt
+
+
+def test_an_anonymous_security_report_by_voice_is_sensitive_and_keeps_no_link(
+    app, caller, workers, emulator, file_host
+):
+    from gateway.reports.models import Report
+    from gateway.voice.models import VoiceRecording
+
+    _consented(app, "sw")
+    url = file_host.put("/rec/2.wav", _wav())
+    _report_by_voice(caller, "5", "2", url)  # security, anonymous
+    workers.drain()
+    with app.app_context():
+        report = db.session.scalar(select(Report))
+        assert (report.category, report.sensitive, report.anonymous, report.contact_id) == (
+            "security",
+            True,
+            True,
+            None,
+        )
+        recording = db.session.scalar(select(VoiceRecording))
+        assert (recording.status, recording.contact_id, recording.call_id) == ("stored", None, None)
+    assert [m for m in emulator.messages() if m["to"] == AMINA] == []
+
+
+def test_a_recording_that_cannot_be_fetched_is_kept_as_audio_missing(
+    app, caller, workers, file_host
+):
+    from gateway.reports.models import Report
+    from gateway.voice.models import VoiceRecording
+
+    _consented(app, "en")
+    not_audio = file_host.put("/rec/3.wav", b"<html>expired</html>", mime="text/html")
+    _report_by_voice(caller, "1", "1", not_audio)
+    workers.drain()
+    with app.app_context():
+        recording = db.session.scalar(select(VoiceRecording))
+        assert (recording.status, recording.audio_id) == ("missing", None)
+        assert db.session.scalar(select(Report.channel)) == "voice"  # the report itself stays

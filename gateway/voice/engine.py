@@ -54,6 +54,8 @@ class CallContext:
     """One request of a call: who is calling, and what the call remembers between requests."""
 
     phone: str
+    session_id: str
+    call_id: int | None
     contact: Contact | None
     settings: Settings
     catalogs: Catalogs

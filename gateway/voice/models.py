@@ -117,6 +117,9 @@ class VoiceRecording(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     purpose: Mapped[str] = mapped_column(String(16))  # report, question
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
     provider_url: Mapped[str | None] = mapped_column(String(500))
     audio_id: Mapped[int | None] = mapped_column(ForeignKey("audio_clips.id"))
     # pending (to fetch), stored, missing (could not be fetched: "audio missing")

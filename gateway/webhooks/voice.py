@@ -92,6 +92,8 @@ def _menu(call: VoiceCall, form: Mapping[str, str]) -> Response:
         call.contact_id = contact.id
     ctx = CallContext(
         phone=call.phone,
+        session_id=call.session_id,
+        call_id=call.id,
         contact=contact,
         settings=settings,
         catalogs=catalogs(),

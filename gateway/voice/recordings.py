@@ -1,0 +1,115 @@
+"""What callers record (a report, a question) is fetched from Africa's Talking into our own
+storage soon after the call: their copy may expire. A file that cannot be fetched is tried again
+and then kept as "audio missing", with the call's record."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import requests
+from rq import Retry
+
+from gateway.extensions import db
+from gateway.jobs import job
+from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.settings import current_settings
+from gateway.voice.models import AudioClip, VoiceRecording
+
+log = logging.getLogger(__name__)
+
+FETCH_RETRY = Retry(max=3, interval=[30, 120, 600])
+FETCH_TIMEOUT_S = (5, 30)
+AUDIO_TYPES = {"audio/mpeg": "audio/mpeg", "audio/mp3": "audio/mpeg", "audio/wav": "audio/wav"}
+
+
+class RecordingUnusable(ValueError):
+    """The file is not audio we keep, or is too big: trying again will not help."""
+
+
+def keep_recording(
+    *, purpose: str, url: str, call_id: int | None, contact_id: int | None, report_id: int | None
+) -> VoiceRecording:
+    """Note a recording and fetch it after the commit."""
+    recording = VoiceRecording(
+        purpose=purpose,
+        provider_url=url,
+        call_id=call_id,
+        contact_id=contact_id,
+        report_id=report_id,
+        status="pending",
+    )
+    db.session.add(recording)
+    db.session.flush()
+    enqueue_after_commit(
+        db.session,
+        DEFAULT,
+        fetch_recording,
+        recording.id,
+        job_id=f"voice-recording-{recording.id}",
+        retry=FETCH_RETRY,
+    )
+    return recording
+
+
+def sniff(head: bytes) -> str | None:
+    """The audio type the file's first bytes say (not what the server claims)."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    return None
+
+
+def download(url: str, limit: int) -> bytes:
+    """The file at ``url``, at most ``limit`` bytes (more is refused, not cut)."""
+    with requests.get(url, stream=True, timeout=FETCH_TIMEOUT_S) as answer:
+        answer.raise_for_status()
+        chunks, size = [], 0
+        for chunk in answer.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise RecordingUnusable(f"larger than {limit} bytes")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def store_audio(data: bytes, mime: str) -> AudioClip:
+    """The clip holding ``data`` (the same bytes are kept once)."""
+    digest = hashlib.sha256(data).hexdigest()
+    found: AudioClip | None = db.session.query(AudioClip).filter_by(sha256=digest).one_or_none()
+    if found is not None:
+        return found
+    clip = AudioClip(sha256=digest, mime=mime, size=len(data), duration_ms=0, data=data)
+    db.session.add(clip)
+    db.session.flush()
+    return clip
+
+
+@job
+def fetch_recording(recording_id: int) -> str:
+    """Fetch a recording into our storage (a job; safe twice: a stored one is left alone)."""
+    recording = db.session.get(VoiceRecording, recording_id)
+    if recording is None or recording.status != "pending" or not recording.provider_url:
+        return "nothing to fetch"
+    recording.attempts += 1
+    try:
+        data = download(recording.provider_url, current_settings().voice_audio_max_bytes)
+        mime = sniff(data[:16])
+        if mime is None:
+            raise RecordingUnusable("not an MP3 or WAV file")
+    except RecordingUnusable as unusable:
+        recording.status = "missing"
+        db.session.commit()
+        return f"audio missing: {unusable}"
+    except requests.RequestException as exc:
+        if recording.attempts > (FETCH_RETRY.max or 0):
+            recording.status = "missing"
+            db.session.commit()
+            return f"audio missing: {exc.__class__.__name__}"
+        db.session.commit()
+        raise  # RQ tries again later (FETCH_RETRY)
+    recording.audio_id = store_audio(data, mime).id
+    recording.status = "stored"
+    db.session.commit()
+    return "stored"
