@@ -502,3 +502,20 @@ def test_a_recording_that_cannot_be_fetched_is_kept_as_audio_missing(
         recording = db.session.scalar(select(VoiceRecording))
         assert (recording.status, recording.audio_id) == ("missing", None)
         assert db.session.scalar(select(Report.channel)) == "voice"  # the report itself stays
+
+
+def test_the_dashboard_shows_what_calls_cost_and_how_many_call_backs_the_budget_held(
+    app, client, admin_as
+):
+    from dataclasses import replace
+
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], monthly_budget_kes=5.0)
+    with time_machine.travel(DAYTIME, tick=False):
+        costly = VoiceCaller(client, "+254722000111")
+        costly.answer()
+        costly.hang_up(amount="7.5")
+        _missed_call(client)  # held: the budget is spent
+        page = admin_as().client.get("/admin/").get_data(as_text=True)
+    line = re.search(r'<p id="voice-spend">(.*?)</p>', page, re.S)
+    assert line is not None
+    assert "7.50" in line.group(1) and line.group(1).rstrip().endswith(": 1")

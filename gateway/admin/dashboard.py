@@ -19,8 +19,9 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
-from gateway.spend import spent_this_month
+from gateway.spend import month_start, spent_this_month
 from gateway.users.access import Principal, principal
+from gateway.voice.models import CallBack
 
 DAYS = 14
 # Which outcome a message's status counts as on the chart.
@@ -101,6 +102,17 @@ def inbound_failed() -> int:
     )
 
 
+def callbacks_held_this_month(settings: Settings) -> int:
+    """Call-backs owed this month but held because the budget was spent."""
+    since = month_start(utcnow(), settings)
+    return (
+        db.session.scalar(
+            select(func.count()).where(CallBack.status == "held", CallBack.asked_at >= since)
+        )
+        or 0
+    )
+
+
 @bp.route("/")
 def dashboard() -> str:
     who = principal()
@@ -123,4 +135,5 @@ def dashboard() -> str:
         budget=budget,
         show_spend=who.visible_counties() is None,
         inbound_failed=inbound_failed() if who.visible_counties() is None else None,
+        callbacks_held=callbacks_held_this_month(settings),
     )
