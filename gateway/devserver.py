@@ -71,13 +71,15 @@ def main() -> int:
         for name in ("web", "worker"):
             manager.add_process(name, procfile.processes[name], env=env, cwd=str(PROJECT_ROOT))
         if use_emulator:
-            delivery = f"http://127.0.0.1:{WEB_PORT}/at/sms/delivery"
+            secret = ""
             if env.get("AT_WEBHOOK_SECRET"):
-                delivery += "?secret=" + quote(env["AT_WEBHOOK_SECRET"])
+                secret = "?secret=" + quote(env["AT_WEBHOOK_SECRET"])
+            delivery = f"http://127.0.0.1:{WEB_PORT}/at/sms/delivery{secret}"
+            voice = f"http://127.0.0.1:{WEB_PORT}/at/voice{secret}"
             manager.add_process(
                 "emulator",
                 f"{sys.executable} -m gateway.channels.emulator --port {EMULATOR_PORT} "
-                f"--delivery-url {delivery} --auto-deliver",
+                f"--delivery-url {delivery} --auto-deliver --voice-url {voice}",
                 env=env,
                 cwd=str(PROJECT_ROOT),
             )
