@@ -121,7 +121,9 @@ def _announce(token: str, password: str, use_emulator: bool) -> None:
         f"  SMS callback:      {base}/at/sms",
     ]
     if use_emulator:
-        lines.append(f"  Sent SMS (emulator): http://127.0.0.1:{EMULATOR_PORT}/_emulator/messages")
+        emulator = f"http://127.0.0.1:{EMULATOR_PORT}/_emulator"
+        lines.append(f"  Sent SMS (emulator): {emulator}/messages")
+        lines.append(f"  Calls (emulator):    {emulator}/voice/calls")
     lines += [
         "",
         "  Dial the USSD menu as a phone would:",
