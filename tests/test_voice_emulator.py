@@ -275,6 +275,10 @@ def test_the_control_endpoints_refuse_what_a_phone_cannot_do(at: EmulatorServer)
     assert requests.post(f"{base}/press", json={**body, "digits": "1"}).status_code == 409
     configure_voice(at.url, voice_url=None)
     assert requests.post(f"{base}/dial", json={"from": PERSON}).status_code == 400
+    unreachable = Phone(at.url).dial(url="http://127.0.0.1:9/at/voice?secret=s3cret")
+    assert unreachable["state"] == "ended" and unreachable["steps"][0]["error"]
+    [listed] = [c for c in at_calls(at) if c["session_id"] == unreachable["session_id"]]
+    assert "s3cret" not in str(listed)  # the voice URL's secret is never listed
     assert requests.put(f"{base}/config", json={"nonsense": 1}).status_code == 400
 
 

@@ -327,7 +327,8 @@ def _post(url: str, form: dict[str, str], read: bool = True) -> dict[str, Any]:
     try:
         answer = requests.post(url, data=form, timeout=POST_TIMEOUT_S)
     except requests.RequestException as exc:
-        step["error"] = f"not posted: {exc}"
+        # Only the kind: the message quotes the URL, whose query may hold the webhook secret.
+        step["error"] = f"not posted: {type(exc).__name__}"
         return step
     step["status"], step["answer"] = answer.status_code, answer.text[:20_000]
     if not read:
