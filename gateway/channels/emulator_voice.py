@@ -7,7 +7,8 @@ control endpoints under ``/_emulator/voice/`` play the person on the phone (``di
 runs the gateway's XML answer as Africa's Talking does (prompts heard in order, ``Redirect``
 followed, ``Reject`` or a response with no input action ending the call with its final request)
 and answers with the requests it made and the actions it read. ``GET /_emulator/voice/calls``
-lists every call with its transcript.
+lists every call with its transcript. The whole-request failures of ``PUT /_emulator/rules``
+(``next_requests``) apply to call requests as to sends: to whichever request comes next.
 
 The final request goes to the voice number's URL (where the call's first callback went), not to
 an action's ``callbackUrl``. Prices are Africa's Talking's, per started minute: about 1 KES for
