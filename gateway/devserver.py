@@ -71,13 +71,15 @@ def main() -> int:
         for name in ("web", "worker"):
             manager.add_process(name, procfile.processes[name], env=env, cwd=str(PROJECT_ROOT))
         if use_emulator:
-            delivery = f"http://127.0.0.1:{WEB_PORT}/at/sms/delivery"
+            secret = ""
             if env.get("AT_WEBHOOK_SECRET"):
-                delivery += "?secret=" + quote(env["AT_WEBHOOK_SECRET"])
+                secret = "?secret=" + quote(env["AT_WEBHOOK_SECRET"])
+            delivery = f"http://127.0.0.1:{WEB_PORT}/at/sms/delivery{secret}"
+            voice = f"http://127.0.0.1:{WEB_PORT}/at/voice{secret}"
             manager.add_process(
                 "emulator",
                 f"{sys.executable} -m gateway.channels.emulator --port {EMULATOR_PORT} "
-                f"--delivery-url {delivery} --auto-deliver",
+                f"--delivery-url {delivery} --auto-deliver --voice-url {voice}",
                 env=env,
                 cwd=str(PROJECT_ROOT),
             )
@@ -119,7 +121,9 @@ def _announce(token: str, password: str, use_emulator: bool) -> None:
         f"  SMS callback:      {base}/at/sms",
     ]
     if use_emulator:
-        lines.append(f"  Sent SMS (emulator): http://127.0.0.1:{EMULATOR_PORT}/_emulator/messages")
+        emulator = f"http://127.0.0.1:{EMULATOR_PORT}/_emulator"
+        lines.append(f"  Sent SMS (emulator): {emulator}/messages")
+        lines.append(f"  Calls (emulator):    {emulator}/voice/calls")
     lines += [
         "",
         "  Dial the USSD menu as a phone would:",

@@ -98,6 +98,7 @@ def simulator() -> str:
         ussd_code=settings.ussd_code,
         shortcode=settings.at_shortcode,
         replies=_replies(number) if number else [],
+        voice_number=settings.at_voice_number,
     )
 
 
@@ -223,3 +224,7 @@ def simulator_replies() -> str:
         error=error,
         sent=None,
     )
+
+
+# The call mode's routes (a module of their own, on this blueprint).
+from gateway.admin import simulator_call  # noqa: E402, F401

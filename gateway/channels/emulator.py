@@ -1,4 +1,4 @@
-"""A local Africa's Talking: a small real HTTP server speaking AT's SMS wire format.
+"""A local Africa's Talking: a small real HTTP server speaking AT's SMS and Voice wire formats.
 
 Used by the tests and by ``make run`` so that the real SDK makes real HTTP calls without an
 account. It answers ``POST /version1/messaging`` as Africa's Talking does, remembers every
@@ -6,13 +6,15 @@ request and recipient, fails on demand (per recipient or for whole requests), an
 reports back to the gateway, on request or automatically. Control endpoints live under
 ``/_emulator/``; :class:`EmulatorServer` runs it on a free port for tests.
 
-Run it with ``python -m gateway.channels.emulator --port 8001 [--delivery-url URL --auto-deliver]``.
+Voice (calls placed and driven as a phone) is in :mod:`.emulator_voice`.
+
+Run it with ``python -m gateway.channels.emulator --port 8001 [--delivery-url URL --auto-deliver]
+[--voice-url URL]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import threading
@@ -23,12 +25,20 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
-import phonenumbers
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.serving import make_server
 
-from gateway.channels.emulator_state import CHAOS_KEYS, REQUEST_MODES, EmulatorState, now_iso
+from gateway.channels.emulator_state import (
+    AUTH_FAILED,
+    CHAOS_KEYS,
+    REQUEST_MODES,
+    EmulatorState,
+    at_json,
+    now_iso,
+    valid_number,
+)
+from gateway.channels.emulator_voice import VoiceConfig, register_voice
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +55,6 @@ FAILURE_CODES = {
 }
 PRICE_PER_SEGMENT = Decimal("0.80")
 NETWORK_CODE = "63902"  # Safaricom
-AUTH_FAILED = "The supplied authentication is invalid"
 
 bp = Blueprint("at_emulator", __name__)
 
@@ -56,6 +65,9 @@ def create_emulator(
     auto_deliver: bool = False,
     delivery_delay_s: float = 0.2,
     deliver_before_answer: bool = False,
+    voice_url: str | None = None,
+    auto_answer: bool = True,
+    answer_delay_s: float = 0.2,
 ) -> Flask:
     """Build the emulator app.
 
@@ -66,12 +78,15 @@ def create_emulator(
         delivery_delay_s: how long after the send answer an automatic report is posted.
         deliver_before_answer: post the automatic reports before answering the send request,
             as happens for real when a report overtakes the send response.
+        voice_url: where voice calls are posted (the gateway's ``/at/voice``).
+        auto_answer: a phone the gateway calls answers by itself, ``answer_delay_s`` later.
     """
     app = Flask(__name__)
     app.extensions["at_emulator"] = EmulatorState(
         api_key, delivery_url, auto_deliver, delivery_delay_s, deliver_before_answer
     )
     app.register_blueprint(bp)
+    register_voice(app, VoiceConfig(voice_url, auto_answer, answer_delay_s))
     return app
 
 
@@ -102,7 +117,7 @@ def send_sms() -> Response:
         return Response(page, code, content_type="text/html")
     if "reject" in mode:
         state.record(201, at=arrived)
-        return _at_json({"SMSMessageData": {"Message": mode["reject"], "Recipients": []}})
+        return at_json({"SMSMessageData": {"Message": mode["reject"], "Recipients": []}})
     numbers = [n.strip() for n in form["to"].split(",") if n.strip()]
     recipients = [_recipient(state, number, form["message"]) for number in numbers]
     messages = [
@@ -132,18 +147,18 @@ def send_sms() -> Response:
         reports = [(r["messageId"], r["number"]) for r in accepted]
         if state.deliver_before_answer:
             _deliver_later(state.delivery_url, reports, 0)
-            return _at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
+            return at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
         threading.Thread(
             target=_deliver_later,
             args=(state.delivery_url, reports, state.delivery_delay_s),
             daemon=True,
         ).start()
-    return _at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
+    return at_json({"SMSMessageData": {"Message": summary, "Recipients": recipients}})
 
 
 def _recipient(state: EmulatorState, number: str, text: str) -> dict[str, Any]:
     status = state.rule_for(number) or state.chaos_recipient_status()
-    status = status or ("Success" if _valid(number) else "InvalidPhoneNumber")
+    status = status or ("Success" if valid_number(number) else "InvalidPhoneNumber")
     if status != "Success":
         code = FAILURE_CODES[status]
         return {
@@ -168,18 +183,6 @@ def count_segments(text: str) -> int:
     """Segments as the emulator bills them: 160/153 characters, or 70/67 past U+00FF."""
     single, multi = (70, 67) if any(ord(c) > 0xFF for c in text) else (160, 153)
     return 1 if len(text) <= single else math.ceil(len(text) / multi)
-
-
-def _valid(number: str) -> bool:
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
-    except phonenumbers.NumberParseException:
-        return False
-
-
-def _at_json(payload: dict[str, Any]) -> Response:
-    # The SDK parses JSON only when Content-Type is exactly "application/json": no charset.
-    return Response(json.dumps(payload), 201, content_type="application/json")
 
 
 def post_delivery_report(
@@ -299,9 +302,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--delivery-url", help="where delivery reports are posted")
     parser.add_argument("--auto-deliver", action="store_true", help="report Success after sends")
     parser.add_argument("--delivery-delay", type=float, default=0.2, help="seconds (default 0.2)")
+    parser.add_argument("--voice-url", help="where voice calls are posted (the gateway's)")
+    parser.add_argument(
+        "--no-auto-answer", action="store_true", help="phones the gateway calls do not answer"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_emulator(args.api_key, args.delivery_url, args.auto_deliver, args.delivery_delay)
+    app = create_emulator(
+        args.api_key,
+        args.delivery_url,
+        args.auto_deliver,
+        args.delivery_delay,
+        voice_url=args.voice_url,
+        auto_answer=not args.no_auto_answer,
+    )
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"Africa's Talking emulator listening on http://{args.host}:{server.port}", flush=True)
     try:

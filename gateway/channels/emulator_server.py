@@ -74,8 +74,9 @@ class EmulatorServer:
         return list(self._call("GET", "/_emulator/requests")["requests"])
 
     def clear(self) -> None:
-        """Forget all records and rules."""
+        """Forget all records and rules, voice calls included."""
         self._call("DELETE", "/_emulator/messages")
+        self._call("DELETE", "/_emulator/voice/calls")
 
     def set_recipient_status(self, phone: str, status: str | None) -> None:
         """Answer ``status`` (a name in FAILURE_CODES) for ``phone``; None to undo."""

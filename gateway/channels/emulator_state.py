@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+import phonenumbers
+from flask import Response, request
 
 REQUEST_MODES = ("http_status", "reject", "delay_s")
 # A misbehaving Africa's Talking, by shares drawn from a seeded generator (see ``chaos_*``).
@@ -29,8 +31,25 @@ CHAOS_KEYS = (
 )
 
 
+AUTH_FAILED = "The supplied authentication is invalid"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def valid_number(number: str) -> bool:
+    """Whether ``number`` is a real phone number in E.164 (what Africa's Talking accepts)."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def at_json(payload: dict[str, Any], status: int = 201) -> Response:
+    """An Africa's Talking JSON answer."""
+    # The SDK parses JSON only when Content-Type is exactly "application/json": no charset.
+    return Response(json.dumps(payload), status, content_type="application/json")
 
 
 class EmulatorState:
