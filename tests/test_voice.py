@@ -519,3 +519,70 @@ def test_the_dashboard_shows_what_calls_cost_and_how_many_call_backs_the_budget_
     line = re.search(r'<p id="voice-spend">(.*?)</p>', page, re.S)
     assert line is not None
     assert "7.50" in line.group(1) and line.group(1).rstrip().endswith(": 1")
+
+
+# -- end to end: a missed call, the call-back through the SDK, the menu on the phone ----------
+
+
+@pytest.fixture
+def live_gateway(app: Any) -> Any:
+    """The gateway over real HTTP, where the emulator posts the calls' requests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def voice_line(app: Any, emulator: Any, live_gateway: str) -> Any:
+    from dataclasses import replace
+
+    from tests.voice_phone import configure_voice
+
+    app.config["GATEWAY"] = replace(
+        app.config["GATEWAY"], at_api_url=emulator.url, public_url=live_gateway
+    )
+    configure_voice(emulator.url, voice_url=f"{live_gateway}/at/voice", auto_answer=True)
+    yield emulator
+    configure_voice(emulator.url, voice_url=None)
+
+
+def test_a_missed_call_is_called_back_through_the_sdk_and_hears_the_menu(app, voice_line, workers):
+    """Amina rings the voice number: the call is rejected (free), the worker asks Africa's
+    Talking (the emulator, through the SDK) to call her back, she answers, chooses Kiswahili,
+    agrees, and hears the main menu; a second missed call within the cooldown rings nothing."""
+    from tests.voice_phone import Phone, call_requests, heard
+
+    phone = Phone(voice_line.url, AMINA)
+    missed = phone.dial(to=VOICE_NUMBER)
+    assert [a["action"] for a in missed["actions"]] == ["Reject"]
+    workers.drain()
+    (request,) = call_requests(voice_line.url)
+    assert (request["from"], request["to"]) == (VOICE_NUMBER, [AMINA])
+
+    phone.ringing()
+    answered = phone.wait_answered()
+    assert answered["direction"] == "Outbound"
+    first = " ".join(heard(phone.call()["transcript"][-1]))
+    assert text(app, "voice.language.option", "sw", key="2") in first
+    phone.press("2")
+    menu = phone.press("1")
+    assert text(app, "voice.main.guides", "sw", key="1") in " ".join(heard(menu))
+    phone.hangup(duration_s=90)
+
+    Phone(voice_line.url, AMINA).dial(to=VOICE_NUMBER)  # again, within the cooldown
+    workers.drain()
+    assert len(call_requests(voice_line.url)) == 1
+    with app.app_context():
+        (callback,) = db.session.scalars(select(CallBack)).all()
+        assert (callback.status, callback.session_id) == ("placed", phone.session_id)
+        calls = {c.session_id: c for c in db.session.scalars(select(VoiceCall))}
+        back = calls[phone.session_id]
+        assert (back.direction, back.duration_s, back.amount) == ("out", 90, Decimal("10.00"))
+        missed_calls = [c for c in calls.values() if c.direction == "in"]
+        assert len(missed_calls) == 2 and all(c.amount == 0 for c in missed_calls)
