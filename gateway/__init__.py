@@ -61,7 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.radio import init_app as init_radio
     from gateway.users import init_app as init_users
     from gateway.ussd import init_app as init_ussd
-    from gateway.voice import init_app as init_voice
+    from gateway.voice.prompts import init_app as init_voice_prompts
     from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_radio(app)
     init_users(app)
     init_admin(app)
-    init_voice(app)
+    init_voice_prompts(app)
     health.init_app(app)
     metrics.init_app(app)
     cli.init_app(app)

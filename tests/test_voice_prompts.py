@@ -22,7 +22,7 @@ from gateway.settings import current_settings
 from gateway.users.models import AuditEvent
 from gateway.voice import audio
 from gateway.voice.demo_prompts import load_demo_prompts
-from gateway.voice.lint import lint_prompts
+from gateway.voice.lint import code_keys, lint_prompts
 from gateway.voice.models import AudioClip, VoicePrompt
 from gateway.voice.prompts import prompt
 from gateway.voice.xml import Play, Say
@@ -37,10 +37,12 @@ TEXTS = {
         "voice.menu.meetings": "Meetings",
         "voice.meeting.when": "The meeting is on {date} at {time}.",
         "voice.poll.count": "{count} people have voted.",
+        "voice.list.press": "Press {key}.",
     },
     "sw": {
         "voice.menu.main": "Karibu Haki Madini. Bonyeza 1 kwa mikutano.",
         "voice.meeting.when": "Mkutano ni {date}, {time}.",
+        "voice.list.press": "Bonyeza {key}.",
     },
 }
 FLOW = """\
@@ -258,7 +260,32 @@ def test_a_datetime_is_spoken_in_the_gateway_time_zone_and_large_numbers_digit_b
         assert prompt("voice.poll.count", "en", count=125) == [Say("125 people have voted.")]
 
 
+def test_the_engine_speaks_recordings_and_a_menu_key_as_a_number_clip(app: Flask) -> None:
+    """Is the app's voice speaker this one, and "Press {key}" with key "3" played as the
+    Kiswahili part and the Kiswahili clip for 3."""
+    speak = app.extensions["voice_speaker"]
+    with app.app_context():
+        press = record("voice.list.press#1", "sw")
+        three = record("voice.clip.number.3", "sw")
+        assert speak("voice.list.press", "kam", {"key": "3"}) == [
+            Play(url(press)),
+            Play(url(three)),
+        ]
+        assert speak("voice.list.press", "en", {"key": "3"}) == [Say("Press 3.")]
+
+
 # The prompt lint
+
+
+def test_prompts_the_voice_code_speaks_by_itself_are_needed(tmp_path: Path) -> None:
+    (tmp_path / "voice").mkdir()
+    (tmp_path / "voice" / "engine.py").write_text(
+        'HINT = "voice.hint.again"\nlog("voice.call_placed")\n', encoding="utf-8"
+    )
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "voice.py").write_text('say("voice.report.thanks")\n')
+    known = {"voice.hint.again", "voice.report.thanks", "voice.other"}
+    assert code_keys(known, tmp_path) == ["voice.hint.again", "voice.report.thanks"]
 
 
 def test_the_lint_lists_each_prompt_per_language_and_fails_on_a_missing_text(
@@ -282,7 +309,7 @@ def test_the_lint_lists_each_prompt_per_language_and_fails_on_a_missing_text(
         }
     result = runner.invoke(args=["voice", "lint"])
     assert result.exit_code == 0, result.output
-    line = r"voice\.menu\.main .*sw: recorded \(placeholder\).*kam: missing, plays sw"
+    line = r"voice\.menu\.main .*sw: recorded, placeholder \(upload, .*kam: missing, plays sw"
     assert re.search(line, result.output)
     assert "voice lint:" in result.output and "ERROR" not in result.output
 
@@ -374,9 +401,11 @@ def test_demo_prompts_load_as_placeholders_once_and_never_over_a_recording(
 
 
 def test_the_committed_demo_prompts_pass_the_checks(app: Flask) -> None:
-    """Every committed demo file is small and passes the upload checks."""
+    """Is every committed demo file small (at most 32 kbps) and fit to upload."""
     files = sorted((ROOT / "messages" / "voice").glob("*/*.mp3"))
     with app.app_context():
         for path in files:
-            assert path.stat().st_size < 40_000, path
-            audio.measure(path.read_bytes())
+            data = path.read_bytes()
+            measured = audio.measure(data)
+            assert measured.kind == "mp3"
+            assert len(data) * 8 / (measured.duration_ms / 1000) <= 33_000, path

@@ -1,6 +1,6 @@
 """Speak every ``voice.*`` text with espeak-ng into small MP3s: the demo's placeholder prompts.
 
-    python tools/make_demo_prompts.py
+    python tools/make_demo_prompts.py [--messages DIR]
 
 writes ``messages/voice/<language>/<key>.mp3`` (mono, 22 kHz, about 24 kbps) for each prompt (a
 text with placeholders: each part, ``<key>#<n>.mp3``) and each clip (numbers, weekdays, months,
@@ -13,6 +13,7 @@ prompts that no longer exist are removed. ``flask demo load`` stores them as pla
 
 from __future__ import annotations
 
+import argparse
 import io
 import subprocess
 import sys
@@ -94,7 +95,9 @@ def speak(text: str, voice: str) -> bytes:
 
 
 def main() -> None:
-    catalogs = Catalogs.load(ROOT / "messages")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--messages", type=Path, default=ROOT / "messages", help="the catalogs")
+    catalogs = Catalogs.load(parser.parse_args().messages)
     for language, voice in VOICES.items():
         folder = OUT / language
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,17 @@
 """Which prompts the voice flows need, and which are recorded in each language:
 ``flask --app wsgi voice lint``, and the table on the admin's Voice prompts page.
 
-Needed are every ``voice.*`` key written in ``flows/voice*.yaml`` and every clip the values
-are spoken from (:data:`gateway.voice.prompts.CLIP_KEYS`). A prompt with no English text is an
-error (English is every chain's end; without it ``<Say>`` has nothing to say); a prompt not
-recorded in a language is reported with what plays instead (another language's recording, or
-English ``<Say>``), which is no error.
+Needed are every ``voice.*`` key written in ``flows/voice*.yaml``, the catalog keys the voice
+code speaks by itself (a hint, "press {key}", goodbye: ``voice.*`` strings in the voice
+modules), and every clip the values are spoken from (:data:`gateway.voice.prompts.CLIP_KEYS`).
+A prompt with no English text is an error (English is every chain's end; without it ``<Say>``
+has nothing to say); a prompt not recorded in a language is reported with what plays instead
+(another language's recording, or English ``<Say>``), which is no error.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +40,9 @@ from gateway.voice.prompts import (
 )
 
 SAY = "say"  # what plays when no language along the chain has the prompt recorded
+GATEWAY = Path(__file__).resolve().parent.parent
+# The modules that speak: the voice package, each area's voice.py and the callback's.
+VOICE_CODE = ("voice/*.py", "*/voice.py")
 
 
 def flow_keys(flows_dir: Path) -> list[str]:
@@ -46,6 +51,22 @@ def flow_keys(flows_dir: Path) -> list[str]:
     for path in sorted(flows_dir.glob("voice*.yaml")):
         found.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
     return sorted(k for k in found if KEY.fullmatch(k) and not is_clip(k))
+
+
+def code_keys(known: set[str], root: Path = GATEWAY) -> list[str]:
+    """The ``voice.*`` strings in the voice modules' code that are catalog keys (``known``):
+    prompts the engine speaks by itself. A string there that is no key (a log or audit
+    action) is no prompt."""
+    found: set[str] = set()
+    for pattern in VOICE_CODE:
+        for path in sorted(root.glob(pattern)):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found.update(
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            )
+    return sorted(k for k in found if k in known and KEY.fullmatch(k) and not is_clip(k))
 
 
 def _strings(node: object) -> Iterator[str]:
@@ -111,8 +132,8 @@ def describe(cell: Cell, language: str) -> str:
     """A cell in words (English: the lint's output)."""
     if cell.recorded:
         who = f" by {cell.recorded_by}" if cell.recorded_by else ""
-        when = f" {cell.recorded_at:%Y-%m-%d}" if cell.recorded_at else ""
-        kind = " (placeholder)" if cell.placeholder else ""
+        when = f", {cell.recorded_at:%Y-%m-%d}" if cell.recorded_at else ""
+        kind = ", placeholder" if cell.placeholder else ""
         missing = "" if cell.plays == language else f"; other parts missing, plays {cell.plays}"
         return f"recorded{kind} ({cell.source}{who}{when}){missing}"
     if not cell.applies:
@@ -121,9 +142,11 @@ def describe(cell: Cell, language: str) -> str:
 
 
 def needed_keys(flows_dir: Path | None = None) -> list[str]:
-    """The prompts the voice flows need, then the clips."""
+    """The prompts the voice flows and code need, then the clips."""
     directory = flows_dir or Path(current_app.config["FLOWS_DIR"])
-    return [*flow_keys(directory), *CLIP_KEYS]
+    flows = flow_keys(directory)
+    code = [k for k in code_keys(catalogs().keys()) if k not in flows]
+    return [*sorted({*flows, *code}), *CLIP_KEYS]
 
 
 def coverage(keys: Iterable[str]) -> Coverage:

@@ -22,7 +22,8 @@ speaks. :func:`prompt` gives the ``<Say>``/``<Play>`` actions for one prompt in 
                             10:00 is "saa nne asubuhi": the clip carries it)
   ========================  =====================================================
 
-  A date is weekday, day (a number) and month; a time is its hour, then its minutes (a
+  A date is weekday, day (a number) and month; a number may be an ``int`` or digits written
+  as text (a menu's key, ``"1"``); a time is its hour, then its minutes (a
   number) unless on the hour; a ``datetime`` is both, in the gateway's time zone. A value that
   is itself a ``voice.*`` key (a recorded option label) is that prompt; other text (an option
   typed by staff) can only be ``<Say>``\\ ed. Clips have no catalog entry: their scripts come
@@ -38,6 +39,7 @@ from datetime import date, datetime, time
 from string import Formatter
 
 from babel.dates import format_date, format_time, get_day_names, get_month_names
+from flask import Flask
 from sqlalchemy import or_, select
 
 from gateway.extensions import db
@@ -166,6 +168,28 @@ def recordings(
     return {(row.key, row.language): (row, clip) for row, clip in rows}
 
 
+def init_app(app: Flask) -> None:
+    """Serve the stored audio, add ``flask voice lint``, and make the voice engine speak
+    recordings (``app.extensions["voice_speaker"]``, and the engine's if it is built already).
+    Once however often called."""
+    from gateway.voice.lint import voice_cli
+    from gateway.voice.serve import bp
+
+    if bp.name in app.blueprints:
+        return
+    app.register_blueprint(bp)
+    app.cli.add_command(voice_cli)
+    app.extensions["voice_speaker"] = speak
+    engine = app.extensions.get("voice_engine")
+    if engine is not None:
+        engine.speaker = speak
+
+
+def speak(key: str, language: str, values: Mapping[str, object]) -> list[Spoken]:
+    """:func:`prompt` in the voice engine's shape (a speaker)."""
+    return prompt(key, language, **values)
+
+
 def prompt(key: str, language: str, /, **values: object) -> list[Spoken]:
     """What a caller of ``language`` hears for the prompt ``key`` with ``values`` filled in.
 
@@ -224,6 +248,8 @@ class _Speaker:
             return [self.clip(hour_key(value.hour), language), *minutes]
         if isinstance(value, int) and not isinstance(value, bool):
             return self.number(value, language)
+        if _digits(value):
+            return self.number(int(str(value)), language)
         if isinstance(value, str) and KEY.fullmatch(value) and not is_clip(value):
             self._load([value])
             return self.speak(value, language)
@@ -257,10 +283,17 @@ class _Speaker:
                 keys += [hour_key(value.hour), number_key(value.minute)]
             elif isinstance(value, int) and not isinstance(value, bool):
                 keys += [number_key(n) for n in _number_clips(value)]
+            elif _digits(value):
+                keys += [number_key(n) for n in _number_clips(int(str(value)))]
         return keys
 
     def _english(self) -> dict[str, object]:
         return {name: english(value, self.catalogs) for name, value in self.values.items()}
+
+
+def _digits(value: object) -> bool:
+    """A number written as text (a menu's key, "1"): spoken as a number."""
+    return isinstance(value, str) and 0 < len(value) <= 9 and value.isascii() and value.isdigit()
 
 
 def _number_clips(n: int) -> list[int]:
