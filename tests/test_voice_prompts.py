@@ -187,11 +187,14 @@ def test_audio_is_served_for_good_with_an_etag_and_no_login_or_cookie(app: Flask
 # The fallback chain and clips
 
 
-def test_a_prompt_plays_along_the_chain_and_english_last_is_said(app: Flask) -> None:
-    """kam -> sw -> en: with nothing recorded English text is said; a Kiswahili recording
-    plays for Kikamba until a Kikamba one exists; English's own recording beats Say."""
+def test_a_prompt_plays_along_the_chain_and_its_text_is_said_last(app: Flask) -> None:
+    """kam -> sw -> en: with nothing recorded the caller's text (Kikamba's falls back to
+    Kiswahili) is read out; a recording plays along the chain, the nearest first."""
     with app.app_context():
         assert prompt("voice.menu.main", "kam") == [
+            Say("Karibu Haki Madini. Bonyeza 1 kwa mikutano.")
+        ]
+        assert prompt("voice.menu.main", "en") == [
             Say("Welcome to Haki Madini. Press 1 for meetings.")
         ]
         english = record("voice.menu.main", "en")
@@ -206,8 +209,12 @@ def test_a_prompt_plays_along_the_chain_and_english_last_is_said(app: Flask) -> 
 
 def test_a_meeting_date_in_kiswahili_is_spoken_from_kiswahili_clips(app: Flask) -> None:
     """Is "Mkutano ni {date}, {time}" played as the Kiswahili parts around the weekday, day,
-    month and hour clips; and a clip missing in Kiswahili played in English or said."""
+    month and hour clips; and a clip missing in Kiswahili played in English or read out."""
     with app.app_context():
+        # nothing recorded in English or Kiswahili: the Kiswahili text, the date in words
+        assert prompt("voice.meeting.when", "kam", date=date(2026, 12, 31), time=time(9)) == [
+            Say("Mkutano ni Alhamisi 31 Desemba, 09:00.")
+        ]
         part1 = record("voice.meeting.when#1", "sw")
         thursday = record("voice.clip.weekday.4", "sw")
         day31 = record("voice.clip.number.31", "sw")
@@ -226,9 +233,12 @@ def test_a_meeting_date_in_kiswahili_is_spoken_from_kiswahili_clips(app: Flask) 
         spoken = prompt("voice.meeting.when", "sw", date=date(2026, 12, 31), time=time(10, 15))
         assert spoken[3] == Play(url(december))
         assert spoken[-1] == Say("15")  # minutes: no clip for 15 in any language
-        # English has no parts recorded: the whole sentence is said, values as words
+        # English has no parts recorded: the whole sentence is read out, values as words
         assert prompt("voice.meeting.when", "en", **when) == [
             Say("The meeting is on Thursday 31 December at 10:00 AM.")
+        ]
+        assert prompt("voice.meeting.when", "en", date=when["date"], time=time(9, 30)) == [
+            Say("The meeting is on Thursday 31 December at 9:30 AM.")
         ]
 
 
@@ -244,11 +254,10 @@ def test_a_datetime_is_spoken_in_the_gateway_time_zone_and_large_numbers_digit_b
             date=datetime.fromisoformat("2026-12-31T07:00:00+00:00"),  # 10:00 in Nairobi
             time=time(9),
         )
-        # no clip recorded in any language: each said in English
+        # no clip recorded in any language: each script read out in Kiswahili
         assert spoken == [
             Play(url(part)),
-            *map(Say, ("Thursday", "31", "December", "10 AM")),
-            Say("9 AM"),
+            *map(Say, ("Alhamisi", "31", "Desemba", "10:00", "09:00")),
         ]
         clips = {n: record(f"voice.clip.number.{n}", "sw") for n in (1, 2, 5)}
         # Kiswahili has no text of its own: a speaker recorded the part of the English one
@@ -340,7 +349,7 @@ def test_admin_uploads_recordings_checked_per_file_and_audited(
     page = session.get("/admin/voice/prompts")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "voice.meeting.when#1" in html and "Missing: English computer voice" in html
+    assert "voice.meeting.when#1" in html and "Missing: read out by the computer voice" in html
     quiet = tone(1.0, level=0.001)
     response = _upload(
         session,

@@ -6,7 +6,7 @@ code speaks by itself (a hint, "press {key}", goodbye: ``voice.*`` strings in th
 modules), and every clip the values are spoken from (:data:`gateway.voice.prompts.CLIP_KEYS`).
 A prompt with no English text is an error (English is every chain's end; without it ``<Say>``
 has nothing to say); a prompt not recorded in a language is reported with what plays instead
-(another language's recording, or English ``<Say>``), which is no error.
+(another language's recording, or its text read out by ``<Say>``), which is no error.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def describe(cell: Cell, language: str) -> str:
         return f"recorded{kind} ({cell.source}{who}{when}){missing}"
     if not cell.applies:
         return "-"
-    return "missing, says it in English" if cell.plays == SAY else f"missing, plays {cell.plays}"
+    return "missing, read out by <Say>" if cell.plays == SAY else f"missing, plays {cell.plays}"
 
 
 def needed_keys(flows_dir: Path | None = None) -> list[str]:

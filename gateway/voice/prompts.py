@@ -5,14 +5,16 @@ speaks. :func:`prompt` gives the ``<Say>``/``<Play>`` actions for one prompt in 
 
 - **Recordings** (:class:`VoicePrompt`, key × language) are looked up along the language's
   chain as texts are (:meth:`gateway.i18n.Catalogs.chain`: ``kam → sw → en``): the first
-  language with a complete recording plays; with none, English text is spoken by ``<Say>``.
+  language with a complete recording plays; with none, ``<Say>`` reads out the caller's text
+  (Africa's Talking has an English voice only, but a Kiswahili text read by it is understood
+  where an English one would not be: the language menu, above all).
 - **A text with placeholders** ("The meeting is on {date} at {time}") is recorded in parts:
   the text around its placeholders, each non-blank stretch a part of its own, numbered from 1
   in that language's text: ``voice.meeting.when#1`` ("The meeting is on"), ``#2`` ("at"). A
   language counts as recorded only with every part, since its word order is its own; the
   values are spoken between the parts, in the language the parts are in.
 - **Values** are spoken from clips, each a recording of its own with its own fallback (a
-  clip missing in Kikamba plays in Kiswahili, else ``<Say>`` speaks it in English):
+  clip missing in Kikamba plays in Kiswahili, else ``<Say>`` reads out its script):
 
   ========================  =====================================================
   ``voice.clip.number.N``   N = 0..99; larger numbers digit by digit
@@ -230,7 +232,9 @@ class _Speaker:
                     elif part.field is not None:
                         spoken.extend(self.value(self.values.get(part.field), candidate))
                 return spoken
-        return [Say(self.catalogs.text(key, DEFAULT_LANGUAGE, **self._english()))]
+        # Values are written in the language the text comes from (Kikamba's may be Kiswahili's).
+        _, source = self.catalogs.raw(key, language or self.language)
+        return [Say(self.catalogs.text(key, source, **self._written(source)))]
 
     def value(self, value: object, language: str) -> list[Spoken]:
         """``value`` spoken in ``language`` (clip by clip, each along its own chain)."""
@@ -267,7 +271,7 @@ class _Speaker:
             found = self.found.get((key, candidate))
             if found is not None:
                 return Play(absolute_url(found[1]))
-        return Say(clip_script(key, DEFAULT_LANGUAGE))
+        return Say(clip_script(key, language, self.catalogs))
 
     def _clip_keys(self) -> list[str]:
         """The clips this prompt's values may need (read with the prompt, in one query)."""
@@ -287,8 +291,10 @@ class _Speaker:
                 keys += [number_key(n) for n in _number_clips(int(str(value)))]
         return keys
 
-    def _english(self) -> dict[str, object]:
-        return {name: english(value, self.catalogs) for name, value in self.values.items()}
+    def _written(self, language: str) -> dict[str, object]:
+        return {
+            name: written(value, language, self.catalogs) for name, value in self.values.items()
+        }
 
 
 def _digits(value: object) -> bool:
@@ -300,15 +306,22 @@ def _number_clips(n: int) -> list[int]:
     return [n] if 0 <= n <= LARGEST_NUMBER_CLIP else [int(d) for d in str(abs(n))]
 
 
-def english(value: object, loaded: Catalogs) -> object:
-    """``value`` written for English ``<Say>``: dates and times as words, keys as their text."""
+def written(value: object, language: str, loaded: Catalogs) -> object:
+    """``value`` as words in ``language`` for ``<Say>``: dates and times, keys as their text."""
+    locale = loaded.locale(language)
     if isinstance(value, datetime):
         local = value.astimezone(current_settings().timezone)
-        return f"{english(local.date(), loaded)}, {english(local.timetz(), loaded)}"
+        day, hour = (
+            written(local.date(), language, loaded),
+            written(local.timetz(), language, loaded),
+        )
+        return f"{day}, {hour}"
     if isinstance(value, date):
-        return format_date(value, "EEEE d MMMM", locale="en")
+        return format_date(value, "EEEE d MMMM", locale=locale)
     if isinstance(value, time):
-        return format_time(value, "h:mm a", locale="en")
+        return format_time(
+            value, "HH:mm" if language != DEFAULT_LANGUAGE else "h:mm a", locale=locale
+        )
     if isinstance(value, str) and KEY.fullmatch(value) and not is_clip(value):
-        return loaded.text(value, DEFAULT_LANGUAGE)
+        return loaded.text(value, language)
     return value
