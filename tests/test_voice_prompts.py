@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Callable
 from datetime import date, datetime, time
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,12 @@ def tone(seconds: float = 1.0, level: float = 0.1, rate: int = 16000, fmt: str =
     return out.getvalue()
 
 
+LENGTHS = count(1)  # each recording a tone of its own length, so a file of its own
+
+
 def record(key: str, language: str, data: bytes | None = None, **kw: Any) -> AudioClip:
     """A stored recording of ``key`` in ``language`` (a tone of its own unless given)."""
-    clip = audio.store(data or tone(0.5 + (abs(hash((key, language))) % 1000) / 10000))
+    clip = audio.store(data or tone(0.5 + next(LENGTHS) / 100))
     db.session.add(VoicePrompt(key=key, language=language, audio_id=clip.id, source="upload", **kw))
     db.session.commit()
     return clip

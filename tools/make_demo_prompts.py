@@ -1,14 +1,15 @@
 """Speak every ``voice.*`` text with espeak-ng into small MP3s: the demo's placeholder prompts.
 
-    python tools/make_demo_prompts.py [--messages DIR]
+    python tools/make_demo_prompts.py [--messages DIR]    (needs: apt-get install espeak-ng)
 
-writes ``messages/voice/<language>/<key>.mp3`` (mono, 22 kHz, about 24 kbps) for each prompt (a
-text with placeholders: each part, ``<key>#<n>.mp3``) and each clip (numbers, weekdays, months,
-hours), in the languages espeak-ng speaks: English and Kiswahili. Kikamba has no espeak voice:
-it falls back to Kiswahili, as its texts do, until native speakers record it. A language's
-file is made only from its own text (a text that falls back would be another language read in
-the wrong voice). Rerunnable: a file whose sound is unchanged is left alone, and files of
-prompts that no longer exist are removed. ``flask demo load`` stores them as placeholders.
+writes ``messages/voice/<language>/<key>.mp3`` (mono, 22 kHz, about 24 kbps, encoded by the
+``soundfile`` wheel's libsndfile: no ffmpeg) for each prompt (a text with placeholders: each
+part, ``<key>#<n>.mp3``) and each clip (numbers, weekdays, months, hours), in the languages
+espeak-ng speaks: English and Kiswahili. Kikamba has no espeak voice: it falls back to
+Kiswahili, as its texts do, until native speakers record it. A language's file is made only
+from its own text (a text that falls back would be another language read in the wrong voice).
+Rerunnable: a file whose sound is unchanged is left alone, and files of prompts that no longer
+exist are removed. ``flask demo load`` stores them as placeholders.
 """
 
 from __future__ import annotations

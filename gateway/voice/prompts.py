@@ -24,12 +24,12 @@ speaks. :func:`prompt` gives the ``<Say>``/``<Play>`` actions for one prompt in 
                             10:00 is "saa nne asubuhi": the clip carries it)
   ========================  =====================================================
 
-  A date is weekday, day (a number) and month; a number may be an ``int`` or digits written
-  as text (a menu's key, ``"1"``); a time is its hour, then its minutes (a
-  number) unless on the hour; a ``datetime`` is both, in the gateway's time zone. A value that
-  is itself a ``voice.*`` key (a recorded option label) is that prompt; other text (an option
-  typed by staff) can only be ``<Say>``\\ ed. Clips have no catalog entry: their scripts come
-  from CLDR (weekday and month names in each language) or are the number itself.
+  A date is weekday, day (a number) and month; a time is its hour, then its minutes (a
+  number) unless on the hour; a ``datetime`` is both, in the gateway's time zone. A number is
+  an ``int`` or digits written as text (a menu's key, ``"1"``). A value that is itself a
+  ``voice.*`` key (a recorded option label) is that prompt; other text (an option typed by
+  staff) is read out by ``<Say>``. Clips have no catalog entry: their scripts come from CLDR
+  (weekday and month names in each language) or are the number or hour itself.
 """
 
 from __future__ import annotations
