@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.ussd import init_app as init_ussd
     from gateway.voice import handlers as _voice_handlers  # noqa: F401  (they register)
     from gateway.voice import init_app as init_voice
+    from gateway.voice.prompts import init_app as init_voice_prompts
     from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
@@ -84,6 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_radio(app)
     init_users(app)
     init_admin(app)
+    init_voice_prompts(app)
     health.init_app(app)
     metrics.init_app(app)
     cli.init_app(app)

@@ -17,6 +17,7 @@ from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.polls.models import Poll, PollOption
 from gateway.sms.models import InboundReceipt, Message
+from gateway.voice.demo_prompts import load_demo_prompts
 
 DEMO_CONTACTS = (
     ("+254700100001", "kam", "Kitui", "Mui"),
@@ -70,6 +71,7 @@ def load() -> str:
         )
         added += 1
     added += _meetings_and_polls()
+    added += load_demo_prompts()
     db.session.commit()
     return f"demo content: {added} rows added" if added else "demo content: already loaded"
 

@@ -39,6 +39,7 @@ PAGES = (
     "radio",
     "reports",
     "guides",
+    "voice_prompts",
     "simulator",
     "users",
     "tokens",
