@@ -49,19 +49,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         extensions,
         health,
         i18n,
-        messages_lint,
         metrics,
         models,
         numbers,
         phones,
+        wiring,
     )
-    from gateway.admin import init_app as init_admin
-    from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
-    from gateway.radio import init_app as init_radio
-    from gateway.users import init_app as init_users
-    from gateway.ussd import init_app as init_ussd
-    from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
     # Before any route is added: every <int:...> id stops at 64 bits (a larger one is a 404).
@@ -70,14 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_db(app)
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)
-    init_ussd(app)
-    init_webhooks(app)
-    init_api(app)
-    init_radio(app)
-    init_users(app)
-    init_admin(app)
+    wiring.init_app(app)  # every area: USSD, callbacks, API, admin, personal data
     health.init_app(app)
     metrics.init_app(app)
     cli.init_app(app)
-    messages_lint.register_cli(app)
     return app

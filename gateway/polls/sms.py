@@ -28,13 +28,13 @@ from sqlalchemy import func, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.group_cache import cached
 from gateway.numbers import is_digits
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.votes import cast_vote, is_open
 from gateway.radio.call_in import show_thanking, thank_once
 from gateway.sms.choices import read_choice
-from gateway.sms.group_cache import cached
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch, fold, near_miss
 from gateway.sms.models import Message
@@ -63,7 +63,7 @@ def question_key(poll_id: int, contact_id: int) -> str:
 
 def find_poll(word: str, *, near: bool = True) -> Poll | None:
     """The poll whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
-    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
+    once per group of inbound SMS: see :mod:`gateway.group_cache`)."""
     folded = fold(word)
     if not folded:
         return None

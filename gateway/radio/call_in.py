@@ -20,12 +20,12 @@ from sqlalchemy import and_, or_, select
 from gateway.contacts.models import Contact
 from gateway.contacts.service import GROUP_CONTACT_IDS
 from gateway.extensions import db, utcnow
+from gateway.group_cache import cached, in_group
 from gateway.numbers import is_digits
 from gateway.polls.models import Poll, PollOption
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
 from gateway.settings import current_settings
-from gateway.sms.group_cache import cached, in_group
 from gateway.sms.keywords import KeywordMatch, near_miss
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once, render

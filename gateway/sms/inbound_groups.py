@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from gateway.contacts.service import DELETED, load_contacts
 from gateway.extensions import db, redis_client
-from gateway.sms.group_cache import group_cache
+from gateway.group_cache import group_cache
 from gateway.sms.handling_failures import note_failure, note_failure_apart
 from gateway.sms.models import Message
 from gateway.sms.send_batch import one_send_job

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.group_cache import cached
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.numbers import whole_number
 from gateway.sms.choices import read_choice
-from gateway.sms.group_cache import cached
 from gateway.sms.keywords import fold, near_miss
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 
@@ -50,7 +50,7 @@ def open_surveys(county: str | None) -> list[Survey]:
 
 def find_survey(word: str, *, near: bool = True) -> Survey | None:
     """The survey whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
-    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
+    once per group of inbound SMS: see :mod:`gateway.group_cache`)."""
     folded = fold(word)
     if not folded:
         return None

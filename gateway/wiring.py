@@ -1,0 +1,151 @@
+"""Where the gateway's areas plug in: the one module that imports every area.
+
+The lower layers (``sms``, ``ussd``, ``contacts``, ``api``, ``users``) offer registries and
+know no area; each section here fills one of them. Adding an area is its folder plus lines
+here. ``tests/test_layers.py`` checks the direction of every import; ``docs/architecture.md``
+draws the layers.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway import messages_lint
+from gateway.admin import init_app as init_admin
+from gateway.api import ApiBlueprint
+from gateway.api import init_app as init_api
+from gateway.contacts import export as contact_export
+from gateway.contacts import retention
+from gateway.guides import content as guide_content
+from gateway.radio import init_app as init_radio
+from gateway.users import init_app as init_users
+from gateway.ussd import init_app as init_ussd
+from gateway.ussd import lint as ussd_lint
+from gateway.webhooks import init_app as init_webhooks
+
+
+def init_app(app: Flask) -> None:
+    """Assemble the areas into ``app`` (:func:`gateway.create_app` calls it once per app; the
+    registries below are the process's, and filling them again changes nothing)."""
+    personal_data()  # first: the API's export schema names every part when it is imported
+    guide_content.init_app(app)
+    ussd(app)
+    init_webhooks(app)
+    init_api(app, api_blueprints())
+    init_radio(app)
+    init_users(app)
+    init_admin(app, ADMIN_PAGES)
+    messages_lint.register_cli(app, checks=(ussd_lint.lint_app_flow,))
+
+
+# --- USSD: the areas' named conditions, sources, views and actions -------------------------
+
+
+def ussd(app: Flask) -> None:
+    """Each area's ``ussd`` module registers its handlers with :mod:`gateway.ussd.registry`
+    when imported; the engine is built from the registry afterwards."""
+    from gateway.guides import ussd as _guides  # noqa: F401
+    from gateway.guides.ussd_lint import chapter_variants
+    from gateway.meetings import ussd as _meetings  # noqa: F401
+    from gateway.polls import ussd as _polls  # noqa: F401
+    from gateway.reports import ussd as _reports  # noqa: F401
+    from gateway.surveys import ussd as _surveys  # noqa: F401
+
+    ussd_lint.add_variants(chapter_variants)
+    init_ussd(app)
+
+
+# --- API: the blueprints under /api/v1, in the order the OpenAPI document lists them --------
+
+
+def api_blueprints() -> list[ApiBlueprint]:
+    from gateway.api import contacts, messages, tokens, users
+    from gateway.api.fields import register_keyword_owner
+    from gateway.broadcasts import api as broadcasts
+    from gateway.guides import api as guides
+    from gateway.meetings import api as meetings
+    from gateway.polls import api as polls
+    from gateway.polls.models import Poll
+    from gateway.radio import api as radio
+    from gateway.radio.hosts import hosts_of_poll
+    from gateway.reports import api as reports
+    from gateway.surveys import api as surveys
+    from gateway.surveys.models import Survey
+
+    # A keyword belongs to one poll or survey at most (searched in this order).
+    register_keyword_owner("poll", Poll.id, Poll.keyword)
+    register_keyword_owner("survey", Survey.id, Survey.keyword)
+    polls.register_poll_hosts(hosts_of_poll)  # a radio host reads the polls of their shows
+    return [
+        contacts.blp,
+        messages.blp,
+        broadcasts.blp,
+        meetings.blp,
+        guides.blp,
+        radio.blp,
+        polls.blp,
+        surveys.blp,
+        reports.blp,
+        users.blp,
+        users.audit_blp,
+        tokens.blp,
+    ]
+
+
+# --- Admin: the page modules of gateway/admin/ (each adds its views when imported) ----------
+
+ADMIN_PAGES = (
+    "auth",
+    "dashboard",
+    "contacts",
+    "contact_edit",
+    "contact_imports",
+    "broadcasts",
+    "meetings",
+    "polls",
+    "surveys",
+    "radio",
+    "reports",
+    "guides",
+    "simulator",
+    "users",
+    "tokens",
+    "audit",
+    "account",
+)
+
+
+# --- Personal data: each area's part in a contact's export, deletion and retention ----------
+
+
+def personal_data() -> None:
+    """The export lists the parts in this order, and deletion erases them in it: the reports'
+    part finds a person's anonymous reports by their USSD sessions, so it comes before the
+    USSD part, which forgets those sessions' number."""
+    from gateway import privacy
+    from gateway.guides import personal as guides
+    from gateway.meetings import personal as meetings
+    from gateway.polls import personal as polls
+    from gateway.radio import personal as radio
+    from gateway.reports import personal as reports
+    from gateway.sms import personal as sms
+    from gateway.surveys import personal as surveys
+    from gateway.ussd import personal as ussd
+
+    part = contact_export.register_export_part
+    part("consent_events", contact_export.consent_events, None)
+    part(contact_export.MESSAGES, sms.messages, sms.erase_messages)
+    part("votes", polls.votes, None)
+    part("survey_answers", surveys.answers, surveys.erase_own_words)
+    part("rsvps", meetings.rsvps, None)
+    part("reports", reports.reports, reports.erase_words)
+    part("radio_messages", radio.radio_messages, None)
+    part("guide_subscriptions", guides.subscriptions, None)
+    part("tags", contact_export.tags, None)
+    part("ussd_sessions", ussd.session_ends, ussd.erase_sessions)
+
+    retention.register_daily_sweep(privacy.sweep_deleted)
+    retention.register_expiring_text("inbound_sms", sms.expire_inbound_texts)
+    retention.register_expiring_text("delivery_reports", sms.expire_delivery_reports)
+    retention.register_expiring_text("ussd_inputs", ussd.expire_inputs)
+    retention.register_expiring_text("survey_texts", surveys.expire_texts)
