@@ -59,9 +59,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
     from gateway.radio import init_app as init_radio
+    from gateway.sms.router import init_app as init_inbound
     from gateway.users import init_app as init_users
     from gateway.ussd import init_app as init_ussd
     from gateway.webhooks import init_app as init_webhooks
+    from gateway.wiring import inbound_routes
 
     phones.mask_all_log_records()
     # Before any route is added: every <int:...> id stops at 64 bits (a larger one is a 404).
@@ -71,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)
     init_ussd(app)
+    init_inbound(app, inbound_routes())
     init_webhooks(app)
     init_api(app)
     init_radio(app)

@@ -140,7 +140,7 @@ def assign(report: Report, user: User | None) -> bool:
 def reply_to_reporter(report: Report, text: str) -> Message:
     """Queue the officer's ``text`` to the person who sent ``report``, in their language,
     framed by ``sms.report.reply``; it goes through the outbound worker like every SMS."""
-    from gateway.sms.inbound import reply
+    from gateway.sms.texts import reply
 
     text = " ".join(text.split())
     if not text:
