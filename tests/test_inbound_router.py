@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
+import factories
+
 from gateway.contacts.models import Contact
+from gateway.extensions import db, utcnow
+from gateway.polls.sms import find_poll
 from gateway.sms.models import Message
 from gateway.sms.router import Route, keyword_in, no_keyword, route
+from gateway.surveys.models import Survey
+from gateway.surveys.taking import find_survey
 from gateway.wiring import inbound_routes
 
 ORDER = [
@@ -70,6 +77,24 @@ def test_the_first_route_that_takes_an_sms_has_it():
     assert asked == ["declines", "takes"]
     assert route(routes[:2], Message(text="hi"), Contact(phone="+254711000001"), None) is None
     assert no_keyword(Message(text="hi"), Contact(phone="+254711000001"), None)
+
+
+def test_an_exact_keyword_of_one_kind_is_never_a_typo_of_anothers(app):
+    """Is a word that is exactly a survey's keyword never taken for a typo of a poll's, nor the
+    reverse, while a word that is nobody's keyword still finds the keyword it misses by one."""
+    polls = factories.polls(app)  # ZAMANI: a poll closed a day ago
+    with app.app_context():
+        now = utcnow()
+        db.session.add(
+            Survey(
+                keyword="ZAMANA", title={"en": "Then"}, opens_at=now, closes_at=now + timedelta(1)
+            )
+        )
+        db.session.commit()
+        assert find_poll("zamana") is None
+        assert find_survey("Zamani") is None
+        assert getattr(find_survey("zamana"), "keyword", None) == "ZAMANA"
+        assert getattr(find_poll("ZAMANY"), "id", None) == polls["closed"]
 
 
 def test_the_sms_layer_imports_no_area():
