@@ -18,6 +18,8 @@ from gateway.contacts import export as contact_export
 from gateway.contacts import retention
 from gateway.guides import content as guide_content
 from gateway.radio import init_app as init_radio
+from gateway.sms.router import Route
+from gateway.sms.router import init_app as init_inbound
 from gateway.users import init_app as init_users
 from gateway.ussd import init_app as init_ussd
 from gateway.ussd import lint as ussd_lint
@@ -30,12 +32,41 @@ def init_app(app: Flask) -> None:
     personal_data()  # first: the API's export schema names every part when it is imported
     guide_content.init_app(app)
     ussd(app)
+    init_inbound(app, inbound_routes())
     init_webhooks(app)
     init_api(app, api_blueprints())
     init_radio(app)
     init_users(app)
     init_admin(app, ADMIN_PAGES)
     messages_lint.register_cli(app, checks=(ussd_lint.lint_app_flow,))
+
+
+# --- Inbound SMS: who may take an incoming SMS, in order ------------------------------------
+
+
+def inbound_routes() -> list[Route]:
+    """Who may take an incoming SMS, top to bottom: the first that takes it has it, and what
+    none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
+    from gateway import privacy
+    from gateway.guides import series
+    from gateway.meetings import notices
+    from gateway.polls import sms as polls
+    from gateway.radio import call_in
+    from gateway.sms import inbound
+    from gateway.surveys import sms as surveys
+
+    return [
+        inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
+        privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
+        polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
+        call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
+        surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
+        surveys.ANSWER,  # the answer to the survey question asked last
+        polls.KEYWORD,  # a poll's keyword with no option after it: told the options
+        polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
+        notices.RSVP,  # YES, NO: the meeting last announced (none: the inbox has it)
+        series.NEXT,  # NEXT: the next excerpt of a guide series
+    ]
 
 
 # --- USSD: the areas' named conditions, sources, views and actions -------------------------

@@ -149,18 +149,7 @@ def test_the_walk_sees_imports_inside_functions():
 
 @pytest.mark.parametrize(
     "layer",
-    [
-        *LOWER[:2],
-        pytest.param(
-            "sms",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="gateway/sms/inbound.py imports the feature routes until the inbound "
-                "router (#14, the router branch) is merged: then remove this mark",
-            ),
-        ),
-        *LOWER[3:],
-    ],
+    LOWER,
 )
 def test_a_lower_layer_imports_no_feature_and_no_layer_above_it(layer: str):
     """Does ``layer`` import only what is below it (features plug in through gateway.wiring)?"""

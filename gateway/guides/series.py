@@ -22,9 +22,11 @@ from gateway.guides.content import Guide, guides
 from gateway.guides.models import GuideSubscription
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
-from gateway.sms.inbound import reply
-from gateway.sms.scheduled import language_of, queue_once, render
-from gateway.sms.texts import with_optout_hint
+from gateway.sms.keywords import KeywordMatch
+from gateway.sms.models import Message
+from gateway.sms.router import Route, keyword_in, mark_keyword
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, render, reply, with_optout_hint
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +155,13 @@ def send_next_now(contact: Contact) -> str:
     if outcome == "ended":
         reply(contact, "sms.series.none", kind="guide_series_none")
     return f"{subscription.guide}: {outcome}"
+
+
+def _next(message: Message, contact: Contact, match: KeywordMatch | None) -> str:
+    assert match is not None
+    mark_keyword(message, contact, match)
+    return send_next_now(contact)
+
+
+# The inbound route (see gateway.wiring.inbound_routes).
+NEXT = Route("NEXT: the next guide excerpt", _next, keyword_in("next"))

@@ -30,15 +30,15 @@ from gateway.meetings.ussd import record_rsvp
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
-from gateway.sms.inbound import reply
+from gateway.sms import asked
+from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import STATUS_RANK, Message
-from gateway.sms.scheduled import language_of, render
+from gateway.sms.router import Route, keyword_in, mark_keyword
+from gateway.sms.texts import language_of, render, reply
 
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
-# The messages a YES or NO by SMS answers.
-ANSWERABLE = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
+REACHED = asked.REACHED  # a message that reached the phone, or may have
+ANSWERABLE = asked.MEETING_NOTICES  # the messages a YES or NO by SMS answers
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
 RESCHEDULED, CANCELLED = "Rescheduled", "Cancelled"
 WITHDRAWN_AS = {RESCHEDULED: "replaced", CANCELLED: "cancelled"}
@@ -202,19 +202,8 @@ def _withdraw_pending(meeting_id: int, reason: str) -> None:
 def meeting_to_answer(contact: Contact) -> Meeting | None:
     """The meeting a YES or NO from ``contact`` answers: the one they last heard of (by the
     time the message went), if it is still to come."""
-    went = func.coalesce(Message.sent_at, Message.claimed_at, Message.created_at)
-    keys = db.session.scalars(
-        select(Message.dedupe_key)
-        .where(
-            Message.contact_id == contact.id,
-            Message.kind.in_(ANSWERABLE),
-            Message.status.in_(REACHED),
-        )
-        .order_by(went.desc(), Message.id.desc())
-        .limit(20)
-    )
-    for key in keys:
-        meeting = db.session.get(Meeting, int((key or "").split(":")[1]))
+    for notice in asked.last_questions(contact, ANSWERABLE, limit=20):
+        meeting = db.session.get(Meeting, notice.about)
         if meeting is not None and meeting.status == "scheduled" and meeting.starts_at > utcnow():
             return meeting
     return None
@@ -230,6 +219,19 @@ def answer_rsvp_sms(contact: Contact, attending: bool) -> str | None:
     key = "sms.rsvp.yes" if attending else "sms.rsvp.no"
     reply(contact, key, kind="rsvp_thanks", **_values(meeting, contact, key))
     return f"rsvp {'yes' if attending else 'no'} to meeting {meeting.id}"
+
+
+def _rsvp(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    assert match is not None
+    outcome = answer_rsvp_sms(contact, match.name == "yes")
+    if outcome is not None:
+        mark_keyword(message, contact, match)
+    return outcome
+
+
+# The inbound route (see gateway.wiring.inbound_routes): with no meeting to answer, a YES or NO
+# is left to the inbox.
+RSVP = Route("YES, NO: the meeting last announced", _rsvp, keyword_in("yes", "no"))
 
 
 def rsvp_counts(meeting_id: int) -> dict[str, int]:

@@ -25,8 +25,8 @@ from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.sms.models import Message
-from gateway.sms.scheduled import language_of, queue_once
-from gateway.sms.texts import with_optout_hint
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, with_optout_hint
 
 log = logging.getLogger(__name__)
 

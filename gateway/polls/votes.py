@@ -7,10 +7,7 @@ from datetime import datetime
 from gateway.contacts.models import Contact
 from gateway.extensions import conflict_insert, db, utcnow
 from gateway.polls.models import Poll, PollOption, Vote
-
-
-def is_open(poll: Poll) -> bool:
-    return poll.opens_at <= utcnow() < poll.closes_at
+from gateway.sms.campaigns import is_open
 
 
 def cast_vote(

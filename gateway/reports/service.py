@@ -142,7 +142,7 @@ def reply_to_reporter(report: Report, text: str) -> Message:
     """Queue the officer's ``text`` to the person who sent ``report``, in their language,
     framed by ``sms.report.reply``, and audit it; it goes through the outbound worker like every
     SMS."""
-    from gateway.sms.inbound import reply
+    from gateway.sms.texts import reply
 
     text = " ".join(text.split())
     if not text:
