@@ -6,7 +6,8 @@ the text of inbound SMS (a radio call-in's text is its inbound SMS), Africa's Ta
 delivery reports, the input of USSD session ends and free-text survey answers. 0 keeps them.
 
 The same daily job finishes deletions by SMS (:func:`gateway.privacy.sweep_deleted`). It only
-ever blanks what is not blank yet, so it may run twice, or on every worker machine at once.
+ever blanks what is not blank yet, so it may run twice; one run at a time across every worker
+(a Redis lock) keeps machines from doing the same bulk updates at once.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from gateway.extensions import db, utcnow
-from gateway.jobs import job
+from gateway.queues import job, periodic
 from gateway.settings import current_settings
 
 log = logging.getLogger(__name__)
+
+LOCK = "gateway:retention:lock"
+LOCK_S = 3600  # released at the end of a run; expires if a worker dies holding it
 
 
 def _count(statement: Any) -> int:
@@ -104,6 +108,7 @@ def remove_expired_text(now: datetime | None = None) -> dict[str, int]:
 
 
 @job
+@periodic(LOCK, LOCK_S, release=True)
 def remove_expired_text_job() -> dict[str, int]:
-    """The daily job (registered in ``worker.py``): see :func:`remove_expired_text`."""
+    """The daily job (in :data:`gateway.wiring.PERIODIC`): see :func:`remove_expired_text`."""
     return remove_expired_text()
