@@ -25,8 +25,7 @@ from gateway.contacts.export import holds_anything
 from gateway.contacts.models import Contact
 from gateway.contacts.service import DELETED, anonymise
 from gateway.extensions import db, utcnow
-from gateway.jobs import job
-from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.queues import OUTBOUND, enqueue_after_commit, job
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import DeliveryReport, Message
 from gateway.sms.replies import forget_reply_counts
@@ -98,7 +97,7 @@ def _forget_later(message_id: int, *, at: int | None) -> None:
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.privacy.forget_last_reply",
+        forget_last_reply,
         message_id,
         job_id=f"forget-reply-{message_id}" + (f"-{at}" if at is not None else ""),
         at=when,

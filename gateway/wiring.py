@@ -8,6 +8,8 @@ draws the layers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from gateway import messages_lint
@@ -16,8 +18,14 @@ from gateway.api import ApiBlueprint
 from gateway.api import init_app as init_api
 from gateway.contacts import export as contact_export
 from gateway.contacts import retention
+from gateway.contacts.retention import remove_expired_text_job
 from gateway.guides import content as guide_content
+from gateway.guides.series import send_due_series
+from gateway.meetings.announce import recover_meeting_jobs
+from gateway.polls.notices import send_due_results
+from gateway.queues import DEFAULT
 from gateway.radio import init_app as init_radio
+from gateway.recovery import recover_stranded
 from gateway.sms.router import Route
 from gateway.sms.router import init_app as init_inbound
 from gateway.users import init_app as init_users
@@ -51,10 +59,12 @@ def inbound_routes() -> list[Route]:
     from gateway.guides import series
     from gateway.meetings import notices
     from gateway.polls import sms as polls
+    from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
     from gateway.sms import inbound
     from gateway.surveys import sms as surveys
 
+    register_vote_thanker(call_in.thank_show_vote)  # a show's voters: thanked once an episode
     return [
         inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
@@ -180,3 +190,16 @@ def personal_data() -> None:
     retention.register_expiring_text("delivery_reports", sms.expire_delivery_reports)
     retention.register_expiring_text("ussd_inputs", ussd.expire_inputs)
     retention.register_expiring_text("survey_texts", surveys.expire_texts)
+
+
+# --- Periodic jobs: (job, queue, every so many seconds) --------------------------------------
+# ``worker.py`` has RQ's cron scheduler enqueue them on every worker machine; each takes its lock
+# (gateway.queues.periodic), so each runs once however many machines enqueue it.
+
+PERIODIC: tuple[tuple[Callable[[], dict[str, int]], str, int], ...] = (
+    (recover_stranded, DEFAULT, 60),
+    (send_due_series, DEFAULT, 300),
+    (recover_meeting_jobs, DEFAULT, 60),
+    (send_due_results, DEFAULT, 60),
+    (remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
+)

@@ -35,7 +35,7 @@ from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, utcnow
 from gateway.queues import DEFAULT
-from gateway.recovery import LOCK
+from gateway.recovery import LOCK, recover_stranded
 from gateway.sms.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +190,7 @@ class Broadcasting:
         if Queue(DEFAULT, connection=self.redis).count:
             return
         self.redis.delete(LOCK)
-        Queue(DEFAULT, connection=self.redis).enqueue("gateway.jobs.recover_stranded")
+        Queue(DEFAULT, connection=self.redis).enqueue(recover_stranded)
         self.sweeps += 1
 
     def wait(

@@ -168,12 +168,6 @@ def test_nothing_below_imports_the_assembly():
     assert not wrong, "imports of the assembly from below:\n" + _listing(wrong)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the circles left go through gateway/sms/inbound.py's routes (with polls/sms.py, "
-    "surveys/sms.py, radio/call_in.py) and gateway/jobs.py's job list, which the router and "
-    "jobs branches of #14 rewrite: remove this mark when both are merged",
-)
 def test_no_import_circle_between_packages():
     """Does no package import another that imports it back, directly or round a circle?"""
     below = [e for e in edges() if e.source not in ASSEMBLY and e.target not in ASSEMBLY]

@@ -22,6 +22,11 @@ from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.i18n import DEFAULT_MESSAGES_DIR
 from gateway.meetings.announce import LOCK as SWEEP_LOCK
+from gateway.meetings.announce import (
+    announce_meeting,
+    recover_meeting_jobs,
+    send_cancellation_notices,
+)
 from gateway.meetings.models import Rsvp
 from gateway.sms.models import Message
 
@@ -347,8 +352,8 @@ def test_announcing_twice_sends_once(app, api, people, workers, emulator):
         meeting = create(api)
         workers.drain()
         for args in ((meeting["id"], 1), (meeting["id"], 1), (meeting["id"], 0)):
-            workers.queue("default").enqueue("gateway.jobs.announce_meeting", *args)
-        workers.queue("default").enqueue("gateway.jobs.send_cancellation_notices", meeting["id"])
+            workers.queue("default").enqueue(announce_meeting, *args)
+        workers.queue("default").enqueue(send_cancellation_notices, meeting["id"])
         workers.drain()
     assert len(emulator.messages()) == 3
     assert len(messages(app)) == 9
@@ -369,7 +374,7 @@ def test_an_announcement_lost_with_redis_is_recovered(
     for minutes in (0, 2, 2):
         with time_machine.travel(MONDAY + timedelta(minutes=minutes, seconds=5)):
             redis.delete(SWEEP_LOCK)
-            workers.queue("default").enqueue("gateway.jobs.recover_meeting_jobs")
+            workers.queue("default").enqueue(recover_meeting_jobs)
             workers.drain()
         if minutes == 0:
             assert emulator.messages() == []  # too young: its job may be on its way

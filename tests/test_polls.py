@@ -17,13 +17,14 @@ from conftest import Phone
 from factories import joined_contact
 from sqlalchemy import select
 
-from gateway import jobs
 from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import analyse, transliterate
 from gateway.extensions import db
 from gateway.polls.models import Vote
+from gateway.polls.notices import send_due_results
 from gateway.queues import DEFAULT
+from gateway.recovery import recover_stranded
 from gateway.sms.models import Message
 from gateway.sms.wake import LEASE_KEY, NOTE_KEY
 
@@ -194,7 +195,7 @@ def test_a_vote_handled_late_does_not_replace_a_later_one(app, at, people, worke
     assert votes(app, ids["open"]) == {EN: (2, "sms")}
     assert inbound_kinds(app) == ["unhandled", "poll_vote"]
     with time_machine.travel(datetime.now(EAT) + timedelta(minutes=3)):
-        workers.queue(DEFAULT).enqueue("gateway.jobs.recover_stranded")
+        workers.queue(DEFAULT).enqueue(recover_stranded)
         workers.drain()
     assert inbound_kinds(app) == ["poll_vote", "poll_vote"]
     assert votes(app, ids["open"]) == {EN: (2, "sms")}
@@ -463,12 +464,12 @@ def test_results_sms_go_once_to_each_voter_on_close(app, at, api, people, worker
             opt_out(contact, channel="sms")
             db.session.commit()
         emulator.clear()
-        workers.queue(DEFAULT).enqueue(jobs.send_poll_results)
+        workers.queue(DEFAULT).enqueue(send_due_results)
         workers.drain()
         assert emulator.messages() == []  # still open: nothing yet
     with time_machine.travel(MORNING + timedelta(hours=2, minutes=1)):
         for _ in range(2):
-            workers.queue(DEFAULT).enqueue(jobs.send_poll_results)
+            workers.queue(DEFAULT).enqueue(send_due_results)
             workers.drain()
         fetched = api.get(f"/polls/{poll['id']}").json
     assert fetched["results_sent_at"] is not None and fetched["status"] == "closed"

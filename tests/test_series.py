@@ -16,7 +16,7 @@ from gateway.contacts.models import Contact
 from gateway.encoding import analyse, transliterate
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
-from gateway.guides.series import LOCK
+from gateway.guides.series import LOCK, send_due_series
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once
 
@@ -73,7 +73,7 @@ def run_series_job(workers, redis) -> None:
     """Run the periodic series job through a real worker, as RQ's cron scheduler would (the
     lock of an earlier run let go, so the run does its work)."""
     redis.delete(LOCK)
-    workers.queue("default").enqueue("gateway.jobs.send_due_series")
+    workers.queue("default").enqueue(send_due_series)
     workers.drain()
 
 
@@ -145,7 +145,7 @@ def test_a_run_holding_the_lock_does_nothing(app, api, workers, redis, emulator)
         subscribe(api, ENGLISH)
     with time_machine.travel(TUESDAY_10 + timedelta(minutes=1)):
         redis.set(LOCK, "1")
-        workers.queue("default").enqueue("gateway.jobs.send_due_series")
+        workers.queue("default").enqueue(send_due_series)
         workers.drain()
         assert emulator.messages() == []
         run_series_job(workers, redis)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, utcnow
 from gateway.recovery import LOCK as RECOVERY_LOCK
+from gateway.recovery import recover_stranded
 from gateway.sms.models import Message
 from gateway.surveys.models import Survey, SurveyQuestion
 
@@ -253,7 +254,7 @@ def _poison(app) -> Message:
 def _sweep(workers, redis) -> None:
     """The periodic recovery sweep, through a real worker, as the cron scheduler runs it."""
     redis.delete(RECOVERY_LOCK)
-    workers.queue("default").enqueue("gateway.jobs.recover_stranded")
+    workers.queue("default").enqueue(recover_stranded)
     workers.drain()
 
 

@@ -8,7 +8,8 @@ delivery reports, the input of USSD session ends and free-text survey answers. 0
 Each area registers what of its own expires (:func:`register_expiring_text`, from
 :mod:`gateway.wiring`). The same daily job first finishes deletions by SMS
 (:func:`gateway.privacy.sweep_deleted`, a :func:`register_daily_sweep`). It only ever blanks what
-is not blank yet, so it may run twice, or on every worker machine at once.
+is not blank yet, so it may run twice; one run at a time across every worker (a Redis lock) keeps
+machines from doing the same bulk updates at once.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.extensions import db, utcnow
-from gateway.jobs import job
+from gateway.queues import job, periodic
 from gateway.settings import current_settings
 
 log = logging.getLogger(__name__)
+
+LOCK = "gateway:retention:lock"
+LOCK_S = 3600  # released at the end of a run; expires if a worker dies holding it
 
 
 # Each area's raw text that the period ends, by the name its count has: what blanks its rows
@@ -66,6 +70,7 @@ def remove_expired_text(now: datetime | None = None) -> dict[str, int]:
 
 
 @job
+@periodic(LOCK, LOCK_S, release=True)
 def remove_expired_text_job() -> dict[str, int]:
-    """The daily job (registered in ``worker.py``): see :func:`remove_expired_text`."""
+    """The daily job (in :data:`gateway.wiring.PERIODIC`): see :func:`remove_expired_text`."""
     return remove_expired_text()

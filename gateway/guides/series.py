@@ -17,9 +17,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db, redis_client, utcnow
+from gateway.extensions import db, utcnow
 from gateway.guides.content import Guide, guides
 from gateway.guides.models import GuideSubscription
+from gateway.queues import job, periodic
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
 from gateway.sms.keywords import KeywordMatch
@@ -31,7 +32,7 @@ from gateway.sms.texts import language_of, render, reply, with_optout_hint
 log = logging.getLogger(__name__)
 
 LOCK = "gateway:series:lock"
-LOCK_S = 240  # shorter than the periodic interval (worker.PERIODIC), longer than a run
+LOCK_S = 240  # shorter than the periodic interval (wiring.PERIODIC), longer than a run
 BATCH = 200
 
 
@@ -101,12 +102,12 @@ def _send_end_note(
     )
 
 
+@job
+@periodic(LOCK, LOCK_S)
 def send_due_series() -> dict[str, int]:
     """Queue the excerpt of every subscriber who has not had one since this week's series time
     (a periodic job). Only to contacts with consent, and not in the quiet hours: an excerpt
     due then waits for their end. One run at a time across every worker (a Redis lock)."""
-    if not redis_client().set(LOCK, "1", nx=True, ex=LOCK_S):
-        return {"skipped": 1}
     settings = current_settings()
     now = utcnow()
     slot = this_weeks_slot(now, settings)

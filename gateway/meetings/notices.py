@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rq import Retry
 from sqlalchemy import Select, func, select, update
 
 from gateway.contacts.models import Contact
@@ -27,7 +26,7 @@ from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.meetings.ussd import record_rsvp
-from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms import asked
@@ -36,7 +35,6 @@ from gateway.sms.models import STATUS_RANK, Message
 from gateway.sms.router import Route, keyword_in, mark_keyword
 from gateway.sms.texts import language_of, render, reply
 
-JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
 REACHED = asked.REACHED  # a message that reached the phone, or may have
 ANSWERABLE = asked.MEETING_NOTICES  # the messages a YES or NO by SMS answers
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
@@ -163,10 +161,12 @@ def cancellation_job_id(meeting_id: int) -> str:
 
 
 def enqueue_announcement(meeting: Meeting) -> None:
+    from gateway.meetings.announce import announce_meeting  # which imports this module
+
     enqueue_after_commit(
         db.session,
         DEFAULT,
-        "gateway.jobs.announce_meeting",
+        announce_meeting,
         meeting.id,
         meeting.version,
         job_id=announcement_job_id(meeting.id, meeting.version),
@@ -175,10 +175,12 @@ def enqueue_announcement(meeting: Meeting) -> None:
 
 
 def enqueue_cancellation(meeting: Meeting) -> None:
+    from gateway.meetings.announce import send_cancellation_notices  # which imports this module
+
     enqueue_after_commit(
         db.session,
         DEFAULT,
-        "gateway.jobs.send_cancellation_notices",
+        send_cancellation_notices,
         meeting.id,
         job_id=cancellation_job_id(meeting.id),
         retry=JOB_RETRY,

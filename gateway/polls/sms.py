@@ -33,8 +33,7 @@ from gateway.extensions import db, utcnow
 from gateway.numbers import is_digits
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
-from gateway.polls.votes import cast_vote
-from gateway.radio.call_in import show_thanking, thank_once
+from gateway.polls.votes import cast_vote, thank_vote
 from gateway.sms.asked import POLL_QUESTION, SURVEY_QUESTION, last_question
 from gateway.sms.campaigns import KeywordCampaigns, is_open
 from gateway.sms.choices import LETTERS, read_choice
@@ -215,18 +214,6 @@ def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
     language = language_of(contact)
     choice = texts.label(option, language)
     voted = f"vote in poll {poll.id}: option {option.position}"
-    on_air = show_thanking(poll.id, at)
-    if on_air is not None:  # a radio show's poll: one thank-you per listener and episode
-        show, episode = on_air
-        thanked = thank_once(
-            contact,
-            show,
-            episode,
-            "sms.poll.thanks",
-            "poll_thanks",
-            choice=choice,
-            keyword=poll.keyword,
-        )
-        return voted + ("" if thanked else " (thanked before in this show)")
-    reply(contact, "sms.poll.thanks", kind="poll_thanks", choice=choice, keyword=poll.keyword)
-    return voted
+    if thank_vote(contact, poll, at, "poll_thanks", choice=choice, keyword=poll.keyword):
+        return voted
+    return voted + " (thanked before in this show)"

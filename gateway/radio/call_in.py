@@ -20,6 +20,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.service import GROUP_CONTACT_IDS
 from gateway.extensions import db, utcnow
 from gateway.group_cache import cached, in_group
+from gateway.polls.models import Poll
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
 from gateway.settings import current_settings
@@ -143,6 +144,18 @@ def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
         if show.poll_id == poll_id:
             return show, episode
     return None
+
+
+def thank_show_vote(
+    contact: Contact, poll: Poll, at: datetime, kind: str, values: dict[str, object]
+) -> bool | None:
+    """A vote in the poll of a show on air is thanked once per listener and episode (None: no
+    show of this poll is on air; see :func:`gateway.polls.votes.thank_vote`)."""
+    on_air = show_thanking(poll.id, at)
+    if on_air is None:
+        return None
+    show, episode = on_air
+    return thank_once(contact, show, episode, "sms.poll.thanks", kind, **values)
 
 
 # The inbound route (see gateway.wiring.inbound_routes).

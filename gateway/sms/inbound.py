@@ -21,6 +21,7 @@ from gateway.contacts.wordings import SMS_JOIN
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
+from gateway.queues import job
 from gateway.settings import current_settings
 from gateway.sms.inbound_groups import ALREADY_HANDLED, handle_group, note_auto_reply
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
@@ -38,6 +39,7 @@ GATHER_S = 0.2  # after a group, how long the next may gather before the job loo
 # for a stream of SMS goes on instead of a job, a forked process, every SMS or two)
 
 
+@job
 def handle_inbound_sms(message_id: int) -> str:
     """The inbound job: handle every unhandled SMS from ``message_id`` (or a lower id noted
     since) on, oldest first, for as long as SMS keep coming: after each group it lets the next

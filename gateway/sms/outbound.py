@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rq import Retry
 from sqlalchemy import bindparam, or_, select, update
 
 from gateway.channels.africastalking import (
@@ -27,7 +26,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
 from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
-from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.queues import OUTBOUND, SEND_RETRY, enqueue_after_commit, job
 from gateway.settings import Settings, current_settings
 from gateway.sms import send_batch
 from gateway.sms.delivery import apply_pending_reports
@@ -35,8 +34,6 @@ from gateway.sms.models import Message
 from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
-
-SEND_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
 
 
 def queue_sms(
@@ -128,7 +125,7 @@ def enqueue_send(message_id: int, at: datetime | None = None, attempt: int = 0) 
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.jobs.send_messages",
+        send_messages,
         [message_id],
         job_id=send_job_id(message_id) + (f"-retry{attempt}" if attempt else ""),
         retry=SEND_RETRY,
@@ -339,6 +336,7 @@ def _store_fates(batch: list[Message]) -> None:
         db.session.expunge(message)
 
 
+@job
 def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
     """Send the queued messages among ``message_ids`` (a job: safe to run twice).
 

@@ -23,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gateway.embedded_redis import redis_binary
 from gateway.queues import DEFAULT
-from gateway.recovery import LOCK
+from gateway.recovery import LOCK, recover_stranded
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Retries come after 5, 30, 120 and 600 s in production (gateway.sms.outbound.BACKOFF_S); a
@@ -246,5 +246,5 @@ def sweep(redis: Redis) -> bool:
     if Queue(DEFAULT, connection=redis).count:
         return False
     redis.delete(LOCK)
-    Queue(DEFAULT, connection=redis).enqueue("gateway.jobs.recover_stranded")
+    Queue(DEFAULT, connection=redis).enqueue(recover_stranded)
     return True

@@ -32,7 +32,9 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.guides.models import GuideSubscription
 from gateway.guides.series import LOCK as SERIES_LOCK
+from gateway.guides.series import send_due_series
 from gateway.meetings.announce import LOCK as MEETINGS_LOCK
+from gateway.meetings.announce import recover_meeting_jobs
 from gateway.queues import DEFAULT, OUTBOUND
 from gateway.sms.models import Message
 
@@ -214,7 +216,7 @@ def test_a_worker_killed_mid_series_sends_each_excerpt_once(
         queue = Queue(DEFAULT, connection=redis)
         if not any((job.func_name or "").endswith("send_due_series") for job in queue.jobs):
             redis.delete(SERIES_LOCK)
-            queue.enqueue("gateway.jobs.send_due_series")
+            queue.enqueue(send_due_series)
 
     series_run()
     found = _kill_and_recover(
@@ -298,7 +300,7 @@ def test_a_worker_killed_mid_meeting_sends_each_alert_and_reminder_once(
 
     def meeting_cron() -> None:
         redis.delete(MEETINGS_LOCK)
-        Queue(DEFAULT, connection=redis).enqueue("gateway.jobs.recover_meeting_jobs")
+        Queue(DEFAULT, connection=redis).enqueue(recover_meeting_jobs)
 
     alerts = ("meeting_alert",)
     first = _kill_and_recover(
