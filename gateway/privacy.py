@@ -31,7 +31,7 @@ from gateway.jobs import job
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import current_settings
 from gateway.sms.keywords import KeywordMatch
-from gateway.sms.models import DeliveryReport, Message
+from gateway.sms.models import PENDING, DeliveryReport, Message
 from gateway.sms.replies import forget_reply_counts, queue_reply
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ REQUEST_KIND = "keyword:delete"
 LAST_REPLY_KIND = "deletion_done"
 ORPHAN_AFTER = timedelta(days=1)  # an unapplied delivery report this old matches nothing
 LOOK_AGAIN_S = 60  # a last reply not sent yet is looked at again this much later
-_UNSENT = ("queued", "sending")
 
 
 def deletion_request(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
@@ -122,7 +121,7 @@ def forget_last_reply(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.phone == DELETED:
         return "already forgotten"
-    if message.status in _UNSENT:
+    if message.status in PENDING:
         _forget_later(message_id, at=int(utcnow().timestamp()) + LOOK_AGAIN_S)
         db.session.commit()
         return f"still {message.status}: looked at again later"
@@ -151,7 +150,7 @@ def sweep_deleted() -> dict[str, int]:
         select(Message).where(
             Message.kind == LAST_REPLY_KIND,
             Message.phone != DELETED,
-            Message.status.not_in(_UNSENT),
+            Message.status.not_in(PENDING),
         )
     ).all()
     for message in replies:

@@ -192,7 +192,7 @@ def test_a_vote_handled_late_does_not_replace_a_later_one(app, at, people, worke
     at.sms(EN, "MADINI 2")
     workers.drain()
     assert votes(app, ids["open"]) == {EN: (2, "sms")}
-    assert inbound_kinds(app) == ["unhandled", "poll_vote"]
+    assert inbound_kinds(app) == [None, "poll_vote"]  # the first not interpreted yet
     with time_machine.travel(datetime.now(EAT) + timedelta(minutes=3)):
         workers.queue(DEFAULT).enqueue("gateway.jobs.recover_stranded")
         workers.drain()

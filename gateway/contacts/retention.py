@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from gateway.extensions import db, utcnow
 from gateway.jobs import job
@@ -34,14 +34,17 @@ def _count(statement: Any) -> int:
 
 
 def _inbound_texts(before: datetime) -> int:
-    from gateway.sms.models import Message
+    from gateway.sms.models import Handling, Message
 
     return _count(
         update(Message)
         .where(
             Message.direction == "in",
             Message.created_at < before,
-            Message.kind.not_in(("unhandled", "handling")),  # not yet read by a worker
+            or_(  # not waiting for a worker
+                Message.handling_state.is_(None),
+                Message.handling_state.not_in((Handling.PENDING, Handling.HANDLING)),
+            ),
             Message.text != "",
         )
         .values(text="")

@@ -22,6 +22,7 @@ from rq import Retry
 from sqlalchemy import Select, func, select, update
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
@@ -31,12 +32,10 @@ from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms.inbound import reply
-from gateway.sms.models import STATUS_RANK, Message
+from gateway.sms.models import REACHED, STATUS_RANK, Message
 from gateway.sms.scheduled import language_of, render
 
 JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
 # The messages a YES or NO by SMS answers.
 ANSWERABLE = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
@@ -82,7 +81,7 @@ def reminder_plan(meeting: Meeting, settings: Settings, announced_at: datetime) 
 
 def audience(meeting: Meeting) -> Select[Contact]:
     """Contacts with consent in the meeting's county, or everywhere for a national dialogue."""
-    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    query = select(Contact).where(messageable())
     if meeting.county is not None:
         query = query.where(Contact.county == meeting.county)
     return query.order_by(Contact.id)
@@ -255,7 +254,7 @@ def message_counts(meeting_id: int) -> dict[str, dict[str, int]]:
         .group_by(Message.kind, Message.status, Message.error)
     ):
         state = WITHDRAWN_AS.get(error or "", status) if status == "unsent" else status
-        by_state = counts.setdefault(kind, {})
+        by_state = counts.setdefault(kind or "", {})  # outgoing: always a kind
         by_state[state] = by_state.get(state, 0) + count
     last = max(STATUS_RANK.values()) + 1  # replaced and cancelled: after every status
     return {

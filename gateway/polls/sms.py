@@ -37,14 +37,12 @@ from gateway.sms.choices import read_choice
 from gateway.sms.group_cache import cached
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch, fold, near_miss
-from gateway.sms.models import Message
+from gateway.sms.models import REACHED, Message
 from gateway.sms.replies import queue_reply
 from gateway.sms.scheduled import language_of, queue_once
 
 ASKED = "poll_question"  # the kind of every SMS that asks a poll's question
 SURVEY_ASKED = "survey_question"  # gateway.surveys.sms.ASKED
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
 LATE = timedelta(days=7)  # a bare number this long after a poll closed is told it closed
 NEAR_MISS_WINDOW = timedelta(days=30)  # typos are matched against polls this recent
 GLUED = re.compile(r"(?P<word>.*[a-z])(?P<choice>[1-9])")  # MADINI2

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.localized import when
-from gateway.meetings.notices import ANSWERABLE, REACHED
+from gateway.meetings.notices import ANSWERABLE
 from gateway.polls.sms import ASKED as POLL_ASKED
 from gateway.polls.sms import addressed_poll, choose_option, find_poll
 from gateway.sms.inbound import reply
 from gateway.sms.keywords import KeywordMatch
-from gateway.sms.models import Message
+from gateway.sms.models import REACHED, Message
 from gateway.sms.scheduled import language_of, queue_once
 from gateway.sms.texts import say
 from gateway.surveys.models import Survey, SurveyQuestion, SurveyResponse

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from gateway.broadcasts.dispatch import create_broadcast, progress
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 
 from .processes import RedisServer, WorkerProcess, sweep, worker_env
 from .test_flaky_provider import seed_contacts
@@ -115,7 +115,9 @@ class Watch:
                 select(func.count()).where(Message.direction == "in")
             )
             found["unhandled"] = db.session.scalar(
-                select(func.count()).where(Message.direction == "in", Message.kind == "unhandled")
+                select(func.count()).where(
+                    Message.direction == "in", Message.handling_state == Handling.PENDING
+                )
             )
             found["replies_waiting"] = db.session.scalar(
                 select(func.count()).where(
@@ -216,7 +218,9 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
             select(Message.phone, Message.status).where(Message.broadcast_id == broadcast_id)
         ).all()
         inbound = db.session.execute(
-            select(Message.phone, Message.kind).where(Message.direction == "in")
+            select(Message.phone, Message.kind, Message.handling_state).where(
+                Message.direction == "in"
+            )
         ).all()
         replies = db.session.execute(
             select(Message.phone, Message.status).where(
@@ -235,14 +239,14 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
     )
     print(
         f"  broadcast: {dict(statuses)}; inbound {len(inbound)} "
-        f"({dict(Counter(k for _, k in inbound))}); replies {dict(reply_statuses)}; "
+        f"({dict(Counter(k for _, k, _ in inbound))}); replies {dict(reply_statuses)}; "
         f"callback answers {dict(Counter(code for code, _ in answers))}"
     )
 
     # Every callback was answered 200, and every SMS is stored once and handled.
     assert [code for code, _ in answers] == [200] * INBOUND, answers
-    assert sorted(phone for phone, _ in inbound) == sorted(senders)
-    assert all(kind != "unhandled" for _, kind in inbound)
+    assert sorted(phone for phone, _, _ in inbound) == sorted(senders)
+    assert all(state != Handling.PENDING for _, _, state in inbound)
     # Nothing doubled: no number got anything twice at the emulator.
     twice = {phone: n for phone, n in received.items() if n > 1}
     assert not twice, f"received more than once: {twice}"
