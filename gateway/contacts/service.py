@@ -19,6 +19,8 @@ from sqlalchemy.orm.util import identity_key
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, reading_engine, redis_client, utcnow
 from gateway.sms.group_cache import cached, in_group, remember
+from gateway.sms.models import DeliveryReport, Message
+from gateway.ussd.models import UssdSessionEnd
 
 DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
 GROUP_CONTACT_IDS = ("group", "contact ids")  # the group's cache: its senders' contact ids
@@ -172,7 +174,6 @@ def _forget_own_words(contact: Contact) -> None:
     record of the USSD session that sent it does (until it is forgotten just after this)."""
     from gateway.reports.models import Report
     from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
-    from gateway.ussd.models import UssdSessionEnd
 
     responses = select(SurveyResponse.id).where(SurveyResponse.contact_id == contact.id)
     texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
@@ -204,10 +205,6 @@ def _forget_in_redis(phone: str) -> None:
 
 def anonymise(contact: Contact) -> None:
     """Forget who ``contact`` is: number and message texts go, counts (county, language) stay."""
-    # The sms and ussd areas depend on contacts, not the reverse.
-    from gateway.sms.models import DeliveryReport, Message
-    from gateway.ussd.models import UssdSessionEnd
-
     now = utcnow()
     _forget_own_words(contact)  # first: it finds their USSD sessions by their number
     db.session.execute(  # nothing still waiting goes to them (it would go to "deleted")
