@@ -31,7 +31,7 @@ from gateway.jobs import job
 from gateway.queues import OUTBOUND, enqueue_after_commit
 from gateway.settings import current_settings
 from gateway.sms.keywords import KeywordMatch
-from gateway.sms.models import PENDING, DeliveryReport, Message
+from gateway.sms.models import NOT_YET_SENT, DeliveryReport, Message
 from gateway.sms.replies import forget_reply_counts, queue_reply
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def forget_last_reply(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.phone == DELETED:
         return "already forgotten"
-    if message.status in PENDING:
+    if message.status in NOT_YET_SENT:
         _forget_later(message_id, at=int(utcnow().timestamp()) + LOOK_AGAIN_S)
         db.session.commit()
         return f"still {message.status}: looked at again later"
@@ -150,7 +150,7 @@ def sweep_deleted() -> dict[str, int]:
         select(Message).where(
             Message.kind == LAST_REPLY_KIND,
             Message.phone != DELETED,
-            Message.status.not_in(PENDING),
+            Message.status.not_in(NOT_YET_SENT),
         )
     ).all()
     for message in replies:

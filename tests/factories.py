@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import insert, select
 
+from gateway.broadcasts.dispatch import create_broadcast
 from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.contacts.service import opt_out, record_consent
 from gateway.extensions import db, utcnow
@@ -48,6 +49,25 @@ def joined_contact(
             db.session.add(ContactTag(contact_id=contact.id, tag=tag))
         db.session.commit()
         return contact.id
+
+
+def start_broadcast(app: Flask, name: str, texts: dict[str, str]) -> tuple[int, int]:
+    """A broadcast to everyone, to go now (its start job enqueued); its id and how many it
+    reaches."""
+    with app.app_context():
+        broadcast, found = create_broadcast(
+            name=name,
+            texts=texts,
+            audience={},
+            send_at=None,
+            urgent=False,
+            urgent_reason=None,
+            created_by="test",
+        )
+        db.session.commit()
+        broadcast_id = broadcast.id
+        db.session.remove()
+    return broadcast_id, found.recipients
 
 
 def many_joined_contacts(

@@ -26,9 +26,9 @@ STATUS_RANK = {
 }
 STATUSES = tuple(STATUS_RANK)
 # Not yet handed to Africa's Talking, and not given up on: still the gateway's to send.
-PENDING = ("queued", "sending")
+NOT_YET_SENT = ("queued", "sending")
 # Past sending: handed over, given up on, or left unsent.
-DONE = tuple(s for s in STATUSES if s not in PENDING)
+DONE = tuple(s for s in STATUSES if s not in NOT_YET_SENT)
 # A message that reached the phone, or may have.
 REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
 

@@ -24,18 +24,18 @@ from typing import Any
 
 import pytest
 import requests
+from factories import many_joined_contacts, start_broadcast
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from gateway.broadcasts.dispatch import create_broadcast, progress
+from gateway.broadcasts.dispatch import progress
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db
 from gateway.sms.models import Handling, Message
 
 from .processes import RedisServer, WorkerProcess, sweep, worker_env
-from .test_flaky_provider import seed_contacts
 
 pytestmark = pytest.mark.e2e
 
@@ -148,25 +148,13 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
     at,
 ):
     rng = random.Random(SEED)
-    seed_contacts(app, CONTACTS, FIRST_PHONE, county="Taita-Taveta")
+    many_joined_contacts(app, CONTACTS, FIRST_PHONE, county="Taita-Taveta")
     requests.put(
         f"{emulator.url}/_emulator/rules",
         json={"next_requests": {"delay_s": 0.05, "count": 10**6}},
         timeout=5,
     ).raise_for_status()
-    with app.app_context():
-        broadcast, _ = create_broadcast(
-            name="Mwatate meeting",
-            texts=TEXTS,
-            audience={},
-            send_at=None,
-            urgent=False,
-            urgent_reason=None,
-            created_by="test",
-        )
-        db.session.commit()
-        broadcast_id = broadcast.id
-        db.session.remove()
+    broadcast_id, _ = start_broadcast(app, "Mwatate meeting", TEXTS)
     watch = Watch(app, own_redis, broadcast_id)
 
     # Africa's Talking posting SMS through the restart, from its own thread.
