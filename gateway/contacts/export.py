@@ -71,7 +71,7 @@ def _messages(contact: Contact) -> list[Row]:
         {
             "id": m.id,
             "direction": m.direction,
-            "kind": m.kind,
+            "kind": m.listed_kind,
             "text": m.text,
             "status": m.status,
             "language": m.language,

@@ -42,6 +42,9 @@ class Handling(StrEnum):
     FAILED = "failed"  # given up on after its last try
 
 
+# The kind the API and a contact's export have always given an SMS not interpreted (yet).
+_KIND_OF_STATE: dict[str, str] = {Handling.PENDING: "unhandled", Handling.HANDLING: "handling"}
+
 # Only incoming SMS have a handling state: the index of "the next SMS to handle" (looked up for
 # every SMS) leaves the outgoing ones out.
 _INCOMING = text("handling_state IS NOT NULL")
@@ -107,6 +110,15 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+    @property
+    def listed_kind(self) -> str:
+        """The kind as the API and a contact's export give it: for an SMS not interpreted, its
+        handling state by the name it had there (``unhandled``, ``failed``)."""
+        if self.kind is not None:
+            return self.kind
+        state = self.handling_state or ""
+        return _KIND_OF_STATE.get(state, state)
 
 
 class InboundReceipt(db.Model):  # type: ignore[name-defined,misc]
