@@ -432,7 +432,7 @@ class Tally:
                 conn.execute(
                     text(
                         "SELECT count(*) FROM messages WHERE direction = 'in' "
-                        "AND provider_id LIKE :p AND kind IN ('unhandled', 'handling')"
+                        "AND provider_id LIKE :p AND handling_state IN ('pending', 'handling')"
                     ),
                     {"p": self.prefix},
                 ).scalar_one()

@@ -16,7 +16,7 @@ from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.polls.models import Poll, PollOption
-from gateway.sms.models import InboundReceipt, Message
+from gateway.sms.models import Handling, InboundReceipt, Message
 
 DEMO_CONTACTS = (
     ("+254700100001", "kam", "Kitui", "Mui"),
@@ -58,6 +58,7 @@ def load() -> str:
                 direction="in",
                 channel="sms",
                 kind="inbox",
+                handling_state=Handling.DONE,
                 phone=phone,
                 contact_id=sender.id if sender else None,
                 provider_id=external_id,

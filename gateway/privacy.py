@@ -27,7 +27,7 @@ from gateway.contacts.service import DELETED, anonymise
 from gateway.extensions import db, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit, job
 from gateway.sms.keywords import KeywordMatch
-from gateway.sms.models import DeliveryReport, Message
+from gateway.sms.models import NOT_YET_SENT, DeliveryReport, Message
 from gateway.sms.replies import forget_reply_counts
 from gateway.sms.router import Route, keyword_in, mark_keyword
 from gateway.sms.texts import reply
@@ -39,7 +39,6 @@ REQUEST_KIND = "keyword:delete"
 LAST_REPLY_KIND = "deletion_done"
 ORPHAN_AFTER = timedelta(days=1)  # an unapplied delivery report this old matches nothing
 LOOK_AGAIN_S = 60  # a last reply not sent yet is looked at again this much later
-_UNSENT = ("queued", "sending")
 
 
 def _deletion_request(message: Message, contact: Contact, match: KeywordMatch | None) -> str:
@@ -112,7 +111,7 @@ def forget_last_reply(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.phone == DELETED:
         return "already forgotten"
-    if message.status in _UNSENT:
+    if message.status in NOT_YET_SENT:
         _forget_later(message_id, at=int(utcnow().timestamp()) + LOOK_AGAIN_S)
         db.session.commit()
         return f"still {message.status}: looked at again later"
@@ -141,7 +140,7 @@ def sweep_deleted() -> dict[str, int]:
         select(Message).where(
             Message.kind == LAST_REPLY_KIND,
             Message.phone != DELETED,
-            Message.status.not_in(_UNSENT),
+            Message.status.not_in(NOT_YET_SENT),
         )
     ).all()
     for message in replies:

@@ -175,8 +175,9 @@ def _enqueue_pending(session: Session) -> None:
     """Enqueue what the committed transaction asked for.
 
     The rows are committed whatever happens here: if Redis cannot take a job now, the row
-    stays as it is (``queued``, ``unhandled``) and :mod:`gateway.recovery` enqueues it again,
-    so a Redis outage delays work but loses none, and the request still gets its answer.
+    stays as it is (a message ``queued``, an SMS ``pending``) and :mod:`gateway.recovery`
+    enqueues it again, so a Redis outage delays work but loses none, and the request still gets
+    its answer.
     Releasing a SAVEPOINT (``begin_nested``) fires this event too: that is not yet a commit.
     """
     if session.in_nested_transaction():

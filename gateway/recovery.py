@@ -24,7 +24,7 @@ from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, enqueue_after_commit, job, periodic, worker_alive
 from gateway.settings import Settings, current_settings
 from gateway.sms.delivery import apply_pending_reports
-from gateway.sms.models import DeliveryReport, Message
+from gateway.sms.models import DeliveryReport, Handling, Message
 from gateway.sms.outbound import enqueue_send, send_job_id
 from gateway.sms.receive import enqueue_handling
 from gateway.sms.wake import handling_job_id
@@ -86,7 +86,7 @@ def _inbound(before: datetime) -> int:
     found = 0
     for message_id in db.session.scalars(
         select(Message.id)
-        .where(Message.direction == "in", Message.kind == "unhandled", Message.created_at < before)
+        .where(Message.handling_state == Handling.PENDING, Message.created_at < before)
         .limit(BATCH)
     ):
         if not _has_live_job(handling_job_id(message_id)):

@@ -13,12 +13,10 @@ import pytest
 import time_machine
 from babel.messages.pofile import read_po, write_po
 from conftest import AfricasTalking, Phone, Workers
-from factories import joined_contact
+from factories import EN, KAM, KWALE, SW, joined_contact
+from helpers import received, text
 from sqlalchemy import select
 
-from gateway.contacts.models import Contact
-from gateway.contacts.service import opt_out
-from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.i18n import DEFAULT_MESSAGES_DIR
 from gateway.meetings.announce import LOCK as SWEEP_LOCK
@@ -46,59 +44,23 @@ MEETING = {
 }
 # Kitui: English, Kiswahili and Kikamba speakers with consent, one opted out, one without
 # consent; Kwale and Migori: one each with consent.
-EN, SW, KAM = "+254711000001", "+254711000002", "+254711000003"
 OPTED_OUT, UNCONSENTED = "+254711000004", "+254711000005"
-KWALE, MIGORI = "+254722000001", "+254733000001"
+MIGORI = "+254733000001"
 KITUI_AUDIENCE = {EN: "en", SW: "sw", KAM: "sw"}  # Kikamba texts fall back to Kiswahili
 
 
 @pytest.fixture
-def people(app) -> None:
-    joined_contact(app, EN, "en")
-    joined_contact(app, SW, "sw")
-    joined_contact(app, KAM, "kam")
-    joined_contact(app, KWALE, "en", county="Kwale", ward=None)
+def people(people, app) -> None:
+    """Those of every test module (tests/conftest.py), and in Migori one with consent; in
+    Kitui one opted out and one without consent."""
     joined_contact(app, MIGORI, "sw", county="Migori", ward=None)
-    stopped = joined_contact(app, OPTED_OUT, "en")
-    with app.app_context():
-        contact = db.session.get(Contact, stopped)
-        assert contact is not None
-        opt_out(contact, channel="sms")
-        db.session.add(Contact(phone=UNCONSENTED, language="en", county="Kitui"))
-        db.session.commit()
-
-
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=self.headers)
-
-        def post(self, path, json=None):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-        def patch(self, path, json):
-            return client.patch(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
-
-
-def text(app, key: str, language: str, **values: object) -> str:
-    """What the gateway sends for ``key`` in ``language``."""
-    return transliterate(app.extensions["catalogs"].text(key, language, **values))
+    joined_contact(app, OPTED_OUT, "en", opted_out=True)
+    joined_contact(app, UNCONSENTED, "en", ward=None, consent=False)
 
 
 def about(app, key: str, language: str, when: dict[str, str] = WHEN, place: str = PLACE) -> str:
     """The text ``key`` about the meeting, as a speaker of ``language`` gets it."""
     return text(app, key, language, title=TITLE[language], when=when[language], place=place)
-
-
-def received(emulator, phone: str) -> list[str]:
-    return [m["text"] for m in emulator.messages() if m["to"] == phone]
 
 
 def at_eat(*args: int) -> datetime:

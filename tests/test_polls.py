@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factories
-import pytest
 import time_machine
 from conftest import Phone
-from factories import joined_contact
+from factories import EN, KAM, KWALE, SW, joined_contact
+from helpers import received, text
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import opt_out
-from gateway.encoding import analyse, transliterate
+from gateway.encoding import analyse
 from gateway.extensions import db
 from gateway.polls.models import Vote
 from gateway.polls.notices import send_due_results
@@ -35,43 +35,7 @@ QUESTION = {
     "sw": "Je, kaunti ichapishe ripoti ya EIA ya mgodi?",
 }
 LABELS = {"en": ["Yes", "No", "Not sure"], "sw": ["Ndiyo", "Hapana", "Sina uhakika"]}
-# Kitui (ward Mui): English, Kiswahili and Kikamba speakers; Kwale: one English speaker.
-EN, SW, KAM, KWALE = "+254711000001", "+254711000002", "+254711000003", "+254722000001"
 STRANGER = "+254799000009"  # never joined: no consent, no language, no county
-
-
-@pytest.fixture
-def people(app) -> None:
-    joined_contact(app, EN, "en")
-    joined_contact(app, SW, "sw")
-    joined_contact(app, KAM, "kam")
-    joined_contact(app, KWALE, "en", county="Kwale", ward=None)
-
-
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=self.headers)
-
-        def post(self, path, json=None):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
-
-
-def text(app, key: str, language: str, **values: object) -> str:
-    values.setdefault("code", "*384*123#")
-    values.setdefault("shortcode", "22384")
-    return transliterate(app.extensions["catalogs"].text(key, language, **values))
-
-
-def received(emulator, phone: str) -> list[str]:
-    return [m["text"] for m in emulator.messages() if m["to"] == phone]
 
 
 def thanks(app, language: str, choice: str, keyword: str = "MADINI") -> str:
@@ -193,7 +157,7 @@ def test_a_vote_handled_late_does_not_replace_a_later_one(app, at, people, worke
     at.sms(EN, "MADINI 2")
     workers.drain()
     assert votes(app, ids["open"]) == {EN: (2, "sms")}
-    assert inbound_kinds(app) == ["unhandled", "poll_vote"]
+    assert inbound_kinds(app) == [None, "poll_vote"]  # the first not interpreted yet
     with time_machine.travel(datetime.now(EAT) + timedelta(minutes=3)):
         workers.queue(DEFAULT).enqueue(recover_stranded)
         workers.drain()

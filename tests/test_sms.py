@@ -274,7 +274,7 @@ def test_one_sms_that_fails_does_not_hold_up_the_others_in_its_group(at, app, wo
         inbox = db.session.scalar(select(func.count()).where(Message.kind == "inbox"))
     assert inbox == 49
     poison = _poison(app)
-    assert (poison.kind, poison.handling_attempts) == ("unhandled", 1)
+    assert (poison.handling_state, poison.handling_attempts) == ("pending", 1)
     assert poison.error is not None and "TypeError" in poison.error
 
 
@@ -295,7 +295,7 @@ def test_an_sms_whose_handling_always_fails_is_given_up_and_answered_once(
         attempts.append(_poison(app).handling_attempts)
     assert attempts == [1, 2, 3, 4, 5, 5, 5, 5]
     poison = _poison(app)
-    assert (poison.kind, poison.status) == ("failed", "failed")
+    assert (poison.handling_state, poison.status) == ("failed", "failed")
     assert poison.error is not None and poison.error.startswith("TypeError")
     help_text = app.extensions["catalogs"].text("sms.help", "en", code="*384*123#")
     assert texts_to(emulator, POISON) == [help_text]

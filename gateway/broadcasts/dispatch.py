@@ -19,11 +19,12 @@ from typing import Any
 from rq import get_current_job
 from sqlalchemy import func, literal, select, update
 
-from gateway.broadcasts.audience import matches, reachable
+from gateway.broadcasts.audience import matches
 from gateway.broadcasts.estimate import Estimate, estimate, text_as_sent, text_for
 from gateway.broadcasts.models import Broadcast
 from gateway.broadcasts.timing import planned_start
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db, redis_client, utcnow
 from gateway.i18n import catalogs
@@ -31,7 +32,7 @@ from gateway.numbers import whole_number
 from gateway.queues import CHAIN_RETRY, OUTBOUND, enqueue_after_commit, job
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
-from gateway.sms.models import Message
+from gateway.sms.models import STATUSES, Message
 from gateway.sms.outbound import deliver, kept_after_commit
 from gateway.sms.throttle import SendRate
 
@@ -133,7 +134,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     language = func.coalesce(Contact.language, settings.default_language)
     wanted = matches(broadcast.audience, settings.default_language)
     languages = db.session.scalars(
-        select(language).where(wanted, reachable()).group_by(language)
+        select(language).where(wanted, messageable()).group_by(language)
     ).all()
     now = utcnow()
     for code in languages:
@@ -158,7 +159,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
             literal(now),
             literal(broadcast.id),
             literal(0),
-        ).where(wanted, reachable(), language == code)
+        ).where(wanted, messageable(), language == code)
         columns = [
             "direction",
             "channel",
@@ -343,20 +344,7 @@ def progress(broadcast: Broadcast) -> dict[str, int]:
         .where(Message.broadcast_id == broadcast.id)
         .group_by(Message.status)
     ).all()
-    counts = {
-        status: 0
-        for status in (
-            "queued",
-            "sending",
-            "sent",
-            "submitted",
-            "buffered",
-            "delivered",
-            "failed",
-            "unsent",
-            "unknown",
-        )
-    }
+    counts = dict.fromkeys(STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
     counts["skipped_no_consent"] = broadcast.skipped_no_consent
     counts["skipped_opted_out"] = broadcast.skipped_opted_out

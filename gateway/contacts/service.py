@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 from functools import cache
 
-from sqlalchemy import Select, bindparam, inspect, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -23,6 +23,18 @@ from gateway.group_cache import cached, in_group, remember
 
 DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
 GROUP_CONTACT_IDS = ("group", "contact ids")  # the group's cache: its senders' contact ids
+
+
+def messageable() -> ColumnElement[bool]:
+    """Contacts the gateway may write to unasked (a broadcast, a notice, a guide's excerpt):
+    consent recorded, not withdrawn, not deleted."""
+    return and_(Contact.consent_at.is_not(None), ~opted_out(), Contact.anonymised_at.is_(None))
+
+
+def opted_out() -> ColumnElement[bool]:
+    """Contacts who stopped every message (a deletion stops them too). Its negation is who an
+    answer may go to: someone who wrote or voted first needs no recorded consent for it."""
+    return Contact.opted_out_at.is_not(None)
 
 
 def find_contact(phone: str) -> Contact | None:

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.extensions import db, utcnow
 from gateway.guides.content import Guide, guides
 from gateway.guides.models import GuideSubscription
@@ -122,8 +123,7 @@ def send_due_series() -> dict[str, int]:
                 GuideSubscription.id > last_id,
                 GuideSubscription.active.is_(True),
                 GuideSubscription.updated_at < slot,
-                Contact.consent_at.is_not(None),
-                Contact.opted_out_at.is_(None),
+                messageable(),
             )
             .order_by(GuideSubscription.id)
             .limit(BATCH)

@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import Select, String, cast, func, literal, select
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import opted_out
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.meetings.notices import (
     ANSWERABLE,
-    REACHED,
     announcement_job_id,
     audience,
     cancellation_job_id,
@@ -36,7 +36,7 @@ from gateway.queues import job, periodic
 from gateway.recovery import _has_live_job, sweep_lock_s
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
-from gateway.sms.models import Message
+from gateway.sms.models import REACHED, Message
 from gateway.sms.scheduled import queue_once
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,7 @@ def send_cancellation_notices(meeting_id: int) -> str:
     sent = 0
     for start in range(0, len(heard), BATCH):
         for contact in db.session.scalars(
-            select(Contact).where(
-                Contact.id.in_(heard[start : start + BATCH]), Contact.opted_out_at.is_(None)
-            )
+            select(Contact).where(Contact.id.in_(heard[start : start + BATCH]), ~opted_out())
         ):
             if queue_once(
                 contact,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
@@ -35,7 +36,6 @@ from gateway.sms.models import STATUS_RANK, Message
 from gateway.sms.router import Route, keyword_in, mark_keyword
 from gateway.sms.texts import language_of, render, reply
 
-REACHED = asked.REACHED  # a message that reached the phone, or may have
 ANSWERABLE = asked.MEETING_NOTICES  # the messages a YES or NO by SMS answers
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
 RESCHEDULED, CANCELLED = "Rescheduled", "Cancelled"
@@ -80,7 +80,7 @@ def reminder_plan(meeting: Meeting, settings: Settings, announced_at: datetime) 
 
 def audience(meeting: Meeting) -> Select[Contact]:
     """Contacts with consent in the meeting's county, or everywhere for a national dialogue."""
-    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    query = select(Contact).where(messageable())
     if meeting.county is not None:
         query = query.where(Contact.county == meeting.county)
     return query.order_by(Contact.id)
@@ -259,7 +259,7 @@ def message_counts(meeting_id: int) -> dict[str, dict[str, int]]:
         .group_by(Message.kind, Message.status, Message.error)
     ):
         state = WITHDRAWN_AS.get(error or "", status) if status == "unsent" else status
-        by_state = counts.setdefault(kind, {})
+        by_state = counts.setdefault(kind or "", {})  # outgoing: always a kind
         by_state[state] = by_state.get(state, 0) + count
     last = max(STATUS_RANK.values()) + 1  # replaced and cancelled: after every status
     return {

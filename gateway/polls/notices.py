@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable, opted_out
 from gateway.extensions import db, utcnow
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
@@ -39,7 +40,7 @@ class PollClosed(Exception):
 
 def audience(poll: Poll) -> Select[Contact]:
     """Contacts with consent in the poll's county, or everywhere for a poll for everyone."""
-    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    query = select(Contact).where(messageable())
     if poll.county is not None:
         query = query.where(Contact.county == poll.county)
     return query.order_by(Contact.id)
@@ -170,7 +171,7 @@ def send_results(poll_id: int) -> int:
                 .where(
                     Vote.poll_id == poll.id,
                     Contact.id > last_id,
-                    Contact.opted_out_at.is_(None),
+                    ~opted_out(),
                 )
                 .order_by(Contact.id)
                 .limit(BATCH)

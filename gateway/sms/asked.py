@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db
-from gateway.sms.models import Message
+from gateway.sms.models import REACHED, Message
 
 POLL_QUESTION = "poll_question"
 SURVEY_QUESTION = "survey_question"
@@ -22,8 +22,6 @@ SURVEY_QUESTION = "survey_question"
 MEETING_NOTICES = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
 # Every kind of SMS that asks its reader something they answer by SMS.
 QUESTIONS = (SURVEY_QUESTION, POLL_QUESTION, *MEETING_NOTICES)
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def last_questions(contact: Contact, kinds: tuple[str, ...], limit: int = 1) -> 
         .order_by(went.desc(), Message.id.desc())
         .limit(limit)
     )
-    return [Asked(kind, int(key.split(":")[1])) for kind, key in rows if key]
+    return [Asked(str(kind), int(key.split(":")[1])) for kind, key in rows if key]
 
 
 def last_question(contact: Contact, kinds: tuple[str, ...]) -> Asked | None:

@@ -25,7 +25,7 @@ from gateway.queues import job
 from gateway.settings import current_settings
 from gateway.sms.inbound_groups import ALREADY_HANDLED, handle_group, note_auto_reply
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 from gateway.sms.router import Route, inbound_routes, keyword_in, mark_keyword, route
 from gateway.sms.texts import reply
 from gateway.sms.wake import Lease, handling_job_id, take_note
@@ -87,7 +87,7 @@ def _unhandled_after(after: int) -> list[int]:
     """The ids of the next :data:`DRAIN_GROUP` unhandled inbound SMS after ``after``."""
     page = db.session.scalars(
         select(Message.id)
-        .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
+        .where(Message.handling_state == Handling.PENDING, Message.id > after)
         .order_by(Message.id)
         .limit(DRAIN_GROUP)
     ).all()

@@ -23,7 +23,7 @@ from gateway.channels.africastalking import (
     TransientSendError,
 )
 from gateway.contacts.models import Contact
-from gateway.contacts.service import opt_out
+from gateway.contacts.service import opt_out, opted_out
 from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, SEND_RETRY, enqueue_after_commit, job
@@ -164,18 +164,14 @@ def _claim(message_ids: Sequence[int]) -> list[Message]:
 def _drop_opted_out(messages: list[Message]) -> list[Message]:
     """Mark messages to opted-out contacts ``unsent``; return the ones that may go."""
     contact_ids = {m.contact_id for m in messages if m.contact_id and not m.ignores_opt_out}
-    opted_out: set[int] = set()
+    stopped: set[int] = set()
     if contact_ids:
-        opted_out = set(
-            db.session.scalars(
-                select(Contact.id).where(
-                    Contact.id.in_(contact_ids), Contact.opted_out_at.is_not(None)
-                )
-            )
+        stopped = set(
+            db.session.scalars(select(Contact.id).where(Contact.id.in_(contact_ids), opted_out()))
         )
     allowed = []
     for message in messages:
-        if message.contact_id in opted_out and not message.ignores_opt_out:
+        if message.contact_id in stopped and not message.ignores_opt_out:
             message.status, message.error, message.failed_at = "unsent", "OptedOut", utcnow()
         else:
             allowed.append(message)

@@ -11,7 +11,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.retention import count_changed
 from gateway.contacts.service import DELETED
 from gateway.extensions import db, redis_client, utcnow
-from gateway.sms.models import DeliveryReport, Message
+from gateway.sms.models import DeliveryReport, Handling, Message
 
 
 def messages(contact: Contact) -> list[Row]:
@@ -24,7 +24,7 @@ def messages(contact: Contact) -> list[Row]:
         {
             "id": m.id,
             "direction": m.direction,
-            "kind": m.kind,
+            "kind": m.listed_kind,
             "text": m.text,
             "status": m.status,
             "language": m.language,
@@ -74,7 +74,10 @@ def expire_inbound_texts(before: datetime) -> int:
         .where(
             Message.direction == "in",
             Message.created_at < before,
-            Message.kind.not_in(("unhandled", "handling")),  # not yet read by a worker
+            or_(  # not waiting for a worker
+                Message.handling_state.is_(None),
+                Message.handling_state.not_in((Handling.PENDING, Handling.HANDLING)),
+            ),
             Message.text != "",
         )
         .values(text="")

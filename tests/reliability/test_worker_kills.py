@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from factories import many_joined_contacts
 from flask import Flask
 from redis import Redis
 from rq import Queue
@@ -39,7 +40,6 @@ from gateway.queues import DEFAULT, OUTBOUND
 from gateway.sms.models import Message
 
 from .processes import WorkerProcess, sweep, worker_env
-from .test_flaky_provider import seed_contacts
 
 pytestmark = pytest.mark.e2e
 
@@ -190,7 +190,7 @@ def test_a_worker_killed_mid_series_sends_each_excerpt_once(
     app: Flask, redis: Redis, emulator, worker: WorkerProcess
 ):
     rng = random.Random(SEED)
-    seed_contacts(app, PEOPLE, 254_755_000_000, county="Kitui")
+    many_joined_contacts(app, PEOPLE, 254_755_000_000, county="Kitui")
     with app.app_context():
         long_ago = utcnow() - timedelta(days=8)  # before this week's series time, whenever now is
         db.session.execute(
@@ -267,7 +267,7 @@ def test_a_worker_killed_mid_meeting_sends_each_alert_and_reminder_once(
     app: Flask, redis: Redis, emulator, worker: WorkerProcess
 ):
     rng = random.Random(SEED + 1)
-    seed_contacts(app, PEOPLE, 254_766_000_000, county="Kitui")
+    many_joined_contacts(app, PEOPLE, 254_766_000_000, county="Kitui")
     _slow_emulator(emulator)
     kinds = ("meeting_alert", "meeting_reminder")
     # The reminder (2 h before) falls due half a minute from now (the announcement must run
