@@ -1,8 +1,9 @@
 """The worker entry point: ``python worker.py`` (``--burst`` drains the queues and exits).
 
 An RQ worker with RQ's scheduler on, listening to every gateway queue, inside the app context,
-and beside it RQ's cron scheduler for the periodic jobs (see ``PERIODIC``). Every worker runs
-one; the periodic jobs take a lock, so running them from many machines does them once.
+and beside it RQ's cron scheduler for the periodic jobs (:data:`gateway.wiring.PERIODIC`).
+Every worker runs one; the periodic jobs take a lock, so running them from many machines does
+them once.
 """
 
 from __future__ import annotations
@@ -18,19 +19,10 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import configure_mappers
 
-from gateway import create_app, jobs
-from gateway.contacts import retention
+from gateway import create_app
 from gateway.extensions import redis_client
-from gateway.queues import ALL, DEFAULT, process_alive
-
-# Periodic jobs, as data: (job, queue, every so many seconds).
-PERIODIC = (
-    (jobs.recover_stranded, DEFAULT, 60),
-    (jobs.send_due_series, DEFAULT, 300),
-    (jobs.recover_meeting_jobs, DEFAULT, 60),
-    (jobs.send_poll_results, DEFAULT, 60),
-    (retention.remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
-)
+from gateway.queues import ALL, process_alive
+from gateway.wiring import PERIODIC
 
 
 def run_periodic() -> None:

@@ -19,7 +19,7 @@ What it does:
    ``--workers`` worker processes (``python worker.py --no-periodic``, ``--simple`` for RQ's
    SimpleWorker instead of a forked horse per job).
 3. Per run: a show on air now with the keyword MADINI and, when the gateway routes SMS votes
-   (a route of ``gateway.polls`` in ``gateway.sms.inbound.routes()``; ``--mode feed`` to
+   (a route of ``gateway.polls`` in ``gateway.wiring.inbound_routes()``; ``--mode feed`` to
    measure the feed instead), its open poll MADINI with four options. Each number votes
    ``MADINI <1-4>`` ``votes / phones`` times, spread over the window (a number's later vote
    comes about ``seconds * phones / votes`` after its earlier one), the latest counting.
@@ -333,9 +333,9 @@ def bench_app(database_url: str, redis_url: str) -> Any:
 
 
 def voting_route_exists() -> bool:
-    from gateway.sms.inbound import routes
+    from gateway.wiring import inbound_routes
 
-    return any(route.__module__.startswith("gateway.polls") for route in routes())
+    return any(r.handle.__module__.startswith("gateway.polls") for r in inbound_routes())
 
 
 def set_up_run(app: Any, run: int, voting: bool) -> tuple[int, int | None]:
@@ -432,7 +432,7 @@ class Tally:
                 conn.execute(
                     text(
                         "SELECT count(*) FROM messages WHERE direction = 'in' "
-                        "AND provider_id LIKE :p AND kind IN ('unhandled', 'handling')"
+                        "AND provider_id LIKE :p AND handling_state IN ('pending', 'handling')"
                     ),
                     {"p": self.prefix},
                 ).scalar_one()
@@ -777,8 +777,8 @@ def describe(args: argparse.Namespace, voting: bool, database: str, redis: str) 
         )
     else:
         print(
-            "  NOTE: no SMS voting route in gateway.sms.inbound.routes() yet: the same texts are "
-            "measured as radio feed messages (no poll; feed items and one thank-you per number)"
+            "  NOTE: no SMS voting route in gateway.wiring.inbound_routes() yet: the same texts "
+            "are measured as radio feed messages (no poll; feed items and one thank-you per number)"
         )
     print()
 

@@ -49,26 +49,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         extensions,
         health,
         i18n,
-        messages_lint,
         metrics,
         models,
         numbers,
         phones,
-        spend,
+        wiring,
     )
-    from gateway.admin import init_app as init_admin
-    from gateway.api import init_app as init_api
     from gateway.embedded_redis import redis_url_for
-    from gateway.guides import voice as _guides_voice  # noqa: F401
-    from gateway.radio import init_app as init_radio
-    from gateway.reports import voice as _reports_voice  # noqa: F401
-    from gateway.sms.costs import sms_spent_since
-    from gateway.users import init_app as init_users
-    from gateway.ussd import init_app as init_ussd
-    from gateway.voice import handlers as _voice_handlers  # noqa: F401  (they register)
-    from gateway.voice import init_app as init_voice
-    from gateway.voice.prompts import init_app as init_voice_prompts
-    from gateway.webhooks import init_app as init_webhooks
 
     phones.mask_all_log_records()
     # Before any route is added: every <int:...> id stops at 64 bits (a larger one is a 404).
@@ -77,17 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_db(app)
     extensions.init_redis(app, settings.redis_url or redis_url_for(settings.instance_path))
     i18n.init_app(app)
-    init_ussd(app)
-    spend.add_source(app, "sms", sms_spent_since)
-    init_voice(app)
-    init_webhooks(app)
-    init_api(app)
-    init_radio(app)
-    init_users(app)
-    init_admin(app)
-    init_voice_prompts(app)
+    wiring.init_app(app)  # every area: USSD, callbacks, API, admin, personal data
     health.init_app(app)
     metrics.init_app(app)
     cli.init_app(app)
-    messages_lint.register_cli(app)
     return app

@@ -16,7 +16,7 @@ from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.polls.models import Poll, PollOption
-from gateway.sms.models import InboundReceipt, Message
+from gateway.sms.models import Handling, InboundReceipt, Message
 from gateway.voice.demo_prompts import load_demo_prompts
 
 DEMO_CONTACTS = (
@@ -59,6 +59,7 @@ def load() -> str:
                 direction="in",
                 channel="sms",
                 kind="inbox",
+                handling_state=Handling.DONE,
                 phone=phone,
                 contact_id=sender.id if sender else None,
                 provider_id=external_id,

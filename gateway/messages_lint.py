@@ -8,7 +8,7 @@ first. The renderer transliterates every text to GSM-7 before sending (``Ä©`` â†
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from string import Formatter
 
@@ -18,7 +18,6 @@ from flask.cli import AppGroup
 
 from gateway.encoding import analyse, is_gsm7, transliterate
 from gateway.i18n import DEFAULT_LANGUAGE, Catalogs, MissingText, catalogs
-from gateway.settings import current_settings
 
 USSD_SCREEN_LIMIT = 160  # characters: Safaricom's screen, the tightest Kenyan network
 SMS_SEGMENT_LIMIT = 2
@@ -69,6 +68,7 @@ class Problem:
 
 
 ADMIN_PREFIX = "admin."
+Check = Callable[[Catalogs], list[Problem]]
 
 
 def lint_catalogs(catalogs: Catalogs) -> list[Problem]:
@@ -208,10 +208,8 @@ def lint_command() -> None:
     exit 1 if there is any."""
     loaded = catalogs()
     problems = lint_catalogs(loaded)
-    if "ussd_engine" in current_app.extensions:
-        from gateway.ussd.lint import lint_flow
-
-        problems += lint_flow(current_app.extensions["ussd_engine"], loaded, current_settings())
+    for check in current_app.extensions.get("messages_lint_checks", ()):
+        problems += check(loaded)
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -223,6 +221,8 @@ def lint_command() -> None:
     )
 
 
-def register_cli(app: Flask) -> None:
-    """Add ``flask messages lint`` to ``app`` (which must have run ``i18n.init_app``)."""
+def register_cli(app: Flask, checks: Iterable[Check] = ()) -> None:
+    """Add ``flask messages lint`` to ``app`` (which must have run ``i18n.init_app``); it runs
+    ``checks`` too (the USSD screens', given by :mod:`gateway.wiring`)."""
+    app.extensions["messages_lint_checks"] = tuple(checks)
     app.cli.add_command(messages_cli)

@@ -24,15 +24,13 @@ from sqlalchemy import or_, select, update
 from gateway.contacts.export import holds_anything
 from gateway.contacts.models import Contact
 from gateway.contacts.service import DELETED, anonymise
-from gateway.encoding import transliterate
 from gateway.extensions import db, utcnow
-from gateway.i18n import catalogs
-from gateway.jobs import job
-from gateway.queues import OUTBOUND, enqueue_after_commit
-from gateway.settings import current_settings
+from gateway.queues import OUTBOUND, enqueue_after_commit, job
 from gateway.sms.keywords import KeywordMatch
-from gateway.sms.models import DeliveryReport, Message
-from gateway.sms.replies import forget_reply_counts, queue_reply
+from gateway.sms.models import NOT_YET_SENT, DeliveryReport, Message
+from gateway.sms.replies import forget_reply_counts
+from gateway.sms.router import Route, keyword_in, mark_keyword
+from gateway.sms.texts import reply
 
 log = logging.getLogger(__name__)
 
@@ -41,23 +39,18 @@ REQUEST_KIND = "keyword:delete"
 LAST_REPLY_KIND = "deletion_done"
 ORPHAN_AFTER = timedelta(days=1)  # an unapplied delivery report this old matches nothing
 LOOK_AGAIN_S = 60  # a last reply not sent yet is looked at again this much later
-_UNSENT = ("queued", "sending")
 
 
-def deletion_request(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    """An inbound route (see :func:`gateway.sms.inbound.routes`): FUTA/DELETE, in any language."""
-    if match is None or match.name != "delete":
-        return None
-    message.kind = REQUEST_KIND
-    if contact.language is None:
-        contact.language = match.language
+def _deletion_request(message: Message, contact: Contact, match: KeywordMatch | None) -> str:
+    assert match is not None
+    mark_keyword(message, contact, match)  # its kind: REQUEST_KIND
     if not holds_anything(contact, besides_message=message.id):
         _delete(contact, "sms.delete.nothing")
         return "nothing held: told so, and the SMS forgotten"
     if _asked_recently(contact, message):
         _delete(contact, "sms.delete.done")
         return "data deleted"
-    _answer(contact, contact.phone, "sms.delete.confirm", kind="deletion_confirmation")
+    _answer(contact, "sms.delete.confirm", kind="deletion_confirmation")
     return "asked to confirm the deletion"
 
 
@@ -80,24 +73,20 @@ def _delete(contact: Contact, key: str) -> None:
     """Anonymise ``contact``, then answer with ``key`` and forget that answer once it is sent."""
     phone = contact.phone
     anonymise(contact)
-    last = _answer(contact, phone, key, kind=LAST_REPLY_KIND)
+    last = _answer(contact, key, kind=LAST_REPLY_KIND, phone=phone)
     forget_reply_counts(phone)  # the answer just counted against its number
     _forget_later(last.id, at=None)
 
 
-def _answer(contact: Contact, phone: str, key: str, *, kind: str) -> Message:
-    settings = current_settings()
-    language = contact.language or settings.default_language
-    values = {"code": settings.ussd_code, "shortcode": settings.at_shortcode}
-    # The deletion exchange is limited like any reply; STOP's confirmation alone is not.
-    return queue_reply(
-        phone=phone,
-        text=transliterate(catalogs().text(key, language, **values)),
-        kind=kind,
-        contact=contact,
-        language=language,
-        ignores_opt_out=True,
-    )
+# The inbound route (see gateway.wiring.inbound_routes): FUTA/DELETE, in any language.
+DELETION_REQUEST = Route(
+    "FUTA/DELETE: a person's own data", _deletion_request, keyword_in("delete")
+)
+
+
+def _answer(contact: Contact, key: str, *, kind: str, phone: str | None = None) -> Message:
+    """The deletion exchange goes after a STOP too, but is limited like any reply."""
+    return reply(contact, key, kind=kind, ignores_opt_out=True, ignores_limit=False, phone=phone)
 
 
 def _forget_later(message_id: int, *, at: int | None) -> None:
@@ -107,7 +96,7 @@ def _forget_later(message_id: int, *, at: int | None) -> None:
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.privacy.forget_last_reply",
+        forget_last_reply,
         message_id,
         job_id=f"forget-reply-{message_id}" + (f"-{at}" if at is not None else ""),
         at=when,
@@ -122,7 +111,7 @@ def forget_last_reply(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.phone == DELETED:
         return "already forgotten"
-    if message.status in _UNSENT:
+    if message.status in NOT_YET_SENT:
         _forget_later(message_id, at=int(utcnow().timestamp()) + LOOK_AGAIN_S)
         db.session.commit()
         return f"still {message.status}: looked at again later"
@@ -151,7 +140,7 @@ def sweep_deleted() -> dict[str, int]:
         select(Message).where(
             Message.kind == LAST_REPLY_KIND,
             Message.phone != DELETED,
-            Message.status.not_in(_UNSENT),
+            Message.status.not_in(NOT_YET_SENT),
         )
     ).all()
     for message in replies:

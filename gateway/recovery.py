@@ -18,13 +18,13 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
-from gateway.broadcasts.dispatch import enqueue_start
+from gateway.broadcasts.dispatch import enqueue_start, send_broadcast_chunk
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, redis_client, utcnow
-from gateway.queues import OUTBOUND, enqueue_after_commit, worker_alive
+from gateway.queues import OUTBOUND, enqueue_after_commit, job, periodic, worker_alive
 from gateway.settings import Settings, current_settings
 from gateway.sms.delivery import apply_pending_reports
-from gateway.sms.models import DeliveryReport, Message
+from gateway.sms.models import DeliveryReport, Handling, Message
 from gateway.sms.outbound import enqueue_send, send_job_id
 from gateway.sms.receive import enqueue_handling
 from gateway.sms.wake import handling_job_id
@@ -54,12 +54,18 @@ def _has_live_job(job_id: str) -> bool:
     return status in _WAITING
 
 
+def sweep_lock_s() -> int:
+    """How long a sweep's lock is held: a little less than the grace, so that a sweep every
+    worker machine schedules each minute runs about once a minute."""
+    return max(1, current_settings().recovery_grace_s - 10)
+
+
+@job
+@periodic(LOCK, sweep_lock_s)
 def recover_stranded() -> dict[str, int]:
     """Enqueue again what lost its job; settle sends whose fate cannot be known. One sweep at
     a time across every worker (a Redis lock), so it may be scheduled on every machine."""
     settings = current_settings()
-    if not redis_client().set(LOCK, "1", nx=True, ex=max(1, settings.recovery_grace_s - 10)):
-        return {"skipped": 1}
     now = utcnow()
     grace = timedelta(seconds=settings.recovery_grace_s)
     counts = {
@@ -80,7 +86,7 @@ def _inbound(before: datetime) -> int:
     found = 0
     for message_id in db.session.scalars(
         select(Message.id)
-        .where(Message.direction == "in", Message.kind == "unhandled", Message.created_at < before)
+        .where(Message.handling_state == Handling.PENDING, Message.created_at < before)
         .limit(BATCH)
     ):
         if not _has_live_job(handling_job_id(message_id)):
@@ -137,19 +143,15 @@ def _broadcasts(before: datetime, settings: Settings) -> int:
         )
         idle = (last_claim or broadcast.started_at or broadcast.created_at) < before
         if due_waiting and idle:
-            _enqueue(
-                broadcast.id, "send_broadcast_chunk", f"broadcast-{broadcast.id}-revive{minute}-0"
-            )
+            _enqueue_chain(broadcast.id, f"broadcast-{broadcast.id}-revive{minute}-0")
             found += 1
         elif not due_waiting and idle:
-            _enqueue(
-                broadcast.id, "send_broadcast_chunk", f"broadcast-{broadcast.id}-finish{minute}-0"
-            )
+            _enqueue_chain(broadcast.id, f"broadcast-{broadcast.id}-finish{minute}-0")
     return found
 
 
-def _enqueue(broadcast_id: int, job: str, job_id: str) -> None:
-    enqueue_after_commit(db.session, OUTBOUND, f"gateway.jobs.{job}", broadcast_id, job_id=job_id)
+def _enqueue_chain(broadcast_id: int, job_id: str) -> None:
+    enqueue_after_commit(db.session, OUTBOUND, send_broadcast_chunk, broadcast_id, job_id=job_id)
 
 
 def _unknown(claimed_before: datetime) -> int:

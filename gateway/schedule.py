@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from gateway.settings import Settings
 
@@ -29,7 +29,3 @@ def next_send_time(moment: datetime, settings: Settings, urgent: bool = False) -
             local.date() + timedelta(days=1), settings.quiet_end, tzinfo=settings.timezone
         )
     return end.astimezone(moment.tzinfo)
-
-
-def local_time(moment: datetime, settings: Settings) -> time:
-    return moment.astimezone(settings.timezone).time()

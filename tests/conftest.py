@@ -402,6 +402,45 @@ class Phone:
         return self.screen
 
 
+class Api:
+    """The gateway's JSON API (``/api/v1``) as the holder of a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **query: Any) -> TestResponse:
+        return self.client.get(f"/api/v1{path}", headers=self.headers, query_string=query or None)
+
+    def post(self, path: str, json: Any = None) -> TestResponse:
+        return self.client.post(f"/api/v1{path}", headers=self.headers, json=json)
+
+    def patch(self, path: str, json: Any) -> TestResponse:
+        return self.client.patch(f"/api/v1{path}", headers=self.headers, json=json)
+
+
+def new_token(runner: Any, name: str = "secretariat") -> str:
+    """A new API token (``flask tokens create``), for the admin the command defaults to."""
+    return str(runner.invoke(args=["tokens", "create", name]).output.strip())
+
+
+@pytest.fixture
+def api(client: FlaskClient, runner: Any) -> Api:
+    return Api(client, new_token(runner))
+
+
+@pytest.fixture
+def people(app: Flask) -> None:
+    """Contacts with consent: in Kitui (ward Mui) an English, a Kiswahili and a Kikamba
+    speaker; in Kwale an English speaker (``factories.EN``, ``SW``, ``KAM``, ``KWALE``)."""
+    from factories import EN, KAM, KWALE, SW, joined_contact
+
+    joined_contact(app, EN, "en")
+    joined_contact(app, SW, "sw")
+    joined_contact(app, KAM, "kam")
+    joined_contact(app, KWALE, "en", county="Kwale", ward=None)
+
+
 @pytest.fixture
 def phone(at: AfricasTalking, app: Flask) -> Phone:
     return Phone(at, app, "+254712345678")

@@ -2,36 +2,117 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import insert, select
 
-from gateway.contacts.models import Contact
-from gateway.contacts.service import record_consent
+from gateway.broadcasts.dispatch import create_broadcast
+from gateway.contacts.models import ConsentEvent, Contact, ContactTag
+from gateway.contacts.service import opt_out, record_consent
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.polls.models import Poll, PollOption
+
+# The people of the ``people`` fixture (tests/conftest.py).
+EN, SW, KAM, KWALE = "+254711000001", "+254711000002", "+254711000003", "+254722000001"
 
 
 def joined_contact(
     app: Flask,
     phone: str,
-    language: str = "en",
+    language: str | None = "en",
     county: str | None = "Kitui",
     ward: str | None = "Mui",
+    *,
+    consent: bool = True,
+    opted_out: bool = False,
+    tags: Sequence[str] = (),
 ) -> int:
+    """A contact who joined (unless ``consent`` is False), perhaps opted out since; its id."""
     with app.app_context():
         contact = Contact(phone=phone, language=language, county=county, ward=ward)
         db.session.add(contact)
-        record_consent(
-            contact,
-            channel="test",
-            wording_version="consent.v1",
-            wording_text=None,
-            language=language,
-        )
+        if consent:
+            record_consent(
+                contact,
+                channel="test",
+                wording_version="consent.v1",
+                wording_text=None,
+                language=language,
+            )
+        if opted_out:
+            opt_out(contact, channel="sms")
+        db.session.flush()
+        for tag in tags:
+            db.session.add(ContactTag(contact_id=contact.id, tag=tag))
         db.session.commit()
         return contact.id
+
+
+def start_broadcast(app: Flask, name: str, texts: dict[str, str]) -> tuple[int, int]:
+    """A broadcast to everyone, to go now (its start job enqueued); its id and how many it
+    reaches."""
+    with app.app_context():
+        broadcast, found = create_broadcast(
+            name=name,
+            texts=texts,
+            audience={},
+            send_at=None,
+            urgent=False,
+            urgent_reason=None,
+            created_by="test",
+        )
+        db.session.commit()
+        broadcast_id = broadcast.id
+        db.session.remove()
+    return broadcast_id, found.recipients
+
+
+def many_joined_contacts(
+    app: Flask,
+    count: int,
+    first_phone: int,
+    *,
+    languages: Sequence[str] = ("en", "sw"),
+    county: str = "Kwale",
+    ward: str = "Msambweni",
+) -> None:
+    """``count`` people with consent, numbered from ``first_phone``, speaking ``languages`` in
+    turn: inserted in bulk (thousands, for the tests of a whole broadcast)."""
+    now = utcnow()
+    rows = [
+        {
+            "phone": f"+{first_phone + n}",
+            "language": languages[n % len(languages)],
+            "county": county,
+            "ward": ward,
+            "consent_at": now,
+            "consent_channel": "test",
+            "consent_wording": "consent.v1",
+        }
+        for n in range(count)
+    ]
+    with app.app_context():
+        db.session.execute(insert(Contact), rows)
+        contacts = db.session.execute(select(Contact.id, Contact.language)).all()
+        db.session.execute(
+            insert(ConsentEvent),
+            [
+                {
+                    "contact_id": contact_id,
+                    "action": "granted",
+                    "channel": "test",
+                    "wording_version": "consent.v1",
+                    "language": language,
+                    "created_at": now,
+                }
+                for contact_id, language in contacts
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
 
 
 def meetings(app: Flask) -> dict[str, int]:

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from factories import joined_contact
 from sqlalchemy import select
 
 from gateway.broadcasts.models import Broadcast
-from gateway.contacts.models import Contact
-from gateway.contacts.service import opt_out, record_consent
 from gateway.extensions import db
 from gateway.sms.models import Message
 from gateway.users.models import AuditEvent
@@ -40,20 +39,7 @@ def daytime():
 
 
 def add(app, phone: str, language: str, county: str, consent=True, opted_out=False) -> None:
-    with app.app_context():
-        contact = Contact(phone=phone, language=language, county=county, ward="Mui")
-        db.session.add(contact)
-        if consent:
-            record_consent(
-                contact,
-                channel="test",
-                wording_version="consent.v1",
-                wording_text=None,
-                language=language,
-            )
-        if opted_out:
-            opt_out(contact, channel="sms")
-        db.session.commit()
+    joined_contact(app, phone, language, county, "Mui", consent=consent, opted_out=opted_out)
 
 
 @pytest.fixture

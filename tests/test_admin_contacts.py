@@ -13,9 +13,9 @@ from factories import joined_contact, meetings, polls
 from flask import Flask
 from sqlalchemy import func, select
 
+from gateway.contacts.imports import run_import as import_contacts
 from gateway.contacts.models import ConsentEvent, Contact, ContactImport, ContactTag
 from gateway.extensions import db
-from gateway.jobs import import_contacts
 from gateway.meetings.models import Rsvp
 from gateway.reports.models import Report
 from gateway.sms.models import Message

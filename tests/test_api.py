@@ -141,6 +141,14 @@ def test_messages_by_phone(api, at, workers):
     assert api.get("/messages").status_code == 400
 
 
+def test_an_sms_not_yet_handled_is_listed_as_unhandled(api, at):
+    """Does the API give an SMS no worker has interpreted yet the kind ``unhandled``, as it
+    always has (inside, that is its handling state, not its kind)."""
+    at.sms(PHONE, "JOIN")
+    response = api.get("/messages", query_string={"phone": PHONE})
+    assert [(m["direction"], m["kind"]) for m in response.json] == [("in", "unhandled")]
+
+
 def test_delete_anonymises_and_keeps_counts(api, at, workers, app: Flask):
     """Does deleting a contact remove their number and message texts but keep the counts."""
     at.sms(PHONE, "Maji yetu ni machafu")

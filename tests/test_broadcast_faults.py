@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,20 +22,21 @@ from typing import Any
 
 import pytest
 import requests
+from factories import many_joined_contacts, start_broadcast
 from flask import Flask
 from redis import Redis
+from reliability.processes import WorkerProcess, worker_env
 from rq import Queue
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from gateway.broadcasts.dispatch import create_broadcast, progress
+from gateway.broadcasts.dispatch import progress
 from gateway.broadcasts.models import Broadcast
-from gateway.contacts.models import ConsentEvent, Contact
+from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.queues import DEFAULT
-from gateway.recovery import LOCK
+from gateway.recovery import LOCK, recover_stranded
 from gateway.sms.models import Message
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 # The kill moments follow from the seed (five kills with this one); FAULTS_SEED=n explores others.
@@ -63,102 +61,6 @@ RECEIVED_TEXT = {
     "kam": TEXTS["sw"] + "\nTuma ACHA kwa 22384",
 }
 SETTLED = {"sent", "delivered", "failed", "unknown"}
-
-
-def seed_contacts(app: Flask) -> None:
-    """``CONTACTS`` people with consent, in turn English, Kiswahili and Kikamba speakers."""
-    now = utcnow()
-    rows = [
-        {
-            "phone": f"+{FIRST_PHONE + n}",
-            "language": LANGUAGES[n % len(LANGUAGES)],
-            "county": "Kitui",
-            "ward": "Mui",
-            "consent_at": now,
-            "consent_channel": "test",
-            "consent_wording": "consent.v1",
-        }
-        for n in range(CONTACTS)
-    ]
-    with app.app_context():
-        db.session.execute(insert(Contact), rows)
-        contacts = db.session.execute(select(Contact.id, Contact.language)).all()
-        db.session.execute(
-            insert(ConsentEvent),
-            [
-                {
-                    "contact_id": contact_id,
-                    "action": "granted",
-                    "channel": "test",
-                    "wording_version": "consent.v1",
-                    "language": language,
-                    "created_at": now,
-                }
-                for contact_id, language in contacts
-            ],
-        )
-        db.session.commit()
-
-
-def session_members(session_id: int) -> list[int]:
-    """Live processes (zombies left out) of the session ``session_id``, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, session = fields[0], int(fields[3])
-        if session == session_id and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-class WorkerProcess:
-    """``python worker.py --no-periodic`` in a session of its own, killed whole with SIGKILL.
-
-    RQ's work horse puts itself in a process group of its own, so killing the worker's group
-    would spare it: :meth:`kill` kills every process of the session instead.
-    """
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "worker.py", "--no-periodic", *WORKER_ARGS],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self) -> int:
-        """SIGKILL every process of the worker's session; how many there were."""
-        assert self.process is not None
-        killed: set[int] = set()
-        deadline = time.monotonic() + 10
-        while members := session_members(self.process.pid):
-            assert time.monotonic() < deadline, f"processes {members} survived SIGKILL"
-            for pid in members:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    killed.add(pid)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        self.process.wait(timeout=10)
-        return len(killed)
-
-    def assert_alive(self) -> None:
-        assert self.process is not None and self.process.poll() is None, (
-            "the worker exited by itself:\n" + self.log.read_text(errors="replace")[-3000:]
-        )
 
 
 class Broadcasting:
@@ -190,7 +92,7 @@ class Broadcasting:
         if Queue(DEFAULT, connection=self.redis).count:
             return
         self.redis.delete(LOCK)
-        Queue(DEFAULT, connection=self.redis).enqueue("gateway.jobs.recover_stranded")
+        Queue(DEFAULT, connection=self.redis).enqueue(recover_stranded)
         self.sweeps += 1
 
     def wait(
@@ -230,22 +132,17 @@ def worker(
     redis: Redis, database: str, redis_url: str, emulator, tmp_path: Path
 ) -> Iterator[WorkerProcess]:
     """The worker process, not yet started, configured as :func:`app`; killed at the end."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "REDIS_URL": redis_url,
-        "AT_API_URL": emulator.url,
-        "SECRET_KEY": "faults",
-        "GATEWAY_SEND_BATCH_SIZE": str(BATCH),
-        "GATEWAY_QUIET_HOURS": "off",
-        "GATEWAY_RECOVERY_GRACE": str(GRACE_S),
-        "GATEWAY_SEND_CALL_LIMIT": str(CALL_LIMIT_S),
-    }
-    env.pop("GATEWAY_SEND_RATE", None)
-    process = WorkerProcess(env, tmp_path / "worker.log")
+    env = worker_env(
+        database,
+        redis_url,
+        emulator.url,
+        GATEWAY_SEND_BATCH_SIZE=str(BATCH),
+        GATEWAY_RECOVERY_GRACE=str(GRACE_S),
+        GATEWAY_SEND_CALL_LIMIT=str(CALL_LIMIT_S),
+    )
+    process = WorkerProcess(env, tmp_path / "worker.log", args=WORKER_ARGS)
     yield process
-    if process.process is not None and process.process.poll() is None:
-        process.kill()
+    process.stop()
 
 
 def test_a_worker_killed_mid_broadcast_sends_nobody_anything_twice(
@@ -255,26 +152,16 @@ def test_a_worker_killed_mid_broadcast_sends_nobody_anything_twice(
     still received exactly once by every recipient, except those whose request was in flight
     at a kill: marked unknown, counted in the progress the API reports, never sent again."""
     rng = random.Random(SEED)
-    seed_contacts(app)
+    many_joined_contacts(
+        app, CONTACTS, FIRST_PHONE, languages=LANGUAGES, county="Kitui", ward="Mui"
+    )
     requests.put(
         f"{emulator.url}/_emulator/rules",
         json={"next_requests": {"delay_s": REQUEST_DELAY_S, "count": 10**6}},
         timeout=5,
     ).raise_for_status()
-    with app.app_context():
-        broadcast, found = create_broadcast(
-            name="Mui meeting",
-            texts=TEXTS,
-            audience={},
-            send_at=None,
-            urgent=False,
-            urgent_reason=None,
-            created_by="test",
-        )
-        db.session.commit()  # the start job is enqueued now
-        broadcast_id = broadcast.id
-        db.session.remove()
-    assert found.recipients == CONTACTS
+    broadcast_id, recipients = start_broadcast(app, "Mui meeting", TEXTS)
+    assert recipients == CONTACTS
     watch = Broadcasting(app, redis, broadcast_id)
 
     started = time.monotonic()

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from factories import joined_contact
 from sqlalchemy import select
 
-from gateway.contacts.models import Contact, ContactTag
-from gateway.contacts.service import opt_out
+from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.sms.models import Message
 
@@ -34,25 +34,9 @@ def add(
     opted_out: bool = False,
     tags: tuple[str, ...] = (),
 ) -> None:
-    with app.app_context():
-        from gateway.contacts.service import record_consent
-
-        contact = Contact(phone=phone, language=language, county=county)
-        db.session.add(contact)
-        if consent:
-            record_consent(
-                contact,
-                channel="test",
-                wording_version="consent.v1",
-                wording_text=None,
-                language=language,
-            )
-        if opted_out:
-            opt_out(contact, channel="sms")
-        db.session.flush()
-        for tag in tags:
-            db.session.add(ContactTag(contact_id=contact.id, tag=tag))
-        db.session.commit()
+    joined_contact(
+        app, phone, language, county, None, consent=consent, opted_out=opted_out, tags=tags
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -86,21 +70,6 @@ def people(app) -> dict[str, list[str]]:
     add(app, "+254755000001", "en", "Kitui", consent=False)
     add(app, "+254755000002", "sw", "Kitui", opted_out=True)
     return groups
-
-
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-    headers = {"Authorization": f"Bearer {token}"}
-
-    class Api:
-        def post(self, path, json):
-            return client.post(f"/api/v1{path}", headers=headers, json=json)
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=headers)
-
-    return Api()
 
 
 def sent_to(emulator) -> Counter[str]:

@@ -13,15 +13,18 @@ import pytest
 import time_machine
 from babel.messages.pofile import read_po, write_po
 from conftest import AfricasTalking, Phone, Workers
-from factories import joined_contact
+from factories import EN, KAM, KWALE, SW, joined_contact
+from helpers import received, text
 from sqlalchemy import select
 
-from gateway.contacts.models import Contact
-from gateway.contacts.service import opt_out
-from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.i18n import DEFAULT_MESSAGES_DIR
 from gateway.meetings.announce import LOCK as SWEEP_LOCK
+from gateway.meetings.announce import (
+    announce_meeting,
+    recover_meeting_jobs,
+    send_cancellation_notices,
+)
 from gateway.meetings.models import Rsvp
 from gateway.sms.models import Message
 
@@ -41,59 +44,23 @@ MEETING = {
 }
 # Kitui: English, Kiswahili and Kikamba speakers with consent, one opted out, one without
 # consent; Kwale and Migori: one each with consent.
-EN, SW, KAM = "+254711000001", "+254711000002", "+254711000003"
 OPTED_OUT, UNCONSENTED = "+254711000004", "+254711000005"
-KWALE, MIGORI = "+254722000001", "+254733000001"
+MIGORI = "+254733000001"
 KITUI_AUDIENCE = {EN: "en", SW: "sw", KAM: "sw"}  # Kikamba texts fall back to Kiswahili
 
 
 @pytest.fixture
-def people(app) -> None:
-    joined_contact(app, EN, "en")
-    joined_contact(app, SW, "sw")
-    joined_contact(app, KAM, "kam")
-    joined_contact(app, KWALE, "en", county="Kwale", ward=None)
+def people(people, app) -> None:
+    """Those of every test module (tests/conftest.py), and in Migori one with consent; in
+    Kitui one opted out and one without consent."""
     joined_contact(app, MIGORI, "sw", county="Migori", ward=None)
-    stopped = joined_contact(app, OPTED_OUT, "en")
-    with app.app_context():
-        contact = db.session.get(Contact, stopped)
-        assert contact is not None
-        opt_out(contact, channel="sms")
-        db.session.add(Contact(phone=UNCONSENTED, language="en", county="Kitui"))
-        db.session.commit()
-
-
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=self.headers)
-
-        def post(self, path, json=None):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-        def patch(self, path, json):
-            return client.patch(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
-
-
-def text(app, key: str, language: str, **values: object) -> str:
-    """What the gateway sends for ``key`` in ``language``."""
-    return transliterate(app.extensions["catalogs"].text(key, language, **values))
+    joined_contact(app, OPTED_OUT, "en", opted_out=True)
+    joined_contact(app, UNCONSENTED, "en", ward=None, consent=False)
 
 
 def about(app, key: str, language: str, when: dict[str, str] = WHEN, place: str = PLACE) -> str:
     """The text ``key`` about the meeting, as a speaker of ``language`` gets it."""
     return text(app, key, language, title=TITLE[language], when=when[language], place=place)
-
-
-def received(emulator, phone: str) -> list[str]:
-    return [m["text"] for m in emulator.messages() if m["to"] == phone]
 
 
 def at_eat(*args: int) -> datetime:
@@ -347,8 +314,8 @@ def test_announcing_twice_sends_once(app, api, people, workers, emulator):
         meeting = create(api)
         workers.drain()
         for args in ((meeting["id"], 1), (meeting["id"], 1), (meeting["id"], 0)):
-            workers.queue("default").enqueue("gateway.jobs.announce_meeting", *args)
-        workers.queue("default").enqueue("gateway.jobs.send_cancellation_notices", meeting["id"])
+            workers.queue("default").enqueue(announce_meeting, *args)
+        workers.queue("default").enqueue(send_cancellation_notices, meeting["id"])
         workers.drain()
     assert len(emulator.messages()) == 3
     assert len(messages(app)) == 9
@@ -369,7 +336,7 @@ def test_an_announcement_lost_with_redis_is_recovered(
     for minutes in (0, 2, 2):
         with time_machine.travel(MONDAY + timedelta(minutes=minutes, seconds=5)):
             redis.delete(SWEEP_LOCK)
-            workers.queue("default").enqueue("gateway.jobs.recover_meeting_jobs")
+            workers.queue("default").enqueue(recover_meeting_jobs)
             workers.drain()
         if minutes == 0:
             assert emulator.messages() == []  # too young: its job may be on its way

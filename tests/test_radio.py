@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 import time_machine
+from conftest import Api, new_token
 from factories import joined_contact, polls
 from honcho.environ import parse_procfile
 from rq import Worker
@@ -54,22 +55,8 @@ NEW, OTHER = "+254733000001", "+254733000002"
 
 
 @pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "studio"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path, **query):
-            return client.get(f"/api/v1{path}", headers=self.headers, query_string=query)
-
-        def post(self, path, json=None):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-        def patch(self, path, json):
-            return client.patch(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
+def api(client, runner) -> Api:
+    return Api(client, new_token(runner, "studio"))
 
 
 @pytest.fixture

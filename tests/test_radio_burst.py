@@ -19,6 +19,7 @@ from gateway.contacts.service import opt_out
 from gateway.extensions import db
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioShow
+from gateway.sms.inbound import handle_inbound_sms
 from gateway.sms.models import Message
 from gateway.sms.outbound import send_messages
 from gateway.sms.wake import Lease
@@ -128,7 +129,7 @@ def test_sms_arriving_while_the_handling_job_works_are_left_to_it(app, at, worke
         with app.app_context():
             assert not at_work.give_back()  # SMS were noted meanwhile: the job goes on
             newest = max(db.session.scalars(select(Message.id).where(Message.direction == "in")))
-        workers.queue("inbound").enqueue("gateway.jobs.handle_inbound_sms", newest)
+        workers.queue("inbound").enqueue(handle_inbound_sms, newest)
         workers.drain()
         assert inbound_kinds(app) == ["poll_vote"] * len(LISTENERS)
         assert votes(app, poll_id) == {p: n % 3 + 1 for n, p in enumerate(LISTENERS)}

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
-from gateway.recovery import LOCK
+from gateway.recovery import LOCK, recover_stranded
+from gateway.sms.inbound import handle_inbound_sms
 from gateway.sms.models import Message
-from gateway.sms.outbound import _claim
+from gateway.sms.outbound import _claim, send_messages
 
 NUMBER = "+254712345678"
 
@@ -37,7 +38,7 @@ def messages(app, direction: str) -> list[Message]:
 def sweep(workers, redis) -> None:
     """Run the periodic recovery job through a real worker, as the cron scheduler would."""
     redis.delete(LOCK)
-    workers.queue("default").enqueue("gateway.jobs.recover_stranded")
+    workers.queue("default").enqueue(recover_stranded)
     workers.drain()
 
 
@@ -103,8 +104,8 @@ def test_jobs_run_twice_do_their_work_once(app, at, workers, redis, emulator):
     workers.drain()
     [inbound] = messages(app, "in")
     [welcome] = messages(app, "out")
-    workers.queue("inbound").enqueue("gateway.jobs.handle_inbound_sms", inbound.id)
-    workers.queue("outbound").enqueue("gateway.jobs.send_messages", [welcome.id])
+    workers.queue("inbound").enqueue(handle_inbound_sms, inbound.id)
+    workers.queue("outbound").enqueue(send_messages, [welcome.id])
     workers.drain()
     assert len(emulator.requests()) == 1
     assert len(messages(app, "out")) == 1

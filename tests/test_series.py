@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from factories import joined_contact
+from helpers import received, text
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
-from gateway.encoding import analyse, transliterate
+from gateway.encoding import analyse
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
-from gateway.guides.series import LOCK
+from gateway.guides.series import LOCK, send_due_series
 from gateway.sms.models import Message
 from gateway.sms.scheduled import queue_once
 
@@ -35,29 +36,6 @@ COAL = [
 LIMESTONE_CHAPTERS = 5
 
 
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=self.headers)
-
-        def post(self, path, json):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
-
-
-def text(app, key: str, language: str, **values: object) -> str:
-    """What the gateway sends for ``key`` in ``language``."""
-    catalogs = app.extensions["catalogs"]
-    values.setdefault("code", "*384*123#")
-    return transliterate(catalogs.text(key, language, **values))
-
-
 def excerpt(app, key: str, language: str) -> str:
     """An excerpt as sent: with how to stop at its end when that adds no SMS."""
     body = text(app, key, language)
@@ -65,15 +43,11 @@ def excerpt(app, key: str, language: str) -> str:
     return hinted if analyse(hinted).segments == analyse(body).segments else body
 
 
-def received(emulator, phone: str) -> list[str]:
-    return [m["text"] for m in emulator.messages() if m["to"] == phone]
-
-
 def run_series_job(workers, redis) -> None:
     """Run the periodic series job through a real worker, as RQ's cron scheduler would (the
     lock of an earlier run let go, so the run does its work)."""
     redis.delete(LOCK)
-    workers.queue("default").enqueue("gateway.jobs.send_due_series")
+    workers.queue("default").enqueue(send_due_series)
     workers.drain()
 
 
@@ -145,7 +119,7 @@ def test_a_run_holding_the_lock_does_nothing(app, api, workers, redis, emulator)
         subscribe(api, ENGLISH)
     with time_machine.travel(TUESDAY_10 + timedelta(minutes=1)):
         redis.set(LOCK, "1")
-        workers.queue("default").enqueue("gateway.jobs.send_due_series")
+        workers.queue("default").enqueue(send_due_series)
         workers.drain()
         assert emulator.messages() == []
         run_series_job(workers, redis)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db, utcnow
 from gateway.recovery import LOCK as RECOVERY_LOCK
+from gateway.recovery import recover_stranded
 from gateway.sms.models import Message
 from gateway.surveys.models import Survey, SurveyQuestion
 
@@ -253,7 +254,7 @@ def _poison(app) -> Message:
 def _sweep(workers, redis) -> None:
     """The periodic recovery sweep, through a real worker, as the cron scheduler runs it."""
     redis.delete(RECOVERY_LOCK)
-    workers.queue("default").enqueue("gateway.jobs.recover_stranded")
+    workers.queue("default").enqueue(recover_stranded)
     workers.drain()
 
 
@@ -273,7 +274,7 @@ def test_one_sms_that_fails_does_not_hold_up_the_others_in_its_group(at, app, wo
         inbox = db.session.scalar(select(func.count()).where(Message.kind == "inbox"))
     assert inbox == 49
     poison = _poison(app)
-    assert (poison.kind, poison.handling_attempts) == ("unhandled", 1)
+    assert (poison.handling_state, poison.handling_attempts) == ("pending", 1)
     assert poison.error is not None and "TypeError" in poison.error
 
 
@@ -294,7 +295,7 @@ def test_an_sms_whose_handling_always_fails_is_given_up_and_answered_once(
         attempts.append(_poison(app).handling_attempts)
     assert attempts == [1, 2, 3, 4, 5, 5, 5, 5]
     poison = _poison(app)
-    assert (poison.kind, poison.status) == ("failed", "failed")
+    assert (poison.handling_state, poison.status) == ("failed", "failed")
     assert poison.error is not None and poison.error.startswith("TypeError")
     help_text = app.extensions["catalogs"].text("sms.help", "en", code="*384*123#")
     assert texts_to(emulator, POISON) == [help_text]

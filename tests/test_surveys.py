@@ -11,19 +11,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factories
-import pytest
 import time_machine
-from factories import joined_contact
+from factories import EN, KAM, SW, joined_contact
+from helpers import received, text
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
-from gateway.encoding import transliterate
 from gateway.extensions import db
 from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
 
 EAT = ZoneInfo("Africa/Nairobi")
 MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)  # a Monday, outside the quiet hours
-EN, SW, KAM, KWALE = "+254711000001", "+254711000002", "+254711000003", "+254722000001"
 TITLE = {"en": "Water survey", "sw": "Utafiti wa maji"}
 PROMPTS = {
     "en": [
@@ -41,36 +39,6 @@ OPTIONS = {"en": "1 Yes\n2 No\n3 Not sure", "sw": "1 Ndiyo\n2 Hapana\n3 Sina uha
 KINDS = ["choice", "number", "text"]
 
 
-@pytest.fixture
-def people(app) -> None:
-    joined_contact(app, EN, "en")
-    joined_contact(app, SW, "sw")
-    joined_contact(app, KAM, "kam")
-    joined_contact(app, KWALE, "en", county="Kwale", ward=None)
-
-
-@pytest.fixture
-def api(client, runner):
-    token = runner.invoke(args=["tokens", "create", "secretariat"]).output.strip()
-
-    class Api:
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def get(self, path):
-            return client.get(f"/api/v1{path}", headers=self.headers)
-
-        def post(self, path, json=None):
-            return client.post(f"/api/v1{path}", headers=self.headers, json=json)
-
-    return Api()
-
-
-def text(app, key: str, language: str, **values: object) -> str:
-    values.setdefault("code", "*384*123#")
-    values.setdefault("shortcode", "22384")
-    return transliterate(app.extensions["catalogs"].text(key, language, **values))
-
-
 def question(app, position: int, language: str = "en") -> str:
     """Question ``position`` of the water survey by SMS, as a speaker of ``language`` gets it."""
     written = "sw" if language == "kam" else language
@@ -83,10 +51,6 @@ def question(app, position: int, language: str = "en") -> str:
     if position == 1:
         values["options"] = OPTIONS[written]
     return text(app, f"sms.survey.{KINDS[position - 1]}", language, **values)
-
-
-def received(emulator, phone: str) -> list[str]:
-    return [m["text"] for m in emulator.messages() if m["to"] == phone]
 
 
 def answers(app, phone: str, survey_id: int) -> tuple[dict[int, str], SurveyResponse | None]:

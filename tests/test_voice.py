@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db
@@ -586,3 +586,59 @@ def test_a_missed_call_is_called_back_through_the_sdk_and_hears_the_menu(app, vo
         assert (back.direction, back.duration_s, back.amount) == ("out", 90, Decimal("10.00"))
         missed_calls = [c for c in calls.values() if c.direction == "in"]
         assert len(missed_calls) == 2 and all(c.amount == 0 for c in missed_calls)
+
+
+# -- personal data: the export, FUTA, and work left behind by a lost job -----------------------
+
+
+def test_futa_erases_the_number_from_every_voice_row_the_recordings_and_redis(
+    app, at, client, workers, emulator, file_host, redis
+):
+    from gateway.contacts.export import collect
+    from gateway.voice.models import AudioClip
+    from tests.test_privacy import _texts_holding
+
+    _consented(app, "sw")
+    with time_machine.travel(NIGHT, tick=True):
+        _missed_call(client)  # a call-back owed for the morning, and the cooldown key in Redis
+        caller = VoiceCaller(client, AMINA)
+        _report_by_voice(caller, "1", "1", file_host.put("/rec/9.wav", _wav()))
+        caller.hang_up()
+        workers.drain()
+        with app.app_context():
+            exported = collect(db.session.scalar(select(Contact).where(Contact.phone == AMINA)))
+        assert [c["direction"] for c in exported["voice_calls"]] == ["in", "out"]
+        assert [c["status"] for c in exported["voice_callbacks"]] == ["waiting"]
+        assert redis.keys("voice:callback:+254712345678:*")
+        at.sms(AMINA, "FUTA")
+        workers.drain()
+        at.sms(AMINA, "FUTA")
+        workers.drain()
+    assert _texts_holding(app, "712345678") == []
+    assert redis.keys("voice:callback:+254712345678:*") == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AudioClip)) == 0
+        (callback,) = db.session.scalars(select(CallBack)).all()
+        assert callback.status == "failed"  # nobody is called back after deleting their data
+
+
+def test_a_waiting_call_back_whose_job_was_lost_is_placed_once_by_the_sweep(
+    app, client, voice_line, workers, redis
+):
+    from rq import Queue
+
+    from gateway.voice.callbacks import recover_voice_work
+    from tests.voice_phone import call_requests
+
+    with time_machine.travel(DAYTIME, tick=True) as clock:
+        _missed_call(client)
+        for name in ("default",):
+            Queue(name, connection=redis).empty()  # Redis lost the job
+        clock.shift(120)
+        with app.app_context():
+            assert recover_voice_work() == {"callbacks": 1, "recordings": 0}
+            assert recover_voice_work() == {"skipped": 1}  # its lock: once a minute at most
+        workers.drain()
+        workers.drain()
+    assert len(call_requests(voice_line.url)) == 1
+    assert [c.status for c in _callbacks(app)] == ["placed"]

@@ -13,6 +13,7 @@ attributes and progress is ``<progress>``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 
 from flask import Blueprint, Flask
 
@@ -25,34 +26,14 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-# The page modules, each adding its views to ``bp``; the navigation shows those a user may open.
-PAGES = (
-    "auth",
-    "dashboard",
-    "contacts",
-    "contact_edit",
-    "contact_imports",
-    "broadcasts",
-    "meetings",
-    "polls",
-    "surveys",
-    "radio",
-    "reports",
-    "guides",
-    "voice_prompts",
-    "simulator",
-    "users",
-    "tokens",
-    "audit",
-    "account",
-)
 
-
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, pages: Iterable[str]) -> None:
+    """Serve the admin UI with ``pages``: the names of the page modules here, each adding its
+    views to ``bp`` when imported (listed in :mod:`gateway.wiring`)."""
     from gateway.admin import security, templating
     from gateway.admin.auth import init_login
 
-    for page in PAGES:
+    for page in pages:
         importlib.import_module(f"gateway.admin.{page}")
     init_login(app)
     security.init_app(app)

@@ -49,7 +49,6 @@ from gateway.users.passwords import (
     check_no_ones_password,
     check_password,
     hash_password,
-    reset_token,
     user_for_reset,
 )
 
@@ -211,10 +210,6 @@ def reset_password(token: str) -> str | BaseResponse | tuple[str, int]:
         db.session.commit()
         return redirect(url_for("admin.login"))
     return render_template("admin/reset.html", form=form, expired=False)
-
-
-def reset_url(user: User) -> str:
-    return url_for("admin.reset_password", token=reset_token(user), _external=True)
 
 
 def _unauthorized() -> Response:

@@ -42,12 +42,11 @@ from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
-from gateway.sms.models import Message
+from gateway.sms.models import DONE, STATUSES, Message
 from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, VIEWER
 
-DONE = ("sent", "submitted", "buffered", "delivered", "failed", "unsent", "unknown")
 OUTCOMES_SHOWN = 500  # per-recipient rows on a broadcast's page
 
 
@@ -203,7 +202,7 @@ def broadcast_fix(language: str) -> Any:
 
 def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
     counts = progress(broadcast)
-    total = sum(counts[s] for s in ("queued", "sending", *DONE))
+    total = sum(counts[s] for s in STATUSES)
     finished = broadcast.status in ("sent", "cancelled") and not (
         counts["queued"] or counts["sending"]
     )
@@ -220,6 +219,7 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
         "outcomes": [(mask_phone(m.phone), m.language, m.status, m.error) for m in messages],
         "shown": OUTCOMES_SHOWN,
         "counts": counts,
+        "statuses": STATUSES,
         "total": total,
         "done": sum(counts[s] for s in DONE),
         "finished": finished,

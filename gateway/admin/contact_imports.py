@@ -12,7 +12,7 @@ from gateway.admin import bp
 from gateway.admin.auth import takes_upload
 from gateway.admin.templating import t, ui_language
 from gateway.contacts.import_rows import MAX_ROWS
-from gateway.contacts.imports import FINISHED
+from gateway.contacts.imports import FINISHED, run_import
 from gateway.contacts.models import ContactImport
 from gateway.contacts.wordings import wordings_in
 from gateway.extensions import db
@@ -63,7 +63,7 @@ def import_contacts() -> str | BaseResponse | tuple[str, int]:
         enqueue_after_commit(
             db.session,
             DEFAULT,
-            "gateway.jobs.import_contacts",
+            run_import,
             item.id,
             job_id=f"contact-import-{item.id}",
         )

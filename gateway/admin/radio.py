@@ -42,7 +42,6 @@ from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
 
-WEEKDAYS = range(7)
 MARKS: dict[str, dict[str, bool]] = {
     "star": {"starred": True},
     "unstar": {"starred": False},

@@ -27,7 +27,6 @@ from gateway.reports.service import (
     set_status,
     visible_reports,
 )
-from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, VIEWER, User
 
@@ -193,15 +192,6 @@ def report_reply(report_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(t(f"admin.reports.reply_refused.{refused.reason}"), "error")
         return _back(report)
-    audit.record(
-        "report.reply",
-        "report",
-        report.id,
-        message_id=message.id,
-        to=mask_phone(message.phone),
-        language=message.language,
-        text=" ".join(text.split()),
-    )
     db.session.commit()  # the send job is enqueued after this commit
     flash(t("admin.reports.reply_queued", phone=mask_phone(message.phone)))
     return _back(report)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
-from gateway.admin.auth import reset_url
 from gateway.admin.templating import t
 from gateway.extensions import db
 from gateway.i18n import catalogs
@@ -20,6 +19,7 @@ from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
 from gateway.users.manage import UserProblem, create_user, update_user
 from gateway.users.models import ADMIN, ROLES, User
+from gateway.users.passwords import reset_url
 
 
 def _choices() -> dict[str, Any]:

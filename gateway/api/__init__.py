@@ -1,11 +1,13 @@
 """The JSON API under ``/api/v1/``: bearer tokens, schemas that validate and document.
 
-Each area adds its endpoints as an :class:`ApiBlueprint`; the OpenAPI document at
+Each area adds its endpoints as an :class:`ApiBlueprint`, handed to :func:`init_app` by
+:mod:`gateway.wiring` (this package imports no area); the OpenAPI document at
 ``/api/v1/openapi.json`` is generated from the same schemas the endpoints validate with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -85,9 +87,9 @@ def value_out_of_range(error: DataError) -> ResponseReturnValue:
     return Response(f"bad request: {reason}\n", 400, mimetype="text/plain")
 
 
-def init_app(app: Flask) -> None:
-    from gateway.api import contacts, messages, tokens  # noqa: I001  (they import ApiBlueprint)
-
+def init_app(app: Flask, blueprints: Iterable[ApiBlueprint]) -> None:
+    """Serve ``blueprints`` under ``/api/v1`` (each area's, listed in :mod:`gateway.wiring`), in
+    the order the OpenAPI document shows them."""
     app.register_error_handler(DataError, value_out_of_range)
 
     api = Api(
@@ -103,28 +105,6 @@ def init_app(app: Flask) -> None:
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    from gateway.broadcasts import api as broadcasts
-    from gateway.guides import api as guides
-    from gateway.meetings import api as meetings
-    from gateway.polls import api as polls
-    from gateway.radio import api as radio
-    from gateway.reports import api as reports
-    from gateway.surveys import api as surveys
-    from gateway.users import api as users
-
-    for blueprint in (
-        contacts.blp,
-        messages.blp,
-        broadcasts.blp,
-        meetings.blp,
-        guides.blp,
-        radio.blp,
-        polls.blp,
-        surveys.blp,
-        reports.blp,
-        users.blp,
-        users.audit_blp,
-        tokens.blp,
-    ):
+    for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix="/api/v1" + (blueprint.url_prefix or ""))
     app.extensions["api"] = api

@@ -12,7 +12,7 @@ from flask_smorest import abort
 from gateway.api import ApiBlueprint
 from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
 from gateway.api.scope import ADMIN, ADMIN_ONLY, COORDINATOR, STAFF, forbid, roles
-from gateway.contacts.export import SECTIONS, collect
+from gateway.contacts.export import PARTS, collect
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.contacts.service import anonymise, find_contact, opt_out, record_consent
 from gateway.extensions import db, utcnow
@@ -164,7 +164,7 @@ class ContactByPhone(MethodView):
 ContactExport = ma.Schema.from_dict(
     {
         "contact": ma.fields.Dict(),
-        **{name: ma.fields.List(ma.fields.Raw()) for name in SECTIONS},
+        **{name: ma.fields.List(ma.fields.Raw()) for name in PARTS},
     },
     name="ContactExport",
 )

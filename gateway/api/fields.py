@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 import marshmallow as ma
 from flask_smorest import abort
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.api.schemas import _known_language
 from gateway.extensions import db
@@ -48,14 +49,22 @@ class Keyword(ma.fields.String):
         return raw.upper()
 
 
+# The areas whose rows own an SMS keyword (``"poll"``: its id and keyword columns), in the order
+# they are searched; :mod:`gateway.wiring` adds them.
+KEYWORD_OWNERS: dict[str, tuple[InstrumentedAttribute[int], InstrumentedAttribute[str]]] = {}
+
+
+def register_keyword_owner(
+    name: str, id_column: InstrumentedAttribute[int], keyword_column: InstrumentedAttribute[str]
+) -> None:
+    KEYWORD_OWNERS[name] = (id_column, keyword_column)
+
+
 def keyword_user(keyword: str) -> str | None:
     """Which poll or survey uses ``keyword`` already (``"poll 3"``), if any."""
-    from gateway.polls.models import Poll
-    from gateway.surveys.models import Survey
-
-    for name, model in (("poll", Poll), ("survey", Survey)):
+    for name, (id_column, keyword_column) in KEYWORD_OWNERS.items():
         found = db.session.scalar(
-            select(model.id).where(func.lower(model.keyword) == keyword.lower())
+            select(id_column).where(func.lower(keyword_column) == keyword.lower())
         )
         if found is not None:
             return f"{name} {found}"

@@ -111,7 +111,7 @@ class ContactOut(ma.Schema):
 class MessageOut(ma.Schema):
     id = ma.fields.Integer()
     direction = ma.fields.String(metadata={"description": "`in` or `out`."})
-    kind = ma.fields.String()
+    kind = ma.fields.String(attribute="listed_kind")
     phone = ma.fields.String()
     text = ma.fields.String()
     language = ma.fields.String(allow_none=True)

@@ -4,7 +4,7 @@ Each :class:`gateway.api.ApiBlueprint` names the roles that may read it (GET) an
 change anything through it (POST, PATCH, PUT, DELETE); a view class may narrow or widen that
 with :func:`roles`. The check runs before every request of the blueprint, after the token
 check, and answers 403. A viewer never writes. Rows outside a principal's counties or shows are
-hidden by the ``*_or_404`` helpers of each area (:func:`visible_or_404`), and lists are
+hidden by the ``*_or_404`` helpers of each area, and lists are
 filtered, so they answer 404 as if the row did not exist.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 from flask import current_app, request
 from flask_smorest import abort
 
-from gateway.users.access import Principal, principal
+from gateway.users.access import principal
 from gateway.users.models import ADMIN, COORDINATOR, RADIO_HOST, ROLES, VIEWER
 
 T = TypeVar("T")
@@ -64,11 +64,3 @@ def check_roles(read: tuple[str, ...], write: tuple[str, ...]) -> None:
             f"may not {'read' if reading else 'change'} this ({request.method} "
             f"{request.path[:80]})."
         )
-
-
-def visible_or_404(row: T | None, visible: Callable[[Principal, T], bool], message: str) -> T:
-    """``row`` if it exists and the principal may see it; else 404 with ``message``."""
-    if row is None or not visible(principal(), row):
-        abort(404, message=message)
-        raise AssertionError("abort() returned")  # pragma: no cover
-    return row

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from gateway.contacts.models import Contact, ContactTag
+from gateway.contacts.service import messageable, opted_out
 from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 
@@ -44,19 +45,6 @@ def matches(audience: Mapping[str, Any], default_language: str) -> ColumnElement
     return or_(*parts) if audience.get("match") == "any" else and_(*parts)
 
 
-def reachable() -> ColumnElement[bool]:
-    """Contacts a broadcast may go to: consent recorded, not opted out, not deleted."""
-    return and_(
-        Contact.consent_at.is_not(None),
-        Contact.opted_out_at.is_(None),
-        Contact.anonymised_at.is_(None),
-    )
-
-
-def recipients(audience: Mapping[str, Any], default_language: str) -> Select[Any]:
-    return select(Contact.id).where(matches(audience, default_language), reachable())
-
-
 @dataclass(frozen=True)
 class Reach:
     recipients: dict[str, int]  # by language (the contact's, or the default)
@@ -73,14 +61,10 @@ def reach(audience: Mapping[str, Any], default_language: str) -> Reach:
     in_audience = and_(matches(audience, default_language), Contact.anonymised_at.is_(None))
     language = func.coalesce(Contact.language, default_language)
     rows = db.session.execute(
-        select(language, func.count()).where(in_audience, reachable()).group_by(language)
+        select(language, func.count()).where(in_audience, messageable()).group_by(language)
     ).all()
-    opted_out = db.session.scalar(
-        select(func.count()).where(in_audience, Contact.opted_out_at.is_not(None))
-    )
+    stopped = db.session.scalar(select(func.count()).where(in_audience, opted_out()))
     no_consent = db.session.scalar(
-        select(func.count()).where(
-            in_audience, Contact.opted_out_at.is_(None), Contact.consent_at.is_(None)
-        )
+        select(func.count()).where(in_audience, ~opted_out(), Contact.consent_at.is_(None))
     )
-    return Reach({str(lang): int(n) for lang, n in rows}, int(no_consent or 0), int(opted_out or 0))
+    return Reach({str(lang): int(n) for lang, n in rows}, int(no_consent or 0), int(stopped or 0))

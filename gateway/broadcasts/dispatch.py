@@ -16,22 +16,23 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from rq import Retry
+from rq import get_current_job
 from sqlalchemy import func, literal, select, update
 
-from gateway.broadcasts.audience import matches, reachable
+from gateway.broadcasts.audience import matches
 from gateway.broadcasts.estimate import Estimate, estimate, text_as_sent, text_for
 from gateway.broadcasts.models import Broadcast
 from gateway.broadcasts.timing import planned_start
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.numbers import whole_number
-from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.queues import CHAIN_RETRY, OUTBOUND, enqueue_after_commit, job
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
-from gateway.sms.models import Message
+from gateway.sms.models import STATUSES, Message
 from gateway.sms.outbound import deliver, kept_after_commit
 from gateway.sms.throttle import SendRate
 
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 CHUNK = 20_000
 CHUNK_S = 2.0
 CHAINS = 2  # chains of jobs sending one broadcast side by side
-# A link whose worker died is run again when RQ finds it abandoned (the rows it claimed are
-# settled by the recovery sweep); the sweep also revives a broadcast whose chains all died.
-CHAIN_RETRY = Retry(max=10, interval=[1, 5, 30, 60])
+# A link whose worker died is run again when RQ finds it abandoned (CHAIN_RETRY; the rows it
+# claimed are settled by the recovery sweep); the sweep also revives a broadcast whose chains
+# all died.
 
 
 class OverBudget(ValueError):
@@ -119,7 +120,7 @@ def enqueue_start(broadcast: Broadcast, settings: Settings) -> None:
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.jobs.start_broadcast",
+        start_broadcast,
         broadcast.id,
         job_id=f"broadcast-{broadcast.id}-start-{int(when.timestamp())}",
         retry=CHAIN_RETRY,
@@ -133,7 +134,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     language = func.coalesce(Contact.language, settings.default_language)
     wanted = matches(broadcast.audience, settings.default_language)
     languages = db.session.scalars(
-        select(language).where(wanted, reachable()).group_by(language)
+        select(language).where(wanted, messageable()).group_by(language)
     ).all()
     now = utcnow()
     for code in languages:
@@ -158,7 +159,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
             literal(now),
             literal(broadcast.id),
             literal(0),
-        ).where(wanted, reachable(), language == code)
+        ).where(wanted, messageable(), language == code)
         columns = [
             "direction",
             "channel",
@@ -183,6 +184,7 @@ def _write_messages(broadcast: Broadcast, settings: Settings) -> int:
     )
 
 
+@job
 def start_broadcast(broadcast_id: int) -> str:
     """Write the broadcast's messages and start sending them (a job: safe to run twice)."""
     settings = current_settings()
@@ -210,7 +212,7 @@ def start_broadcast(broadcast_id: int) -> str:
         enqueue_after_commit(
             db.session,
             OUTBOUND,
-            "gateway.jobs.send_broadcast_chunk",
+            send_broadcast_chunk,
             broadcast.id,
             job_id=f"broadcast-{broadcast.id}-chain{chain}-0",
             retry=CHAIN_RETRY,
@@ -246,13 +248,16 @@ def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
     return sorted(claimed, key=lambda message: message.id)
 
 
+@job
 def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
     """Send a broadcast's messages for about ``CHUNK_S`` seconds (at most ``CHUNK``), then
-    enqueue the next link of this chain.
+    enqueue the next link of this chain (``job_id``, the running job's by default, names it).
 
     Rows are claimed one request's worth at a time, just before that request: a worker killed
     mid-send leaves at most one request's recipients ``sending`` (whose fate is unknown).
     """
+    if job_id is None and (current := get_current_job()) is not None:
+        job_id = current.id
     settings = current_settings()
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status != "sending":
@@ -291,7 +296,7 @@ def _next_link(broadcast_id: int, job_id: str | None, at: datetime | None) -> No
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.jobs.send_broadcast_chunk",
+        send_broadcast_chunk,
         broadcast_id,
         job_id=f"{chain}-{link + 1}",
         retry=CHAIN_RETRY,
@@ -339,20 +344,7 @@ def progress(broadcast: Broadcast) -> dict[str, int]:
         .where(Message.broadcast_id == broadcast.id)
         .group_by(Message.status)
     ).all()
-    counts = {
-        status: 0
-        for status in (
-            "queued",
-            "sending",
-            "sent",
-            "submitted",
-            "buffered",
-            "delivered",
-            "failed",
-            "unsent",
-            "unknown",
-        )
-    }
+    counts = dict.fromkeys(STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
     counts["skipped_no_consent"] = broadcast.skipped_no_consent
     counts["skipped_opted_out"] = broadcast.skipped_opted_out

@@ -25,6 +25,7 @@ from gateway.contacts.import_rows import Row, check, problem
 from gateway.contacts.models import Contact, ContactImport, ContactTag
 from gateway.contacts.service import record_consent
 from gateway.extensions import db, utcnow
+from gateway.queues import job
 from gateway.users.access import Principal
 from gateway.users.models import User
 
@@ -126,6 +127,7 @@ def _importer(item: ContactImport) -> Principal | None:
     return Principal.of_user(user) if user is not None else None
 
 
+@job
 def run_import(import_id: int) -> str:
     """Check the import's file and, if every row is good, write its contacts (see above)."""
     had, before = "principal" in g, g.get("principal")

@@ -5,26 +5,47 @@ by kind, votes, survey answers, a radio show's feed) is unchanged. Removed after
 the text of inbound SMS (a radio call-in's text is its inbound SMS), Africa's Talking's raw
 delivery reports, the input of USSD session ends and free-text survey answers. 0 keeps them.
 
-The same daily job finishes deletions by SMS (:func:`gateway.privacy.sweep_deleted`). It only
-ever blanks what is not blank yet, so it may run twice, or on every worker machine at once.
+Each area registers what of its own expires (:func:`register_expiring_text`, from
+:mod:`gateway.wiring`). The same daily job first finishes deletions by SMS
+(:func:`gateway.privacy.sweep_deleted`, a :func:`register_daily_sweep`). It only ever blanks what
+is not blank yet, so it may run twice; one run at a time across every worker (a Redis lock) keeps
+machines from doing the same bulk updates at once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
 from gateway.extensions import db, utcnow
-from gateway.jobs import job
+from gateway.queues import job, periodic
 from gateway.settings import current_settings
 
 log = logging.getLogger(__name__)
 
+LOCK = "gateway:retention:lock"
+LOCK_S = 3600  # released at the end of a run; expires if a worker dies holding it
 
-def _count(statement: Any) -> int:
+
+# Each area's raw text that the period ends, by the name its count has: what blanks its rows
+# older than a time, in the order registered (by :mod:`gateway.wiring`).
+EXPIRING: dict[str, Callable[[datetime], int]] = {}
+# What the daily job does first, whatever the period (finishing deletions by SMS).
+SWEEPS: list[Callable[[], dict[str, int]]] = []
+
+
+def register_expiring_text(name: str, blank: Callable[[datetime], int]) -> None:
+    EXPIRING[name] = blank
+
+
+def register_daily_sweep(sweep: Callable[[], dict[str, int]]) -> None:
+    if sweep not in SWEEPS:
+        SWEEPS.append(sweep)
+
+
+def count_changed(statement: Any) -> int:
     """Run a bulk UPDATE (rows not loaded in the session) and count the rows it changed."""
     table = statement.table
     changed = db.session.execute(
@@ -33,70 +54,15 @@ def _count(statement: Any) -> int:
     return len(changed.all())
 
 
-def _inbound_texts(before: datetime) -> int:
-    from gateway.sms.models import Message
-
-    return _count(
-        update(Message)
-        .where(
-            Message.direction == "in",
-            Message.created_at < before,
-            Message.kind.not_in(("unhandled", "handling")),  # not yet read by a worker
-            Message.text != "",
-        )
-        .values(text="")
-    )
-
-
-def _delivery_reports(before: datetime) -> int:
-    from gateway.sms.models import DeliveryReport
-
-    return _count(
-        update(DeliveryReport)
-        .where(DeliveryReport.received_at < before, DeliveryReport.raw.is_not(None))
-        .values(raw=None)
-    )
-
-
-def _ussd_inputs(before: datetime) -> int:
-    from gateway.ussd.models import UssdSessionEnd
-
-    return _count(
-        update(UssdSessionEnd)
-        .where(UssdSessionEnd.received_at < before, UssdSessionEnd.input.is_not(None))
-        .values(input=None)
-    )
-
-
-def _survey_texts(before: datetime) -> int:
-    from gateway.surveys.models import SurveyAnswer, SurveyQuestion
-
-    texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
-    return _count(
-        update(SurveyAnswer)
-        .where(
-            SurveyAnswer.answered_at < before,
-            SurveyAnswer.question_id.in_(texts),
-            SurveyAnswer.value != "",
-        )
-        .values(value="")
-    )
-
-
 def remove_expired_text(now: datetime | None = None) -> dict[str, int]:
     """Blank the raw text older than the retention period; how many rows of each kind."""
-    from gateway.privacy import sweep_deleted
-
     settings = current_settings()
-    counts = sweep_deleted()
+    counts: dict[str, int] = {}
+    for sweep in SWEEPS:
+        counts |= sweep()
     if settings.retention_days > 0:
         before = (now or utcnow()) - timedelta(days=settings.retention_days)
-        counts |= {
-            "inbound_sms": _inbound_texts(before),
-            "delivery_reports": _delivery_reports(before),
-            "ussd_inputs": _ussd_inputs(before),
-            "survey_texts": _survey_texts(before),
-        }
+        counts |= {name: blank(before) for name, blank in EXPIRING.items()}
     db.session.commit()
     if any(counts.values()):
         log.info("retention: %s", counts)
@@ -104,6 +70,7 @@ def remove_expired_text(now: datetime | None = None) -> dict[str, int]:
 
 
 @job
+@periodic(LOCK, LOCK_S, release=True)
 def remove_expired_text_job() -> dict[str, int]:
-    """The daily job (registered in ``worker.py``): see :func:`remove_expired_text`."""
+    """The daily job (in :data:`gateway.wiring.PERIODIC`): see :func:`remove_expired_text`."""
     return remove_expired_text()

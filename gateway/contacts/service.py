@@ -11,17 +11,30 @@ import secrets
 from collections.abc import Iterable
 from functools import cache
 
-from sqlalchemy import Select, bindparam, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from gateway.contacts.export import PARTS
 from gateway.contacts.models import ConsentEvent, Contact
-from gateway.extensions import db, reading_engine, redis_client, utcnow
-from gateway.sms.group_cache import cached, in_group, remember
+from gateway.extensions import db, reading_engine, utcnow
+from gateway.group_cache import cached, in_group, remember
 
 DELETED = "deleted"  # stands for the number in rows kept for counts after a deletion
 GROUP_CONTACT_IDS = ("group", "contact ids")  # the group's cache: its senders' contact ids
+
+
+def messageable() -> ColumnElement[bool]:
+    """Contacts the gateway may write to unasked (a broadcast, a notice, a guide's excerpt):
+    consent recorded, not withdrawn, not deleted."""
+    return and_(Contact.consent_at.is_not(None), ~opted_out(), Contact.anonymised_at.is_(None))
+
+
+def opted_out() -> ColumnElement[bool]:
+    """Contacts who stopped every message (a deletion stops them too). Its negation is who an
+    answer may go to: someone who wrote or voted first needs no recorded consent for it."""
+    return Contact.opted_out_at.is_not(None)
 
 
 def find_contact(phone: str) -> Contact | None:
@@ -87,7 +100,7 @@ def get_or_create_contact(phone: str) -> Contact:
 
 def load_contacts(phones: Iterable[str]) -> None:
     """Load the contacts of ``phones`` in one query, for :func:`get_or_create_contact` to find
-    in the group's cache (see :mod:`gateway.sms.group_cache`); those that are new are made
+    in the group's cache (see :mod:`gateway.group_cache`); those that are new are made
     in one INSERT (or, if another worker makes one of them at the same time, one by one)."""
     wanted = set(phones)
     if not wanted or not in_group():
@@ -153,76 +166,15 @@ def opt_out(contact: Contact, *, channel: str) -> bool:
     return True
 
 
-def _forget_own_words(contact: Contact) -> None:
-    """Free-text survey answers go; a report stays (it is about the community, counted by
-    category and place) but loses its words and no longer names its sender; choices and numbers
-    stay as counts. An anonymous report names nobody, but Africa's Talking's end-of-session
-    record of the USSD session that sent it does (until it is forgotten just after this)."""
-    from gateway.reports.models import Report
-    from gateway.surveys.models import SurveyAnswer, SurveyQuestion, SurveyResponse
-    from gateway.ussd.models import UssdSessionEnd
-
-    responses = select(SurveyResponse.id).where(SurveyResponse.contact_id == contact.id)
-    texts = select(SurveyQuestion.id).where(SurveyQuestion.kind == "text")
-    db.session.execute(
-        update(SurveyAnswer)
-        .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.question_id.in_(texts))
-        .values(value="")
-    )
-    their_sessions = select(UssdSessionEnd.session_id).where(UssdSessionEnd.phone == contact.phone)
-    db.session.execute(
-        update(Report)
-        .where(or_(Report.contact_id == contact.id, Report.session_id.in_(their_sessions)))
-        .values(contact_id=None, description="", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _forget_in_redis(phone: str) -> None:
-    """Their USSD sessions and resume point (what they typed), their auto-reply limit and
-    their reply counters."""
-    from gateway.sms.inbound import auto_reply_key
-    from gateway.sms.replies import forget_reply_counts
-    from gateway.ussd.sessions import SessionStore
-
-    SessionStore(redis_client()).forget(phone)
-    redis_client().delete(auto_reply_key(phone))
-    forget_reply_counts(phone)
-
-
 def anonymise(contact: Contact) -> None:
-    """Forget who ``contact`` is: number and message texts go, counts (county, language) stay."""
-    # The sms and ussd areas depend on contacts, not the reverse.
-    from gateway.sms.models import DeliveryReport, Message
-    from gateway.ussd.models import UssdSessionEnd
+    """Forget who ``contact`` is: number and message texts go, counts (county, language) stay.
 
+    Each area forgets its own rows first, while the contact still has its number (the erase of
+    its part of the export, :mod:`gateway.contacts.export`, in the export's order)."""
+    for part in PARTS.values():
+        if part.erase is not None:
+            part.erase(contact)
     now = utcnow()
-    _forget_own_words(contact)  # first: it finds their USSD sessions by their number
-    db.session.execute(  # nothing still waiting goes to them (it would go to "deleted")
-        update(Message)
-        .where(
-            Message.contact_id == contact.id,
-            Message.direction == "out",
-            Message.status == "queued",
-        )
-        .values(status="unsent", error="Deleted", failed_at=now)
-    )
-    db.session.execute(
-        update(Message)
-        .where(or_(Message.contact_id == contact.id, Message.phone == contact.phone))
-        .values(text="", phone=DELETED, provider_id=None)
-    )
-    db.session.execute(
-        update(DeliveryReport)
-        .where(DeliveryReport.phone == contact.phone)
-        .values(phone=None, raw=None)
-    )
-    db.session.execute(
-        update(UssdSessionEnd)
-        .where(UssdSessionEnd.phone == contact.phone)
-        .values(phone=DELETED, input=None)
-    )
-    _forget_in_redis(contact.phone)
     for event in contact.consent_events:
         event.wording_text = None
     contact.phone = f"deleted-{secrets.token_hex(8)}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from flask import current_app
+from flask import Flask, current_app
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ def load_guides(path: Path) -> dict[str, Guide]:
         for g in raw.get("guides", [])
     ]
     return {guide.id: guide for guide in guides}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["guides"] = load_guides(Path(app.config["MESSAGES_DIR"]) / "guides.yaml")
 
 
 def guides() -> dict[str, Guide]:

@@ -17,19 +17,23 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db, redis_client, utcnow
+from gateway.contacts.service import messageable
+from gateway.extensions import db, utcnow
 from gateway.guides.content import Guide, guides
 from gateway.guides.models import GuideSubscription
+from gateway.queues import job, periodic
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
-from gateway.sms.inbound import reply
-from gateway.sms.scheduled import language_of, queue_once, render
-from gateway.sms.texts import with_optout_hint
+from gateway.sms.keywords import KeywordMatch
+from gateway.sms.models import Message
+from gateway.sms.router import Route, keyword_in, mark_keyword
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, render, reply, with_optout_hint
 
 log = logging.getLogger(__name__)
 
 LOCK = "gateway:series:lock"
-LOCK_S = 240  # shorter than the periodic interval (worker.PERIODIC), longer than a run
+LOCK_S = 240  # shorter than the periodic interval (wiring.PERIODIC), longer than a run
 BATCH = 200
 
 
@@ -99,12 +103,12 @@ def _send_end_note(
     )
 
 
+@job
+@periodic(LOCK, LOCK_S)
 def send_due_series() -> dict[str, int]:
     """Queue the excerpt of every subscriber who has not had one since this week's series time
     (a periodic job). Only to contacts with consent, and not in the quiet hours: an excerpt
     due then waits for their end. One run at a time across every worker (a Redis lock)."""
-    if not redis_client().set(LOCK, "1", nx=True, ex=LOCK_S):
-        return {"skipped": 1}
     settings = current_settings()
     now = utcnow()
     slot = this_weeks_slot(now, settings)
@@ -119,8 +123,7 @@ def send_due_series() -> dict[str, int]:
                 GuideSubscription.id > last_id,
                 GuideSubscription.active.is_(True),
                 GuideSubscription.updated_at < slot,
-                Contact.consent_at.is_not(None),
-                Contact.opted_out_at.is_(None),
+                messageable(),
             )
             .order_by(GuideSubscription.id)
             .limit(BATCH)
@@ -153,3 +156,13 @@ def send_next_now(contact: Contact) -> str:
     if outcome == "ended":
         reply(contact, "sms.series.none", kind="guide_series_none")
     return f"{subscription.guide}: {outcome}"
+
+
+def _next(message: Message, contact: Contact, match: KeywordMatch | None) -> str:
+    assert match is not None
+    mark_keyword(message, contact, match)
+    return send_next_now(contact)
+
+
+# The inbound route (see gateway.wiring.inbound_routes).
+NEXT = Route("NEXT: the next guide excerpt", _next, keyword_in("next"))

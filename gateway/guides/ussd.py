@@ -7,7 +7,7 @@ from sqlalchemy import select
 from gateway.extensions import db, utcnow
 from gateway.guides.content import Chapter, Guide, guides
 from gateway.guides.models import GuideSubscription
-from gateway.sms.inbound import reply
+from gateway.sms.texts import reply
 from gateway.ussd.engine import Context, Item
 from gateway.ussd.registry import action, condition, source, view
 

@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import Select, String, cast, func, literal, select
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db, redis_client, utcnow
+from gateway.contacts.service import opted_out
+from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.meetings.notices import (
     ANSWERABLE,
-    REACHED,
     announcement_job_id,
     audience,
     cancellation_job_id,
@@ -32,10 +32,11 @@ from gateway.meetings.notices import (
     notice_key,
     reminder_plan,
 )
-from gateway.recovery import _has_live_job
+from gateway.queues import job, periodic
+from gateway.recovery import _has_live_job, sweep_lock_s
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
-from gateway.sms.models import Message
+from gateway.sms.models import REACHED, Message
 from gateway.sms.scheduled import queue_once
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def _heard_of(meeting_id: int, exclude_version: int | None = None) -> set[int]:
     return {contact_id for contact_id in db.session.scalars(query.distinct()) if contact_id}
 
 
+@job
 def announce_meeting(meeting_id: int, version: int) -> str:
     """Queue the alert (or the notice of a move) and the reminders of ``version`` of a meeting
     to its audience, in batches. Does nothing for a version that is no longer the meeting's."""
@@ -126,6 +128,7 @@ def announce_meeting(meeting_id: int, version: int) -> str:
     return f"announced: {dict(counts)}"
 
 
+@job
 def send_cancellation_notices(meeting_id: int) -> str:
     """Tell everyone who heard of a cancelled meeting that it will not take place."""
     settings = current_settings()
@@ -137,9 +140,7 @@ def send_cancellation_notices(meeting_id: int) -> str:
     sent = 0
     for start in range(0, len(heard), BATCH):
         for contact in db.session.scalars(
-            select(Contact).where(
-                Contact.id.in_(heard[start : start + BATCH]), Contact.opted_out_at.is_(None)
-            )
+            select(Contact).where(Contact.id.in_(heard[start : start + BATCH]), ~opted_out())
         ):
             if queue_once(
                 contact,
@@ -153,15 +154,15 @@ def send_cancellation_notices(meeting_id: int) -> str:
     return f"{sent} cancellation notices"
 
 
+@job
+@periodic(LOCK, sweep_lock_s)
 def recover_meeting_jobs() -> dict[str, int]:
     """Enqueue again the announcement or cancellation job of a meeting changed in the last day
     whose job went missing (Redis away when the change was committed) and which has sent
     nothing. One run at a time across every worker (a Redis lock)."""
     settings = current_settings()
-    # A job younger than the grace may still be on its way to Redis.
-    if not redis_client().set(LOCK, "1", nx=True, ex=max(1, settings.recovery_grace_s - 10)):
-        return {"skipped": 1}
     now = utcnow()
+    # A job younger than the grace may still be on its way to Redis.
     changed_before = now - timedelta(seconds=settings.recovery_grace_s)
     counts: Counter[str] = Counter()
     for meeting in db.session.scalars(

@@ -18,27 +18,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rq import Retry
 from sqlalchemy import Select, func, select, update
 
 from gateway.contacts.models import Contact
+from gateway.contacts.service import messageable
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.meetings.ussd import record_rsvp
-from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
-from gateway.sms.inbound import reply
+from gateway.sms import asked
+from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import STATUS_RANK, Message
-from gateway.sms.scheduled import language_of, render
+from gateway.sms.router import Route, keyword_in, mark_keyword
+from gateway.sms.texts import language_of, render, reply
 
-JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
-# The messages a YES or NO by SMS answers.
-ANSWERABLE = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
+ANSWERABLE = asked.MEETING_NOTICES  # the messages a YES or NO by SMS answers
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
 RESCHEDULED, CANCELLED = "Rescheduled", "Cancelled"
 WITHDRAWN_AS = {RESCHEDULED: "replaced", CANCELLED: "cancelled"}
@@ -82,7 +80,7 @@ def reminder_plan(meeting: Meeting, settings: Settings, announced_at: datetime) 
 
 def audience(meeting: Meeting) -> Select[Contact]:
     """Contacts with consent in the meeting's county, or everywhere for a national dialogue."""
-    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    query = select(Contact).where(messageable())
     if meeting.county is not None:
         query = query.where(Contact.county == meeting.county)
     return query.order_by(Contact.id)
@@ -163,10 +161,12 @@ def cancellation_job_id(meeting_id: int) -> str:
 
 
 def enqueue_announcement(meeting: Meeting) -> None:
+    from gateway.meetings.announce import announce_meeting  # which imports this module
+
     enqueue_after_commit(
         db.session,
         DEFAULT,
-        "gateway.jobs.announce_meeting",
+        announce_meeting,
         meeting.id,
         meeting.version,
         job_id=announcement_job_id(meeting.id, meeting.version),
@@ -175,10 +175,12 @@ def enqueue_announcement(meeting: Meeting) -> None:
 
 
 def enqueue_cancellation(meeting: Meeting) -> None:
+    from gateway.meetings.announce import send_cancellation_notices  # which imports this module
+
     enqueue_after_commit(
         db.session,
         DEFAULT,
-        "gateway.jobs.send_cancellation_notices",
+        send_cancellation_notices,
         meeting.id,
         job_id=cancellation_job_id(meeting.id),
         retry=JOB_RETRY,
@@ -202,19 +204,8 @@ def _withdraw_pending(meeting_id: int, reason: str) -> None:
 def meeting_to_answer(contact: Contact) -> Meeting | None:
     """The meeting a YES or NO from ``contact`` answers: the one they last heard of (by the
     time the message went), if it is still to come."""
-    went = func.coalesce(Message.sent_at, Message.claimed_at, Message.created_at)
-    keys = db.session.scalars(
-        select(Message.dedupe_key)
-        .where(
-            Message.contact_id == contact.id,
-            Message.kind.in_(ANSWERABLE),
-            Message.status.in_(REACHED),
-        )
-        .order_by(went.desc(), Message.id.desc())
-        .limit(20)
-    )
-    for key in keys:
-        meeting = db.session.get(Meeting, int((key or "").split(":")[1]))
+    for notice in asked.last_questions(contact, ANSWERABLE, limit=20):
+        meeting = db.session.get(Meeting, notice.about)
         if meeting is not None and meeting.status == "scheduled" and meeting.starts_at > utcnow():
             return meeting
     return None
@@ -230,6 +221,19 @@ def answer_rsvp_sms(contact: Contact, attending: bool) -> str | None:
     key = "sms.rsvp.yes" if attending else "sms.rsvp.no"
     reply(contact, key, kind="rsvp_thanks", **_values(meeting, contact, key))
     return f"rsvp {'yes' if attending else 'no'} to meeting {meeting.id}"
+
+
+def _rsvp(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    assert match is not None
+    outcome = answer_rsvp_sms(contact, match.name == "yes")
+    if outcome is not None:
+        mark_keyword(message, contact, match)
+    return outcome
+
+
+# The inbound route (see gateway.wiring.inbound_routes): with no meeting to answer, a YES or NO
+# is left to the inbox.
+RSVP = Route("YES, NO: the meeting last announced", _rsvp, keyword_in("yes", "no"))
 
 
 def rsvp_counts(meeting_id: int) -> dict[str, int]:
@@ -255,7 +259,7 @@ def message_counts(meeting_id: int) -> dict[str, dict[str, int]]:
         .group_by(Message.kind, Message.status, Message.error)
     ):
         state = WITHDRAWN_AS.get(error or "", status) if status == "unsent" else status
-        by_state = counts.setdefault(kind, {})
+        by_state = counts.setdefault(kind or "", {})  # outgoing: always a kind
         by_state[state] = by_state.get(state, 0) + count
     last = max(STATUS_RANK.values()) + 1  # replaced and cancelled: after every status
     return {

@@ -11,27 +11,25 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from redis.exceptions import LockError
-from rq import Retry
 from sqlalchemy import Select, select
 
 from gateway.contacts.models import Contact
-from gateway.extensions import db, redis_client, utcnow
+from gateway.contacts.service import messageable, opted_out
+from gateway.extensions import db, utcnow
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
 from gateway.polls.results import vote_counts
 from gateway.polls.sms import ASKED, question_key, question_prefix
-from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit, job, periodic
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.sms.models import Message
-from gateway.sms.scheduled import language_of, queue_once
-from gateway.sms.texts import with_optout_hint
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, with_optout_hint
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-JOB_RETRY = Retry(max=3, interval=[10, 60, 300])
 RESULTS_LOCK = "gateway:polls:results:lock"
 RESULTS_LOCK_S = 300  # released at the end of a run; expires if a worker dies holding it
 
@@ -42,7 +40,7 @@ class PollClosed(Exception):
 
 def audience(poll: Poll) -> Select[Contact]:
     """Contacts with consent in the poll's county, or everywhere for a poll for everyone."""
-    query = select(Contact).where(Contact.consent_at.is_not(None), Contact.opted_out_at.is_(None))
+    query = select(Contact).where(messageable())
     if poll.county is not None:
         query = query.where(Contact.county == poll.county)
     return query.order_by(Contact.id)
@@ -89,7 +87,7 @@ def enqueue_question(poll: Poll) -> datetime:
     enqueue_after_commit(
         db.session,
         DEFAULT,
-        "gateway.jobs.send_poll_question",
+        send_poll_question,
         poll.id,
         job_id=question_job_id(poll.id),
         retry=JOB_RETRY,
@@ -97,6 +95,7 @@ def enqueue_question(poll: Poll) -> datetime:
     return at
 
 
+@job
 def send_poll_question(poll_id: int) -> str:
     """Queue the question, with its numbered options, to everyone in the poll's audience who has
     not had it (by this send or by texting the keyword) nor voted, in their language (a job)."""
@@ -132,30 +131,23 @@ def send_poll_question(poll_id: int) -> str:
     return f"{queued} questions queued"
 
 
+@job
+@periodic(RESULTS_LOCK, RESULTS_LOCK_S, release=True)
 def send_due_results() -> dict[str, int]:
     """Queue the results SMS of every poll that closed with ``send_results`` and has not sent
     them: one to each voter, in their language (a periodic job, one run at a time)."""
-    lock = redis_client().lock(RESULTS_LOCK, timeout=RESULTS_LOCK_S, blocking=False)
-    if not lock.acquire(blocking=False):
-        return {"skipped": 1}
-    try:
-        counts: Counter[str] = Counter()
-        due = db.session.scalars(
-            select(Poll.id).where(
-                Poll.send_results.is_(True),
-                Poll.results_sent_at.is_(None),
-                Poll.closes_at <= utcnow(),
-            )
-        ).all()
-        for poll_id in due:
-            counts["results"] += send_results(poll_id)
-            counts["polls"] += 1
-        return dict(counts)
-    finally:
-        try:
-            lock.release()
-        except LockError:  # held past its timeout and taken by another run: theirs now
-            pass
+    counts: Counter[str] = Counter()
+    due = db.session.scalars(
+        select(Poll.id).where(
+            Poll.send_results.is_(True),
+            Poll.results_sent_at.is_(None),
+            Poll.closes_at <= utcnow(),
+        )
+    ).all()
+    for poll_id in due:
+        counts["results"] += send_results(poll_id)
+        counts["polls"] += 1
+    return dict(counts)
 
 
 def send_results(poll_id: int) -> int:
@@ -179,7 +171,7 @@ def send_results(poll_id: int) -> int:
                 .where(
                     Vote.poll_id == poll.id,
                     Contact.id > last_id,
-                    Contact.opted_out_at.is_(None),
+                    ~opted_out(),
                 )
                 .order_by(Contact.id)
                 .limit(BATCH)

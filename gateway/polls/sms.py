@@ -17,6 +17,10 @@ open; if it closed in the last week the sender is told so (and nothing is counte
 otherwise the number is an ordinary message for the inbox. An older poll's question is never
 answered this way, nor one followed by a survey question (the survey has the number: see
 :mod:`gateway.surveys.sms`): the number answers what the sender just read.
+
+Its inbound routes (ordered in :func:`gateway.wiring.inbound_routes`): a vote by keyword, or the
+keyword alone, comes before a show on air and a waiting survey question; the keyword followed
+by anything else (answered with the options) and a bare number come after them.
 """
 
 from __future__ import annotations
@@ -24,29 +28,24 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.numbers import is_digits
 from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
-from gateway.polls.votes import cast_vote, is_open
-from gateway.radio.call_in import show_thanking, thank_once
-from gateway.sms.choices import read_choice
-from gateway.sms.group_cache import cached
-from gateway.sms.inbound import reply
-from gateway.sms.keywords import KeywordMatch, fold, near_miss
+from gateway.polls.votes import cast_vote, thank_vote
+from gateway.sms.asked import POLL_QUESTION, SURVEY_QUESTION, last_question
+from gateway.sms.campaigns import KeywordCampaigns, is_open
+from gateway.sms.choices import LETTERS, read_choice
+from gateway.sms.keywords import KeywordMatch, fold
 from gateway.sms.models import Message
-from gateway.sms.replies import queue_reply
-from gateway.sms.scheduled import language_of, queue_once
+from gateway.sms.router import Route, no_keyword
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, reply, reply_text
 
-ASKED = "poll_question"  # the kind of every SMS that asks a poll's question
-SURVEY_ASKED = "survey_question"  # gateway.surveys.sms.ASKED
-# A message that reached the phone, or may have.
-REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
+ASKED = POLL_QUESTION  # the kind of every SMS that asks a poll's question
 LATE = timedelta(days=7)  # a bare number this long after a poll closed is told it closed
-NEAR_MISS_WINDOW = timedelta(days=30)  # typos are matched against polls this recent
+POLLS = KeywordCampaigns(Poll, "poll")
 GLUED = re.compile(r"(?P<word>.*[a-z])(?P<choice>[1-9])")  # MADINI2
 
 
@@ -62,25 +61,9 @@ def question_key(poll_id: int, contact_id: int) -> str:
 
 
 def find_poll(word: str, *, near: bool = True) -> Poll | None:
-    """The poll whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
-    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
-    folded = fold(word)
-    if not folded:
-        return None
-    return cached(("poll", folded, near), lambda: _find_poll(folded, near))
-
-
-def _find_poll(folded: str, near: bool) -> Poll | None:
-    poll: Poll | None = db.session.scalar(select(Poll).where(func.lower(Poll.keyword) == folded))
-    if poll is not None or not near:
-        return poll
-    recent = dict(
-        db.session.execute(
-            select(Poll.keyword, Poll.id).where(Poll.closes_at > utcnow() - NEAR_MISS_WINDOW)
-        ).all()
-    )
-    keyword = near_miss(folded, recent)
-    return db.session.get(Poll, recent[keyword]) if keyword else None
+    """The poll whose keyword ``word`` is, or (with ``near``) misses by one typo (see
+    :mod:`gateway.sms.campaigns`)."""
+    return POLLS.find(word, near=near)
 
 
 def addressed_poll(text: str, *, near: bool = True) -> tuple[Poll, str] | None:
@@ -115,20 +98,10 @@ def choose_option(poll: Poll, text: str) -> tuple[PollOption, str | None] | None
 def poll_asked_last(contact: Contact) -> Poll | None:
     """The poll whose question went to ``contact`` last by SMS (open or not), unless a survey
     question went to them after it."""
-    went = func.coalesce(Message.sent_at, Message.claimed_at, Message.created_at)
-    latest = db.session.execute(
-        select(Message.kind, Message.dedupe_key)
-        .where(
-            Message.contact_id == contact.id,
-            Message.kind.in_((ASKED, SURVEY_ASKED)),
-            Message.status.in_(REACHED),
-        )
-        .order_by(went.desc(), Message.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None or latest.kind != ASKED or not latest.dedupe_key:
+    asked = last_question(contact, (ASKED, SURVEY_QUESTION))
+    if asked is None or asked.kind != ASKED:
         return None
-    return db.session.get(Poll, int(latest.dedupe_key.split(":")[1]))
+    return db.session.get(Poll, asked.about)
 
 
 def is_bare_number(text: str) -> bool:
@@ -136,14 +109,35 @@ def is_bare_number(text: str) -> bool:
     return len(words) == 1 and is_digits(fold(words[0]))
 
 
-def poll_votes(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    """The inbound route: a vote by keyword, the keyword alone, or a bare number."""
-    if match is not None:  # YES, NEXT and the like: never a poll keyword, not even a typo of one
-        return None
+def is_vote(poll: Poll, rest: str) -> bool:
+    """Whether what follows a poll's keyword is a vote, or looks like one (so an option that
+    does not exist is answered with the options): an option's number, letter or words, any
+    number, a letter alone; or nothing (the keyword alone asks for the question)."""
+    said = rest.split()
+    if not said:
+        return True
+    first = fold(said[0])
+    looks = is_digits(first) or (len(said) == 1 and len(first) == 1 and first in LETTERS)
+    return looks or choose_option(poll, rest) is not None
+
+
+def _vote_by_keyword(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     addressed = addressed_poll(message.text)
-    if addressed is not None:
-        message.kind = "poll_vote"
-        return _answer_keyword(message, contact, *addressed)
+    if addressed is None or not is_vote(*addressed):
+        return None
+    message.kind = "poll_vote"
+    return _answer_keyword(message, contact, *addressed)
+
+
+def _by_keyword(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    addressed = addressed_poll(message.text)
+    if addressed is None:
+        return None
+    message.kind = "poll_vote"
+    return _answer_keyword(message, contact, *addressed)
+
+
+def _bare_number(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     if not is_bare_number(message.text):
         return None
     poll = poll_asked_last(contact)
@@ -156,6 +150,13 @@ def poll_votes(message: Message, contact: Contact, match: KeywordMatch | None) -
     return _vote(contact, poll, message.text, _cast_at(message))
 
 
+# The inbound routes (see gateway.wiring.inbound_routes). A word that is one of the gateway's
+# keywords (YES, NEXT...) is never a poll's keyword, not even a typo of one.
+VOTE = Route("poll keyword with a vote, or alone", _vote_by_keyword, no_keyword)
+KEYWORD = Route("poll keyword with anything else", _by_keyword, no_keyword)
+BARE_NUMBER = Route("bare number: the poll question asked last", _bare_number, no_keyword)
+
+
 def _cast_at(message: Message) -> datetime:
     """When a vote by SMS was cast: when it reached the gateway."""
     return message.created_at or utcnow()
@@ -164,7 +165,7 @@ def _cast_at(message: Message) -> datetime:
 def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -> str:
     language = language_of(contact)
     if utcnow() < poll.opens_at:
-        queue_sms_reply(contact, texts.opening_sms(poll, language), "poll_not_open")
+        reply_text(contact, texts.opening_sms(poll, language), kind="poll_not_open")
         return f"poll {poll.id} not open yet: not counted"
     if not is_open(poll):
         reply(contact, "sms.poll.closed", kind="poll_closed", keyword=poll.keyword)
@@ -202,7 +203,7 @@ def _answer_keyword(message: Message, contact: Contact, poll: Poll, rest: str) -
 def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
     chosen = choose_option(poll, text)
     if chosen is None:
-        queue_sms_reply(contact, texts.invalid_sms(poll, language_of(contact)), "poll_invalid")
+        reply_text(contact, texts.invalid_sms(poll, language_of(contact)), kind="poll_invalid")
         return f"poll {poll.id}: no such option"
     option, words_language = chosen
     if contact.language is None and words_language is not None:
@@ -213,25 +214,6 @@ def _vote(contact: Contact, poll: Poll, text: str, at: datetime) -> str:
     language = language_of(contact)
     choice = texts.label(option, language)
     voted = f"vote in poll {poll.id}: option {option.position}"
-    on_air = show_thanking(poll.id, at)
-    if on_air is not None:  # a radio show's poll: one thank-you per listener and episode
-        show, episode = on_air
-        thanked = thank_once(
-            contact,
-            show,
-            episode,
-            "sms.poll.thanks",
-            "poll_thanks",
-            choice=choice,
-            keyword=poll.keyword,
-        )
-        return voted + ("" if thanked else " (thanked before in this show)")
-    reply(contact, "sms.poll.thanks", kind="poll_thanks", choice=choice, keyword=poll.keyword)
-    return voted
-
-
-def queue_sms_reply(contact: Contact, text: str, kind: str) -> None:
-    """A reply whose text is already rendered in the contact's language."""
-    queue_reply(
-        phone=contact.phone, text=text, kind=kind, contact=contact, language=language_of(contact)
-    )
+    if thank_vote(contact, poll, at, "poll_thanks", choice=choice, keyword=poll.keyword):
+        return voted
+    return voted + " (thanked before in this show)"

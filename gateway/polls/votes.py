@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from gateway.contacts.models import Contact
 from gateway.extensions import conflict_insert, db, utcnow
 from gateway.polls.models import Poll, PollOption, Vote
-
-
-def is_open(poll: Poll) -> bool:
-    return poll.opens_at <= utcnow() < poll.closes_at
+from gateway.sms.campaigns import is_open
+from gateway.sms.texts import render, reply_text
 
 
 def cast_vote(
@@ -50,3 +49,26 @@ def cast_vote(
 
 
 _KEY = ("poll_id", "contact_id")
+
+
+# Who else may thank a vote: an area hosting a poll (a radio show on air) thanks its own voters
+# once per listener and episode. It returns None when the vote is not its own, else whether it
+# thanked the voter now. Registered by gateway.wiring.
+VoteThanker = Callable[[Contact, Poll, datetime, str, dict[str, object]], bool | None]
+THANKERS: list[VoteThanker] = []
+
+
+def register_vote_thanker(thanker: VoteThanker) -> None:
+    if thanker not in THANKERS:
+        THANKERS.append(thanker)
+
+
+def thank_vote(contact: Contact, poll: Poll, at: datetime, kind: str, **values: object) -> bool:
+    """Thank ``contact`` for a vote in ``poll`` (``sms.poll.thanks`` with ``values``); False if
+    a show already thanked them in this episode."""
+    for thanker in THANKERS:
+        thanked = thanker(contact, poll, at, kind, values)
+        if thanked is not None:
+            return thanked
+    reply_text(contact, render(contact, "sms.poll.thanks", **values), kind=kind)
+    return True

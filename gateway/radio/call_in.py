@@ -4,42 +4,31 @@ An SMS joins a show's feed when the show is on air (see :mod:`gateway.radio.sche
 SMS was sent to the show's own short code, or starts with one of its keywords ("Madini ...",
 "MADINI: ...") or with a keyword of 4 letters or more and one typo ("MADNI ...", as polls
 allow: see :func:`gateway.sms.keywords.near_miss`). A vote ("MADINI 2", "MADINI B", "MADINI
-ndiyo" while a poll with the keyword MADINI is open, or "MADNI 2"), or the poll's keyword alone,
-is left to the polls' route, which comes after this one. Outside show time a keyword SMS is not
-a radio message: the routes after this one, or the inbox, take it.
+ndiyo" for a poll with the keyword MADINI, or "MADNI 2"), or the poll's keyword alone, is the
+polls' own: their route comes before this one (see :func:`gateway.wiring.inbound_routes`).
+Outside show time a keyword SMS is not a radio message: the routes after this one, or the
+inbox, take it.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import GROUP_CONTACT_IDS
 from gateway.extensions import db, utcnow
-from gateway.numbers import is_digits
-from gateway.polls.models import Poll, PollOption
+from gateway.group_cache import cached, in_group
+from gateway.polls.models import Poll
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.schedule import shows_on_air
 from gateway.settings import current_settings
-from gateway.sms.group_cache import cached, in_group
-from gateway.sms.keywords import KeywordMatch, near_miss
+from gateway.sms.keywords import KeywordMatch, near_miss, words
 from gateway.sms.models import Message
-from gateway.sms.scheduled import queue_once, render
-
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: "MADINI:" and "Madini," both give "madini"
-OPTION_LETTERS = "abcde"  # a vote may name options 1-5 by letter
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text`` without case, accents or punctuation: ``"Madini: maji!"`` →
-    ``["madini", "maji"]``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WORD.findall(plain.casefold())
+from gateway.sms.router import Route
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import render
 
 
 def thanks_key(show_id: int, episode: str, contact_id: int) -> str:
@@ -79,9 +68,9 @@ def _thanked(show_id: int, episode: str) -> set[str]:
     return cached(("thanked", show_id, episode), load)
 
 
-def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    """The inbound route for radio shows: take ``message`` into the feed of the show on air that
-    it is for, or leave it (None) to the routes after this one."""
+def _call_in(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
+    """Take ``message`` into the feed of the show on air that it is for, or leave it (None) to
+    the routes after this one."""
     settings = current_settings()
     moment = message.created_at or utcnow()  # when it reached us, however late it is handled
     on_air = shows_on_air(moment, settings.timezone, settings.radio_margin)
@@ -90,7 +79,7 @@ def radio_call_in(message: Message, contact: Contact, match: KeywordMatch | None
     said = words(message.text)
     # A word that is another keyword (YES, NEXT...) is never taken for a typo of a show's.
     chosen = _show_for(message.shortcode, said[:1], on_air, typo_allowed=match is None)
-    if chosen is None or _for_a_poll(said, chosen[0]):
+    if chosen is None:
         return None
     show, episode = chosen
     # Feed items are read "after id N": for a reader never to skip one, ids of a show's items
@@ -157,46 +146,17 @@ def show_thanking(poll_id: int, at: datetime) -> tuple[RadioShow, str] | None:
     return None
 
 
-def _for_a_poll(said: list[str], show: RadioShow) -> bool:
-    """Whether the polls' route should have this SMS: it starts with the keyword (or a typo of
-    it) of an open poll, or of the show's own poll open or not (a vote before it opens or after
-    it closes is answered as such), and is a vote (an option's number, its letter A-E alone,
-    or its words) or the keyword alone (which asks for the question). "MADINI the dust is ..."
-    stays the show's."""
-    if not said:
-        return False
-    for poll_id, keyword in cached(("radio_polls", show.poll_id), lambda: _polls_for(show)):
-        keyword = "".join(words(keyword))
-        rest = said[1:]
-        if said[0] != keyword and near_miss(said[0], [keyword]) is None:
-            glued = re.fullmatch(re.escape(keyword) + r"([0-9]+)", said[0])  # MADINI2
-            if glued is None:
-                continue
-            rest = [glued.group(1), *rest]
-        if not rest or is_digits(rest[0]) or (len(rest) == 1 and rest[0] in OPTION_LETTERS):
-            return True
-        named = _option_words(poll_id)
-        if tuple(rest) in named or (rest[0],) in named:
-            return True
-    return False
+def thank_show_vote(
+    contact: Contact, poll: Poll, at: datetime, kind: str, values: dict[str, object]
+) -> bool | None:
+    """A vote in the poll of a show on air is thanked once per listener and episode (None: no
+    show of this poll is on air; see :func:`gateway.polls.votes.thank_vote`)."""
+    on_air = show_thanking(poll.id, at)
+    if on_air is None:
+        return None
+    show, episode = on_air
+    return thank_once(contact, show, episode, "sms.poll.thanks", kind, **values)
 
 
-def _polls_for(show: RadioShow) -> list[tuple[int, str]]:
-    """The open polls and the show's own poll: (id, keyword)."""
-    now = utcnow()
-    rows = db.session.execute(
-        select(Poll.id, Poll.keyword).where(
-            or_(and_(Poll.opens_at <= now, Poll.closes_at > now), Poll.id == show.poll_id)
-        )
-    )
-    return [(poll_id, keyword) for poll_id, keyword in rows]
-
-
-def _option_words(poll_id: int) -> set[tuple[str, ...]]:
-    """The words of the poll's options' labels, in every language."""
-
-    def load() -> set[tuple[str, ...]]:
-        labels = db.session.scalars(select(PollOption.label).where(PollOption.poll_id == poll_id))
-        return {tuple(words(text)) for label in labels for text in label.values()}
-
-    return cached(("poll_option_words", poll_id), load)
+# The inbound route (see gateway.wiring.inbound_routes).
+CALL_IN = Route("radio show on air: its keyword or short code", _call_in)

@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.group_cache import cached
 from gateway.radio.models import RadioShow
-from gateway.sms.group_cache import cached
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _all_shows() -> list[RadioShow]:
 
 def shows_on_air(moment: datetime, tz: tzinfo, margin: timedelta) -> list[tuple[RadioShow, str]]:
     """Every show on air at ``moment`` with its episode, oldest show first (the shows are read
-    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
+    once per group of inbound SMS: see :mod:`gateway.group_cache`)."""
     on_air = []
     for show in cached(("radio_shows",), _all_shows):
         episode = episode_at(show, moment, tz, margin)

@@ -11,10 +11,9 @@ import marshmallow as ma
 
 from gateway.i18n import catalogs
 from gateway.numbers import MAX_ID, is_digits
-from gateway.radio.call_in import words
 from gateway.radio.schedule import Slot
 from gateway.settings import current_settings
-from gateway.sms.keywords import KEYWORDS, keyword_table
+from gateway.sms.keywords import KEYWORDS, keyword_table, words
 
 # With the longest name and station, the thank-you SMS (sms.radio.thanks) stays within 2 SMS.
 NAME_MAX = 60

@@ -17,9 +17,9 @@ from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.polls.models import Poll, Vote
-from gateway.polls.votes import is_open
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.settings import current_settings
+from gateway.sms.campaigns import is_open
 
 
 def tally(show: RadioShow, episode: str | None) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from gateway.reports.service import (
     set_status,
     visible_reports,
 )
-from gateway.users import audit
 from gateway.users.access import Principal, principal
 from gateway.users.models import User
 
@@ -192,15 +191,6 @@ class ReportReply(MethodView):
             db.session.rollback()
             abort(409, message=REFUSED.get(refused.reason, refused.reason))
             raise
-        audit.record(
-            "report.reply",
-            "report",
-            report.id,
-            message_id=message.id,
-            to=mask_phone(message.phone),
-            language=message.language,
-            text=" ".join(data["text"].split()),
-        )
         db.session.commit()  # the send job is enqueued after this commit
         return {
             "report": report.id,

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.phones import mask_phone
 from gateway.reports.models import SENSITIVE_CATEGORIES, STATUSES, Report
 from gateway.sms.models import Message
 from gateway.users import audit
@@ -139,8 +140,9 @@ def assign(report: Report, user: User | None) -> bool:
 
 def reply_to_reporter(report: Report, text: str) -> Message:
     """Queue the officer's ``text`` to the person who sent ``report``, in their language,
-    framed by ``sms.report.reply``; it goes through the outbound worker like every SMS."""
-    from gateway.sms.inbound import reply
+    framed by ``sms.report.reply``, and audit it; it goes through the outbound worker like every
+    SMS."""
+    from gateway.sms.texts import reply
 
     text = " ".join(text.split())
     if not text:
@@ -153,7 +155,7 @@ def reply_to_reporter(report: Report, text: str) -> Message:
     if contact.opted_out_at is not None:
         raise ReplyRefused("opted_out")
     report.updated_at = utcnow()
-    return reply(
+    message = reply(
         contact,
         "sms.report.reply",
         kind="report_reply",
@@ -161,3 +163,13 @@ def reply_to_reporter(report: Report, text: str) -> Message:
         reference=report.reference,
         text=text,
     )
+    audit.record(
+        "report.reply",
+        "report",
+        report.id,
+        message_id=message.id,
+        to=mask_phone(message.phone),
+        language=message.language,
+        text=text,
+    )
+    return message

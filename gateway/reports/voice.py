@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.reports.models import CATEGORIES
 from gateway.reports.service import save_report
-from gateway.sms.inbound import reply
+from gateway.sms.texts import reply
 from gateway.voice.engine import CallContext
 from gateway.voice.models import VoiceRecording
 from gateway.voice.recordings import keep_recording

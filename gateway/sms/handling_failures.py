@@ -2,8 +2,8 @@
 
 A bug or a bad row can make one SMS fail every time it is handled (a poison message). Each
 failure is counted on the message (``handling_attempts``, with the error), and the message is
-left unhandled for the recovery sweep to bring back, until it has failed
-``GATEWAY_INBOUND_ATTEMPTS`` times. Then it is marked failed (kind and status ``failed``:
+left pending for the recovery sweep to bring back, until it has failed
+``GATEWAY_INBOUND_ATTEMPTS`` times. Then it is marked failed (handling state and status ``failed``:
 counted on ``/metrics`` and on the dashboard) and its sender gets the help text, once, rather
 than no answer at all; nothing tries it again.
 """
@@ -17,7 +17,7 @@ from sqlalchemy import update
 from gateway.contacts.service import DELETED, get_or_create_contact
 from gateway.extensions import db, utcnow
 from gateway.settings import Settings, current_settings
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 from gateway.sms.replies import queue_reply
 from gateway.sms.send_batch import one_send_job
 from gateway.sms.texts import say
@@ -34,15 +34,15 @@ def describe(error: BaseException) -> str:
 
 def note_failure(message: Message, error: BaseException) -> bool:
     """Count a failed handling of ``message`` (claimed, in the current transaction, with its
-    own work rolled back): it goes back to the unhandled ones for another try or, at the last
+    own work rolled back): it goes back to the pending ones for another try or, at the last
     try, is marked failed and its sender answered with the help text. True if given up."""
     settings = current_settings()
     message.handling_attempts = (message.handling_attempts or 0) + 1
     message.error = describe(error)
     if message.handling_attempts < settings.inbound_attempts:
-        message.kind = "unhandled"
+        message.handling_state = Handling.PENDING
         return False
-    message.kind = message.status = "failed"
+    message.handling_state, message.status = Handling.FAILED, "failed"
     message.failed_at = utcnow()
     _answer_with_help(message, settings)
     return True
@@ -74,8 +74,8 @@ def note_failure_apart(message_id: int, error: BaseException) -> None:
         with one_send_job():
             message = db.session.scalars(
                 update(Message)
-                .where(Message.id == message_id, Message.kind == "unhandled")
-                .values(kind="handling")
+                .where(Message.id == message_id, Message.handling_state == Handling.PENDING)
+                .values(handling_state=Handling.HANDLING)
                 .returning(Message)
             ).first()
             if message is not None:

@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from functools import partial
 
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import DELETED, get_or_create_contact, opt_out, record_consent
 from gateway.contacts.wordings import SMS_JOIN
-from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
+from gateway.queues import job
 from gateway.settings import current_settings
 from gateway.sms.inbound_groups import ALREADY_HANDLED, handle_group, note_auto_reply
 from gateway.sms.keywords import KeywordMatch, keyword_table, match_keyword
-from gateway.sms.models import Message
-from gateway.sms.outbound import queue_sms
-from gateway.sms.replies import queue_reply
+from gateway.sms.models import Handling, Message
+from gateway.sms.router import Route, inbound_routes, keyword_in, mark_keyword, route
+from gateway.sms.texts import reply
 from gateway.sms.wake import Lease, handling_job_id, take_note
 
 log = logging.getLogger(__name__)
@@ -41,6 +39,7 @@ GATHER_S = 0.2  # after a group, how long the next may gather before the job loo
 # for a stream of SMS goes on instead of a job, a forked process, every SMS or two)
 
 
+@job
 def handle_inbound_sms(message_id: int) -> str:
     """The inbound job: handle every unhandled SMS from ``message_id`` (or a lower id noted
     since) on, oldest first, for as long as SMS keep coming: after each group it lets the next
@@ -88,7 +87,7 @@ def _unhandled_after(after: int) -> list[int]:
     """The ids of the next :data:`DRAIN_GROUP` unhandled inbound SMS after ``after``."""
     page = db.session.scalars(
         select(Message.id)
-        .where(Message.id > after, Message.direction == "in", Message.kind == "unhandled")
+        .where(Message.handling_state == Handling.PENDING, Message.id > after)
         .order_by(Message.id)
         .limit(DRAIN_GROUP)
     ).all()
@@ -96,86 +95,23 @@ def _unhandled_after(after: int) -> list[int]:
     return list(page)
 
 
-def reply(
-    contact: Contact,
-    key: str,
-    *,
-    kind: str,
-    ignores_opt_out: bool = False,
-    by_staff: bool = False,
-    **values: object,
-) -> Message:
-    """Queue a system text to ``contact`` in their language (transliterated to GSM-7): a reply
-    (see :mod:`gateway.sms.replies`: limited by country and per number), or with ``by_staff``
-    an officer's text (not limited). The STOP confirmation (``ignores_opt_out``) always goes."""
-    settings = current_settings()
-    language = contact.language or settings.default_language
-    values.setdefault("code", settings.ussd_code)
-    values.setdefault("shortcode", settings.at_shortcode)
-    text = transliterate(catalogs().text(key, language, **values))
-    send = queue_sms if by_staff else partial(queue_reply, ignores_limit=ignores_opt_out)
-    return send(
-        phone=contact.phone,
-        text=text,
-        kind=kind,
-        contact=contact,
-        language=language,
-        ignores_opt_out=ignores_opt_out,
-    )
-
-
 def _interpret(message: Message) -> str:
-    """Interpret a claimed message inside the current transaction: a keyword is acted on,
-    anything else goes to the inbox."""
+    """Interpret a claimed message inside the current transaction: the first route that takes
+    it (see :mod:`gateway.sms.router`) acts on it; what none takes goes to the inbox."""
     if message.phone == DELETED:  # the sender deleted their data before this was handled
         message.kind = "inbox"
         return "sender deleted their data"
     contact = get_or_create_contact(message.phone)
     message.contact_id = contact.id
     match = match_keyword(message.text, keyword_table(catalogs()))
-    outcome = None
-    for route in routes():
-        outcome = route(message, contact, match)
-        if outcome is not None:
-            break
-    else:
-        outcome = _to_inbox(message, contact)
+    taken = route(inbound_routes(), message, contact, match)
+    outcome = taken.outcome if taken is not None else _to_inbox(message, contact)
     return f"from {mask_phone(message.phone)}: {outcome}"
 
 
-Route = Callable[[Message, Contact, KeywordMatch | None], str | None]
-
-
-def routes() -> list[Route]:
-    """Who may take an incoming SMS, in order; the first to answer (not None) has it, and
-    what nobody takes goes to the inbox. STOP, JOIN and HELP come first, so they always work;
-    then FUTA/DELETE (a person's own data: see :mod:`gateway.privacy`)."""
-    from gateway.polls.sms import poll_votes
-    from gateway.privacy import deletion_request
-    from gateway.radio.call_in import radio_call_in
-    from gateway.surveys.sms import survey_messages
-
-    return [
-        system_keywords,
-        deletion_request,
-        radio_call_in,
-        survey_messages,
-        poll_votes,
-        engagement_keywords,
-    ]
-
-
-def _keyword(message: Message, contact: Contact, match: KeywordMatch) -> None:
-    message.kind = f"keyword:{match.name}"
-    if contact.language is None:
-        contact.language = match.language
-
-
-def system_keywords(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    """STOP, JOIN and HELP, in every language."""
-    if match is None or match.name not in ("stop", "join", "help"):
-        return None
-    _keyword(message, contact, match)
+def _system_keywords(message: Message, contact: Contact, match: KeywordMatch | None) -> str:
+    assert match is not None
+    mark_keyword(message, contact, match)
     if match.name == "stop":
         opt_out(contact, channel="sms")
         reply(contact, "sms.stop", kind="opt_out_confirmation", ignores_opt_out=True)
@@ -197,23 +133,7 @@ def system_keywords(message: Message, contact: Contact, match: KeywordMatch | No
     return "help sent"
 
 
-def engagement_keywords(
-    message: Message, contact: Contact, match: KeywordMatch | None
-) -> str | None:
-    """YES/NO to a meeting (or, with no meeting waiting, nothing: the inbox has it) and NEXT."""
-    if match is None or match.name not in ("yes", "no", "next"):
-        return None
-    if match.name == "next":
-        from gateway.guides.series import send_next_now
-
-        _keyword(message, contact, match)
-        return send_next_now(contact)
-    from gateway.meetings.notices import answer_rsvp_sms
-
-    outcome = answer_rsvp_sms(contact, match.name == "yes")
-    if outcome is not None:
-        _keyword(message, contact, match)
-    return outcome
+SYSTEM_KEYWORDS = Route("STOP, JOIN, HELP", _system_keywords, keyword_in("stop", "join", "help"))
 
 
 def auto_reply_key(phone: str) -> str:

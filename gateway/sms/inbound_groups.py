@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 
 from gateway.contacts.service import DELETED, load_contacts
 from gateway.extensions import db, redis_client
-from gateway.sms.group_cache import group_cache
+from gateway.group_cache import group_cache
 from gateway.sms.handling_failures import note_failure, note_failure_apart
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 from gateway.sms.send_batch import one_send_job
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,12 @@ def _try_group(
         load_contacts(m.phone for m in claimed.values() if m.phone != DELETED)
         for message_id in message_ids:
             message = claimed.get(message_id)
-            outcomes[message_id] = interpret(message) if message is not None else ALREADY_HANDLED
+            if message is None:
+                outcomes[message_id] = ALREADY_HANDLED
+                continue
+            outcome = outcomes[message_id] = interpret(message)
+            if outcome is not None:  # None: it failed, and its failure was noted
+                message.handling_state = Handling.DONE
     db.session.commit()
     return outcomes
 
@@ -115,15 +120,15 @@ def _claim(message_ids: Sequence[int]) -> dict[int, Message]:
     (one that another worker is handling right now is left to it: its row is locked)."""
     free = db.session.scalars(
         select(Message.id)
-        .where(Message.id.in_(message_ids), Message.kind == "unhandled")
+        .where(Message.id.in_(message_ids), Message.handling_state == Handling.PENDING)
         .with_for_update(skip_locked=True)
     ).all()
     if not free:
         return {}
     claimed = db.session.scalars(
         update(Message)
-        .where(Message.id.in_(free), Message.kind == "unhandled")
-        .values(kind="handling")
+        .where(Message.id.in_(free), Message.handling_state == Handling.PENDING)
+        .values(handling_state=Handling.HANDLING)
         .returning(Message)
     ).all()
     return {message.id: message for message in claimed}

@@ -7,6 +7,7 @@ ignores case, accents and trailing punctuation.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,11 +24,24 @@ class KeywordMatch:
     rest: str  # what followed the keyword
 
 
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: "MADINI:" and "Madini," both give "madini"
+
+
+def _plain(text: str) -> str:
+    """``text`` without case or accents."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def fold(word: str) -> str:
     """A word without case, accents or surrounding punctuation: ``"Jiungé!"`` → ``"jiunge"``."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.casefold().strip(".,;:!?'\"()[]-_*#")
+    return _plain(word).strip(".,;:!?'\"()[]-_*#")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` without case, accents or any punctuation: ``"Madini: maji!"`` →
+    ``["madini", "maji"]``."""
+    return _WORD.findall(_plain(text))
 
 
 def keyword_table(

@@ -4,25 +4,50 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.extensions import db, utcnow
 
-# How far along an outgoing message is. A status only ever moves to a higher rank.
+# How far along an outgoing message is. A status only ever moves to a higher rank. The order
+# of the keys is the order in which statuses are shown.
 STATUS_RANK = {
     "queued": 0,
     "sending": 1,
     "sent": 2,
-    "unknown": 2,  # the send request timed out: it may or may not have reached Africa's Talking
     "submitted": 3,
     "buffered": 3,
     "delivered": 4,
     "failed": 4,
     "unsent": 4,  # never handed to Africa's Talking (opted out, cancelled, a reply refused)
+    "unknown": 2,  # the send request timed out: it may or may not have reached Africa's Talking
 }
-FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+STATUSES = tuple(STATUS_RANK)
+# Not yet handed to Africa's Talking, and not given up on: still the gateway's to send.
+NOT_YET_SENT = ("queued", "sending")
+# Past sending: handed over, given up on, or left unsent.
+DONE = tuple(s for s in STATUSES if s not in NOT_YET_SENT)
+# A message that reached the phone, or may have.
+REACHED = ("sending", "sent", "unknown", "submitted", "buffered", "delivered")
+
+
+class Handling(StrEnum):
+    """Where the handling of an incoming SMS stands (None for an outgoing one)."""
+
+    PENDING = "pending"  # stored, waiting for a worker (again, after a failed try)
+    HANDLING = "handling"  # claimed by a worker's transaction (never seen committed)
+    DONE = "done"  # interpreted: its kind says what it was
+    FAILED = "failed"  # given up on after its last try
+
+
+# The kind the API and a contact's export have always given an SMS not interpreted (yet).
+_KIND_OF_STATE: dict[str, str] = {Handling.PENDING: "unhandled", Handling.HANDLING: "handling"}
+
+# Only incoming SMS have a handling state: the index of "the next SMS to handle" (looked up for
+# every SMS) leaves the outgoing ones out.
+_INCOMING = text("handling_state IS NOT NULL")
 
 
 class Message(db.Model):  # type: ignore[name-defined,misc]
@@ -34,12 +59,21 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
         # One message per broadcast and contact: the unit of idempotency of a broadcast.
         UniqueConstraint("broadcast_id", "contact_id"),
         Index("ix_messages_broadcast_status", "broadcast_id", "status"),
+        Index(
+            "ix_messages_handling_state",
+            "handling_state",
+            "id",
+            postgresql_where=_INCOMING,
+            sqlite_where=_INCOMING,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
     channel: Mapped[str] = mapped_column(String(8), default="sms")
-    kind: Mapped[str] = mapped_column(String(32))  # inbox, keyword, welcome, auto_reply, ...
+    # What the message is: inbox, keyword:join, welcome, auto_reply, ...; None for an incoming
+    # SMS not yet interpreted.
+    kind: Mapped[str | None] = mapped_column(String(32))
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
@@ -56,6 +90,7 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(default=0)  # send calls that could be retried
     # Incoming: how often handling it failed (given up on at GATEWAY_INBOUND_ATTEMPTS).
     handling_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    handling_state: Mapped[str | None] = mapped_column(String(8))  # see Handling
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
@@ -75,6 +110,15 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+    @property
+    def listed_kind(self) -> str:
+        """The kind as the API and a contact's export give it: for an SMS not interpreted, its
+        handling state by the name it had there (``unhandled``, ``failed``)."""
+        if self.kind is not None:
+            return self.kind
+        state = self.handling_state or ""
+        return _KIND_OF_STATE.get(state, state)
 
 
 class InboundReceipt(db.Model):  # type: ignore[name-defined,misc]

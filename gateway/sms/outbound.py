@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rq import Retry
 from sqlalchemy import bindparam, or_, select, update
 
 from gateway.channels.africastalking import (
@@ -24,10 +23,10 @@ from gateway.channels.africastalking import (
     TransientSendError,
 )
 from gateway.contacts.models import Contact
-from gateway.contacts.service import opt_out
+from gateway.contacts.service import opt_out, opted_out
 from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
-from gateway.queues import OUTBOUND, enqueue_after_commit
+from gateway.queues import OUTBOUND, SEND_RETRY, enqueue_after_commit, job
 from gateway.settings import Settings, current_settings
 from gateway.sms import send_batch
 from gateway.sms.delivery import apply_pending_reports
@@ -35,8 +34,6 @@ from gateway.sms.models import Message
 from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
-
-SEND_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
 
 
 def queue_sms(
@@ -128,7 +125,7 @@ def enqueue_send(message_id: int, at: datetime | None = None, attempt: int = 0) 
     enqueue_after_commit(
         db.session,
         OUTBOUND,
-        "gateway.jobs.send_messages",
+        send_messages,
         [message_id],
         job_id=send_job_id(message_id) + (f"-retry{attempt}" if attempt else ""),
         retry=SEND_RETRY,
@@ -167,18 +164,14 @@ def _claim(message_ids: Sequence[int]) -> list[Message]:
 def _drop_opted_out(messages: list[Message]) -> list[Message]:
     """Mark messages to opted-out contacts ``unsent``; return the ones that may go."""
     contact_ids = {m.contact_id for m in messages if m.contact_id and not m.ignores_opt_out}
-    opted_out: set[int] = set()
+    stopped: set[int] = set()
     if contact_ids:
-        opted_out = set(
-            db.session.scalars(
-                select(Contact.id).where(
-                    Contact.id.in_(contact_ids), Contact.opted_out_at.is_not(None)
-                )
-            )
+        stopped = set(
+            db.session.scalars(select(Contact.id).where(Contact.id.in_(contact_ids), opted_out()))
         )
     allowed = []
     for message in messages:
-        if message.contact_id in opted_out and not message.ignores_opt_out:
+        if message.contact_id in stopped and not message.ignores_opt_out:
             message.status, message.error, message.failed_at = "unsent", "OptedOut", utcnow()
         else:
             allowed.append(message)
@@ -339,6 +332,7 @@ def _store_fates(batch: list[Message]) -> None:
         db.session.expunge(message)
 
 
+@job
 def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
     """Send the queued messages among ``message_ids`` (a job: safe to run twice).
 

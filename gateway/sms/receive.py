@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.encoding import analyse
 from gateway.extensions import conflict_insert, db
-from gateway.sms.models import InboundReceipt, Message
+from gateway.sms.models import Handling, InboundReceipt, Message
 from gateway.sms.wake import wake
 
 _WAKE = "inbound_wake"  # session.info: the SMS ids to wake a worker for after the commit
@@ -69,7 +69,7 @@ def _store_statements(dialect: str) -> tuple[Executable, Executable]:
         .values(
             direction="in",
             channel="sms",
-            kind="unhandled",
+            handling_state=Handling.PENDING,
             status="received",
             **{name: bindparam(name) for name in fields},
         )

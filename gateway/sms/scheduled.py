@@ -1,8 +1,8 @@
 """Texts that go once per person and occasion (a meeting reminder, a guide-series excerpt).
 
-Each is a catalog text in the contact's language, stored with a ``dedupe_key`` naming the
-occasion (``meeting:3:v2:remind-24h:contact:5``). The key is unique in the database, so a job
-that runs twice, or on two machines at once, queues the text once.
+Each is a text in the contact's language (:func:`gateway.sms.texts.render`), stored with a
+``dedupe_key`` naming the occasion (``meeting:3:v2:remind-24h:contact:5``). The key is unique
+in the database, so a job that runs twice, or on two machines at once, queues the text once.
 """
 
 from __future__ import annotations
@@ -12,26 +12,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
-from gateway.encoding import transliterate
 from gateway.extensions import db
-from gateway.i18n import catalogs
-from gateway.settings import current_settings
 from gateway.sms.models import Message
 from gateway.sms.outbound import queue_sms
 from gateway.sms.replies import queue_reply
-
-
-def language_of(contact: Contact) -> str:
-    settings = current_settings()
-    return contact.language or settings.default_language
-
-
-def render(contact: Contact, key: str, **values: object) -> str:
-    """The text for ``key`` in ``contact``'s language, as it will be sent (GSM-7)."""
-    settings = current_settings()
-    values.setdefault("code", settings.ussd_code)
-    values.setdefault("shortcode", settings.at_shortcode)
-    return transliterate(catalogs().text(key, language_of(contact), **values))
+from gateway.sms.texts import language_of
 
 
 def queue_once(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import inspect
 
 from gateway.extensions import db
-from gateway.queues import OUTBOUND, PendingJob, enqueue_after_commit, withdraw
+from gateway.queues import OUTBOUND, SEND_RETRY, PendingJob, enqueue_after_commit, withdraw
 from gateway.sms.models import Message
 
 _BATCH = "sms_send_batch"  # session.info: the batch of the one_send_job() around us
@@ -39,10 +39,10 @@ def collect(message: Message) -> bool:
     if batch is None:
         return False
     if batch.job is None:
-        from gateway.sms.outbound import SEND_RETRY
+        from gateway.sms.outbound import send_messages  # which imports this module
 
         batch.job = enqueue_after_commit(
-            db.session, OUTBOUND, "gateway.jobs.send_messages", batch.ids, retry=SEND_RETRY
+            db.session, OUTBOUND, send_messages, batch.ids, retry=SEND_RETRY
         )
         batch.job.savepoint = None  # the transaction's, whichever SAVEPOINT asked first
     batch.messages.append(message)

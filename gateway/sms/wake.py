@@ -73,8 +73,10 @@ def wake(message_id: int) -> bool:
         keys_and_args = (NOTE_KEY, LEASE_KEY, message_id, NOTE_TTL_S, job_id, QUEUED_S)
         if not redis.eval(_WAKE, 2, *keys_and_args):
             return False
+        from gateway.sms.inbound import handle_inbound_sms  # which imports this module
+
         try:
-            get_queue(INBOUND).enqueue("gateway.jobs.handle_inbound_sms", message_id, job_id=job_id)
+            get_queue(INBOUND).enqueue(handle_inbound_sms, message_id, job_id=job_id)
         except (RedisError, OSError):
             redis.delete(LEASE_KEY)  # no job to wait for: let the next SMS enqueue one
             raise

@@ -15,26 +15,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from gateway.contacts.models import Contact
-from gateway.extensions import db, utcnow
+from gateway.extensions import utcnow
 from gateway.localized import when
-from gateway.meetings.notices import ANSWERABLE, REACHED
-from gateway.polls.sms import ASKED as POLL_ASKED
-from gateway.polls.sms import addressed_poll, choose_option, find_poll
-from gateway.sms.inbound import reply
+from gateway.sms.asked import QUESTIONS, SURVEY_QUESTION, last_question
+from gateway.sms.campaigns import is_open
 from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import Message
-from gateway.sms.scheduled import language_of, queue_once
-from gateway.sms.texts import say
+from gateway.sms.router import Route, no_keyword
+from gateway.sms.scheduled import queue_once
+from gateway.sms.texts import language_of, reply, say
 from gateway.surveys.models import Survey, SurveyQuestion, SurveyResponse
 from gateway.surveys.taking import (
     NUMBER_MAX,
     current_question,
     find_response,
     find_survey,
-    is_open,
     option_labels,
     parse_answer,
     prompt,
@@ -44,9 +40,7 @@ from gateway.surveys.taking import (
     title,
 )
 
-ASKED = "survey_question"
-# Every kind of SMS that asks its reader something they answer by SMS.
-QUESTIONS = (ASKED, POLL_ASKED, *ANSWERABLE)
+ASKED = SURVEY_QUESTION
 LATE = timedelta(days=7)  # an answer this long after the survey closed is told it closed
 
 
@@ -76,15 +70,16 @@ def invalid_sms(survey: Survey, question: SurveyQuestion, language: str) -> str:
     return say("sms.survey.invalid_text", language, question=asked)
 
 
-def survey_messages(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    """The inbound route: a survey's keyword, or an answer to the waiting survey question."""
+def _keyword(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     parts = message.text.split(maxsplit=1)
-    survey = _addressed_survey(parts[0]) if parts and match is None else None
-    if survey is not None:
-        message.kind = "survey"
-        return _by_keyword(message, contact, survey, parts[1] if len(parts) > 1 else "")
-    if _meant_for_a_poll(message.text):  # first: it needs no query of the sender's messages
+    survey = find_survey(parts[0]) if parts else None
+    if survey is None:
         return None
+    message.kind = "survey"
+    return _by_keyword(message, contact, survey, parts[1] if len(parts) > 1 else "")
+
+
+def _waiting_answer(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     response = waiting_response(contact)
     if response is None:
         return None
@@ -92,33 +87,13 @@ def survey_messages(message: Message, contact: Contact, match: KeywordMatch | No
     return _answer(message, contact, response, message.text)
 
 
-def _addressed_survey(word: str) -> Survey | None:
-    """The survey whose keyword ``word`` is, or misses by one typo unless it is exactly a
-    poll's keyword (an exact keyword always wins over a typo of another)."""
-    exact = find_survey(word, near=False)
-    if exact is not None or find_poll(word, near=False) is not None:
-        return exact
-    return find_survey(word)
-
-
 def waiting_response(contact: Contact) -> SurveyResponse | None:
     """The response whose question was the last question ``contact`` was asked, by SMS, if it
     still waits for an answer (and its survey closed less than a week ago)."""
-    went = func.coalesce(Message.sent_at, Message.claimed_at, Message.created_at)
-    latest = db.session.scalar(
-        select(Message)
-        .where(
-            Message.contact_id == contact.id,
-            Message.direction == "out",
-            Message.kind.in_(QUESTIONS),
-            Message.status.in_(REACHED),
-        )
-        .order_by(went.desc(), Message.id.desc())
-        .limit(1)
-    )
-    if latest is None or latest.kind != ASKED or not latest.dedupe_key:
+    asked = last_question(contact, QUESTIONS)
+    if asked is None or asked.kind != ASKED:
         return None
-    response = find_response(int(latest.dedupe_key.split(":")[1]), contact.id)
+    response = find_response(asked.about, contact.id)
     if response is None or response.completed_at is not None or response.channel != "sms":
         return None
     if utcnow() - response_survey(response).closes_at > LATE:
@@ -126,13 +101,11 @@ def waiting_response(contact: Contact) -> SurveyResponse | None:
     return response
 
 
-def _meant_for_a_poll(text: str) -> bool:
-    """A poll's keyword with a vote (or nothing) after it is a vote, not a survey answer."""
-    addressed = addressed_poll(text)
-    if addressed is None:
-        return False
-    poll, rest = addressed
-    return not rest.strip() or choose_option(poll, rest) is not None
+# The inbound routes (see gateway.wiring.inbound_routes): the keyword comes first, so texting it
+# resumes the survey (or, followed by an answer, answers the waiting question); a poll's vote by
+# keyword comes before both, so it pauses the survey.
+KEYWORD = Route("survey keyword", _keyword, no_keyword)
+ANSWER = Route("answer to the waiting survey question", _waiting_answer)
 
 
 def _by_keyword(message: Message, contact: Contact, survey: Survey, rest: str) -> str:

@@ -9,9 +9,7 @@ them on. Stopping half-way loses nothing; starting again picks up at ``next_posi
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
@@ -19,18 +17,13 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.numbers import whole_number
+from gateway.sms.campaigns import KeywordCampaigns
 from gateway.sms.choices import read_choice
-from gateway.sms.group_cache import cached
-from gateway.sms.keywords import fold, near_miss
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 
 NUMBER_MIN, NUMBER_MAX = 0, 1_000_000  # as the USSD number screens (flows/main.yaml) check
 TEXT_MAX = 1000  # characters of a free-text answer kept (a long SMS is about 900)
-NEAR_MISS_WINDOW = timedelta(days=30)  # keyword typos are matched against surveys this recent
-
-
-def is_open(survey: Survey) -> bool:
-    return survey.opens_at <= utcnow() < survey.closes_at
+SURVEYS = KeywordCampaigns(Survey, "survey")
 
 
 def open_surveys(county: str | None) -> list[Survey]:
@@ -49,27 +42,9 @@ def open_surveys(county: str | None) -> list[Survey]:
 
 
 def find_survey(word: str, *, near: bool = True) -> Survey | None:
-    """The survey whose keyword ``word`` is, or (with ``near``) misses by one typo (looked up
-    once per group of inbound SMS: see :mod:`gateway.sms.group_cache`)."""
-    folded = fold(word)
-    if not folded:
-        return None
-    return cached(("survey", folded, near), lambda: _find_survey(folded, near))
-
-
-def _find_survey(folded: str, near: bool) -> Survey | None:
-    survey: Survey | None = db.session.scalar(
-        select(Survey).where(func.lower(Survey.keyword) == folded)
-    )
-    if survey is not None or not near:
-        return survey
-    recent = dict(
-        db.session.execute(
-            select(Survey.keyword, Survey.id).where(Survey.closes_at > utcnow() - NEAR_MISS_WINDOW)
-        ).all()
-    )
-    keyword = near_miss(folded, recent)
-    return db.session.get(Survey, recent[keyword]) if keyword else None
+    """The survey whose keyword ``word`` is, or (with ``near``) misses by one typo (see
+    :mod:`gateway.sms.campaigns`)."""
+    return SURVEYS.find(word, near=near)
 
 
 def title(survey: Survey, language: str) -> str:

@@ -8,11 +8,11 @@ session, a later dial or an SMS all carry on from the same question.
 from __future__ import annotations
 
 from gateway.extensions import db
+from gateway.sms.campaigns import is_open
 from gateway.surveys.models import Survey, SurveyQuestion, SurveyResponse
 from gateway.surveys.taking import (
     current_question,
     find_response,
-    is_open,
     open_surveys,
     option_labels,
     parse_answer,

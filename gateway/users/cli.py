@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.settings import current_settings
 from gateway.users.models import ROLES, User
-from gateway.users.passwords import hash_password, password_problem, reset_token
+from gateway.users.passwords import hash_password, password_problem, reset_url
 
 users = AppGroup("users", help="People who use the admin UI.")
 
@@ -62,7 +62,7 @@ def reset_link(email: str) -> None:
         raise click.UsageError(f"no user {email}")
     base = current_settings().public_url
     with current_app.test_request_context(base_url=base):
-        click.echo(url_for("admin.reset_password", token=reset_token(user), _external=True))
+        click.echo(reset_url(user))
 
 
 @users.command("list")

@@ -7,7 +7,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.extensions import db
@@ -65,6 +65,11 @@ def reset_token(user: User) -> str:
     """A token that sets ``user``'s password once, for a day: it names the password it
     replaces, so using it (or any other change of password) spends it."""
     return _signer().dumps([user.id, user.password_changed_at.isoformat()])
+
+
+def reset_url(user: User) -> str:
+    """The admin UI's page that sets ``user``'s password with a fresh :func:`reset_token`."""
+    return url_for("admin.reset_password", token=reset_token(user), _external=True)
 
 
 def user_for_reset(token: str) -> User | None:

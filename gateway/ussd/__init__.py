@@ -15,13 +15,8 @@ from gateway.ussd.sessions import SAME, SavedSession, SessionStore
 
 
 def build_engine(flows_dir: Path) -> Engine:
-    """The engine for ``flows/main.yaml`` with every area's named handlers."""
-    # Each area registers its conditions, sources, views and actions when imported.
-    from gateway.guides import ussd as _guides  # noqa: F401
-    from gateway.meetings import ussd as _meetings  # noqa: F401
-    from gateway.polls import ussd as _polls  # noqa: F401
-    from gateway.reports import ussd as _reports  # noqa: F401
-    from gateway.surveys import ussd as _surveys  # noqa: F401
+    """The engine for ``flows/main.yaml`` with the named handlers registered so far: ussd's own
+    and those of every area :mod:`gateway.wiring` imported (they register when imported)."""
     from gateway.ussd import handlers as _common  # noqa: F401
     from gateway.ussd.flow import load_flow
     from gateway.ussd.registry import HANDLERS
@@ -31,12 +26,10 @@ def build_engine(flows_dir: Path) -> Engine:
 
 def init_app(app: Flask) -> None:
     from gateway.areas import load_areas
-    from gateway.guides.content import load_guides
 
     flows_dir = Path(app.config["FLOWS_DIR"])
     app.extensions["areas"] = load_areas(flows_dir / "areas.yaml")
     app.extensions["counties"] = tuple(app.extensions["areas"])
-    app.extensions["guides"] = load_guides(Path(app.config["MESSAGES_DIR"]) / "guides.yaml")
     app.extensions["ussd_engine"] = build_engine(flows_dir)
 
 

@@ -6,7 +6,7 @@ from gateway.areas import areas
 from gateway.contacts.service import anonymise, opt_out, record_consent
 from gateway.contacts.wordings import USSD_CONSENT
 from gateway.encoding import transliterate
-from gateway.sms.inbound import reply
+from gateway.sms.texts import reply
 from gateway.ussd.engine import Context, Item
 from gateway.ussd.registry import action, condition, source, view
 

@@ -7,14 +7,15 @@ or when transliteration had to drop characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from flask import current_app
+
 from gateway.contacts.models import Contact
-from gateway.guides.content import guides
 from gateway.i18n import Catalogs
 from gateway.messages_lint import SAMPLE_VALUES, Problem
-from gateway.settings import Settings
+from gateway.settings import Settings, current_settings
 from gateway.ussd.engine import INVALID, Context, Engine, Hop, Item, Walk
 from gateway.ussd.flow import Node
 from gateway.ussd.registry import Handlers, Source, View
@@ -49,14 +50,31 @@ _SESSION = {
 }
 
 
-def _variants(node: Node) -> Iterator[dict[str, str]]:
-    """The session values a node is drawn with: every guide chapter for the Learn screens."""
-    if node.source == "chapters" or node.content == "excerpt" or node.view == "guide":
-        for guide in guides().values():
-            for chapter in guide.chapters:
-                yield {"guide": guide.id, "chapter": chapter.id}
-    else:
-        yield {}
+# The session values an area draws some screens with (every guide chapter for the Learn
+# screens), or None for a screen that is not its own; :mod:`gateway.wiring` adds them. A screen
+# no area claims is drawn once, with the values of ``_SESSION``.
+Variants = Callable[[Node], Iterable[dict[str, str]] | None]
+VARIANTS: list[Variants] = []
+
+
+def add_variants(variants: Variants) -> None:
+    if variants not in VARIANTS:
+        VARIANTS.append(variants)
+
+
+def _variants(node: Node) -> Iterable[dict[str, str]]:
+    for variants in VARIANTS:
+        found = variants(node)
+        if found is not None:
+            return found
+    return [{}]
+
+
+def lint_app_flow(catalogs: Catalogs) -> list[Problem]:
+    """:func:`lint_flow` for the app's engine, a check of ``flask messages lint``."""
+    if "ussd_engine" not in current_app.extensions:
+        return []
+    return lint_flow(current_app.extensions["ussd_engine"], catalogs, current_settings())
 
 
 def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Problem]:

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from flask import Flask
 
-from gateway.spend import add_source
-from gateway.voice.calls import voice_spent_since
 from gateway.voice.engine import VoiceEngine, say_text
 from gateway.voice.flow import load_voice_flow
 from gateway.voice.registry import VOICE_HANDLERS
@@ -29,4 +27,3 @@ def init_app(app: Flask) -> None:
     if missing:
         raise ValueError("voice flow names handlers no area registered: " + ", ".join(missing))
     app.extensions["voice_engine"] = engine
-    add_source(app, "voice", voice_spent_since)

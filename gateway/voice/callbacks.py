@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from rq import Retry
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.channels.africastalking import RequestRejected, TransientSendError
 from gateway.contacts.models import Contact
@@ -21,19 +20,17 @@ from gateway.contacts.service import find_contact
 from gateway.encoding import transliterate
 from gateway.extensions import db, redis_client, utcnow
 from gateway.i18n import catalogs
-from gateway.jobs import job
 from gateway.localized import when
 from gateway.phones import mask_phone, region_of
-from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.queues import CALL_RETRY, DEFAULT, enqueue_after_commit, job, periodic
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
 from gateway.sms.replies import queue_reply
 from gateway.spend import budget_spent
-from gateway.voice.models import CallBack, VoiceCall
+from gateway.voice.models import CallBack, VoiceCall, VoiceRecording
 
 log = logging.getLogger(__name__)
 
-CALL_RETRY = Retry(max=3, interval=[10, 30, 60])  # a transient failure: tried again soon
 MAX_ATTEMPTS = 4
 
 
@@ -111,18 +108,31 @@ def _tell_when(contact: Contact, language: str, due: datetime) -> None:
     )
 
 
-def recover_callbacks() -> int:
-    """Enqueue again the waiting call-backs whose job went missing (Redis lost it, or it was
-    never enqueued); placing one twice is harmless (only a ``waiting`` one is placed)."""
-    settings = current_settings()
-    before = utcnow() - timedelta(seconds=settings.recovery_grace_s)
+@job
+@periodic("gateway:voice:recover:lock", 50)
+def recover_voice_work() -> dict[str, int]:
+    """Enqueue again the call-backs and recordings whose job went missing (Redis lost it, or
+    it was never enqueued); doing one twice is harmless (only a ``waiting`` call-back is
+    placed, only a ``pending`` recording fetched). A periodic job."""
+    from gateway.voice.recordings import enqueue_fetch
+
+    before = utcnow() - timedelta(seconds=current_settings().recovery_grace_s)
     stranded = db.session.scalars(
         select(CallBack).where(CallBack.status == "waiting", CallBack.due_at < before)
     ).all()
     for callback in stranded:
         _enqueue(callback)
+    # A recording's fetch is tried again by RQ for about 13 minutes (FETCH_RETRY) first.
+    pending = db.session.scalars(
+        select(VoiceRecording).where(
+            VoiceRecording.status == "pending",
+            VoiceRecording.created_at < before - timedelta(minutes=20),
+        )
+    ).all()
+    for recording in pending:
+        enqueue_fetch(recording)
     db.session.commit()
-    return len(stranded)
+    return {"callbacks": len(stranded), "recordings": len(pending)}
 
 
 @job
@@ -130,7 +140,7 @@ def place_callback(callback_id: int) -> str:
     """Ask Africa's Talking to call the person back (a job; safe to run twice: only a
     ``waiting`` call-back is placed, and it is marked ``calling`` before the request)."""
     settings = current_settings()
-    callback = db.session.get(CallBack, callback_id, with_for_update=True)
+    callback = db.session.get(CallBack, callback_id)
     if callback is None or callback.status != "waiting":
         db.session.rollback()
         return "nothing to place"
@@ -145,9 +155,17 @@ def place_callback(callback_id: int) -> str:
         callback.status = "held"
         db.session.commit()
         return "held: the month's budget is spent"
-    callback.status = "calling"
-    callback.attempts += 1
+    # Claimed only if still waiting: of two runs at once (a recovered job beside its retry),
+    # one places the call.
+    claimed = db.session.execute(
+        update(CallBack)
+        .where(CallBack.id == callback.id, CallBack.status == "waiting")
+        .values(status="calling", attempts=CallBack.attempts + 1)
+    )
     db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return "placed by another run"
+    db.session.refresh(callback)
     return _call(callback, settings)
 
 

@@ -1,46 +1,46 @@
-"""A person's part of the voice line, for their data export and their erasure (``FUTA``)."""
+"""A person's part of the voice line in their data export and their erasure (``FUTA``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import or_, select, update
 
+from gateway.contacts.export import Row, iso_time
 from gateway.contacts.models import Contact
+from gateway.contacts.service import DELETED
 from gateway.extensions import db, redis_client
 from gateway.voice.models import AudioClip, CallBack, VoiceCall, VoiceRecording
 
-DELETED = "deleted"  # as contacts.service.DELETED: the number's place in rows kept for counts
 
-
-def export_voice(contact: Contact) -> dict[str, Any]:
-    """Their calls (when, how long, what they cost HMK) and the call-backs owed to them."""
-    calls = db.session.scalars(
+def calls(contact: Contact) -> list[Row]:
+    """Their calls: when, which way, what for, how long, and what each cost HMK."""
+    rows = db.session.scalars(
         select(VoiceCall)
         .where(or_(VoiceCall.contact_id == contact.id, VoiceCall.phone == contact.phone))
         .order_by(VoiceCall.id)
-    ).all()
-    callbacks = db.session.scalars(
+    )
+    return [
+        {
+            "started_at": iso_time(c.started_at),
+            "direction": c.direction,
+            "purpose": c.purpose,
+            "duration_s": c.duration_s,
+            "cost": str(c.amount) if c.amount is not None else None,
+        }
+        for c in rows
+    ]
+
+
+def callbacks(contact: Contact) -> list[Row]:
+    """The call-backs owed to them after a missed call."""
+    rows = db.session.scalars(
         select(CallBack)
         .where(or_(CallBack.contact_id == contact.id, CallBack.phone == contact.phone))
         .order_by(CallBack.id)
-    ).all()
-    return {
-        "calls": [
-            {
-                "started_at": c.started_at.isoformat(),
-                "direction": c.direction,
-                "purpose": c.purpose,
-                "duration_s": c.duration_s,
-                "cost": str(c.amount) if c.amount is not None else None,
-            }
-            for c in calls
-        ],
-        "callbacks": [
-            {"asked_at": c.asked_at.isoformat(), "status": c.status, "due_at": c.due_at.isoformat()}
-            for c in callbacks
-        ],
-    }
+    )
+    return [
+        {"asked_at": iso_time(c.asked_at), "due_at": iso_time(c.due_at), "status": c.status}
+        for c in rows
+    ]
 
 
 def erase_voice(contact: Contact) -> None:
@@ -63,11 +63,13 @@ def erase_voice(contact: Contact) -> None:
     if clip_ids:
         db.session.execute(AudioClip.__table__.delete().where(AudioClip.id.in_(clip_ids)))
     db.session.execute(update(VoiceCall).where(mine_calls).values(phone=DELETED, state=None))
-    db.session.execute(
+    theirs = or_(CallBack.contact_id == contact.id, CallBack.phone == phone)
+    db.session.execute(  # nobody is called back after deleting their data
         update(CallBack)
-        .where(or_(CallBack.contact_id == contact.id, CallBack.phone == phone))
-        .values(phone=DELETED, status="failed", error="the person deleted their data")
+        .where(theirs, CallBack.status.in_(("waiting", "held")))
+        .values(status="failed", error="the person deleted their data")
     )
+    db.session.execute(update(CallBack).where(theirs).values(phone=DELETED))
     client = redis_client()
     keys = list(client.scan_iter(match=f"voice:callback:{phone}:*", count=1000))
     if keys:

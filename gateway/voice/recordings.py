@@ -8,17 +8,14 @@ import hashlib
 import logging
 
 import requests
-from rq import Retry
 
 from gateway.extensions import db
-from gateway.jobs import job
-from gateway.queues import DEFAULT, enqueue_after_commit
+from gateway.queues import DEFAULT, FETCH_RETRY, enqueue_after_commit, job
 from gateway.settings import current_settings
 from gateway.voice.models import AudioClip, VoiceRecording
 
 log = logging.getLogger(__name__)
 
-FETCH_RETRY = Retry(max=3, interval=[30, 120, 600])
 FETCH_TIMEOUT_S = (5, 30)
 AUDIO_TYPES = {"audio/mpeg": "audio/mpeg", "audio/mp3": "audio/mpeg", "audio/wav": "audio/wav"}
 
@@ -41,6 +38,11 @@ def keep_recording(
     )
     db.session.add(recording)
     db.session.flush()
+    enqueue_fetch(recording)
+    return recording
+
+
+def enqueue_fetch(recording: VoiceRecording) -> None:
     enqueue_after_commit(
         db.session,
         DEFAULT,
@@ -49,7 +51,6 @@ def keep_recording(
         job_id=f"voice-recording-{recording.id}",
         retry=FETCH_RETRY,
     )
-    return recording
 
 
 def sniff(head: bytes) -> str | None:

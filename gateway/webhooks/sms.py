@@ -6,7 +6,7 @@ from flask import Response, request
 from sqlalchemy import select
 
 from gateway.extensions import db
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 from gateway.sms.receive import store_inbound_sms
 from gateway.sms.wake import wake
 from gateway.webhooks import bp, plain
@@ -44,6 +44,6 @@ def _still_unhandled(external_id: str) -> int | None:
         select(Message.id).where(
             Message.direction == "in",
             Message.provider_id == external_id,
-            Message.kind == "unhandled",
+            Message.handling_state == Handling.PENDING,
         )
     )

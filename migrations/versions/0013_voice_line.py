@@ -1,7 +1,7 @@
 """voice line: calls, call-backs, audio clips, prompts, recordings
 
 Revision ID: 0013_voice_line
-Revises: 0011_message_automatic
+Revises: 0012_message_handling_state
 Create Date: 2026-12-07 08:02:37.847589
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_voice_line'
-down_revision = '0011_message_automatic'
+down_revision = '0012_message_handling_state'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -23,7 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gateway.embedded_redis import redis_binary
 from gateway.queues import DEFAULT
-from gateway.recovery import LOCK
+from gateway.recovery import LOCK, recover_stranded
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Retries come after 5, 30, 120 and 600 s in production (gateway.sms.outbound.BACKOFF_S); a
@@ -55,10 +56,17 @@ def session_members(session_id: int) -> list[int]:
 class WorkerProcess:
     """``python worker.py --no-periodic`` in a session of its own, killed whole with SIGKILL
     (RQ's work horse has a process group of its own: the session is what holds them all).
-    With ``short_backoff`` its send retries wait :data:`SHORT_BACKOFF_S`."""
+    With ``short_backoff`` its send retries wait :data:`SHORT_BACKOFF_S`; ``args`` go on to
+    ``worker.py`` (``--simple``)."""
 
-    def __init__(self, env: dict[str, str], log: Path, short_backoff: bool = False) -> None:
-        self.env, self.log, self.short_backoff = env, log, short_backoff
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        short_backoff: bool = False,
+        args: Sequence[str] = (),
+    ) -> None:
+        self.env, self.log, self.short_backoff, self.args = env, log, short_backoff, args
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -66,7 +74,7 @@ class WorkerProcess:
         program = ["-c", _PATCHED_WORKER] if self.short_backoff else ["worker.py"]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, *program, "--no-periodic"],
+                [sys.executable, *program, "--no-periodic", *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -246,5 +254,5 @@ def sweep(redis: Redis) -> bool:
     if Queue(DEFAULT, connection=redis).count:
         return False
     redis.delete(LOCK)
-    Queue(DEFAULT, connection=redis).enqueue("gateway.jobs.recover_stranded")
+    Queue(DEFAULT, connection=redis).enqueue(recover_stranded)
     return True

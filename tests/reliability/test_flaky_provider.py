@@ -27,14 +27,14 @@ from typing import Any
 import pytest
 import requests
 from africastalking.SMS import SMSService
+from factories import many_joined_contacts, start_broadcast
 from flask import Flask
 from redis import Redis
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from gateway.broadcasts.dispatch import create_broadcast, progress
+from gateway.broadcasts.dispatch import progress
 from gateway.broadcasts.models import Broadcast
-from gateway.contacts.models import ConsentEvent, Contact
-from gateway.extensions import db, utcnow
+from gateway.extensions import db
 from gateway.recovery import LOCK, recover_stranded
 from gateway.sms.delivery import AT_STATUS
 from gateway.sms.models import STATUS_RANK, DeliveryReport, Message
@@ -77,42 +77,6 @@ TEXTS = {
 }
 
 
-def seed_contacts(app: Flask, count: int, first_phone: int, county: str = "Kwale") -> None:
-    """``count`` people with consent, in turn English and Kiswahili speakers."""
-    now = utcnow()
-    rows = [
-        {
-            "phone": f"+{first_phone + n}",
-            "language": ("en", "sw")[n % 2],
-            "county": county,
-            "ward": "Msambweni",
-            "consent_at": now,
-            "consent_channel": "test",
-            "consent_wording": "consent.v1",
-        }
-        for n in range(count)
-    ]
-    with app.app_context():
-        db.session.execute(insert(Contact), rows)
-        contacts = db.session.execute(select(Contact.id, Contact.language)).all()
-        db.session.execute(
-            insert(ConsentEvent),
-            [
-                {
-                    "contact_id": contact_id,
-                    "action": "granted",
-                    "channel": "test",
-                    "wording_version": "consent.v1",
-                    "language": language,
-                    "created_at": now,
-                }
-                for contact_id, language in contacts
-            ],
-        )
-        db.session.commit()
-        db.session.remove()
-
-
 @pytest.fixture
 def app(make_app: Callable[..., Flask], redis: Redis) -> Flask:
     return make_app(send_batch_size=BATCH, quiet_start=clock(0, 0), quiet_end=clock(0, 0))
@@ -150,26 +114,14 @@ def _broadcast_counts(app: Flask, broadcast_id: int) -> dict[str, Any]:
 def test_a_broadcast_through_a_misbehaving_provider_reaches_everyone_once(
     app: Flask, redis: Redis, emulator, gateway: WebProcess, worker: WorkerProcess, client
 ):
-    seed_contacts(app, CONTACTS, FIRST_PHONE)
+    many_joined_contacts(app, CONTACTS, FIRST_PHONE)
     requests.put(
         f"{emulator.url}/_emulator/rules",
         json={"chaos": {**CHAOS, "delivery_url": f"{gateway.url}/at/sms/delivery"}},
         timeout=5,
     ).raise_for_status()
-    with app.app_context():
-        broadcast, found = create_broadcast(
-            name="Kwale hearing",
-            texts=TEXTS,
-            audience={},
-            send_at=None,
-            urgent=False,
-            urgent_reason=None,
-            created_by="test",
-        )
-        db.session.commit()  # the start job is enqueued now
-        broadcast_id = broadcast.id
-        db.session.remove()
-    assert found.recipients == CONTACTS
+    broadcast_id, recipients = start_broadcast(app, "Kwale hearing", TEXTS)
+    assert recipients == CONTACTS
 
     started = time.monotonic()
     worker.start()

@@ -24,18 +24,18 @@ from typing import Any
 
 import pytest
 import requests
+from factories import many_joined_contacts, start_broadcast
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from gateway.broadcasts.dispatch import create_broadcast, progress
+from gateway.broadcasts.dispatch import progress
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db
-from gateway.sms.models import Message
+from gateway.sms.models import Handling, Message
 
 from .processes import RedisServer, WorkerProcess, sweep, worker_env
-from .test_flaky_provider import seed_contacts
 
 pytestmark = pytest.mark.e2e
 
@@ -115,7 +115,9 @@ class Watch:
                 select(func.count()).where(Message.direction == "in")
             )
             found["unhandled"] = db.session.scalar(
-                select(func.count()).where(Message.direction == "in", Message.kind == "unhandled")
+                select(func.count()).where(
+                    Message.direction == "in", Message.handling_state == Handling.PENDING
+                )
             )
             found["replies_waiting"] = db.session.scalar(
                 select(func.count()).where(
@@ -146,25 +148,13 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
     at,
 ):
     rng = random.Random(SEED)
-    seed_contacts(app, CONTACTS, FIRST_PHONE, county="Taita-Taveta")
+    many_joined_contacts(app, CONTACTS, FIRST_PHONE, county="Taita-Taveta")
     requests.put(
         f"{emulator.url}/_emulator/rules",
         json={"next_requests": {"delay_s": 0.05, "count": 10**6}},
         timeout=5,
     ).raise_for_status()
-    with app.app_context():
-        broadcast, _ = create_broadcast(
-            name="Mwatate meeting",
-            texts=TEXTS,
-            audience={},
-            send_at=None,
-            urgent=False,
-            urgent_reason=None,
-            created_by="test",
-        )
-        db.session.commit()
-        broadcast_id = broadcast.id
-        db.session.remove()
+    broadcast_id, _ = start_broadcast(app, "Mwatate meeting", TEXTS)
     watch = Watch(app, own_redis, broadcast_id)
 
     # Africa's Talking posting SMS through the restart, from its own thread.
@@ -216,7 +206,9 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
             select(Message.phone, Message.status).where(Message.broadcast_id == broadcast_id)
         ).all()
         inbound = db.session.execute(
-            select(Message.phone, Message.kind).where(Message.direction == "in")
+            select(Message.phone, Message.kind, Message.handling_state).where(
+                Message.direction == "in"
+            )
         ).all()
         replies = db.session.execute(
             select(Message.phone, Message.status).where(
@@ -235,14 +227,14 @@ def test_redis_restarted_mid_run_loses_nothing_and_doubles_nothing(
     )
     print(
         f"  broadcast: {dict(statuses)}; inbound {len(inbound)} "
-        f"({dict(Counter(k for _, k in inbound))}); replies {dict(reply_statuses)}; "
+        f"({dict(Counter(k for _, k, _ in inbound))}); replies {dict(reply_statuses)}; "
         f"callback answers {dict(Counter(code for code, _ in answers))}"
     )
 
     # Every callback was answered 200, and every SMS is stored once and handled.
     assert [code for code, _ in answers] == [200] * INBOUND, answers
-    assert sorted(phone for phone, _ in inbound) == sorted(senders)
-    assert all(kind != "unhandled" for _, kind in inbound)
+    assert sorted(phone for phone, _, _ in inbound) == sorted(senders)
+    assert all(state != Handling.PENDING for _, _, state in inbound)
     # Nothing doubled: no number got anything twice at the emulator.
     twice = {phone: n for phone, n in received.items() if n > 1}
     assert not twice, f"received more than once: {twice}"

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from factories import many_joined_contacts
 from flask import Flask
 from redis import Redis
 from rq import Queue
@@ -32,12 +33,13 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.guides.models import GuideSubscription
 from gateway.guides.series import LOCK as SERIES_LOCK
+from gateway.guides.series import send_due_series
 from gateway.meetings.announce import LOCK as MEETINGS_LOCK
+from gateway.meetings.announce import recover_meeting_jobs
 from gateway.queues import DEFAULT, OUTBOUND
 from gateway.sms.models import Message
 
 from .processes import WorkerProcess, sweep, worker_env
-from .test_flaky_provider import seed_contacts
 
 pytestmark = pytest.mark.e2e
 
@@ -188,7 +190,7 @@ def test_a_worker_killed_mid_series_sends_each_excerpt_once(
     app: Flask, redis: Redis, emulator, worker: WorkerProcess
 ):
     rng = random.Random(SEED)
-    seed_contacts(app, PEOPLE, 254_755_000_000, county="Kitui")
+    many_joined_contacts(app, PEOPLE, 254_755_000_000, county="Kitui")
     with app.app_context():
         long_ago = utcnow() - timedelta(days=8)  # before this week's series time, whenever now is
         db.session.execute(
@@ -214,7 +216,7 @@ def test_a_worker_killed_mid_series_sends_each_excerpt_once(
         queue = Queue(DEFAULT, connection=redis)
         if not any((job.func_name or "").endswith("send_due_series") for job in queue.jobs):
             redis.delete(SERIES_LOCK)
-            queue.enqueue("gateway.jobs.send_due_series")
+            queue.enqueue(send_due_series)
 
     series_run()
     found = _kill_and_recover(
@@ -265,7 +267,7 @@ def test_a_worker_killed_mid_meeting_sends_each_alert_and_reminder_once(
     app: Flask, redis: Redis, emulator, worker: WorkerProcess
 ):
     rng = random.Random(SEED + 1)
-    seed_contacts(app, PEOPLE, 254_766_000_000, county="Kitui")
+    many_joined_contacts(app, PEOPLE, 254_766_000_000, county="Kitui")
     _slow_emulator(emulator)
     kinds = ("meeting_alert", "meeting_reminder")
     # The reminder (2 h before) falls due half a minute from now (the announcement must run
@@ -298,7 +300,7 @@ def test_a_worker_killed_mid_meeting_sends_each_alert_and_reminder_once(
 
     def meeting_cron() -> None:
         redis.delete(MEETINGS_LOCK)
-        Queue(DEFAULT, connection=redis).enqueue("gateway.jobs.recover_meeting_jobs")
+        Queue(DEFAULT, connection=redis).enqueue(recover_meeting_jobs)
 
     alerts = ("meeting_alert",)
     first = _kill_and_recover(

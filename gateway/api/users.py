@@ -17,6 +17,7 @@ from gateway.i18n import catalogs
 from gateway.users.access import principal
 from gateway.users.manage import UserProblem, audit_events, create_user, update_user
 from gateway.users.models import ROLES, AuditEvent, User
+from gateway.users.passwords import reset_url
 
 blp = ApiBlueprint(
     "users",
@@ -122,12 +123,6 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _reset_link(user: User) -> str:
-    from gateway.admin.auth import reset_url
-
-    return reset_url(user)
-
-
 @blp.route("")
 class Users(MethodView):
     @blp.response(200, UserOut(many=True))
@@ -149,7 +144,7 @@ class Users(MethodView):
         db.session.commit()
         return {
             **{name: getattr(user, name) for name in UserOut().fields},
-            "reset_link": _reset_link(user),
+            "reset_link": reset_url(user),
         }
 
 
@@ -191,7 +186,7 @@ class UserResetLink(MethodView):
             abort(409, message=f"User {user_id} is deactivated; activate them first.")
         audit.record("user.reset_link", "user", user.id, email=user.email)
         db.session.commit()
-        return {"reset_link": _reset_link(user)}
+        return {"reset_link": reset_url(user)}
 
 
 @audit_blp.route("")

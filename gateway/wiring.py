@@ -1,0 +1,233 @@
+"""Where the gateway's areas plug in: the one module that imports every area.
+
+The lower layers (``sms``, ``ussd``, ``contacts``, ``api``, ``users``) offer registries and
+know no area; each section here fills one of them. Adding an area is its folder plus lines
+here. ``tests/test_layers.py`` checks the direction of every import; ``docs/architecture.md``
+draws the layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from gateway import messages_lint, spend
+from gateway.admin import init_app as init_admin
+from gateway.api import ApiBlueprint
+from gateway.api import init_app as init_api
+from gateway.contacts import export as contact_export
+from gateway.contacts import retention
+from gateway.contacts.retention import remove_expired_text_job
+from gateway.guides import content as guide_content
+from gateway.guides.series import send_due_series
+from gateway.meetings.announce import recover_meeting_jobs
+from gateway.polls.notices import send_due_results
+from gateway.queues import DEFAULT
+from gateway.radio import init_app as init_radio
+from gateway.recovery import recover_stranded
+from gateway.sms.router import Route
+from gateway.sms.router import init_app as init_inbound
+from gateway.users import init_app as init_users
+from gateway.ussd import init_app as init_ussd
+from gateway.ussd import lint as ussd_lint
+from gateway.voice import init_app as init_voice
+from gateway.voice.callbacks import recover_voice_work
+from gateway.webhooks import init_app as init_webhooks
+
+
+def init_app(app: Flask) -> None:
+    """Assemble the areas into ``app`` (:func:`gateway.create_app` calls it once per app; the
+    registries below are the process's, and filling them again changes nothing)."""
+    personal_data()  # first: the API's export schema names every part when it is imported
+    guide_content.init_app(app)
+    ussd(app)
+    init_inbound(app, inbound_routes())
+    voice(app)
+    init_webhooks(app)
+    init_api(app, api_blueprints())
+    init_radio(app)
+    init_users(app)
+    init_admin(app, ADMIN_PAGES)
+    messages_lint.register_cli(app, checks=(ussd_lint.lint_app_flow,))
+
+
+# --- Inbound SMS: who may take an incoming SMS, in order ------------------------------------
+
+
+def inbound_routes() -> list[Route]:
+    """Who may take an incoming SMS, top to bottom: the first that takes it has it, and what
+    none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
+    from gateway import privacy
+    from gateway.guides import series
+    from gateway.meetings import notices
+    from gateway.polls import sms as polls
+    from gateway.polls.votes import register_vote_thanker
+    from gateway.radio import call_in
+    from gateway.sms import inbound
+    from gateway.surveys import sms as surveys
+
+    register_vote_thanker(call_in.thank_show_vote)  # a show's voters: thanked once an episode
+    return [
+        inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
+        privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
+        polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
+        call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
+        surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
+        surveys.ANSWER,  # the answer to the survey question asked last
+        polls.KEYWORD,  # a poll's keyword with no option after it: told the options
+        polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
+        notices.RSVP,  # YES, NO: the meeting last announced (none: the inbox has it)
+        series.NEXT,  # NEXT: the next excerpt of a guide series
+    ]
+
+
+# --- Voice: the voice flow's handlers, recorded prompts, and what calls cost ---------------
+
+
+def voice(app: Flask) -> None:
+    """Each area's ``voice`` module registers its handlers with :mod:`gateway.voice.registry`
+    when imported; the engine is built from the registry afterwards. SMS and calls each add
+    what they cost to the month's spend (:mod:`gateway.spend`)."""
+    from gateway.guides import voice as _guides  # noqa: F401
+    from gateway.reports import voice as _reports  # noqa: F401
+    from gateway.sms.costs import sms_spent_since
+    from gateway.voice import handlers as _common  # noqa: F401
+    from gateway.voice.calls import voice_spent_since
+    from gateway.voice.prompts import init_app as init_prompts
+
+    spend.add_source(app, "sms", sms_spent_since)
+    spend.add_source(app, "voice", voice_spent_since)
+    init_prompts(app)  # the speaker of recorded prompts, before the engine that uses it
+    init_voice(app)
+
+
+# --- USSD: the areas' named conditions, sources, views and actions -------------------------
+
+
+def ussd(app: Flask) -> None:
+    """Each area's ``ussd`` module registers its handlers with :mod:`gateway.ussd.registry`
+    when imported; the engine is built from the registry afterwards."""
+    from gateway.guides import ussd as _guides  # noqa: F401
+    from gateway.guides.ussd_lint import chapter_variants
+    from gateway.meetings import ussd as _meetings  # noqa: F401
+    from gateway.polls import ussd as _polls  # noqa: F401
+    from gateway.reports import ussd as _reports  # noqa: F401
+    from gateway.surveys import ussd as _surveys  # noqa: F401
+
+    ussd_lint.add_variants(chapter_variants)
+    init_ussd(app)
+
+
+# --- API: the blueprints under /api/v1, in the order the OpenAPI document lists them --------
+
+
+def api_blueprints() -> list[ApiBlueprint]:
+    from gateway.api import contacts, messages, tokens, users
+    from gateway.api.fields import register_keyword_owner
+    from gateway.broadcasts import api as broadcasts
+    from gateway.guides import api as guides
+    from gateway.meetings import api as meetings
+    from gateway.polls import api as polls
+    from gateway.polls.models import Poll
+    from gateway.radio import api as radio
+    from gateway.radio.hosts import hosts_of_poll
+    from gateway.reports import api as reports
+    from gateway.surveys import api as surveys
+    from gateway.surveys.models import Survey
+
+    # A keyword belongs to one poll or survey at most (searched in this order).
+    register_keyword_owner("poll", Poll.id, Poll.keyword)
+    register_keyword_owner("survey", Survey.id, Survey.keyword)
+    polls.register_poll_hosts(hosts_of_poll)  # a radio host reads the polls of their shows
+    return [
+        contacts.blp,
+        messages.blp,
+        broadcasts.blp,
+        meetings.blp,
+        guides.blp,
+        radio.blp,
+        polls.blp,
+        surveys.blp,
+        reports.blp,
+        users.blp,
+        users.audit_blp,
+        tokens.blp,
+    ]
+
+
+# --- Admin: the page modules of gateway/admin/ (each adds its views when imported) ----------
+
+ADMIN_PAGES = (
+    "auth",
+    "dashboard",
+    "contacts",
+    "contact_edit",
+    "contact_imports",
+    "broadcasts",
+    "meetings",
+    "polls",
+    "surveys",
+    "radio",
+    "reports",
+    "guides",
+    "voice_prompts",
+    "simulator",
+    "users",
+    "tokens",
+    "audit",
+    "account",
+)
+
+
+# --- Personal data: each area's part in a contact's export, deletion and retention ----------
+
+
+def personal_data() -> None:
+    """The export lists the parts in this order, and deletion erases them in it: the reports'
+    part finds a person's anonymous reports by their USSD sessions, so it comes before the
+    USSD part, which forgets those sessions' number."""
+    from gateway import privacy
+    from gateway.guides import personal as guides
+    from gateway.meetings import personal as meetings
+    from gateway.polls import personal as polls
+    from gateway.radio import personal as radio
+    from gateway.reports import personal as reports
+    from gateway.sms import personal as sms
+    from gateway.surveys import personal as surveys
+    from gateway.ussd import personal as ussd
+    from gateway.voice import personal as voice
+
+    part = contact_export.register_export_part
+    part("consent_events", contact_export.consent_events, None)
+    part(contact_export.MESSAGES, sms.messages, sms.erase_messages)
+    part("votes", polls.votes, None)
+    part("survey_answers", surveys.answers, surveys.erase_own_words)
+    part("rsvps", meetings.rsvps, None)
+    part("reports", reports.reports, reports.erase_words)
+    part("radio_messages", radio.radio_messages, None)
+    part("guide_subscriptions", guides.subscriptions, None)
+    part("tags", contact_export.tags, None)
+    part("ussd_sessions", ussd.session_ends, ussd.erase_sessions)
+    part("voice_calls", voice.calls, voice.erase_voice)
+    part("voice_callbacks", voice.callbacks, None)
+
+    retention.register_daily_sweep(privacy.sweep_deleted)
+    retention.register_expiring_text("inbound_sms", sms.expire_inbound_texts)
+    retention.register_expiring_text("delivery_reports", sms.expire_delivery_reports)
+    retention.register_expiring_text("ussd_inputs", ussd.expire_inputs)
+    retention.register_expiring_text("survey_texts", surveys.expire_texts)
+
+
+# --- Periodic jobs: (job, queue, every so many seconds) --------------------------------------
+# ``worker.py`` has RQ's cron scheduler enqueue them on every worker machine; each takes its lock
+# (gateway.queues.periodic), so each runs once however many machines enqueue it.
+
+PERIODIC: tuple[tuple[Callable[[], dict[str, int]], str, int], ...] = (
+    (recover_stranded, DEFAULT, 60),
+    (send_due_series, DEFAULT, 300),
+    (recover_meeting_jobs, DEFAULT, 60),
+    (send_due_results, DEFAULT, 60),
+    (remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
+    (recover_voice_work, DEFAULT, 60),
+)
