@@ -14,7 +14,8 @@ What it does:
    models, so the hop's contact lookup reads a table of realistic size. Seeding is idempotent:
    callers that exist are kept and given their language back.
 3. Starts gunicorn twice on free loopback ports with the Procfile's ``web`` command line
-   (``gunicorn APP --bind ... --workers N --access-logfile -``, the access log going to a file):
+   (``gunicorn APP --bind ... --workers N --worker-class gevent --access-logfile -``, the access
+   log going to a file, ``gunicorn.conf.py`` read as in production):
    once for ``wsgi:app`` (the gateway) and once for ``bench.hello:app`` (``CON hello``).
 4. Drives ``--sessions`` concurrent sessions over HTTP/1.1 from a separate process: ``wrk`` with
    a generated Lua script when it is installed (``apt-get install wrk``), else a lean asyncio
@@ -36,7 +37,7 @@ What it does:
    waits (bounded) for a quiet machine, and it shows the CPU everything else used meanwhile.
 6. Prints requests/s, p50/p95/p99 latency, errors, CPU used by the servers (per worker), by the
    load generator and by the rest of the machine, Redis commands and hits per hop, and
-   PASS/FAIL against the targets (gateway/hello rate >= 0.60, gateway p99 < 50 ms at 32
+   PASS/FAIL against the targets (gateway/hello rate >= 0.40, gateway p99 < 50 ms at 32
    sessions). It exits 0 either way: it is a benchmark, not a test.
 
 The sessions are closed-loop with no think time: each sends its next hop as soon as the last is
@@ -79,14 +80,14 @@ SERVICE_CODE = "*384*123#"
 NETWORK_CODE = "63902"
 FIRST_PHONE = 254_700_100_000  # seeded callers are +254700100000, +254700100001, ...
 LANGUAGES = ("en", "sw", "kam")
-TARGET_RATIO = 0.60
+TARGET_RATIO = 0.40  # issue #14's restated target (it was 0.60)
 TARGET_P99_MS = 50.0
 TARGET_SESSIONS = 32
 REQUEST_TIMEOUT_S = 10.0  # Africa's Talking gives up after about 10 s
 START_TIMEOUT_S = 60.0
 GATEWAY_APP = "wsgi:app"
 HELLO_APP = "bench.hello:app"
-SWEEP = "sync:2,sync:3,sync:4,sync:5,gthread:2x4,gthread:3x2"
+SWEEP = "gevent:2,gevent:3,sync:2,sync:3,gthread:2x4"
 RING = 256  # warm-up: a session's next hop goes this many requests after its previous one
 MAX_PREPARED = 400_000  # session copies for one window, at most
 NOISY_CORES = 0.25  # a run during which other work used more than this is marked "noisy"
@@ -389,25 +390,25 @@ class PreparedSessions:
 # -- gunicorn --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Workers:
-    kind: str  # gunicorn worker class: sync or gthread
+    kind: str  # gunicorn worker class: gevent (the Procfile's), sync or gthread
     count: int
     threads: int = 1
 
     @classmethod
     def parse(cls, text: str) -> Workers:
-        """``sync:3`` or ``gthread:2x4`` (workers x threads)."""
+        """``gevent:2``, ``sync:3`` or ``gthread:2x4`` (workers x threads)."""
         kind, _, size = text.strip().partition(":")
         count, _, threads = size.partition("x")
         return cls(kind, int(count), int(threads or 1))
 
     def flags(self) -> list[str]:
-        flags = ["--workers", str(self.count)]
-        if self.kind != "sync":
-            flags += ["--worker-class", self.kind, "--threads", str(self.threads)]
+        flags = ["--workers", str(self.count), "--worker-class", self.kind]
+        if self.kind == "gthread":
+            flags += ["--threads", str(self.threads)]
         return flags
 
     def __str__(self) -> str:
-        threads = f" x {self.threads} threads" if self.kind != "sync" else ""
+        threads = f" x {self.threads} threads" if self.kind == "gthread" else ""
         return f"{self.count} {self.kind} workers{threads}"
 
 
@@ -982,7 +983,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--warmup", type=float, default=3, help="warm-up before each run, seconds (3)")
     add("--rounds", type=int, default=2, help="hello + gateway alternations (2)")
     add("--workers", type=int, default=2, help="gunicorn workers (2, as the Procfile)")
-    add("--worker-class", choices=("sync", "gthread"), default="sync", help="(sync)")
+    add(
+        "--worker-class",
+        choices=("gevent", "sync", "gthread"),
+        default="gevent",
+        help="(gevent, as the Procfile)",
+    )
     add("--threads", type=int, default=4, help="threads per gthread worker (4)")
     add("--database-url", help="e.g. postgresql://postgres@127.0.0.1/bench (default: SQLite)")
     add("--redis-url", help="default: REDIS_URL, else an embedded Redis")
