@@ -178,17 +178,17 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def code_state() -> str:
+def code_state(root: Path = ROOT) -> str:
     """The commit benchmarked, and whether gateway/ or flows/ differ from it."""
     try:
         head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "gateway", "flows"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "gateway", "flows"],
             capture_output=True,
             text=True,
             check=True,
@@ -416,9 +416,16 @@ class Server:
     """One gunicorn (master and workers) started like the Procfile's ``web`` process."""
 
     def __init__(
-        self, app: str, workers: Workers, env: dict[str, str], logs: Path, access_log: bool
+        self,
+        app: str,
+        workers: Workers,
+        env: dict[str, str],
+        logs: Path,
+        access_log: bool,
+        root: Path = ROOT,
     ) -> None:
         self.app = app
+        self.root = root  # gunicorn imports the app from here (it puts its folder first)
         self.port = free_port()
         self.command = [str(BIN / "gunicorn"), app, "--bind", f"{HOST}:{self.port}"]
         self.command += workers.flags()
@@ -436,7 +443,7 @@ class Server:
         stem = self.logs / f"{self.app.replace(':', '-')}-{self.port}"
         with open(f"{stem}.out", "ab") as out, open(f"{stem}.err", "ab") as err:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=err
+                self.command, cwd=self.root, env=self.env, stdout=out, stderr=err
             )
         try:
             self._wait_ready(stem)
@@ -782,7 +789,7 @@ def loadgen_main(raw: str) -> None:
 @dataclass
 class Run:
     round: int
-    target: str  # "hello" or "gateway"
+    target: str  # "hello", "gateway" or "baseline" (--baseline)
     load: Load
     server_cpu: float  # cores used by gunicorn during the window
     worker_cpu: list[float]  # cores used by each gunicorn worker, busiest first
@@ -833,7 +840,7 @@ class Bench:
         mode, prepared = self.args.hop_kind, 10**9
         sessions = PreparedSessions(self.redis_url)
         try:
-            if mode == "continue" and target == "gateway":
+            if mode == "continue" and target != "hello":
                 threads = self.args.wrk_threads if self.use_wrk else 1
                 wanted = max(warm.rate, 500) * self.args.seconds * 2 / threads + RING
                 prepared = min(MAX_PREPARED // threads, math.ceil(wanted))
@@ -925,6 +932,7 @@ def summarise(runs: list[Run]) -> Summary:
 def report(bench: Bench) -> None:
     hellos = [r for r in bench.runs if r.target == "hello"]
     gateways = [r for r in bench.runs if r.target == "gateway"]
+    baselines = [r for r in bench.runs if r.target == "baseline"]
     hello, gateway = summarise(hellos), summarise(gateways)
     ratio = gateway.rate / hello.rate if hello.rate else 0.0
     sessions = bench.args.sessions
@@ -946,6 +954,22 @@ def report(bench: Bench) -> None:
         f"(hello/gateway {hello_ms / gateway_ms if gateway_ms else 0:.2f}, an estimate of the "
         "rate ratio that other work on the machine moves less)"
     )
+    if baselines:
+        base = summarise(baselines)
+        base_ms = statistics.median(r.cpu_ms for r in baselines)
+        each = ", ".join(
+            f"{b.load.rate / h.load.rate:.2f}" for h, b in zip(hellos, baselines, strict=False)
+        )
+        base_ratio = base.rate / hello.rate if hello.rate else 0.0
+        print(
+            f"  baseline ({bench.args.baseline}): {base.rate:.0f} req/s, p99 {base.p99_ms:.1f} ms,"
+            f" errors {base.errors}, ratio to hello {base_ratio:.2f}"
+            f" (round by round: {each}), gunicorn CPU per request {base_ms:.3f} ms"
+        )
+        print(
+            f"  gateway against the baseline: CPU per request x{gateway_ms / base_ms:.2f}, "
+            f"rate x{gateway.rate / base.rate if base.rate else 0:.2f}"
+        )
     print()
     noisy = [r for r in bench.runs if r.others_cpu > NOISY_CORES]
     if noisy:
@@ -1016,6 +1040,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SETUPS",
         help="first run the gateway alone under several worker set-ups, then use the best "
         f"(default set-ups: {SWEEP})",
+    )
+    add(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the gateway (e.g. a `git worktree` of the commit before) "
+        "measured in the same rounds, right after this one's gateway",
     )
     add("--loadgen", help=argparse.SUPPRESS)  # the asyncio client's own process
     args = parser.parse_args(argv)
@@ -1141,12 +1172,20 @@ def main(argv: list[str] | None = None) -> None:
         access_log = not args.no_access_log
         hello = stack.enter_context(Server(HELLO_APP, workers, env, logs, access_log))
         gateway = stack.enter_context(Server(GATEWAY_APP, workers, env, logs, access_log))
+        baseline = None
+        if args.baseline:
+            root = args.baseline.resolve()
+            baseline = Server(GATEWAY_APP, workers, env, logs, access_log, root)
+            stack.enter_context(baseline)
+            print(f"  baseline: {root} at {code_state(root)}, the same database and Redis")
         show_session(gateway, args.hop)
         print()
         print(HEADER)
         for round_ in range(1, args.rounds + 1):
             bench.measure(hello, "hello", round_)
             bench.measure(gateway, "gateway", round_)
+            if baseline is not None:
+                bench.measure(baseline, "baseline", round_)
         report(bench)
         after = count_contacts(sqlalchemy_url(database_url))
         if after != stored:
