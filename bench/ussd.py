@@ -1046,7 +1046,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="another checkout of the gateway (e.g. a `git worktree` of the commit before) "
-        "measured in the same rounds, right after this one's gateway",
+        "measured in the same rounds as this one's gateway, each first in turn",
     )
     add("--loadgen", help=argparse.SUPPRESS)  # the asyncio client's own process
     args = parser.parse_args(argv)
@@ -1183,9 +1183,10 @@ def main(argv: list[str] | None = None) -> None:
         print(HEADER)
         for round_ in range(1, args.rounds + 1):
             bench.measure(hello, "hello", round_)
-            bench.measure(gateway, "gateway", round_)
-            if baseline is not None:
-                bench.measure(baseline, "baseline", round_)
+            pair = [(gateway, "gateway"), (baseline, "baseline")]
+            for server, target in pair if round_ % 2 else pair[::-1]:  # each goes first in turn
+                if server is not None:
+                    bench.measure(server, target, round_)
         report(bench)
         after = count_contacts(sqlalchemy_url(database_url))
         if after != stored:
