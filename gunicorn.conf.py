@@ -9,7 +9,6 @@ line break) escaped, by the gateway's log record factory (``gateway.phones``).
 worker that exits is marked dead so its live gauges go with it.
 """
 
-import gc
 import os
 import tempfile
 from typing import Any
@@ -21,17 +20,6 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 def on_starting(server: Any) -> None:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hmk-metrics-")
-
-
-def post_worker_init(worker: Any) -> None:
-    # The app, its catalogs and SQLAlchemy's mappers live as long as the worker: out of the
-    # collector's sight, a full collection no longer walks them (about 150,000 objects, some
-    # 100 ms during which every request of the worker waited: the hop's p99).
-    from sqlalchemy.orm import configure_mappers
-
-    configure_mappers()
-    gc.collect()
-    gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:
