@@ -14,7 +14,8 @@ What it does:
    models, so the hop's contact lookup reads a table of realistic size. Seeding is idempotent:
    callers that exist are kept and given their language back.
 3. Starts gunicorn twice on free loopback ports with the Procfile's ``web`` command line
-   (``gunicorn APP --bind ... --workers N --access-logfile -``, the access log going to a file):
+   (``gunicorn APP --bind ... --workers N --worker-class gevent --access-logfile -``, the access
+   log going to a file, ``gunicorn.conf.py`` read as in production):
    once for ``wsgi:app`` (the gateway) and once for ``bench.hello:app`` (``CON hello``).
 4. Drives ``--sessions`` concurrent sessions over HTTP/1.1 from a separate process: ``wrk`` with
    a generated Lua script when it is installed (``apt-get install wrk``), else a lean asyncio
@@ -36,7 +37,7 @@ What it does:
    waits (bounded) for a quiet machine, and it shows the CPU everything else used meanwhile.
 6. Prints requests/s, p50/p95/p99 latency, errors, CPU used by the servers (per worker), by the
    load generator and by the rest of the machine, Redis commands and hits per hop, and
-   PASS/FAIL against the targets (gateway/hello rate >= 0.60, gateway p99 < 50 ms at 32
+   PASS/FAIL against the targets (gateway/hello rate >= 0.40, gateway p99 < 50 ms at 32
    sessions). It exits 0 either way: it is a benchmark, not a test.
 
 The sessions are closed-loop with no think time: each sends its next hop as soon as the last is
@@ -79,14 +80,14 @@ SERVICE_CODE = "*384*123#"
 NETWORK_CODE = "63902"
 FIRST_PHONE = 254_700_100_000  # seeded callers are +254700100000, +254700100001, ...
 LANGUAGES = ("en", "sw", "kam")
-TARGET_RATIO = 0.60
+TARGET_RATIO = 0.40  # issue #14's restated target (it was 0.60)
 TARGET_P99_MS = 50.0
 TARGET_SESSIONS = 32
 REQUEST_TIMEOUT_S = 10.0  # Africa's Talking gives up after about 10 s
 START_TIMEOUT_S = 60.0
 GATEWAY_APP = "wsgi:app"
 HELLO_APP = "bench.hello:app"
-SWEEP = "sync:2,sync:3,sync:4,sync:5,gthread:2x4,gthread:3x2"
+SWEEP = "gevent:2,gevent:3,sync:2,sync:3,gthread:2x4"
 RING = 256  # warm-up: a session's next hop goes this many requests after its previous one
 MAX_PREPARED = 400_000  # session copies for one window, at most
 NOISY_CORES = 0.25  # a run during which other work used more than this is marked "noisy"
@@ -177,17 +178,17 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def code_state() -> str:
+def code_state(root: Path = ROOT) -> str:
     """The commit benchmarked, and whether gateway/ or flows/ differ from it."""
     try:
         head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "gateway", "flows"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "gateway", "flows"],
             capture_output=True,
             text=True,
             check=True,
@@ -389,25 +390,25 @@ class PreparedSessions:
 # -- gunicorn --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Workers:
-    kind: str  # gunicorn worker class: sync or gthread
+    kind: str  # gunicorn worker class: gevent (the Procfile's), sync or gthread
     count: int
     threads: int = 1
 
     @classmethod
     def parse(cls, text: str) -> Workers:
-        """``sync:3`` or ``gthread:2x4`` (workers x threads)."""
+        """``gevent:2``, ``sync:3`` or ``gthread:2x4`` (workers x threads)."""
         kind, _, size = text.strip().partition(":")
         count, _, threads = size.partition("x")
         return cls(kind, int(count), int(threads or 1))
 
     def flags(self) -> list[str]:
-        flags = ["--workers", str(self.count)]
-        if self.kind != "sync":
-            flags += ["--worker-class", self.kind, "--threads", str(self.threads)]
+        flags = ["--workers", str(self.count), "--worker-class", self.kind]
+        if self.kind == "gthread":
+            flags += ["--threads", str(self.threads)]
         return flags
 
     def __str__(self) -> str:
-        threads = f" x {self.threads} threads" if self.kind != "sync" else ""
+        threads = f" x {self.threads} threads" if self.kind == "gthread" else ""
         return f"{self.count} {self.kind} workers{threads}"
 
 
@@ -415,9 +416,16 @@ class Server:
     """One gunicorn (master and workers) started like the Procfile's ``web`` process."""
 
     def __init__(
-        self, app: str, workers: Workers, env: dict[str, str], logs: Path, access_log: bool
+        self,
+        app: str,
+        workers: Workers,
+        env: dict[str, str],
+        logs: Path,
+        access_log: bool,
+        root: Path = ROOT,
     ) -> None:
         self.app = app
+        self.root = root  # gunicorn imports the app from here (it puts its folder first)
         self.port = free_port()
         self.command = [str(BIN / "gunicorn"), app, "--bind", f"{HOST}:{self.port}"]
         self.command += workers.flags()
@@ -435,7 +443,7 @@ class Server:
         stem = self.logs / f"{self.app.replace(':', '-')}-{self.port}"
         with open(f"{stem}.out", "ab") as out, open(f"{stem}.err", "ab") as err:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=err
+                self.command, cwd=self.root, env=self.env, stdout=out, stderr=err
             )
         try:
             self._wait_ready(stem)
@@ -781,7 +789,7 @@ def loadgen_main(raw: str) -> None:
 @dataclass
 class Run:
     round: int
-    target: str  # "hello" or "gateway"
+    target: str  # "hello", "gateway" or "baseline" (--baseline)
     load: Load
     server_cpu: float  # cores used by gunicorn during the window
     worker_cpu: list[float]  # cores used by each gunicorn worker, busiest first
@@ -832,7 +840,7 @@ class Bench:
         mode, prepared = self.args.hop_kind, 10**9
         sessions = PreparedSessions(self.redis_url)
         try:
-            if mode == "continue" and target == "gateway":
+            if mode == "continue" and target != "hello":
                 threads = self.args.wrk_threads if self.use_wrk else 1
                 wanted = max(warm.rate, 500) * self.args.seconds * 2 / threads + RING
                 prepared = min(MAX_PREPARED // threads, math.ceil(wanted))
@@ -924,6 +932,7 @@ def summarise(runs: list[Run]) -> Summary:
 def report(bench: Bench) -> None:
     hellos = [r for r in bench.runs if r.target == "hello"]
     gateways = [r for r in bench.runs if r.target == "gateway"]
+    baselines = [r for r in bench.runs if r.target == "baseline"]
     hello, gateway = summarise(hellos), summarise(gateways)
     ratio = gateway.rate / hello.rate if hello.rate else 0.0
     sessions = bench.args.sessions
@@ -945,6 +954,22 @@ def report(bench: Bench) -> None:
         f"(hello/gateway {hello_ms / gateway_ms if gateway_ms else 0:.2f}, an estimate of the "
         "rate ratio that other work on the machine moves less)"
     )
+    if baselines:
+        base = summarise(baselines)
+        base_ms = statistics.median(r.cpu_ms for r in baselines)
+        each = ", ".join(
+            f"{b.load.rate / h.load.rate:.2f}" for h, b in zip(hellos, baselines, strict=False)
+        )
+        base_ratio = base.rate / hello.rate if hello.rate else 0.0
+        print(
+            f"  baseline ({bench.args.baseline}): {base.rate:.0f} req/s, p99 {base.p99_ms:.1f} ms,"
+            f" errors {base.errors}, ratio to hello {base_ratio:.2f}"
+            f" (round by round: {each}), gunicorn CPU per request {base_ms:.3f} ms"
+        )
+        print(
+            f"  gateway against the baseline: CPU per request x{gateway_ms / base_ms:.2f}, "
+            f"rate x{gateway.rate / base.rate if base.rate else 0:.2f}"
+        )
     print()
     noisy = [r for r in bench.runs if r.others_cpu > NOISY_CORES]
     if noisy:
@@ -982,7 +1007,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--warmup", type=float, default=3, help="warm-up before each run, seconds (3)")
     add("--rounds", type=int, default=2, help="hello + gateway alternations (2)")
     add("--workers", type=int, default=2, help="gunicorn workers (2, as the Procfile)")
-    add("--worker-class", choices=("sync", "gthread"), default="sync", help="(sync)")
+    add(
+        "--worker-class",
+        choices=("gevent", "sync", "gthread"),
+        default="gevent",
+        help="(gevent, as the Procfile)",
+    )
     add("--threads", type=int, default=4, help="threads per gthread worker (4)")
     add("--database-url", help="e.g. postgresql://postgres@127.0.0.1/bench (default: SQLite)")
     add("--redis-url", help="default: REDIS_URL, else an embedded Redis")
@@ -1010,6 +1040,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SETUPS",
         help="first run the gateway alone under several worker set-ups, then use the best "
         f"(default set-ups: {SWEEP})",
+    )
+    add(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the gateway (e.g. a `git worktree` of the commit before) "
+        "measured in the same rounds as this one's gateway, each first in turn",
     )
     add("--loadgen", help=argparse.SUPPRESS)  # the asyncio client's own process
     args = parser.parse_args(argv)
@@ -1135,12 +1172,21 @@ def main(argv: list[str] | None = None) -> None:
         access_log = not args.no_access_log
         hello = stack.enter_context(Server(HELLO_APP, workers, env, logs, access_log))
         gateway = stack.enter_context(Server(GATEWAY_APP, workers, env, logs, access_log))
+        baseline = None
+        if args.baseline:
+            root = args.baseline.resolve()
+            baseline = Server(GATEWAY_APP, workers, env, logs, access_log, root)
+            stack.enter_context(baseline)
+            print(f"  baseline: {root} at {code_state(root)}, the same database and Redis")
         show_session(gateway, args.hop)
         print()
         print(HEADER)
         for round_ in range(1, args.rounds + 1):
             bench.measure(hello, "hello", round_)
-            bench.measure(gateway, "gateway", round_)
+            pair = [(gateway, "gateway"), (baseline, "baseline")]
+            for server, target in pair if round_ % 2 else pair[::-1]:  # each goes first in turn
+                if server is not None:
+                    bench.measure(server, target, round_)
         report(bench)
         after = count_contacts(sqlalchemy_url(database_url))
         if after != stored:

@@ -7,8 +7,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Request, current_app
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
@@ -197,13 +197,24 @@ def redis_client() -> Redis:
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with no signer built for a request without the cookie.
+    """Flask's signed-cookie sessions, with no signer built for a request without the cookie
+    and nothing read to save an empty, unchanged session.
 
-    Flask opens the session of every request; Africa's Talking's callbacks carry no cookie,
-    so they get the same empty session as before without paying for a signing serializer.
+    Flask opens and saves the session of every request; Africa's Talking's callbacks carry no
+    cookie, so they get the same empty session, and the same answer headers, as before without
+    paying for a signing serializer or the cookie settings.
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # An empty session nobody changed: Flask would only add the Vary header, after
+        # reading seven cookie settings it then has no use for.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
