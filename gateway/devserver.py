@@ -119,6 +119,7 @@ def _announce(token: str, password: str, use_emulator: bool) -> None:
         f"  API token:         {token}",
         f"  USSD callback:     {base}/at/ussd   (try the curl line below)",
         f"  SMS callback:      {base}/at/sms",
+        f"  Voice callback:    {base}/at/voice   (call it in the simulator's call mode)",
     ]
     if use_emulator:
         emulator = f"http://127.0.0.1:{EMULATOR_PORT}/_emulator"
