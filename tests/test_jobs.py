@@ -22,6 +22,7 @@ from gateway.recovery import LOCK as RECOVERY_LOCK
 from gateway.recovery import recover_stranded
 from gateway.sms.inbound import handle_inbound_sms
 from gateway.sms.outbound import send_messages
+from gateway.voice import callbacks as voice_callbacks
 from gateway.wiring import PERIODIC
 
 # The jobs of the previous release, by the name they were enqueued under.
@@ -62,7 +63,14 @@ def test_each_periodic_job_does_nothing_while_another_run_holds_its_lock(
 ) -> None:
     """Is each periodic job done once across workers: while a run holds its lock, does
     another run do nothing?"""
-    locks = (RECOVERY_LOCK, series.LOCK, announce.LOCK, notices.RESULTS_LOCK, retention.LOCK)
+    locks = (
+        RECOVERY_LOCK,
+        series.LOCK,
+        announce.LOCK,
+        notices.RESULTS_LOCK,
+        retention.LOCK,
+        voice_callbacks.RECOVER_LOCK,
+    )
     for lock in locks:
         redis.set(lock, "another run")
     with app.app_context():

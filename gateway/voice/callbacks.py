@@ -32,6 +32,7 @@ from gateway.voice.models import CallBack, VoiceCall, VoiceRecording
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4
+RECOVER_LOCK = "gateway:voice:recover:lock"  # one sweep a minute across every worker
 
 
 def cooldown_key(phone: str, window: int) -> str:
@@ -109,7 +110,7 @@ def _tell_when(contact: Contact, language: str, due: datetime) -> None:
 
 
 @job
-@periodic("gateway:voice:recover:lock", 50)
+@periodic(RECOVER_LOCK, 50)
 def recover_voice_work() -> dict[str, int]:
     """Enqueue again the call-backs and recordings whose job went missing (Redis lost it, or
     it was never enqueued); doing one twice is harmless (only a ``waiting`` call-back is

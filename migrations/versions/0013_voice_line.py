@@ -60,7 +60,7 @@ def upgrade():
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('audio_id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('placeholder', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('placeholder', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['audio_id'], ['audio_clips.id'], name=op.f('fk_voice_prompts_audio_id_audio_clips')),
