@@ -138,8 +138,12 @@ class VoiceState:
 
     def listing(self, phone: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            calls = list(self.calls.values())
-        return [c.summary() for c in calls if phone is None or c.caller == phone]
+            calls = [c for c in self.calls.values() if phone is None or c.caller == phone]
+        summaries = []
+        for call in calls:
+            with call.lock:  # not half way through a step: "live" comes with what it played
+                summaries.append(call.summary())
+        return summaries
 
     def keep_recording(self, audio: bytes, content_type: str) -> str:
         recording_id = uuid.uuid4().hex
