@@ -642,3 +642,57 @@ def test_a_waiting_call_back_whose_job_was_lost_is_placed_once_by_the_sweep(
         workers.drain()
     assert len(call_requests(voice_line.url)) == 1
     assert [c.status for c in _callbacks(app)] == ["placed"]
+
+
+def test_a_spoken_report_plays_in_the_reports_inbox_and_staff_type_its_transcript(
+    app, caller, workers, emulator, file_host, admin_as
+):
+    from gateway.reports.models import Report
+    from gateway.users.models import AuditEvent
+
+    _consented(app, "sw")
+    audio = _wav()
+    _report_by_voice(caller, "1", "1", file_host.put("/rec/7.wav", audio))
+    workers.drain()
+    with app.app_context():
+        report_id = db.session.scalar(select(Report.id))
+    admin = admin_as()
+    page = admin.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    player = re.search(r'<audio controls preload="none" src="([^"]+)">', page)
+    assert player is not None
+    served = admin.client.get(player.group(1))
+    assert (served.status_code, served.mimetype, served.data) == (200, "audio/wav", audio)
+    saved = admin.post(
+        f"/admin/reports/{report_id}/transcript",
+        {"transcript": "Maji ya mto yamechafuka tangu Jumatatu."},
+        page=f"/admin/reports/{report_id}",
+    )
+    assert saved.status_code == 302
+    again = admin.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "Maji ya mto yamechafuka tangu Jumatatu.</textarea>" in again
+    with app.app_context():
+        assert db.session.scalar(
+            select(AuditEvent.action).where(AuditEvent.action == "report.transcript")
+        )
+    viewer = admin_as("viewer")
+    refused = viewer.post(
+        f"/admin/reports/{report_id}/transcript",
+        {"transcript": "x"},
+        page=f"/admin/reports/{report_id}",
+    )
+    assert refused.status_code == 403
+
+
+def test_a_spoken_report_whose_audio_is_missing_says_so_in_the_inbox(
+    app, caller, workers, file_host, admin_as
+):
+    from gateway.reports.models import Report
+
+    _consented(app, "en")
+    _report_by_voice(caller, "1", "1", file_host.put("/rec/8.wav", b"gone", mime="text/plain"))
+    workers.drain()
+    with app.app_context():
+        report_id = db.session.scalar(select(Report.id))
+    page = admin_as().get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "<audio" not in page
+    assert "The recording could not be fetched from Africa&#39;s Talking (audio missing)." in page

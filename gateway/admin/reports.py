@@ -27,12 +27,15 @@ from gateway.reports.service import (
     set_status,
     visible_reports,
 )
+from gateway.reports.voice import set_transcript, spoken_report
+from gateway.users import audit
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, VIEWER, User
 
 READERS = (ADMIN, COORDINATOR, VIEWER)
 PAGE_SIZE = 100
 REPLY_MAX = 300
+TRANSCRIPT_MAX = 4000  # the column's size
 
 
 def age(created_at: datetime) -> str:
@@ -137,7 +140,25 @@ def report_detail(report_id: int) -> str:
         can_write=principal().can_write,
         can_reply=not report.anonymous and report.contact_id is not None,
         reply_max=REPLY_MAX,
+        recording=spoken_report(report.id),
+        transcript_max=TRANSCRIPT_MAX,
     )
+
+
+@bp.post("/reports/<int:report_id>/transcript")
+@require_role(ADMIN, COORDINATOR, write=True)
+def report_transcript(report_id: int) -> Response:
+    """Keep what a staff member heard in a spoken report, typed beside its recording."""
+    report = _report_or_404(report_id)
+    text = request.form.get("transcript", "").strip()
+    if len(text) > TRANSCRIPT_MAX:
+        flash(t("admin.reports.transcript_too_long", max=TRANSCRIPT_MAX), "error")
+        return _back(report)
+    if set_transcript(report.id, text):
+        audit.record("report.transcript", "report", report.id, characters=len(text))
+        db.session.commit()
+        flash(t("admin.reports.transcript_saved"))
+    return _back(report)
 
 
 def _back(report: Report) -> Response:

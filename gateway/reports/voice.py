@@ -4,14 +4,18 @@ on USSD. The recording is the report; staff may type a transcript beside it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask import url_for
 from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.reports.models import CATEGORIES
 from gateway.reports.service import save_report
 from gateway.sms.texts import reply
+from gateway.voice.audio import EXTENSION
 from gateway.voice.engine import CallContext
-from gateway.voice.models import VoiceRecording
+from gateway.voice.models import AudioClip, VoiceRecording
 from gateway.voice.recordings import keep_recording
 from gateway.voice.registry import Item, action, source
 
@@ -60,3 +64,42 @@ def save(ctx: CallContext, recording_url: str | None) -> None:
         reply(
             contact, "sms.report.voice_received", kind="report_receipt", reference=report.reference
         )
+
+
+@dataclass(frozen=True)
+class SpokenReport:
+    """A report's recording as the admin shows it."""
+
+    status: str  # pending (being fetched), stored, missing
+    audio_url: str | None  # where the player fetches it, once stored
+    transcript: str
+
+
+def spoken_report(report_id: int) -> SpokenReport | None:
+    """The recording of a report made by voice, if it is one."""
+    row = db.session.execute(
+        select(VoiceRecording, AudioClip.sha256, AudioClip.mime)
+        .outerjoin(AudioClip, AudioClip.id == VoiceRecording.audio_id)
+        .where(VoiceRecording.report_id == report_id)
+        .order_by(VoiceRecording.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    recording, sha256, mime = row
+    url = None
+    if sha256 is not None:
+        url = url_for("voice_audio.audio", name=f"{sha256}.{EXTENSION.get(mime, 'mp3')}")
+    return SpokenReport(recording.status, url, recording.transcript or "")
+
+
+def set_transcript(report_id: int, text: str) -> bool:
+    """Keep a staff member's transcript of a spoken report; False if there is no recording or
+    the text is what it was."""
+    recording = db.session.scalar(
+        select(VoiceRecording).where(VoiceRecording.report_id == report_id).limit(1)
+    )
+    if recording is None or (recording.transcript or "") == text:
+        return False
+    recording.transcript = text or None
+    return True
