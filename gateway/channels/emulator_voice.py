@@ -17,20 +17,23 @@ an answered inbound call, 5 KES for an outbound one, nothing for a rejected or u
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import uuid
-import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
-import requests
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
+from gateway.channels.emulator_phone import (
+    answer_call,
+    call_price,
+    exchange,
+    finish,
+    parse_actions,
+    proceed,
+)
 from gateway.channels.emulator_state import (
     AUTH_FAILED,
     EmulatorState,
@@ -38,122 +41,17 @@ from gateway.channels.emulator_state import (
     now_iso,
     valid_number,
 )
+from gateway.channels.emulator_voice_state import (
+    DEFAULT_VOICE_NUMBER,
+    Call,
+    VoiceConfig,
+    VoiceState,
+    waiting_for,
+)
 
-PRICE_PER_MINUTE = {"Inbound": Decimal("1.00"), "Outbound": Decimal("5.00")}  # KES
-DEFAULT_VOICE_NUMBER = "+254711082300"
-INPUT_ACTIONS = ("GetDigits", "Record")
-UNANSWERED = ("CALL_REJECTED", "NO_ANSWER")
-MAX_REDIRECTS = 10
-POST_TIMEOUT_S = 15
+__all__ = ["VoiceConfig", "call_price", "parse_actions", "register_voice"]
 
 bp = Blueprint("at_emulator_voice", __name__)
-
-
-@dataclass(frozen=True)
-class VoiceConfig:
-    """Where calls are posted and how the emulated phones behave."""
-
-    voice_url: str | None = None  # the gateway's /at/voice (with its secret, if any)
-    auto_answer: bool = True  # a called phone answers by itself
-    answer_delay_s: float = 0.2  # how long after the call request it answers
-    voice_numbers: tuple[str, ...] = ()  # caller IDs the account owns; empty: any valid number
-
-
-@dataclass
-class Call:
-    """One call as the emulator sees it, with every request it posted for it."""
-
-    session_id: str
-    direction: str  # "Inbound" (the person dialled) or "Outbound" (the gateway called them)
-    caller: str  # the person's number, callerNumber in every request
-    destination: str  # the voice number, destinationNumber
-    home_url: str | None  # the voice number's URL: first callback, Redirect base, final request
-    url: str | None = None  # where the next request goes (an action's callbackUrl moves it)
-    state: str = "ringing"  # ringing, live, ended
-    created_at: str = field(default_factory=now_iso)
-    answered_at: float | None = None  # time.monotonic()
-    waiting: dict[str, Any] | None = None  # the GetDigits or Record waiting for the phone
-    rest: list[dict[str, Any]] = field(default_factory=list)  # what runs after it on silence
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    final: dict[str, str] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def form(self, active: bool) -> dict[str, str]:
-        """The fields Africa's Talking posts with every request of a call."""
-        return {
-            "isActive": "1" if active else "0",
-            "sessionId": self.session_id,
-            "direction": self.direction,
-            "callerNumber": self.caller,
-            "destinationNumber": self.destination,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "direction": self.direction,
-            "caller": self.caller,
-            "destination": self.destination,
-            "state": self.state,
-            "created_at": self.created_at,
-            "waiting_for": _waiting_for(self.waiting),
-            "waiting": self.waiting,
-            "final": self.final,
-            "transcript": list(self.steps),
-        }
-
-
-class VoiceState:
-    """The voice calls the emulator knows, its outbound call requests and served recordings."""
-
-    def __init__(self, config: VoiceConfig) -> None:
-        self._initial = config
-        self.config = config
-        self._lock = threading.Lock()
-        self.calls: dict[str, Call] = {}
-        self.requests: list[dict[str, Any]] = []
-        self.recordings: dict[str, tuple[bytes, str]] = {}
-
-    def reset(self) -> None:
-        """Forget every call, request and recording; the options go back to the start's."""
-        with self._lock:
-            self.config = self._initial
-            self.calls.clear()
-            self.requests.clear()
-            self.recordings.clear()
-
-    def configure(self, **changes: Any) -> VoiceConfig:
-        with self._lock:
-            self.config = replace(self.config, **changes)
-            return self.config
-
-    def add(self, call: Call) -> Call:
-        with self._lock:
-            self.calls[call.session_id] = call
-        return call
-
-    def get(self, session_id: str) -> Call | None:
-        with self._lock:
-            return self.calls.get(session_id)
-
-    def listing(self, phone: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            calls = [c for c in self.calls.values() if phone is None or c.caller == phone]
-        summaries = []
-        for call in calls:
-            with call.lock:  # not half way through a step: "live" comes with what it played
-                summaries.append(call.summary())
-        return summaries
-
-    def keep_recording(self, audio: bytes, content_type: str) -> str:
-        recording_id = uuid.uuid4().hex
-        with self._lock:
-            self.recordings[recording_id] = (audio, content_type)
-        return recording_id
-
-    def record_request(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self.requests.append({"request_id": len(self.requests) + 1, **entry})
 
 
 def register_voice(app: Flask, config: VoiceConfig) -> None:
@@ -234,158 +132,6 @@ def _answer_later(call: Call, delay_s: float) -> None:
             answer_call(call)
 
 
-# The phone's side: what Africa's Talking posts, and how it runs the answers -----------------
-
-
-def answer_call(call: Call) -> list[dict[str, Any]]:
-    """The called (or calling) phone is connected: post the call's first callback."""
-    steps: list[dict[str, Any]] = []
-    call.state, call.answered_at = "live", time.monotonic()
-    if call.home_url is None:
-        return steps
-    _exchange(call, call.home_url, {}, steps)
-    return steps
-
-
-def _exchange(
-    call: Call, url: str, extra: dict[str, str], steps: list[dict[str, Any]], redirects: int = 0
-) -> None:
-    """Post one request of a live call to ``url`` and run the actions it is answered with."""
-    call.url = url
-    step = _post(url, {**call.form(True), **extra})
-    steps.append(step)
-    call.steps.append(step)
-    if step["error"]:
-        _finish(call, steps, "NORMAL_CLEARING")  # Africa's Talking hangs up on a broken answer
-        return
-    _proceed(call, step["actions"], steps, redirects)
-
-
-def _proceed(
-    call: Call, actions: list[dict[str, Any]], steps: list[dict[str, Any]], redirects: int = 0
-) -> None:
-    """Run ``actions`` in order until one waits for the phone; with none left the call ends."""
-    for index, action in enumerate(actions):
-        kind = action["action"]
-        if kind in INPUT_ACTIONS:
-            call.waiting, call.rest = action, actions[index + 1 :]
-            return
-        if kind == "Reject":
-            _finish(call, steps, "CALL_REJECTED")
-            return
-        if kind == "Redirect" and redirects < MAX_REDIRECTS:
-            _exchange(call, urljoin(call.url or "", action["url"]), {}, steps, redirects + 1)
-            return
-    _finish(call, steps, "NORMAL_CLEARING")
-
-
-def _finish(
-    call: Call,
-    steps: list[dict[str, Any]],
-    cause: str,
-    duration_s: int | None = None,
-    times: int = 1,
-) -> None:
-    """End the call and post its final request (``times`` times, as Africa's Talking may)."""
-    if call.final is None:
-        answered = cause not in UNANSWERED and call.answered_at is not None
-        if duration_s is None:
-            duration_s = int(time.monotonic() - call.answered_at) if call.answered_at else 0
-        duration_s = duration_s if answered else 0
-        amount = call_price(call.direction, duration_s) if answered else Decimal(0)
-        call.final = {
-            **call.form(False),
-            "durationInSeconds": str(duration_s),
-            "currencyCode": "KES",
-            "amount": f"{amount:.2f}",
-            "callSessionState": "Completed",
-            "hangupCause": cause,
-        }
-    call.state, call.waiting, call.rest = "ended", None, []
-    url = call.home_url
-    for _ in range(times):
-        if url is None:
-            break
-        step = {**_post(url, call.final, read=False), "final": True}
-        steps.append(step)
-        call.steps.append(step)
-
-
-def call_price(direction: str, duration_s: int) -> Decimal:
-    """Africa's Talking's charge: the direction's rate per started minute."""
-    return PRICE_PER_MINUTE.get(direction, PRICE_PER_MINUTE["Outbound"]) * math.ceil(
-        duration_s / 60
-    )
-
-
-def _post(url: str, form: dict[str, str], read: bool = True) -> dict[str, Any]:
-    step: dict[str, Any] = {
-        "at": now_iso(),
-        "url": _without_query(url),
-        "posted": dict(form),
-        "status": None,
-        "answer": "",
-        "actions": [],
-        "error": None,
-        "final": False,
-    }
-    try:
-        answer = requests.post(url, data=form, timeout=POST_TIMEOUT_S)
-    except requests.RequestException as exc:
-        # Only the kind: the message quotes the URL, whose query may hold the webhook secret.
-        step["error"] = f"not posted: {type(exc).__name__}"
-        return step
-    step["status"], step["answer"] = answer.status_code, answer.text[:20_000]
-    if not read:
-        return step
-    if answer.status_code != 200:
-        step["error"] = f"answered {answer.status_code}"
-        return step
-    try:
-        step["actions"] = parse_actions(answer.text)
-    except ValueError as exc:
-        step["error"] = f"unreadable answer: {exc}"
-    return step
-
-
-def _without_query(url: str) -> str:
-    """The URL as listed: the query may hold the webhook secret."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def parse_actions(body: str) -> list[dict[str, Any]]:
-    """The actions of a ``<Response>`` document, in order, as plain dicts.
-
-    Raises:
-        ValueError: not XML, or not a ``<Response>``.
-    """
-    try:
-        root = ElementTree.fromstring(body.strip())
-    except ElementTree.ParseError as exc:
-        raise ValueError(str(exc)) from exc
-    if root.tag != "Response":
-        raise ValueError(f"<{root.tag}> instead of <Response>")
-    return [_action(element) for element in root]
-
-
-def _action(element: ElementTree.Element) -> dict[str, Any]:
-    kind, attrs = element.tag, dict(element.attrib)
-    if kind == "Say":
-        return {"action": kind, "text": element.text or "", **attrs}
-    if kind == "Redirect":
-        return {"action": kind, "url": (element.text or "").strip()}
-    if kind in INPUT_ACTIONS:
-        return {"action": kind, **attrs, "prompts": [_action(child) for child in element]}
-    return {"action": kind, **attrs}
-
-
-def _waiting_for(action: dict[str, Any] | None) -> str | None:
-    if action is None:
-        return None
-    return "digits" if action["action"] == "GetDigits" else "recording"
-
-
 # Control endpoints: the person on the phone ------------------------------------------------
 
 
@@ -395,7 +141,7 @@ def _outcome(call: Call, steps: list[dict[str, Any]]) -> tuple[Response, int]:
     return jsonify(
         session_id=call.session_id,
         state=call.state,
-        waiting_for=_waiting_for(call.waiting),
+        waiting_for=waiting_for(call.waiting),
         actions=heard,
         steps=steps,
         final=call.final,
@@ -501,7 +247,7 @@ def press() -> tuple[Response, int]:
         url = urljoin(call.url or "", waiting.get("callbackUrl") or call.url or "")
         call.waiting, call.rest = None, []
         steps: list[dict[str, Any]] = []
-        _exchange(call, url, {"dtmfDigits": digits}, steps)
+        exchange(call, url, {"dtmfDigits": digits}, steps)
         return _outcome(call, steps)
 
 
@@ -525,7 +271,7 @@ def record() -> tuple[Response, int]:
         url = urljoin(call.url or "", waiting.get("callbackUrl") or call.url or "")
         call.waiting, call.rest = None, []
         steps: list[dict[str, Any]] = []
-        _exchange(call, url, {"recordingUrl": recording_url}, steps)
+        exchange(call, url, {"recordingUrl": recording_url}, steps)
         return _outcome(call, steps)
 
 
@@ -552,10 +298,10 @@ def silence() -> tuple[Response, int]:
         call.waiting, call.rest = None, []
         steps: list[dict[str, Any]] = []
         if waiting["action"] == "GetDigits":
-            _proceed(call, rest, steps)
+            proceed(call, rest, steps)
         else:
             url = urljoin(call.url or "", waiting.get("callbackUrl") or call.url or "")
-            _exchange(call, url, {"recordingUrl": ""}, steps)
+            exchange(call, url, {"recordingUrl": ""}, steps)
         return _outcome(call, steps)
 
 
@@ -571,5 +317,5 @@ def hangup() -> tuple[Response, int]:
         cause = "NO_ANSWER" if call.state == "ringing" else "NORMAL_CLEARING"
         steps: list[dict[str, Any]] = []
         seconds = int(duration) if duration not in (None, "") else None
-        _finish(call, steps, cause, seconds, times=2 if twice else 1)
+        finish(call, steps, cause, seconds, times=2 if twice else 1)
         return _outcome(call, steps)
