@@ -1,9 +1,9 @@
 """Where the gateway's areas plug in: the one module that imports every area.
 
-The lower layers (``users``, ``contacts``, ``sms``, ``ussd``, ``voice``, ``api``) offer registries and
-know no area; each section here fills one of them. Adding an area is its folder plus lines
-here. ``tests/test_layers.py`` checks the direction of every import; ``docs/architecture.md``
-draws the layers.
+The lower layers (``users``, ``contacts``, ``sms``, ``ussd``, ``voice``, ``api``) offer
+registries and know no area; each section here fills one of them. Adding an area is its folder
+plus lines here. ``tests/test_layers.py`` checks the direction of every import;
+``docs/architecture.md`` draws the layers.
 """
 
 from __future__ import annotations
