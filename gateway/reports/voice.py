@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.reports.models import CATEGORIES
 from gateway.reports.service import save_report
 from gateway.sms.texts import reply
-from gateway.voice.audio import EXTENSION
+from gateway.voice.audio import url_path
 from gateway.voice.engine import CallContext
 from gateway.voice.models import AudioClip, VoiceRecording
 from gateway.voice.recordings import keep_recording
@@ -78,7 +77,7 @@ class SpokenReport:
 def spoken_report(report_id: int) -> SpokenReport | None:
     """The recording of a report made by voice, if it is one."""
     row = db.session.execute(
-        select(VoiceRecording, AudioClip.sha256, AudioClip.mime)
+        select(VoiceRecording, AudioClip)
         .outerjoin(AudioClip, AudioClip.id == VoiceRecording.audio_id)
         .where(VoiceRecording.report_id == report_id)
         .order_by(VoiceRecording.id)
@@ -86,10 +85,8 @@ def spoken_report(report_id: int) -> SpokenReport | None:
     ).first()
     if row is None:
         return None
-    recording, sha256, mime = row
-    url = None
-    if sha256 is not None:
-        url = url_for("voice_audio.audio", name=f"{sha256}.{EXTENSION.get(mime, 'mp3')}")
+    recording, clip = row
+    url = url_path(clip) if clip is not None else None
     return SpokenReport(recording.status, url, recording.transcript or "")
 
 

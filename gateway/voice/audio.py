@@ -115,17 +115,17 @@ def store(data: bytes, max_seconds: float = PROMPT_MAX_SECONDS) -> AudioClip:
         AudioError: as :func:`measure`.
     """
     measured = measure(data, max_seconds)
+    return keep(data, MIME[measured.kind], measured.duration_ms)
+
+
+def keep(data: bytes, mime: str, duration_ms: int = 0) -> AudioClip:
+    """The :class:`AudioClip` holding ``data`` as it is (no checks): the existing row for the
+    same bytes, else a new one added to the session (the caller commits)."""
     digest = hashlib.sha256(data).hexdigest()
     found: AudioClip | None = db.session.scalar(select(AudioClip).where(AudioClip.sha256 == digest))
     if found is not None:
         return found
-    clip = AudioClip(
-        sha256=digest,
-        mime=MIME[measured.kind],
-        size=len(data),
-        duration_ms=measured.duration_ms,
-        data=data,
-    )
+    clip = AudioClip(sha256=digest, mime=mime, size=len(data), duration_ms=duration_ms, data=data)
     db.session.add(clip)
     db.session.flush()
     return clip

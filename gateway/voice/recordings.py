@@ -4,7 +4,6 @@ and then kept as "audio missing", with the call's record."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import requests
@@ -12,12 +11,12 @@ import requests
 from gateway.extensions import db
 from gateway.queues import DEFAULT, FETCH_RETRY, enqueue_after_commit, job
 from gateway.settings import current_settings
-from gateway.voice.models import AudioClip, VoiceRecording
+from gateway.voice.audio import MIME, keep, sniff
+from gateway.voice.models import VoiceRecording
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = (5, 30)
-AUDIO_TYPES = {"audio/mpeg": "audio/mpeg", "audio/mp3": "audio/mpeg", "audio/wav": "audio/wav"}
 
 
 class RecordingUnusable(ValueError):
@@ -53,15 +52,6 @@ def enqueue_fetch(recording: VoiceRecording) -> None:
     )
 
 
-def sniff(head: bytes) -> str | None:
-    """The audio type the file's first bytes say (not what the server claims)."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio/wav"
-    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"
-    return None
-
-
 def download(url: str, limit: int) -> bytes:
     """The file at ``url``, at most ``limit`` bytes (more is refused, not cut)."""
     with requests.get(url, stream=True, timeout=FETCH_TIMEOUT_S) as answer:
@@ -75,18 +65,6 @@ def download(url: str, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def store_audio(data: bytes, mime: str) -> AudioClip:
-    """The clip holding ``data`` (the same bytes are kept once)."""
-    digest = hashlib.sha256(data).hexdigest()
-    found: AudioClip | None = db.session.query(AudioClip).filter_by(sha256=digest).one_or_none()
-    if found is not None:
-        return found
-    clip = AudioClip(sha256=digest, mime=mime, size=len(data), duration_ms=0, data=data)
-    db.session.add(clip)
-    db.session.flush()
-    return clip
-
-
 @job
 def fetch_recording(recording_id: int) -> str:
     """Fetch a recording into our storage (a job; safe twice: a stored one is left alone)."""
@@ -96,8 +74,8 @@ def fetch_recording(recording_id: int) -> str:
     recording.attempts += 1
     try:
         data = download(recording.provider_url, current_settings().voice_audio_max_bytes)
-        mime = sniff(data[:16])
-        if mime is None:
+        kind = sniff(data)  # what the bytes are, not what the server claims
+        if kind is None:
             raise RecordingUnusable("not an MP3 or WAV file")
     except RecordingUnusable as unusable:
         recording.status = "missing"
@@ -110,7 +88,7 @@ def fetch_recording(recording_id: int) -> str:
             return f"audio missing: {exc.__class__.__name__}"
         db.session.commit()
         raise  # RQ tries again later (FETCH_RETRY)
-    recording.audio_id = store_audio(data, mime).id
+    recording.audio_id = keep(data, MIME[kind]).id
     recording.status = "stored"
     db.session.commit()
     return "stored"
