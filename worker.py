@@ -13,6 +13,7 @@ import gc
 import logging
 import multiprocessing
 import sys
+import time
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -37,31 +38,47 @@ def run_periodic() -> None:
         scheduler.start()  # type: ignore[no-untyped-call]  # RQ leaves it unannotated
 
 
-def release_dead_schedulers(connection: Redis, queue_names: list[str]) -> list[str]:
+def release_dead_schedulers(
+    connection: Redis, queue_names: list[str], unborn_grace_s: float = 2.0
+) -> list[str]:
     """Free the scheduler locks that a killed worker on this machine left behind.
 
     RQ's scheduler holds a lock per queue for a minute past its last refresh, and a worker that
-    finds a lock taken only tries again two minutes later: after a SIGKILL, the restarted
-    worker would leave scheduled jobs (meeting reminders, retries) waiting up to three minutes.
-    A lock whose holder ran on this host under a process id that no longer exists is released;
-    locks held on other machines, or by live processes, are left alone.
+    finds a lock taken only tries again minutes later: after a SIGKILL, the restarted worker
+    would leave scheduled jobs (meeting reminders, retries) waiting that long. A lock is
+    released when its holder ran on this host under a process id that no longer exists, or
+    never registered at all: the worker takes the lock before it forks the scheduler process
+    that registers, so one killed in between leaves a lock with no holder to be found (a live
+    one registers within ``unborn_grace_s``). Locks held on other machines, or by live
+    processes, are left alone.
     """
     from rq.scheduler import RQScheduler
 
-    released = []
-    for name in queue_names:
-        lock = RQScheduler.get_locking_key(name)
+    def holder_of(lock: str) -> tuple[bytes | None, dict[str, str]]:
         holder = connection.get(lock)
         if holder is None:
+            return None, {}
+        info = connection.hgetall(f"rq:scheduler:{holder.decode()}")
+        return holder, {k.decode(): v.decode() for k, v in info.items()}
+
+    locks = {name: RQScheduler.get_locking_key(name) for name in queue_names}
+    unborn = set()
+    for lock in locks.values():
+        holder, info = holder_of(lock)
+        if holder is not None and not info:
+            unborn.add(holder)
+    if unborn:
+        time.sleep(unborn_grace_s)
+    released = []
+    for name, lock in locks.items():
+        holder, info = holder_of(lock)
+        if holder is None:
             continue
-        name_of = holder.decode() if isinstance(holder, bytes) else str(holder)
-        info = {
-            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-            for k, v in connection.hgetall(f"rq:scheduler:{name_of}").items()
-        }
-        pid = int(info.get("pid") or 0)
-        if pid <= 0 or process_alive(str(info.get("hostname", "")), pid):
-            continue
+        if info:
+            if process_alive(info.get("hostname", ""), int(info.get("pid") or 0)):
+                continue
+        elif holder not in unborn:
+            continue  # taken during the grace: its scheduler may be forking now
         if connection.get(lock) == holder:
             connection.delete(lock)
             released.append(name)

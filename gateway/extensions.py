@@ -163,6 +163,13 @@ def _sqlite_transactions_take_turns(engine: Engine) -> None:
 
 
 def init_db(app: Flask) -> None:
+    if _gevent_patched() and str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Transactions take turns (below), and one holding the turn may need a second
+        # connection (a one-statement read): with a bounded pool, the greenlets waiting for the
+        # turn could hold every connection, and the holder would wait for one until the pool's
+        # timeout. An SQLite connection is an open file; the turn bounds the work anyway.
+        options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "max_overflow": -1}
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, render_item=_render_item)
     with app.app_context():

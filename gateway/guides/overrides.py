@@ -54,8 +54,13 @@ class Overlay:
         return self._texts
 
     def refresh(self, force: bool = False) -> None:
-        """Read the overrides again if they changed (``force``: whatever the clock says)."""
-        with self._lock:
+        """Read the overrides again if they changed (``force``: whatever the clock says).
+
+        While another request reads them, this one serves the texts it has instead of waiting:
+        a request waiting here may hold the database connection the reader needs."""
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             if not force and clock() < self._due:
                 return
             self._due = clock() + REFRESH_S
@@ -77,6 +82,8 @@ class Overlay:
                 log.warning("text overrides not reloaded: %s", exc.__class__.__name__)
                 return
             self._texts, self._signature = texts, signature
+        finally:
+            self._lock.release()
 
 
 def attach(app: Flask) -> None:
