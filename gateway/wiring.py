@@ -60,7 +60,7 @@ def inbound_routes() -> list[Route]:
     none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
     from gateway import privacy
     from gateway.guides import series
-    from gateway.meetings import notices
+    from gateway.meetings import rsvp_sms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
@@ -77,7 +77,7 @@ def inbound_routes() -> list[Route]:
         surveys.ANSWER,  # the answer to the survey question asked last
         polls.KEYWORD,  # a poll's keyword with no option after it: told the options
         polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
-        notices.RSVP,  # YES, NO: the meeting last announced (none: the inbox has it)
+        rsvp_sms.RSVP,  # YES, NO: the meeting announced (two or more: which one?)
         series.NEXT,  # NEXT: the next excerpt of a guide series
     ]
 

@@ -26,7 +26,7 @@ ORDER = [
     "answer to the waiting survey question",
     "poll keyword with anything else",
     "bare number: the poll question asked last",
-    "YES, NO: the meeting last announced",
+    "YES, NO: the meeting announced (two or more: which one?)",
     "NEXT: the next guide excerpt",
 ]
 FEATURES = {

@@ -166,6 +166,76 @@ def test_yes_and_no_by_sms_are_counted_and_thanked(app, api, at, people, workers
     assert kinds == ["keyword:yes", "keyword:yes", "keyword:no", "inbox", "keyword:yes"]
 
 
+def test_a_bare_yes_with_two_meetings_to_come_asks_which_one(
+    app, api, at, people, workers, emulator
+):
+    """Told of two meetings still to come (a county one and a national dialogue), does a bare
+    YES ask which one, numbered in the sender's language, is "NDIO 2" then counted for the
+    second only, and does a meeting that ended meanwhile not shift the numbers."""
+    dialogue_title = {"en": "National dialogue on mining", "sw": "Mazungumzo ya kitaifa"}
+    dialogue_at = at_eat(2026, 12, 14, 9, 0)  # Monday
+    with time_machine.travel(MONDAY):
+        county = create(api)
+        dialogue = create(
+            api, title=dialogue_title, county=None, ward=None, starts_at=dialogue_at.isoformat()
+        )
+        workers.drain()
+        emulator.clear()
+        at.sms(SW, "ndio nitakuja")
+        at.sms(EN, "yes")
+        workers.drain()
+        # Titles are cut to fit two meetings in two SMS.
+        choices = {
+            "sw": "1 Mkutano wa jukwaa la makaa… Alhamisi 10 Des, 10:00; "
+            f"2 {dialogue_title['sw']} Jumatatu 14 Des, 09:00",
+            "en": f"1 {TITLE['en']} {WHEN['en']}; 2 {dialogue_title['en']} Mon 14 Dec, 09:00",
+        }
+        assert received(emulator, SW) == [text(app, "sms.rsvp.which", "sw", choices=choices["sw"])]
+        assert received(emulator, EN) == [text(app, "sms.rsvp.which", "en", choices=choices["en"])]
+        assert api.get(f"/meetings/{county['id']}").json["rsvps"] == {"yes": 0, "no": 0}
+        emulator.clear()
+
+        at.sms(SW, "NDIO 2")
+        workers.drain()
+        dialogue_yes = text(
+            app,
+            "sms.rsvp.yes",
+            "sw",
+            title=dialogue_title["sw"],
+            when="Jumatatu 14 Des, 09:00",
+            place=PLACE,
+        )
+        assert received(emulator, SW) == [dialogue_yes]
+        assert api.get(f"/meetings/{dialogue['id']}").json["rsvps"] == {"yes": 1, "no": 0}
+        assert api.get(f"/meetings/{county['id']}").json["rsvps"] == {"yes": 0, "no": 0}
+    # After the county meeting (Thursday), the English speaker answers the question they got on
+    # Monday: "2" is still the dialogue; "1", the meeting that is over, is left to the inbox.
+    with time_machine.travel(at_eat(2026, 12, 11, 10, 0)):
+        at.sms(EN, "No 2")
+        at.sms(EN, "yes 1, sorry I was away")
+        workers.drain()
+        assert api.get(f"/meetings/{dialogue['id']}").json["rsvps"] == {"yes": 1, "no": 1}
+        assert api.get(f"/meetings/{county['id']}").json["rsvps"] == {"yes": 0, "no": 0}
+        with app.app_context():
+            late = db.session.scalar(select(Message.kind).where(Message.text.like("yes 1%")))
+        assert late == "inbox"
+        emulator.clear()
+        # One meeting to come: a bare YES is its answer again, no question.
+        at.sms(EN, "YES")
+        workers.drain()
+        assert received(emulator, EN) == [
+            text(
+                app,
+                "sms.rsvp.yes",
+                "en",
+                title=dialogue_title["en"],
+                when="Mon 14 Dec, 09:00",
+                place=PLACE,
+            )
+        ]
+        assert api.get(f"/meetings/{dialogue['id']}").json["rsvps"] == {"yes": 2, "no": 0}
+
+
 def test_a_move_is_announced_and_the_old_reminders_never_go(app, api, people, workers, emulator):
     """When a meeting moves, do those alerted hear of the new time (someone who joined since
     gets the alert), do the reminders for the old time never go (the API counts them as

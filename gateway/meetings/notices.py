@@ -26,15 +26,12 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting, Rsvp
-from gateway.meetings.ussd import record_rsvp
 from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
 from gateway.sms import asked
-from gateway.sms.keywords import KeywordMatch
 from gateway.sms.models import STATUS_RANK, Message
-from gateway.sms.router import Route, keyword_in, mark_keyword
-from gateway.sms.texts import language_of, render, reply
+from gateway.sms.texts import language_of, render
 
 ANSWERABLE = asked.MEETING_NOTICES  # the messages a YES or NO by SMS answers
 # Why a queued message was withdrawn (its error), and how it is counted then: not as failed.
@@ -88,10 +85,10 @@ def audience(meeting: Meeting) -> Select[Contact]:
 
 def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:
     """The text ``key`` about ``meeting`` in ``contact``'s language."""
-    return render(contact, key, **_values(meeting, contact, key))
+    return render(contact, key, **meeting_values(meeting, contact, key))
 
 
-def _values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
+def meeting_values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
     language = language_of(contact)
     return {
         "title": pick(meeting.title, catalogs().chain(language)),
@@ -196,44 +193,6 @@ def _withdraw_pending(meeting_id: int, reason: str) -> None:
         .values(status="unsent", error=reason, failed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-
-
-# RSVP by SMS -----------------------------------------------------------------------------------
-
-
-def meeting_to_answer(contact: Contact) -> Meeting | None:
-    """The meeting a YES or NO from ``contact`` answers: the one they last heard of (by the
-    time the message went), if it is still to come."""
-    for notice in asked.last_questions(contact, ANSWERABLE, limit=20):
-        meeting = db.session.get(Meeting, notice.about)
-        if meeting is not None and meeting.status == "scheduled" and meeting.starts_at > utcnow():
-            return meeting
-    return None
-
-
-def answer_rsvp_sms(contact: Contact, attending: bool) -> str | None:
-    """Record a YES or NO by SMS for the meeting it answers, and thank the sender; None if
-    there is no such meeting (the text is then an ordinary message for the inbox)."""
-    meeting = meeting_to_answer(contact)
-    if meeting is None:
-        return None
-    record_rsvp(meeting.id, contact.id, attending, channel="sms")
-    key = "sms.rsvp.yes" if attending else "sms.rsvp.no"
-    reply(contact, key, kind="rsvp_thanks", **_values(meeting, contact, key))
-    return f"rsvp {'yes' if attending else 'no'} to meeting {meeting.id}"
-
-
-def _rsvp(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
-    assert match is not None
-    outcome = answer_rsvp_sms(contact, match.name == "yes")
-    if outcome is not None:
-        mark_keyword(message, contact, match)
-    return outcome
-
-
-# The inbound route (see gateway.wiring.inbound_routes): with no meeting to answer, a YES or NO
-# is left to the inbox.
-RSVP = Route("YES, NO: the meeting last announced", _rsvp, keyword_in("yes", "no"))
 
 
 def rsvp_counts(meeting_id: int) -> dict[str, int]:
