@@ -742,3 +742,57 @@ def test_the_kiswahili_ui_names_languages_and_months_in_kiswahili(
         for english in ("Kamba", "Swahili", " Dec "):
             assert english not in page, english
         assert page.count(">English<") == 1
+
+
+def test_an_import_takes_language_and_county_names_as_people_write_them(
+    app: Flask, admin_as: Any, workers: Any
+) -> None:
+    """A file written by hand (or from the template the import page offers) may name the
+    language and the county as people do: Kiswahili, Kikamba, English; Taita-Taveta."""
+    session = admin_as("admin")
+    page = session.get("/admin/contacts/import").get_data(as_text=True)
+    accepted = re.search(r'<details id="accepted">.*?</details>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert "<code>kam</code> Kamba" in accepted and "<code>sw</code> Swahili" in accepted
+    assert "<strong>Taita Taveta</strong>: Mwatate, Bura" in accepted
+    template = session.get("/admin/contacts/import/template.csv")
+    assert template.headers["Content-Disposition"] == "attachment; filename=contacts-template.csv"
+    rows = template.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert rows[0] == "phone,language,county,ward,tags,consent"
+    # The template imports as it is.
+    workers.drain()
+    first = _import_id(_upload(session, template.get_data(as_text=True)))
+    workers.drain()
+    assert "Imported: 3 new contacts, 0 updated." in session.get(
+        f"/admin/contacts/import/{first}"
+    ).get_data(as_text=True)
+    by_hand = (
+        "phone,language,county,ward\r\n"
+        "0712000011,Kiswahili,KITUI,mui\r\n"
+        "0712000012,swahili,taita taveta,MWATATE\r\n"
+        "0712000013,Kiingereza,Taita-Taveta,\r\n"
+        "0712000014,Klingon,Kitui,\r\n"
+    )
+    bad = _import_id(_upload(session, by_hand))
+    workers.drain()
+    report = session.get(f"/admin/contacts/import/{bad}/progress").get_data(as_text=True)
+    assert "Nothing was imported" in report and "Klingon" in report
+    fixed = _import_id(_upload(session, by_hand.replace("Klingon", "Kikamba")))
+    workers.drain()
+    assert "Imported: 4 new contacts, 0 updated." in session.get(
+        f"/admin/contacts/import/{fixed}"
+    ).get_data(as_text=True)
+    with app.app_context():
+        found = {
+            phone: (language, county, ward)
+            for phone, language, county, ward in db.session.execute(
+                select(Contact.phone, Contact.language, Contact.county, Contact.ward).where(
+                    Contact.phone.like("+25471200001%")
+                )
+            )
+        }
+    assert found == {
+        "+254712000011": ("sw", "Kitui", "Mui"),
+        "+254712000012": ("sw", "Taita Taveta", "Mwatate"),
+        "+254712000013": ("en", "Taita Taveta", None),
+        "+254712000014": ("kam", "Kitui", None),
+    }

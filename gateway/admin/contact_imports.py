@@ -4,18 +4,20 @@ own imports."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.admin import bp
 from gateway.admin.auth import takes_upload
 from gateway.admin.templating import t, ui_language
+from gateway.areas import areas
 from gateway.contacts.import_rows import MAX_ROWS
 from gateway.contacts.imports import FINISHED, run_import
 from gateway.contacts.models import ContactImport
 from gateway.contacts.wordings import wordings_in
 from gateway.extensions import db
+from gateway.i18n import catalogs
 from gateway.queues import DEFAULT, enqueue_after_commit
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
@@ -75,8 +77,36 @@ def import_contacts() -> str | BaseResponse | tuple[str, int]:
 def _form(who: Principal) -> str:
     """The upload form, with the consent wordings the import takes and their words (as the
     catalogs hold them, in the user's language or its fallback)."""
+    loaded = catalogs()
+    languages = [
+        (lang.code, loaded.language_name(lang.code, ui_language())) for lang in loaded.languages()
+    ]
     return render_template(
-        "admin/contacts/import.html", recent=_recent(who), wordings=wordings_in(ui_language())
+        "admin/contacts/import.html",
+        recent=_recent(who),
+        wordings=wordings_in(ui_language()),
+        languages=languages,
+        counties=areas(),
+    )
+
+
+# The template's rows show each column filled as the import reads it; the header is what counts.
+TEMPLATE = (
+    "phone,language,county,ward,tags,consent\r\n"
+    "0712345678,sw,Kitui,Mui,youth;farmers,consent.v1\r\n"
+    "+254733000111,Kikamba,Kitui,,,\r\n"
+    "0722000333,English,Taita-Taveta,Mwatate,women,\r\n"
+)
+
+
+@bp.route("/contacts/import/template.csv")
+@require_role(ADMIN, COORDINATOR)
+def contacts_template() -> Response:
+    """A file to fill in: the columns the import reads and a few rows as examples."""
+    return Response(
+        "\ufeff" + TEMPLATE,  # the BOM: Excel then opens it as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=contacts-template.csv"},
     )
 
 

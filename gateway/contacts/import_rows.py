@@ -3,9 +3,11 @@
 The file has a header row naming its columns (any order, any case; only ``phone`` is required):
 
 - ``phone``: the number in any common Kenyan form (``0712345678``, ``+254712345678``).
-- ``language``: ``en``, ``sw`` or ``kam``.
-- ``county`` and ``ward``: as in ``flows/areas.yaml`` (a ward must be one of its county's, or
-  the one the contact has already, listed or not: an exported file imports back).
+- ``language``: ``en``, ``sw`` or ``kam``, or the language's name as people write it in any
+  of them (``Kiswahili``, ``Swahili``, ``Kikamba``, ``English``).
+- ``county`` and ``ward``: as in ``flows/areas.yaml``, whatever the case, spaces, hyphens and
+  apostrophes (``Taita-Taveta``, ``taita taveta``); a ward must be one of its county's, or the
+  one the contact has already, listed or not: an exported file imports back.
 - ``tags``: labels separated by ``;`` (``youth;farmers``); added to the contact's tags.
 - ``consent``: the version of the consent wording the person agreed to, one the gateway knows
   (:mod:`gateway.contacts.wordings`: ``consent.v1``, ``sms.join``); left empty, no consent is
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +77,27 @@ def parse_tags(text: str) -> list[str]:
     return seen
 
 
+def name_key(text: str) -> str:
+    """A name as people write it, reduced to what tells it apart: ``Taita-Taveta``,
+    ``taita taveta`` and ``TAITA TAVETA`` are one county, ``Murang'a`` and ``Muranga`` one."""
+    plain = unicodedata.normalize("NFKD", text)
+    return re.sub(
+        r"[^a-z0-9]", "", "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    )
+
+
+def language_names() -> dict[str, str]:
+    """Every way of naming a language the file may use (its code, its name in each language),
+    as :func:`name_key` gives it, to its code."""
+    loaded = catalogs()
+    codes = [lang.code for lang in loaded.languages()]
+    names = {name_key(code): code for code in codes}
+    for code in codes:
+        for written_in in codes:
+            names.setdefault(name_key(loaded.language_name(code, written_in)), code)
+    return names
+
+
 def _unquoted(cell: str) -> str:
     """A cell without the apostrophe that keeps Excel from reading it as a formula or number
     (an export's ``'+254712345678``, or one typed by hand)."""
@@ -85,7 +110,7 @@ class _Checker:
     """What every row is checked against, and what the rows so far have found."""
 
     who: Principal | None
-    languages: set[str]
+    languages: dict[str, str]  # name_key of a code or name: the code
     counties: dict[str, County]
     rows: list[Row] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -97,9 +122,10 @@ class _Checker:
         """Check one row: a good one joins ``rows``, a bad one's problems join ``problems``."""
         bad = len(self.problems)
         phone = self._phone(number, values["phone"])
-        language = values.get("language", "").lower() or None
-        if language is not None and language not in self.languages:
-            self.problems.append(problem(number, "language", language, "language"))
+        written = values.get("language", "")
+        language = self.languages.get(name_key(written)) if written else None
+        if written and language is None:
+            self.problems.append(problem(number, "language", written, "language"))
         county = self._county(number, values.get("county", ""))
         ward = self._ward(number, phone, county, values.get("county", ""), values.get("ward", ""))
         tags = parse_tags(values.get("tags", ""))
@@ -129,7 +155,7 @@ class _Checker:
         return phone
 
     def _county(self, number: int, text: str) -> str | None:
-        county = next((c for c in self.counties if c.lower() == text.lower()), None)
+        county = next((c for c in self.counties if name_key(c) == name_key(text)), None)
         visible = self.who.visible_counties() if self.who is not None else None
         if text and county is None:
             self.problems.append(problem(number, "county", text, "county"))
@@ -148,7 +174,8 @@ class _Checker:
             if county_text == "":
                 self.problems.append(problem(number, "ward", text, "ward_without_county"))
             return None
-        ward = next((w for w in self.counties[county].wards if w.lower() == text.lower()), None)
+        wards = self.counties[county].wards
+        ward = next((w for w in wards if name_key(w) == name_key(text)), None)
         if ward is None:
             self.unlisted.append((number, phone, county, text))
         return ward or text
@@ -196,7 +223,7 @@ def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str
         return [], [problem(1, "phone", "", "not_csv")]
     if len(lines) > MAX_ROWS:
         return [], [problem(MAX_ROWS + 2, "phone", "", "too_many")]
-    checker = _Checker(who, {lang.code for lang in catalogs().languages()}, areas())
+    checker = _Checker(who, language_names(), areas())
     for number, cells in enumerate(lines, start=2):
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
