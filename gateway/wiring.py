@@ -90,12 +90,15 @@ def voice(app: Flask) -> None:
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
     from gateway.guides import voice as _guides  # noqa: F401
+    from gateway.polls.beeps import beep_vote
     from gateway.reports import voice as _reports  # noqa: F401
     from gateway.sms.costs import sms_spent_since
     from gateway.voice import handlers as _common  # noqa: F401
+    from gateway.voice.beeps import register_beep_handler
     from gateway.voice.calls import voice_spent_since
     from gateway.voice.prompts import init_app as init_prompts
 
+    register_beep_handler(beep_vote)  # a missed call to a poll option's number: a vote
     spend.add_source(app, "sms", sms_spent_since)
     spend.add_source(app, "voice", voice_spent_since)
     init_prompts(app)  # the speaker of recorded prompts, before the engine that uses it

@@ -76,6 +76,19 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Not a valid phone number.*", "admin.problem.phone"),
         (r"Unknown county.*", "admin.problem.county"),
         (r"Unknown language.*", "admin.problem.language"),
+        (
+            r"Voice number (?P<number>\S+) is already an option's in poll (?P<keyword>\S+),.*",
+            "admin.problem.voice_number_taken",
+        ),
+        (
+            r"Voice number (?P<number>\S+) is the main voice number.*",
+            "admin.problem.voice_number_main",
+        ),
+        (
+            r"Voice number (?P<number>\S+) is given to two options\.",
+            "admin.problem.voice_number_twice",
+        ),
+        (r"More voice numbers than options\.", "admin.problem.voice_number_extra"),
     )
 )
 

@@ -101,14 +101,13 @@ def poll_new() -> tuple[str, int]:
 @bp.post("/polls")
 @require_role(ADMIN, write=True)
 def poll_create() -> Response | tuple[str, int]:
+    given = [(n, per_language(f"option{n}")) for n in range(1, MAX_OPTIONS + 1)]
+    kept = [(n, labels) for n, labels in given if labels]
     raw: dict[str, Any] = {
         "keyword": request.form.get("keyword", "").strip(),
         "question": per_language("question"),
-        "options": [
-            labels
-            for labels in (per_language(f"option{n}") for n in range(1, MAX_OPTIONS + 1))
-            if labels
-        ],
+        "options": [labels for _, labels in kept],
+        "voice_numbers": [request.form.get(f"option{n}_voice", "") for n, _ in kept],
         "county": request.form.get("county") or None,
         "closes_at": eat_input("closes_at"),
         "send_results": request.form.get("send_results") == "on",

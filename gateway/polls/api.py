@@ -21,6 +21,7 @@ from gateway.polls import texts
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.notices import PollClosed, audience, enqueue_question, not_yet_asked
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
+from gateway.polls.voice_numbers import check_voice_numbers, voice_numbers_field
 from gateway.sms.choices import folded_phrase
 from gateway.sms.texts import SMS_LIMIT, fits
 from gateway.users import audit
@@ -62,6 +63,7 @@ class PollIn(ma.Schema):
         load_default=False,
         metadata={"description": "Text the results to every voter, in their language, on close."},
     )
+    voice_numbers = voice_numbers_field()
 
     @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -81,6 +83,7 @@ class PollIn(ma.Schema):
                     )
         if data.get("question") and options:
             _check_sms_size(data["question"], options)
+        check_voice_numbers(data)
 
 
 def _check_sms_size(question: dict[str, str], options: list[dict[str, str]]) -> None:
@@ -107,6 +110,9 @@ def _check_sms_size(question: dict[str, str], options: list[dict[str, str]]) -> 
 class OptionOut(ma.Schema):
     position = ma.fields.Integer(metadata={"description": "What a voter texts or presses."})
     label = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    voice_number = ma.fields.String(
+        allow_none=True, metadata={"description": "Beep to vote: a missed call to it is a vote."}
+    )
 
 
 class PollOut(ma.Schema):

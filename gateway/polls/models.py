@@ -41,9 +41,18 @@ class Poll(db.Model):  # type: ignore[name-defined,misc]
             closes_at=data["closes_at"],
             send_results=data["send_results"],
             options=[
-                PollOption(position=n, label=label) for n, label in enumerate(data["options"], 1)
+                PollOption(position=n, label=label, voice_number=number)
+                for n, (label, number) in enumerate(
+                    zip(data["options"], option_numbers(data), strict=True), 1
+                )
             ],
         )
+
+
+def option_numbers(data: Mapping[str, Any]) -> list[str | None]:
+    """Each option's voice number from validated input (None: the option has none)."""
+    numbers = list(data.get("voice_numbers") or [])
+    return [*numbers, *[None] * (len(data["options"]) - len(numbers))][: len(data["options"])]
 
 
 class PollOption(db.Model):  # type: ignore[name-defined,misc]
@@ -54,6 +63,9 @@ class PollOption(db.Model):  # type: ignore[name-defined,misc]
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     position: Mapped[int]  # 1-based, the number a voter presses or texts
     label: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
+    # Beep to vote: a missed call to this number (E.164) is a vote for the option; no two
+    # polls open at the same time share one (gateway.polls.voice_numbers).
+    voice_number: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Vote(db.Model):  # type: ignore[name-defined,misc]

@@ -1,7 +1,8 @@
 """``/at/voice``: every request Africa's Talking makes about a call on the voice line.
 
 - A live inbound call is a missed call: answered ``<Reject/>`` (free to the caller and to HMK),
-  and a call-back is owed (:mod:`gateway.voice.callbacks`).
+  and a call-back is owed (:mod:`gateway.voice.callbacks`); a missed call to another number
+  (a poll option's: beep to vote) is its area's (:mod:`gateway.voice.beeps`), never called back.
 - A live outbound call is a call-back that was answered: the voice menu
   (:mod:`gateway.voice.engine`), one request per key pressed or recording made.
 - The final request (``isActive=0``) closes the call with its cost, once.
@@ -25,6 +26,7 @@ from gateway.i18n import catalogs
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.settings import Settings, current_settings
+from gateway.voice.beeps import claim_call, take_beep
 from gateway.voice.callbacks import owe_callback
 from gateway.voice.calls import CallEnd, close_call, open_call
 from gateway.voice.engine import CallContext, Turn, VoiceEngine
@@ -76,10 +78,12 @@ def _live_call(form: Mapping[str, str]) -> VoiceCall:
 
 def _missed(call: VoiceCall) -> Response:
     settings = current_settings()
-    outcome = "not our voice number"
-    if call.destination == settings.at_voice_number and call.state is None:
-        call.state = "{}"  # a repeated request of this call owes nothing more
-        _, outcome = owe_callback(call, settings)
+    outcome = "a repeated request: acted on already"
+    if claim_call(call):  # a repeated request of this call owes nothing more
+        if call.destination == settings.at_voice_number:
+            _, outcome = owe_callback(call, settings)
+        else:
+            outcome = take_beep(call)
     db.session.commit()
     log.info("voice: missed call from %s: %s", mask_phone(call.phone), outcome)
     return xml([Reject()])
@@ -133,6 +137,9 @@ def _final(form: Mapping[str, str]) -> Response:
         phone=phone_field(form, "callerNumber"),
         destination=field(form, "destinationNumber", limit=32),
     )
+    if direction == "in" and call.destination != current_settings().at_voice_number:
+        if claim_call(call):  # its first request never came: a beep counts from its final
+            log.info("voice: beep from %s: %s", mask_phone(call.phone), take_beep(call))
     if call.contact_id is None and direction == "out":
         callback = db.session.scalar(select(CallBack).where(CallBack.session_id == session_id))
         call.contact_id = callback.contact_id if callback else None
