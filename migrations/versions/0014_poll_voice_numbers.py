@@ -1,6 +1,6 @@
 """poll options' voice numbers: a missed call to one is a vote (beep to vote)
 
-Revision ID: 0016_poll_voice_numbers
+Revision ID: 0014_poll_voice_numbers
 Revises: 0013_voice_line
 Create Date: 2026-12-08 09:00:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0016_poll_voice_numbers"
+revision = "0014_poll_voice_numbers"
 down_revision = "0013_voice_line"
 branch_labels = None
 depends_on = None
