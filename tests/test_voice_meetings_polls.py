@@ -162,6 +162,35 @@ def test_with_recordings_the_day_and_time_are_played_from_clips_in_the_callers_l
     assert "Kanziku Social Hall" in says
 
 
+def test_a_kikamba_date_is_spoken_from_kikamba_clips_where_they_are_recorded(app, caller):
+    """A Kikamba caller: the meeting sentence recorded in Kikamba, and of its clips only the
+    weekday; the weekday plays in Kikamba, the other clips fall back to Kiswahili's."""
+    from gateway.voice import audio
+    from gateway.voice.demo_prompts import load_demo_prompts
+    from tests.test_voice_prompts import tone
+
+    with app.app_context():
+        load_demo_prompts()
+        for n, key in enumerate(("voice.meetings.item#1", "voice.clip.weekday.4")):
+            clip = audio.store(tone(0.6 + n / 10))
+            db.session.add(VoicePrompt(key=key, language="kam", audio_id=clip.id, source="upload"))
+        db.session.commit()
+    _meeting(app)
+    _member(app, "kam")
+    caller.answer()
+    by_url = _recorded(app)
+    played = [by_url[play.attrib["url"]] for play in caller.press("2").iter("Play")]
+    clips = [(key, lang) for key, lang in played if key.startswith("voice.clip.")]
+    assert clips[:5] == [
+        ("voice.clip.weekday.4", "kam"),
+        ("voice.clip.number.7", "sw"),
+        ("voice.clip.month.3", "sw"),
+        ("voice.clip.hour.10", "sw"),
+        ("voice.clip.number.30", "sw"),
+    ]
+    assert ("voice.meetings.item#1", "kam") in played
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_rsvp_by_key_is_kept_and_a_second_answer_replaces_the_first(app, caller, language):
     ids = factories.meetings(app)
@@ -339,6 +368,24 @@ def test_a_poll_that_closed_while_the_caller_listened_says_so_and_counts_nothing
     assert text(app, "voice.polls.none", language) in heard
     assert text(app, "voice.main.title", language) in heard
     assert _votes(app, ids["open"]) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_poll_deleted_while_the_caller_listened_says_so_and_goes_on(app, caller, language):
+    ids = factories.polls(app)
+    _member(app, language)
+    caller.answer()
+    caller.press("3")
+    caller.press("1")
+    with app.app_context():
+        db.session.delete(db.session.get(Poll, ids["open"]))
+        db.session.commit()
+    gone = caller.press("1")
+    heard = spoken(gone)
+    assert text(app, "voice.polls.closed", language) in heard
+    assert text(app, "voice.polls.none", language) in heard
+    assert text(app, "voice.main.title", language) in heard
+    assert waits_for_a_key(gone)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -206,6 +206,7 @@ class VoiceEngine:
                 return actions + self._speak(node.prompt or "", ctx)
             elif node.kind == "list" and node.empty and not self._items(node, ctx):
                 actions += self._speak(node.empty, ctx)
+                ctx.tries = 0  # a new question: its own three tries
                 current = node.back
             else:
                 ctx.node = node.id
