@@ -90,6 +90,8 @@ def voice(app: Flask) -> None:
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
     from gateway.guides import voice as _guides  # noqa: F401
+    from gateway.meetings import voice as _meetings  # noqa: F401
+    from gateway.polls import voice as _polls  # noqa: F401
     from gateway.polls.beeps import beep_vote
     from gateway.reports import voice as _reports  # noqa: F401
     from gateway.sms.costs import sms_spent_since

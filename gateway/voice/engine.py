@@ -204,6 +204,10 @@ class VoiceEngine:
             elif node.kind == "end":
                 ctx.ended = True
                 return actions + self._speak(node.prompt or "", ctx)
+            elif node.kind == "list" and node.empty and not self._items(node, ctx):
+                actions += self._speak(node.empty, ctx)
+                ctx.tries = 0  # a new question: its own three tries
+                current = node.back
             else:
                 ctx.node = node.id
                 return actions + self._ask(node, ctx)
@@ -221,13 +225,18 @@ class VoiceEngine:
             ]
         if node.kind == "player":
             return [self._play_item(node, ctx), Redirect(silent)]
-        prompts = self._speak(node.prompt, ctx) if node.prompt else []
+        prompts: list[Prompt] = []
+        if node.about:
+            for about in self.handlers.sources[node.about](ctx):
+                prompts += self._speak_item(about, ctx)
+        prompts += self._speak(node.prompt, ctx) if node.prompt else []
+        items = self._items(node, ctx) if node.kind == "list" else []
         for option in self._options(node, ctx):
             if node.kind == "list" and option.key != "0":
-                item = self._items(node, ctx)[int(option.key) - 1]
-                for key in item.prompts:
-                    prompts += self._speak(key, ctx)
-                prompts += self._speak("voice.list.press", ctx, key=option.key)
+                item = items[int(option.key) - 1]
+                prompts += self._speak_item(item, ctx)
+                press = node.press or "voice.list.press"
+                prompts += self.speaker(press, ctx.language, {**item.values, "key": option.key})
             else:
                 language = option.language or ctx.language
                 prompts += self.speaker(option.prompt, language, {"key": option.key})
@@ -239,9 +248,7 @@ class VoiceEngine:
         items = self._items(node, ctx)
         index = min(int(ctx.data.get("item", 0)), max(len(items) - 1, 0))
         ctx.data["item"] = index
-        prompts: list[Prompt] = []
-        for key in items[index].prompts if items else ():
-            prompts += self._speak(key, ctx)
+        prompts = self._speak_item(items[index], ctx) if items else []
         prompts += self._speak(node.prompt or "", ctx)
         return GetDigits(prompts, ctx.callback_url, timeout_s=PLAYER_WAIT_S)
 
@@ -249,6 +256,12 @@ class VoiceEngine:
 
     def _speak(self, prompt: str, ctx: CallContext, **values: object) -> list[Prompt]:
         return self.speaker(prompt, ctx.language, values)
+
+    def _speak_item(self, item: Item, ctx: CallContext) -> list[Prompt]:
+        spoken: list[Prompt] = []
+        for key in item.prompts:
+            spoken += self.speaker(key, ctx.language, item.values)
+        return spoken
 
     def _holds(self, name: str, ctx: CallContext) -> bool:
         return self.handlers.conditions[name](ctx)
@@ -272,7 +285,7 @@ class VoiceEngine:
             named: list[tuple[str | None, set[str]]] = [(r.when, conditions) for r in node.routes]
             named += [(o.when, conditions) for o in node.options]
             named += [(o.action, actions) for o in node.options]
-            named += [(node.action, actions), (node.source, sources)]
+            named += [(node.action, actions), (node.source, sources), (node.about, sources)]
             missing += [f"{node.id}: {n}" for n, known in named if n and n not in known]
         return missing
 

@@ -47,6 +47,9 @@ class Node:
     back: str | None = None  # list, player: where 0 goes
     done: str | None = None  # player: said after the last item
     max_s: int | None = None  # record: the longest recording (else the setting)
+    about: str | None = None  # menu, list: a source whose items are spoken before the prompt
+    empty: str | None = None  # list: said when its source has no item, then to `back`
+    press: str | None = None  # list: said after each item, with its key and values
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class VoiceFlow:
         """Every prompt key the flow names (not those its sources give)."""
         keys = {self.goodbye}
         for node in self.nodes.values():
-            keys.update(k for k in (node.prompt, node.done) if k)
+            keys.update(k for k in (node.prompt, node.done, node.empty, node.press) if k)
             keys.update(option.prompt for option in node.options)
         return keys
 
@@ -94,6 +97,9 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
         back=raw.get("back"),
         done=raw.get("done"),
         max_s=raw.get("max"),
+        about=raw.get("about"),
+        empty=raw.get("empty"),
+        press=raw.get("press"),
     )
 
 
@@ -120,6 +126,8 @@ def _check(flow: VoiceFlow) -> None:
         }[node.kind]
         if not needs:
             problems.append(f"{node.id}: a {node.kind} node is missing what it needs")
+        if node.empty and not node.back:
+            problems.append(f"{node.id}: `empty` needs a `back` to go to")
     if flow.start not in flow.nodes:
         problems.append(f"start: no node {flow.start!r}")
     if problems:

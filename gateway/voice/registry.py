@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -13,11 +13,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to choose or hear: its id, and the prompt keys that speak it (a guide's
-    title; a chapter's title and text)."""
+    """One thing to choose or hear: its id, the prompt keys that speak it (a guide's title; a
+    chapter's title and text), and the values their placeholders are filled with (a meeting's
+    date, spoken from clips; its title, typed by staff, read out)."""
 
     id: str
     prompts: tuple[str, ...]
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 Condition = Callable[["CallContext"], bool]
