@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-KINDS = frozenset({"route", "say", "menu", "list", "record", "player", "action", "end"})
-INPUT_KINDS = frozenset({"menu", "list", "record", "player"})  # they wait for the caller
+KINDS = frozenset({"route", "say", "menu", "list", "input", "record", "player", "action", "end"})
+INPUT_KINDS = frozenset({"menu", "list", "input", "record", "player"})  # they wait for the caller
 
 
 class VoiceFlowError(ValueError):
@@ -47,6 +47,8 @@ class Node:
     back: str | None = None  # list, player: where 0 goes
     done: str | None = None  # player: said after the last item
     max_s: int | None = None  # record: the longest recording (else the setting)
+    digits: int | None = None  # input: the most digits keyed (# ends sooner)
+    sounds: str | None = None  # a named handler: what plays after the prompt (no catalog key)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
         back=raw.get("back"),
         done=raw.get("done"),
         max_s=raw.get("max"),
+        digits=raw.get("digits"),
+        sounds=raw.get("sounds"),
     )
 
 
@@ -112,6 +116,7 @@ def _check(flow: VoiceFlow) -> None:
             "menu": node.options,
             "list": node.source and node.next,
             "player": node.source and node.back,
+            "input": node.action and node.next and node.digits,
             "record": node.action and node.next,
             "route": node.routes,
             "say": node.prompt and node.next,

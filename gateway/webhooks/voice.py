@@ -1,7 +1,8 @@
 """``/at/voice``: every request Africa's Talking makes about a call on the voice line.
 
 - A live inbound call is a missed call: answered ``<Reject/>`` (free to the caller and to HMK),
-  and a call-back is owed (:mod:`gateway.voice.callbacks`).
+  and a call-back is owed (:mod:`gateway.voice.callbacks`); unless an answerer takes the
+  caller's number (:mod:`gateway.voice.answering`: staff recording prompts), whose flow answers.
 - A live outbound call is a call-back that was answered: the voice menu
   (:mod:`gateway.voice.engine`), one request per key pressed or recording made.
 - The final request (``isActive=0``) closes the call with its cost, once.
@@ -25,6 +26,7 @@ from gateway.i18n import catalogs
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.settings import Settings, current_settings
+from gateway.voice.answering import ANSWERERS, answerer_for
 from gateway.voice.callbacks import owe_callback
 from gateway.voice.calls import CallEnd, close_call, open_call
 from gateway.voice.engine import CallContext, Turn, VoiceEngine
@@ -56,7 +58,8 @@ def voice_call() -> Response:
         log.warning("voice: a live call's request could not be used: %s", problem)
         return xml(_goodbye())
     if call.direction == "in":
-        return _missed(call)
+        purpose = _answered(call)
+        return _missed(call) if purpose is None else _menu(call, form, purpose)
     return _menu(call, form)
 
 
@@ -74,6 +77,20 @@ def _live_call(form: Mapping[str, str]) -> VoiceCall:
     return call
 
 
+def _answered(call: VoiceCall) -> str | None:
+    """The purpose of an inbound call that is answered (its first request decides), or None."""
+    if call.purpose in ANSWERERS:
+        return call.purpose
+    if call.state is not None or call.destination != current_settings().at_voice_number:
+        return None
+    answerer = answerer_for(call.phone)
+    if answerer is None:
+        return None
+    call.purpose = answerer.purpose
+    log.info("voice: %s call from %s answered", answerer.purpose, mask_phone(call.phone))
+    return answerer.purpose
+
+
 def _missed(call: VoiceCall) -> Response:
     settings = current_settings()
     outcome = "not our voice number"
@@ -85,7 +102,7 @@ def _missed(call: VoiceCall) -> Response:
     return xml([Reject()])
 
 
-def _menu(call: VoiceCall, form: Mapping[str, str]) -> Response:
+def _menu(call: VoiceCall, form: Mapping[str, str], purpose: str | None = None) -> Response:
     settings = current_settings()
     contact = find_contact(call.phone)
     if call.contact_id is None and contact is not None:
@@ -105,7 +122,11 @@ def _menu(call: VoiceCall, form: Mapping[str, str]) -> Response:
         recording_url=field(form, "recordingUrl", required=False, limit=500) or None,
         silent=request.args.get("silent") == "1",
     )
-    engine: VoiceEngine = current_app.extensions["voice_engine"]
+    engine: VoiceEngine = (
+        current_app.extensions["voice_engines"][purpose]
+        if purpose
+        else current_app.extensions["voice_engine"]
+    )
     actions = engine.answer(ctx, turn)
     call.state = ctx.dump()
     if ctx.contact is not None:
