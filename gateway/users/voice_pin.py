@@ -79,9 +79,14 @@ def check_voice_pin(user: User, pin: str) -> bool:
     return verify_hash(user.voice_pin_hash, pin)
 
 
-def user_of_phone(phone: str) -> User | None:
-    """The active user with this number and a voice PIN, or None."""
+def user_of_phone(phone: str, roles: tuple[str, ...]) -> User | None:
+    """The active user of one of ``roles`` with this number and a voice PIN, or None."""
     found: User | None = db.session.scalar(
-        select(User).where(User.phone == phone, User.active, User.voice_pin_hash.is_not(None))
+        select(User).where(
+            User.phone == phone,
+            User.active,
+            User.voice_pin_hash.is_not(None),
+            User.role.in_(roles),
+        )
     )
     return found

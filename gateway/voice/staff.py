@@ -4,7 +4,8 @@ rejected: the staff member pays for their own call. They key their PIN, choose t
 and the prompt's number (shown on the admin's Voice prompts page), hear its script and its
 current recording, record, listen, and keep the take or record again.
 
-The call remembers who signed in (``user_id``), never the PIN. A kept take goes through the
+Admins and coordinators record (as they upload on the Voice prompts page). The call
+remembers who signed in (``user_id``), never the PIN. A kept take goes through the
 upload's checks (:func:`gateway.voice.recorded.keep_take`); one refused is explained and
 recorded again.
 """
@@ -17,7 +18,7 @@ from gateway.extensions import db
 from gateway.phones import mask_phone
 from gateway.settings import current_settings
 from gateway.users import audit
-from gateway.users.models import User
+from gateway.users.models import ADMIN, COORDINATOR, User
 from gateway.users.voice_pin import check_voice_pin, user_of_phone
 from gateway.voice.answering import answer_inbound
 from gateway.voice.engine import CallContext
@@ -29,6 +30,7 @@ from gateway.voice.xml import Play, Prompt, Say
 log = logging.getLogger(__name__)
 
 PURPOSE = "staff"
+RECORDERS = (ADMIN, COORDINATOR)  # who may record prompts, by upload or by phone
 PIN_TRIES = 3  # wrong PINs in one call before goodbye
 # Why a take was refused, as the staff member hears it.
 REFUSALS = {
@@ -43,7 +45,7 @@ REFUSALS = {
 
 
 def is_staff_caller(phone: str) -> bool:
-    return user_of_phone(phone) is not None
+    return user_of_phone(phone, RECORDERS) is not None
 
 
 answer_inbound(PURPOSE, "voice_staff.yaml", is_staff_caller)
@@ -53,7 +55,7 @@ def _user(ctx: CallContext) -> User | None:
     """The staff member who keyed their PIN in this call (still active), or None."""
     user_id = ctx.data.get("user_id")
     user = db.session.get(User, user_id) if user_id else None
-    return user if user is not None and user.active else None
+    return user if user is not None and user.active and user.role in RECORDERS else None
 
 
 # -- signing in ------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ def _user(ctx: CallContext) -> User | None:
 @action("staff_start")
 def staff_start(ctx: CallContext, _value: str | None) -> None:
     """The call speaks the staff member's admin language."""
-    user = user_of_phone(ctx.phone)
+    user = user_of_phone(ctx.phone, RECORDERS)
     if user is not None:
         ctx.data["language"] = user.language
 
@@ -72,7 +74,7 @@ def staff_check_pin(ctx: CallContext, pin: str | None) -> None:
     if is_locked(ctx.phone):
         ctx.data["locked"] = True
         return
-    user = user_of_phone(ctx.phone)
+    user = user_of_phone(ctx.phone, RECORDERS)
     if user is not None and check_voice_pin(user, pin or ""):
         ctx.data["user_id"] = user.id
         note_success(ctx.phone)
