@@ -57,7 +57,13 @@ def speech(seconds: float = 1.5, level: float = 0.1) -> bytes:
     """A WAV at speech loudness (a tone of its own length, so a file of its own)."""
     t = np.arange(int(seconds * 8000)) / 8000
     out = io.BytesIO()
-    soundfile.write(out, (level * np.sin(2 * np.pi * 440 * t)).astype("float32"), 8000, format="WAV", subtype="PCM_16")
+    soundfile.write(
+        out,
+        (level * np.sin(2 * np.pi * 440 * t)).astype("float32"),
+        8000,
+        format="WAV",
+        subtype="PCM_16",
+    )
     return out.getvalue()
 
 
@@ -192,6 +198,142 @@ def _consented(app: Flask, language: str) -> None:
         contact = get_or_create_contact(AMINA)
         contact.language = language
         record_consent(
-            contact, channel="sms", wording_version="sms.join", wording_text="JOIN", language=language
+            contact,
+            channel="sms",
+            wording_version="sms.join",
+            wording_text="JOIN",
+            language=language,
         )
         db.session.commit()
+
+
+def test_three_wrong_pins_end_the_call_and_nothing_is_recorded(app, line, workers, staff):
+    """Three wrong PINs in one call: told twice it is wrong and asked again, then goodbye; no
+    prompt is stored and nobody is called back."""
+    staff("sw")
+    phone = Phone(line.url, STAFF)
+    first = sign_in(app, phone, "sw", pin="1111")
+    assert text(app, "voice.staff.pin_wrong", "sw") in said(first)
+    assert text(app, "voice.staff.pin", "sw") in said(first)
+    second = phone.press("2222#")
+    assert text(app, "voice.staff.pin_wrong", "sw") in said(second)
+    third = phone.press("3333")
+    assert text(app, "voice.staff.pin_goodbye", "sw") in said(third)
+    assert third["state"] == "ended"
+    workers.drain()
+    assert call_requests(line.url) == []
+    with app.app_context():
+        assert db.session.scalars(select(VoicePrompt)).all() == []
+
+
+def test_repeated_wrong_pins_lock_the_number_even_for_the_right_pin(app, line, staff, caplog):
+    """Five wrong PINs within 15 minutes (a second call's second try) lock the number: the
+    call ends with the lock's message, audited, and the next call, with the right PIN, hears
+    only that message."""
+    caplog.set_level(logging.DEBUG)
+    staff_id = staff("en")
+    phone = Phone(line.url, STAFF)
+    sign_in(app, phone, "en", pin="1111")
+    phone.press("1112")
+    assert phone.press("1113")["state"] == "ended"
+    sign_in(app, phone, "en", pin="1114")
+    locked = phone.press("1115")
+    assert text(app, "voice.staff.locked", "en") in said(locked) and locked["state"] == "ended"
+    again = phone.dial(to=VOICE_NUMBER)
+    assert said(again) == text(app, "voice.staff.locked", "en") and again["state"] == "ended"
+    with app.app_context():
+        email = db.session.get(User, staff_id).email
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "voice.staff_locked")
+        )
+        assert (event.actor, event.target_id) == (email, str(staff_id))
+        assert STAFF not in str(event.details)
+    assert "1115" not in caplog.text and STAFF not in caplog.text
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_take_too_short_or_silent_is_refused_and_recording_again_replaces_the_take(
+    app, line, staff, admin_as, language
+):
+    """A take that fails the upload's checks is refused with its reason spoken and recorded
+    again; "record again" throws a take away; the take kept is the last one."""
+    staff(language)
+    number = number_of(admin_as("admin"), PROMPT)
+    phone = Phone(line.url, STAFF)
+    sign_in(app, phone, language)
+    phone.press("2" if language == "sw" else "1")
+    phone.press(number)
+    phone.record(speech(0.1))
+    short = phone.press("1")
+    assert text(app, "voice.staff.refused", language) in said(short)
+    assert text(app, "voice.staff.refused.too_short", language) in said(short)
+    assert short["waiting_for"] == "recording"
+    phone.record(speech(1.5, level=0.001))
+    quiet = phone.press("1")
+    assert text(app, "voice.staff.refused.too_quiet", language) in said(quiet)
+    phone.record(speech(1.6))
+    again = phone.press("2")
+    assert text(app, "voice.staff.record", language) in said(again)
+    last = speech(1.7)
+    phone.record(last)
+    assert text(app, "voice.staff.kept", language) in said(phone.press("1"))
+    with app.app_context():
+        (prompt,) = db.session.scalars(select(VoicePrompt)).all()
+        assert db.session.get(AudioClip, prompt.audio_id).data == last
+        assert prompt.language == language
+
+
+def test_callers_without_a_pin_or_allowed_role_are_still_missed_calls(
+    app, line, workers, make_user, admin_as
+):
+    """A viewer with a phone and PIN, and a coordinator with a phone but no PIN, ring the
+    voice number: each is rejected (free) and called back, as anyone is."""
+    admin = admin_as("admin")
+    viewer = make_user("viewer")
+    coordinator = make_user("coordinator", counties=("Kitui",))
+    for user_id, phone, pin in ((viewer, STAFF, PIN), (coordinator, AMINA, "")):
+        admin.post(
+            f"/admin/users/{user_id}/voice",
+            {"phone": phone, "voice_pin": pin},
+            page=f"/admin/users/{user_id}",
+        )
+    with time_machine.travel(DAYTIME, tick=True):
+        for number in (STAFF, AMINA):
+            missed = Phone(line.url, number).dial(to=VOICE_NUMBER)
+            assert [a["action"] for a in missed["actions"]] == ["Reject"]
+        workers.drain()
+    assert sorted(r["to"][0] for r in call_requests(line.url)) == sorted([STAFF, AMINA])
+
+
+def test_the_users_page_sets_checks_and_removes_a_phone_and_pin(app, admin_as, make_user):
+    """An admin sets a user's phone number (any Kenyan writing, kept E.164) and voice PIN
+    (hashed, never shown); a bad number, another user's number or a PIN that is not 4-8
+    digits is refused with the reason; removing the PIN is audited; a coordinator cannot."""
+    admin = admin_as("admin")
+    one, two = make_user("coordinator", counties=("Kitui",)), make_user("admin")
+    page = f"/admin/users/{one}"
+    saved = admin.post(f"{page}/voice", {"phone": "0722-000-111", "voice_pin": PIN}, page=page)
+    assert saved.status_code == 302
+    shown = admin.get(page).get_data(as_text=True)
+    assert 'value="+254722000111"' in shown and PIN not in shown
+    assert "A voice PIN is set." in shown
+    for form, reason in (
+        ({"phone": "12ab"}, "Give a valid phone number."),
+        ({"phone": "+254 722 000 111", "voice_pin": "12"}, "A voice PIN is 4 to 8 digits."),
+    ):
+        refused = admin.post(f"{page}/voice", form, page=page)
+        assert refused.status_code == 400 and reason in refused.get_data(as_text=True)
+    taken = admin.post(f"/admin/users/{two}/voice", {"phone": "0722000111"}, page=page)
+    assert taken.status_code == 400
+    assert "Another user has this phone number." in taken.get_data(as_text=True)
+    removed = admin.post(f"{page}/voice", {"phone": "0722000111", "remove_pin": "1"}, page=page)
+    assert removed.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, one)
+        assert (user.phone, user.voice_pin_hash) == ("+254722000111", None)
+        actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions.count("user.voice_pin") == 2 and actions.count("user.phone") == 1
+        details = " ".join(str(e.details) for e in db.session.scalars(select(AuditEvent)))
+        assert "722000111" not in details and PIN not in details
+    coordinator = admin_as("coordinator", counties=("Kitui",))
+    assert coordinator.post(f"{page}/voice", {"phone": ""}, page="/admin/").status_code == 403
