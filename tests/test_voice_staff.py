@@ -337,3 +337,20 @@ def test_the_users_page_sets_checks_and_removes_a_phone_and_pin(app, admin_as, m
         assert "722000111" not in details and PIN not in details
     coordinator = admin_as("coordinator", counties=("Kitui",))
     assert coordinator.post(f"{page}/voice", {"phone": ""}, page="/admin/").status_code == 403
+
+
+def test_the_api_sets_a_users_phone_and_pin_and_never_shows_the_pin(app, api, make_user):
+    """``PATCH /api/v1/users/<id>`` sets the phone number (kept E.164) and voice PIN; the
+    user's fields show the number and whether a PIN is set, never the PIN; a bad PIN is a 400
+    with the reason; ``null`` removes the PIN."""
+    user_id = make_user("coordinator", counties=("Kitui",))
+    changed = api.patch(f"/users/{user_id}", {"phone": "0722 000 111", "voice_pin": PIN})
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert (body["phone"], body["voice_pin_set"]) == ("+254722000111", True)
+    assert PIN not in changed.get_data(as_text=True)
+    bad = api.patch(f"/users/{user_id}", {"voice_pin": "12a"})
+    assert bad.status_code == 400
+    assert "A voice PIN is 4 to 8 digits." in bad.get_data(as_text=True)
+    removed = api.patch(f"/users/{user_id}", {"voice_pin": None}).get_json()
+    assert (removed["phone"], removed["voice_pin_set"]) == ("+254722000111", False)

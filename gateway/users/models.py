@@ -50,6 +50,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
         return self.active
 
+    @property
+    def voice_pin_set(self) -> bool:
+        return self.voice_pin_hash is not None
+
     def get_id(self) -> str:
         """Flask-Login's id kept in the session: the user and their session version."""
         return f"{self.id}:{self.session_version}"
