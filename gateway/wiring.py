@@ -96,6 +96,7 @@ def voice(app: Flask) -> None:
     from gateway.reports import voice as _reports  # noqa: F401
     from gateway.sms.costs import sms_spent_since
     from gateway.voice import handlers as _common  # noqa: F401
+    from gateway.voice import staff as _staff  # noqa: F401  (answers staff: flows/voice_staff.yaml)
     from gateway.voice.beeps import register_beep_handler
     from gateway.voice.calls import voice_spent_since
     from gateway.voice.prompts import init_app as init_prompts
@@ -179,6 +180,7 @@ ADMIN_PAGES = (
     "voice_prompts",
     "simulator",
     "users",
+    "user_voice",
     "tokens",
     "audit",
     "account",

@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 from gateway.admin import bp
 from gateway.admin.auth import takes_upload
 from gateway.admin.templating import t
-from gateway.extensions import db, utcnow
+from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.settings import current_settings
 from gateway.users import audit
@@ -24,7 +24,7 @@ from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, VIEWER
 from gateway.voice import audio
 from gateway.voice.lint import SAY, Coverage, Row, coverage, needed_keys
-from gateway.voice.models import VoicePrompt
+from gateway.voice.recorded import numbers, save_prompt
 
 MAX_FILES = 50
 # A file's name names its recording in a bulk upload: voice.meeting.when#1.mp3
@@ -80,16 +80,7 @@ def _save(
         clip = audio.store(data)
     except audio.AudioError as error:
         return name, t(f"admin.voice.error.{error.reason}", **error.values), False
-    who = principal()
-    existing = db.session.query(VoicePrompt).filter_by(key=row.key, language=language).first()
-    prompt = existing or VoicePrompt(key=row.key, language=language)
-    prompt.audio_id = clip.id
-    prompt.source = "upload"
-    prompt.placeholder = False
-    prompt.recorded_by_id = who.user_id
-    prompt.recorded_at = utcnow()
-    if existing is None:
-        db.session.add(prompt)
+    save_prompt(row.key, language, clip, "upload", principal().user_id)
     audit.record(
         "voice.prompt_upload",
         "voice_prompt",
@@ -114,6 +105,7 @@ def _page(results: list[tuple[str, str, bool]] | None = None) -> str:
         prompts=prompts,
         clips=clips,
         names=names,
+        numbers=numbers(report),
         results=results or [],
         say=SAY,
         can_upload=principal().can_write and principal().role in (ADMIN, COORDINATOR),

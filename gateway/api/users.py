@@ -18,6 +18,7 @@ from gateway.users.access import principal
 from gateway.users.manage import UserProblem, audit_events, create_user, update_user
 from gateway.users.models import ROLES, AuditEvent, User
 from gateway.users.passwords import reset_url
+from gateway.users.voice_pin import clear_voice_pin, set_phone, set_voice_pin
 
 blp = ApiBlueprint(
     "users",
@@ -38,6 +39,7 @@ audit_blp = ApiBlueprint(
 
 _ROLE = ma.validate.OneOf(ROLES)
 _COUNTIES_DOC = {"description": "A coordinator's counties (other roles: none)."}
+_PHONE_DOC = {"description": "E.164; with a voice PIN, a call from it records prompts by phone."}
 
 
 class UserOut(ma.Schema):
@@ -50,6 +52,8 @@ class UserOut(ma.Schema):
     active = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
     last_login_at = ma.fields.AwareDateTime(allow_none=True)
+    phone = ma.fields.String(allow_none=True, metadata=_PHONE_DOC)
+    voice_pin_set = ma.fields.Boolean(metadata={"description": "Whether a voice PIN is set."})
 
 
 class UserCreated(UserOut):
@@ -74,6 +78,17 @@ class UserUpdate(ma.Schema):
     counties = ma.fields.List(ma.fields.String(validate=_known_county), metadata=_COUNTIES_DOC)
     language = ma.fields.String(validate=_known_language)
     active = ma.fields.Boolean(metadata={"description": "`false` deactivates (no login, no API)."})
+    phone = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "`null` removes it."},
+    )
+    voice_pin = ma.fields.String(
+        load_only=True,
+        allow_none=True,
+        validate=ma.validate.Length(max=8),
+        metadata={"description": "4 to 8 digits, stored hashed; `null` removes it."},
+    )
 
 
 class ResetLink(ma.Schema):
@@ -160,9 +175,11 @@ class UserById(MethodView):
     @blp.response(200, UserOut)
     @blp.alt_response(404, description="No user with this id.")
     def patch(self, data: dict[str, Any], user_id: int) -> User:
-        """Change a user's name, role, counties, language, or deactivate them (`active`)."""
+        """Change a user's name, role, counties, language, phone number or voice PIN, or
+        deactivate them (`active`)."""
         user = _user_or_404(user_id)
         try:
+            _voice_line(user, data)
             update_user(user, principal(), data)
         except UserProblem as problem:
             db.session.rollback()
@@ -170,6 +187,18 @@ class UserById(MethodView):
             raise
         db.session.commit()
         return user
+
+
+def _voice_line(user: User, data: dict[str, Any]) -> None:
+    """Apply (and take out of ``data``) the phone number and voice PIN."""
+    if "phone" in data:
+        set_phone(user, data.pop("phone") or "")
+    if "voice_pin" in data:
+        pin = data.pop("voice_pin")
+        if pin is None:
+            clear_voice_pin(user)
+        else:
+            set_voice_pin(user, pin)
 
 
 @blp.route("/<int:user_id>/reset-link")

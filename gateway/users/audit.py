@@ -8,7 +8,7 @@ from flask import has_request_context, request
 
 from gateway.extensions import db
 from gateway.users.access import current_principal
-from gateway.users.models import AuditEvent
+from gateway.users.models import AuditEvent, User
 
 
 def record(
@@ -33,6 +33,27 @@ def record(
         target_id=None if target_id is None else str(target_id),
         details=details,
         ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def record_by(
+    user: User,
+    action: str,
+    target_type: str | None = None,
+    target_id: object = None,
+    **details: Any,
+) -> AuditEvent:
+    """As :func:`record`, for a change ``user`` made outside the admin UI and the API (by
+    phone, on the voice line)."""
+    event = AuditEvent(
+        user_id=user.id,
+        actor=user.email,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        details=details,
     )
     db.session.add(event)
     return event

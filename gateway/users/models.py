@@ -41,10 +41,18 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # Part of every login's session id: raising it ends every session of the user at once
     # (Flask-Login's "alternative tokens"), however many copies of a cookie exist.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The voice line answers a call from this number (E.164) into recording prompts by phone,
+    # after the voice PIN (hashed as passwords are).
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    voice_pin_hash: Mapped[str | None] = mapped_column(String(255))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
         return self.active
+
+    @property
+    def voice_pin_set(self) -> bool:
+        return self.voice_pin_hash is not None
 
     def get_id(self) -> str:
         """Flask-Login's id kept in the session: the user and their session version."""

@@ -23,6 +23,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_hash(stored: str, secret: str) -> bool:
+    """Whether ``secret`` is the one ``stored`` (a :func:`hash_password` hash) was made from."""
+    try:
+        return bool(_hasher.verify(stored, secret))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def check_password(user: User, password: str) -> bool:
     """Whether ``password`` is the user's; a hash made with older parameters is renewed."""
     try:

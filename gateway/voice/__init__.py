@@ -11,19 +11,28 @@ from pathlib import Path
 
 from flask import Flask
 
+from gateway.voice.answering import ANSWERERS
 from gateway.voice.engine import VoiceEngine, say_text
 from gateway.voice.flow import load_voice_flow
 from gateway.voice.registry import VOICE_HANDLERS
 
 
 def init_app(app: Flask) -> None:
-    """Build the voice engine for ``flows/voice.yaml``; the areas' handlers must be imported
-    (registered) before, and a speaker of recorded prompts may be given
-    (``app.extensions["voice_speaker"]``; else each prompt's text is read out)."""
-    flow = load_voice_flow(Path(app.config["FLOWS_DIR"]) / "voice.yaml")
+    """Build the voice engine for ``flows/voice.yaml`` (``voice_engine``), and one for each
+    answered kind of inbound call (``voice_engines[purpose]``, :mod:`.answering`); the areas'
+    handlers must be imported (registered) before, and a speaker of recorded prompts may be
+    given (``app.extensions["voice_speaker"]``; else each prompt's text is read out)."""
+    flows = Path(app.config["FLOWS_DIR"])
+    app.extensions["voice_engine"] = _engine(app, flows / "voice.yaml")
+    app.extensions["voice_engines"] = {
+        a.purpose: _engine(app, flows / a.flow) for a in ANSWERERS.values()
+    }
+
+
+def _engine(app: Flask, path: Path) -> VoiceEngine:
     speaker = app.extensions.get("voice_speaker") or say_text()
-    engine = VoiceEngine(flow, VOICE_HANDLERS, speaker)
+    engine = VoiceEngine(load_voice_flow(path), VOICE_HANDLERS, speaker)
     missing = engine.check()
     if missing:
-        raise ValueError("voice flow names handlers no area registered: " + ", ".join(missing))
-    app.extensions["voice_engine"] = engine
+        raise ValueError(f"{path.name} names handlers no area registered: " + ", ".join(missing))
+    return engine

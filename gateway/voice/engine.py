@@ -109,6 +109,13 @@ class VoiceEngine:
         again, with the hint already in ``said``), or None to say goodbye."""
         if node.kind == "player":
             return self._take_player(node, ctx, turn, said)
+        if node.kind == "input":
+            keyed = (turn.digits or "").strip().rstrip("#")
+            if turn.silent or not keyed:
+                return self._again(node, ctx, said)
+            ctx.tries = 0
+            self._run(node.action, ctx, keyed)  # the action keeps what it needs, never the keys
+            return node.next
         if node.kind == "record":
             if turn.recording_url:
                 ctx.tries = 0
@@ -196,7 +203,7 @@ class VoiceEngine:
                 if current is None:
                     raise ValueError(f"voice flow: no route of {node.id} holds")
             elif node.kind == "say":
-                actions += self._speak(node.prompt or "", ctx)
+                actions += self._speak(node.prompt or "", ctx) + self._sounds(node, ctx)
                 current = node.next
             elif node.kind == "action":
                 self._run(node.action, ctx, None)
@@ -219,17 +226,20 @@ class VoiceEngine:
         silent = _with_query(ctx.callback_url, silent="1")
         if node.kind == "record":
             max_s = node.max_s or ctx.settings.voice_record_max_s
-            return [
-                Record(self._speak(node.prompt or "", ctx), ctx.callback_url, max_s),
-                Redirect(silent),
-            ]
+            prompts = self._speak(node.prompt or "", ctx) + self._sounds(node, ctx)
+            return [Record(prompts, ctx.callback_url, max_s), Redirect(silent)]
+        if node.kind == "input":
+            prompts = self._speak(node.prompt or "", ctx) + self._sounds(node, ctx)
+            keys = GetDigits(prompts, ctx.callback_url, node.digits or 1, WAIT_S)
+            return [keys, Redirect(silent)]
         if node.kind == "player":
             return [self._play_item(node, ctx), Redirect(silent)]
-        prompts: list[Prompt] = []
+        prompts = []
         if node.about:
             for about in self.handlers.sources[node.about](ctx):
                 prompts += self._speak_item(about, ctx)
         prompts += self._speak(node.prompt, ctx) if node.prompt else []
+        prompts += self._sounds(node, ctx)
         items = self._items(node, ctx) if node.kind == "list" else []
         for option in self._options(node, ctx):
             if node.kind == "list" and option.key != "0":
@@ -263,6 +273,14 @@ class VoiceEngine:
             spoken += self.speaker(key, ctx.language, item.values)
         return spoken
 
+    def _sounds(self, node: Node, ctx: CallContext) -> list[Prompt]:
+        if not node.sounds:
+            return []
+        played: list[Prompt] = []
+        for sound in self.handlers.sounds[node.sounds](ctx):
+            played += self._speak(sound, ctx) if isinstance(sound, str) else [sound]
+        return played
+
     def _holds(self, name: str, ctx: CallContext) -> bool:
         return self.handlers.conditions[name](ctx)
 
@@ -276,16 +294,18 @@ class VoiceEngine:
     def check(self) -> list[str]:
         """The handler names the flow uses that no area registered."""
         missing = []
-        conditions, actions, sources = (
+        conditions, actions, sources, sounds = (
             set(self.handlers.conditions),
             set(self.handlers.actions),
             set(self.handlers.sources),
+            set(self.handlers.sounds),
         )
         for node in self.flow.nodes.values():
             named: list[tuple[str | None, set[str]]] = [(r.when, conditions) for r in node.routes]
             named += [(o.when, conditions) for o in node.options]
             named += [(o.action, actions) for o in node.options]
             named += [(node.action, actions), (node.source, sources), (node.about, sources)]
+            named += [(node.sounds, sounds)]
             missing += [f"{node.id}: {n}" for n, known in named if n and n not in known]
         return missing
 

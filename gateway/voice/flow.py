@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-KINDS = frozenset({"route", "say", "menu", "list", "record", "player", "action", "end"})
-INPUT_KINDS = frozenset({"menu", "list", "record", "player"})  # they wait for the caller
+KINDS = frozenset({"route", "say", "menu", "list", "input", "record", "player", "action", "end"})
+INPUT_KINDS = frozenset({"menu", "list", "input", "record", "player"})  # they wait for the caller
 
 
 class VoiceFlowError(ValueError):
@@ -50,6 +50,8 @@ class Node:
     about: str | None = None  # menu, list: a source whose items are spoken before the prompt
     empty: str | None = None  # list: said when its source has no item, then to `back`
     press: str | None = None  # list: said after each item, with its key and values
+    digits: int | None = None  # input: the most digits keyed (# ends sooner)
+    sounds: str | None = None  # a named handler: what plays after the prompt (no catalog key)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _node(node_id: str, raw: dict[str, Any]) -> Node:
         about=raw.get("about"),
         empty=raw.get("empty"),
         press=raw.get("press"),
+        digits=raw.get("digits"),
+        sounds=raw.get("sounds"),
     )
 
 
@@ -118,6 +122,7 @@ def _check(flow: VoiceFlow) -> None:
             "menu": node.options,
             "list": node.source and node.next,
             "player": node.source and node.back,
+            "input": node.action and node.next and node.digits,
             "record": node.action and node.next,
             "route": node.routes,
             "say": node.prompt and node.next,

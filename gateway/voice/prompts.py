@@ -182,9 +182,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(voice_cli)
     app.extensions["voice_speaker"] = speak
-    engine = app.extensions.get("voice_engine")
-    if engine is not None:
-        engine.speaker = speak
+    answered = app.extensions.get("voice_engines", {}).values()
+    for engine in [app.extensions.get("voice_engine"), *answered]:
+        if engine is not None:
+            engine.speaker = speak
 
 
 def speak(key: str, language: str, values: Mapping[str, object]) -> list[Spoken]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from gateway.voice.engine import CallContext
+    from gateway.voice.xml import Prompt
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class Item:
 Condition = Callable[["CallContext"], bool]
 Action = Callable[["CallContext", "str | None"], None]
 Source = Callable[["CallContext"], list[Item]]
+# What a node plays after its prompt that is no fixed prompt: a recording just made (Play), a
+# text read out (Say), or prompt keys (str, spoken as the engine speaks every prompt).
+Sounds = Callable[["CallContext"], "list[Prompt | str]"]
 F = TypeVar("F")
 
 
@@ -33,6 +37,7 @@ class VoiceHandlers:
     conditions: dict[str, Condition] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    sounds: dict[str, Sounds] = field(default_factory=dict)
 
 
 VOICE_HANDLERS = VoiceHandlers()
@@ -58,3 +63,7 @@ def action(name: str) -> Callable[[Action], Action]:
 
 def source(name: str) -> Callable[[Source], Source]:
     return _register(VOICE_HANDLERS.sources, name)
+
+
+def sounds(name: str) -> Callable[[Sounds], Sounds]:
+    return _register(VOICE_HANDLERS.sounds, name)

@@ -2,7 +2,9 @@
 
 - A live inbound call is a missed call: answered ``<Reject/>`` (free to the caller and to HMK),
   and a call-back is owed (:mod:`gateway.voice.callbacks`); a missed call to another number
-  (a poll option's: beep to vote) is its area's (:mod:`gateway.voice.beeps`), never called back.
+  (a poll option's: beep to vote) is its area's (:mod:`gateway.voice.beeps`), never called back;
+  unless an answerer takes the caller's number (:mod:`gateway.voice.answering`: staff recording
+  prompts), whose flow answers.
 - A live outbound call is a call-back that was answered: the voice menu
   (:mod:`gateway.voice.engine`), one request per key pressed or recording made.
 - The final request (``isActive=0``) closes the call with its cost, once.
@@ -26,6 +28,7 @@ from gateway.i18n import catalogs
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.settings import Settings, current_settings
+from gateway.voice.answering import ANSWERERS, answerer_for
 from gateway.voice.beeps import claim_call, take_beep
 from gateway.voice.callbacks import owe_callback
 from gateway.voice.calls import CallEnd, close_call, open_call
@@ -58,7 +61,8 @@ def voice_call() -> Response:
         log.warning("voice: a live call's request could not be used: %s", problem)
         return xml(_goodbye())
     if call.direction == "in":
-        return _missed(call)
+        purpose = _answered(call)
+        return _missed(call) if purpose is None else _menu(call, form, purpose)
     return _menu(call, form)
 
 
@@ -76,6 +80,20 @@ def _live_call(form: Mapping[str, str]) -> VoiceCall:
     return call
 
 
+def _answered(call: VoiceCall) -> str | None:
+    """The purpose of an inbound call that is answered (its first request decides), or None."""
+    if call.purpose in ANSWERERS:
+        return call.purpose
+    if call.state is not None or call.destination != current_settings().at_voice_number:
+        return None
+    answerer = answerer_for(call.phone)
+    if answerer is None:
+        return None
+    call.purpose = answerer.purpose
+    log.info("voice: %s call from %s answered", answerer.purpose, mask_phone(call.phone))
+    return answerer.purpose
+
+
 def _missed(call: VoiceCall) -> Response:
     settings = current_settings()
     outcome = "a repeated request: acted on already"
@@ -89,7 +107,7 @@ def _missed(call: VoiceCall) -> Response:
     return xml([Reject()])
 
 
-def _menu(call: VoiceCall, form: Mapping[str, str]) -> Response:
+def _menu(call: VoiceCall, form: Mapping[str, str], purpose: str | None = None) -> Response:
     settings = current_settings()
     contact = find_contact(call.phone)
     if call.contact_id is None and contact is not None:
@@ -109,7 +127,11 @@ def _menu(call: VoiceCall, form: Mapping[str, str]) -> Response:
         recording_url=field(form, "recordingUrl", required=False, limit=500) or None,
         silent=request.args.get("silent") == "1",
     )
-    engine: VoiceEngine = current_app.extensions["voice_engine"]
+    engine: VoiceEngine = (
+        current_app.extensions["voice_engines"][purpose]
+        if purpose
+        else current_app.extensions["voice_engine"]
+    )
     actions = engine.answer(ctx, turn)
     call.state = ctx.dump()
     if ctx.contact is not None:
