@@ -80,40 +80,51 @@ def voice_line(app: Any, emulator: Any, live_gateway: str) -> Any:
     configure_voice(emulator.url, voice_url=None)
 
 
+class RecordingStore:
+    """Africa's Talking's recordings store: a real HTTP server serving the files it is given
+    (``with RecordingStore() as store: url = store.put("/q/1.wav", audio)``)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        files: dict[str, tuple[str, bytes]] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                found = files.get(self.path)
+                if found is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", found[0])
+                self.send_header("Content-Length", str(len(found[1])))
+                self.end_headers()
+                self.wfile.write(found[1])
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.files = files
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def put(self, path: str, body: bytes, mime: str = "audio/wav") -> str:
+        self.files[path] = (mime, body)
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def __enter__(self) -> RecordingStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture
 def recordings() -> Any:
-    """Africa's Talking's recordings store: a real HTTP server serving the files it is given."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    files: dict[str, tuple[str, bytes]] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            found = files.get(self.path)
-            if found is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", found[0])
-            self.send_header("Content-Length", str(len(found[1])))
-            self.end_headers()
-            self.wfile.write(found[1])
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    class Store:
-        def put(self, path: str, body: bytes, mime: str = "audio/wav") -> str:
-            files[path] = (mime, body)
-            return f"http://127.0.0.1:{server.server_port}{path}"
-
-    yield Store()
-    server.shutdown()
-    server.server_close()
+    with RecordingStore() as store:
+        yield store
 
 
 class Board:
