@@ -57,8 +57,9 @@ def test_a_question_arrives_live_with_a_player_and_the_host_plays_it_on_air(
 
     with RecordingStore() as store:
         ask_by_voice(live, store.put("/q/browser.wav", _wav(2.0)))
+        page.wait_for_selector("#questions li", timeout=5_000)  # on the board as it arrives
         question = page.locator("#questions li").first
-        page.wait_for_selector("#questions li audio", timeout=15_000)  # fetched by the worker
+        page.wait_for_selector("#questions li audio", timeout=20_000)  # fetched by the worker
     assert question.locator(".phone").text_content() == "+2547••••••21"
     assert question.locator(".language").text_content() == "sw"
     assert question.locator(".county").text_content() == "Kitui"
