@@ -10,6 +10,7 @@ from gateway.guides.models import GuideSubscription, TextOverride
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioMessage, RadioShow
+from gateway.radio.questions import VoiceQuestion
 from gateway.reports.models import Report
 from gateway.sms.models import DeliveryReport, InboundReceipt, Message
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -47,6 +48,7 @@ __all__ = [
     "UssdSessionEnd",
     "VoiceCall",
     "VoicePrompt",
+    "VoiceQuestion",
     "VoiceRecording",
     "Vote",
 ]

@@ -93,6 +93,7 @@ def voice(app: Flask) -> None:
     from gateway.meetings import voice as _meetings  # noqa: F401
     from gateway.polls import voice as _polls  # noqa: F401
     from gateway.polls.beeps import beep_vote
+    from gateway.radio import voice as _radio  # noqa: F401
     from gateway.reports import voice as _reports  # noqa: F401
     from gateway.sms.costs import sms_spent_since
     from gateway.voice import handlers as _common  # noqa: F401
@@ -213,6 +214,7 @@ def personal_data() -> None:
     part("rsvps", meetings.rsvps, None)
     part("reports", reports.reports, reports.erase_words)
     part("radio_messages", radio.radio_messages, None)
+    part("voice_questions", radio.voice_questions, radio.erase_voice_questions)
     part("guide_subscriptions", guides.subscriptions, None)
     part("tags", contact_export.tags, None)
     part("ussd_sessions", ussd.session_ends, ussd.erase_sessions)

@@ -210,7 +210,7 @@ def test_after_the_last_chapter_the_caller_is_told_and_taken_back(app, caller):
 def test_a_wrong_key_or_none_replays_the_question_with_a_hint_then_goodbye(app, caller):
     _consented(app, "sw")
     caller.answer()
-    again = caller.press("5")  # no such option in the main menu
+    again = caller.press("6")  # no such option in the main menu
     heard = spoken(again)
     assert text(app, "voice.hint.again", "sw") in heard
     assert text(app, "voice.main.title", "sw") in heard

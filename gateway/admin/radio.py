@@ -35,6 +35,7 @@ from gateway.polls.models import Poll
 from gateway.radio.board import board_links
 from gateway.radio.feed import item_of, note_marked, set_marks
 from gateway.radio.models import RadioMessage, RadioShow
+from gateway.radio.questions import VoiceQuestion, question_item, set_question_marks
 from gateway.radio.schemas import FeedItem, ShowIn
 from gateway.radio.studio import host_deactivated, issue_link, revoke_link
 from gateway.settings import current_settings
@@ -163,6 +164,7 @@ def radio_board(show_id: int) -> str:
         "admin/radio/board.html",
         show=show,
         stream_url=url_for("radio_board.stream", show_id=show.id),
+        question_mark_url=url_for("admin.radio_question_mark", question_id=0),
         can_mark=principal().can_write,
         host_deactivated=host_deactivated(show.host),
     )
@@ -218,3 +220,29 @@ def radio_mark(item_id: int) -> BaseResponse:
     db.session.commit()
     note_marked(radio_message.show_id, radio_message.id)
     return jsonify(FeedItem().dump(item_of(radio_message)))
+
+
+QUESTION_MARKS: dict[str, dict[str, bool]] = {
+    "hide": {"hidden": True},
+    "show": {"hidden": False},
+    "on_air": {"played": True},
+    "off_air": {"played": False},
+}
+
+
+@bp.route("/radio/questions/<int:question_id>/mark", methods=["POST"])
+@require_role(ADMIN, RADIO_HOST, write=True)
+def radio_question_mark(question_id: int) -> BaseResponse:
+    """Mark a caller's recorded question of a show the user may see as played on air (or not),
+    or hide it; the boards redraw it with their next stream answer."""
+    question = db.session.get(VoiceQuestion, question_id)
+    if question is None or question.show_id is None:
+        abort(404)
+    _show(question.show_id)
+    mark = QUESTION_MARKS.get(request.form.get("mark", ""))
+    if mark is None:
+        abort(400)
+    set_question_marks(question, hidden=mark.get("hidden"), played=mark.get("played"))
+    audit.record("radio.question_marked", "voice_question", question.id, mark=request.form["mark"])
+    db.session.commit()
+    return jsonify(question_item(question))

@@ -4,7 +4,8 @@
 The stream is short-lived on purpose: a response held open would hold a web worker (with the
 Procfile's gevent workers, a greenlet and a database session) for as long as a screen is open.
 So each request answers at once with what is new since the ``Last-Event-ID`` the browser sends
-back (new feed items, items whose marks changed, the tally if it changed) and ends with
+back (new feed items, items whose marks changed, the tally if it changed, callers' recorded
+questions: :mod:`gateway.radio.board_questions`) and ends with
 ``retry: 1000``: the browser's ``EventSource`` reconnects a second later by itself. A new SMS
 is on the screen within about a second of its worker storing it, and a board costs one short
 request a second, not a worker.
@@ -31,6 +32,7 @@ from flask_smorest import abort as smorest_abort
 
 from gateway.extensions import db
 from gateway.numbers import whole_number
+from gateway.radio.board_questions import QuestionsSeen, question_updates
 from gateway.radio.feed import FEED_LIMIT, current_episode, feed_items, items_by_id, marked_since
 from gateway.radio.models import RadioShow
 from gateway.radio.schemas import FeedItem, Tally
@@ -99,23 +101,26 @@ def _access(show_id: int) -> Access:
 
 @dataclass(frozen=True)
 class Cursor:
-    """What a board has seen: the last feed item, the last mark change, the tally's digest."""
+    """What a board has seen: the last feed item, the last mark change, the tally's digest,
+    and the recorded questions (the last one and a digest of their marks and audio)."""
 
     last: int = 0
     marks: int | None = None  # None: a new board, which gets the marks with the items
     tally: str = ""
+    questions: QuestionsSeen = QuestionsSeen()
 
     @classmethod
     def parse(cls, raw: str) -> Cursor:
         parts = raw.strip().split(".")
-        if len(parts) == 3:
+        if len(parts) in (3, 5):  # 3: a board opened before questions were on it
             last, marks = whole_number(parts[0]), whole_number(parts[1])
-            if last is not None and marks is not None:
-                return cls(last, marks, parts[2][:16])
+            questions = QuestionsSeen.parse(parts[3:])
+            if last is not None and marks is not None and questions is not None:
+                return cls(last, marks, parts[2][:16], questions)
         return cls()
 
     def __str__(self) -> str:
-        return f"{self.last}.{self.marks or 0}.{self.tally}"
+        return f"{self.last}.{self.marks or 0}.{self.tally}.{self.questions}"
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
@@ -129,6 +134,7 @@ class BoardUpdate:
     items: list[dict[str, Any]]  # new feed items
     marked: list[dict[str, Any]]  # items seen before whose marks changed
     tally: dict[str, Any] | None  # None: unchanged
+    questions: list[dict[str, Any]]  # recorded questions new or changed (a hidden one: its id)
     cursor: Cursor
     more: bool  # more items are waiting than one answer carries
 
@@ -145,11 +151,15 @@ def board_update(show: RadioShow, cursor: Cursor, include_hidden: bool) -> Board
     marked = items_by_id(show.id, [i for i in changed if i <= cursor.last])
     counted = Tally().dump(tally(show, episode))
     digest = hashlib.sha256(json.dumps(counted, sort_keys=True).encode()).hexdigest()[:16]
+    questions, questions_seen = question_updates(
+        show.id, episode, cursor.questions, include_hidden=include_hidden
+    )
     return BoardUpdate(
         items=[FeedItem().dump(item) for item in items],
         marked=[FeedItem().dump(item) for item in marked],
         tally=counted if digest != cursor.tally else None,
-        cursor=Cursor(items[-1]["id"] if items else cursor.last, marks, digest),
+        questions=questions,
+        cursor=Cursor(items[-1]["id"] if items else cursor.last, marks, digest, questions_seen),
         more=len(items) == FEED_LIMIT,
     )
 
@@ -160,6 +170,7 @@ def event_stream(update: BoardUpdate, seen: Cursor) -> str:
     out += [_event("mark", item) for item in update.marked]
     if update.tally is not None:
         out.append(_event("tally", update.tally))
+    out += [_event("question", question) for question in update.questions]
     if str(update.cursor) != str(seen):
         out.append(f"id: {update.cursor}\n\n")  # no data: the id is kept, nothing dispatched
     retry = CATCH_UP_RETRY_MS if update.more else RETRY_MS
@@ -169,7 +180,8 @@ def event_stream(update: BoardUpdate, seen: Cursor) -> str:
 @bp.get("/shows/<int:show_id>/stream")
 def stream(show_id: int) -> Response:
     """Server-sent events: ``feed`` (a new item), ``mark`` (an item's marks changed; a hidden
-    one leaves the board), ``tally`` (poll bars and counts). Answers at once and ends; the
+    one leaves the board), ``tally`` (poll bars and counts), ``question`` (a recorded question,
+    new or changed: its audio fetched, played on air, hidden). Answers at once and ends; the
     browser reconnects after ``retry`` with ``Last-Event-ID`` (``?last_event_id=`` for the
     first request). ``?all=1`` keeps hidden items."""
     access = _access(show_id)
@@ -204,6 +216,7 @@ def board(show_id: int) -> Response:
         "radio/board.html",
         show=show,
         items=list(reversed(update.items)),
+        questions=[q for q in reversed(update.questions) if not q.get("hidden", True)],
         tally=update.tally,
         stream_url=stream_url,
         nonce=nonce,
@@ -213,7 +226,7 @@ def board(show_id: int) -> Response:
         mimetype="text/html",
         headers={
             "Content-Security-Policy": f"default-src 'none'; script-src 'self'; "
-            f"style-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; "
+            f"style-src 'nonce-{nonce}'; connect-src 'self'; media-src 'self'; base-uri 'none'; "
             "form-action 'none'",
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",

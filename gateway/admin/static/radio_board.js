@@ -1,5 +1,5 @@
-// The host's live board: the show's server-sent events (feed, mark, tally) drawn with DOM
-// methods. Listeners' words are untrusted: they only ever go into textContent.
+// The host's live board: the show's server-sent events (feed, mark, tally, question) drawn
+// with DOM methods. Listeners' words are untrusted: they only ever go into textContent.
 "use strict";
 (function () {
   const board = document.getElementById("board");
@@ -76,20 +76,69 @@
     document.getElementById("totals").textContent = board.dataset.tTotals
       .replace("{messages}", String(t.messages)).replace("{listeners}", String(t.listeners));
   }
-  feed.addEventListener("click", function (event) {
-    const b = event.target.closest("button[data-mark]");
-    if (!b) return;
-    b.disabled = true;
-    const body = new URLSearchParams({ mark: b.dataset.mark });
-    fetch(board.dataset.mark.replace(/0\/mark$/, b.dataset.id + "/mark"), {
-      method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf() },
-    }).then(r => r.ok ? r.json() : null).then(item => { if (item) place(item); else b.disabled = false; })
-      .catch(() => { b.disabled = false; });
-  });
+  function marking(list, url, draw) {
+    list.addEventListener("click", function (event) {
+      const b = event.target.closest("button[data-mark]");
+      if (!b) return;
+      b.disabled = true;
+      const body = new URLSearchParams({ mark: b.dataset.mark });
+      fetch(url.replace(/0\/mark$/, b.dataset.id + "/mark"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf() },
+      }).then(r => r.ok ? r.json() : null).then(item => { if (item) draw(item); else b.disabled = false; })
+        .catch(() => { b.disabled = false; });
+    });
+  }
+  marking(feed, board.dataset.mark, place);
+  // Callers' recorded questions: a player once the audio is in our storage.
+  const questions = document.getElementById("questions");
+  function renderQuestion(q, player) {
+    const li = el("li");
+    li.dataset.id = String(q.id);
+    if (q.played_on_air_at) li.classList.add("on-air");
+    const meta = el("div", "meta");
+    meta.append(el("span", "time", String(q.received_at).slice(11, 16)),
+                el("span", "phone", q.phone), el("span", "language", q.language),
+                el("span", "county", q.county || ""));
+    if (q.played_on_air_at) meta.append(el("span", "badge ok", board.dataset.tPlayed));
+    li.append(meta);
+    const src = String(q.audio_url || "");
+    if (q.audio === "stored" && src.startsWith("/voice/audio/")) {
+      if (!player || player.getAttribute("src") !== src) {
+        player = document.createElement("audio");
+        player.controls = true;
+        player.preload = "none";
+        player.setAttribute("src", src);
+      }
+      li.append(player);  // the same player, so a redraw does not stop it playing
+    } else {
+      li.append(el("p", "audio-state",
+        q.audio === "pending" ? board.dataset.tAudioPending : board.dataset.tAudioMissing));
+    }
+    if (canMark) {
+      const actions = el("div", "actions");
+      actions.append(
+        button(q.played_on_air_at ? board.dataset.tUnplay : board.dataset.tPlay,
+               q.played_on_air_at ? "off_air" : "on_air", q.id),
+        button(board.dataset.tHide, "hide", q.id));
+      li.append(actions);
+    }
+    return li;
+  }
+  function placeQuestion(q) {
+    const old = questions.querySelector('li[data-id="' + Number(q.id) + '"]');
+    if (q.hidden) { if (old) old.remove(); return; }
+    const li = renderQuestion(q, old ? old.querySelector("audio") : null);
+    if (old) { old.replaceWith(li); return; }
+    const newer = Array.from(questions.children).filter(n => Number(n.dataset.id) > q.id);
+    const after = newer.length ? newer[newer.length - 1] : null;
+    questions.insertBefore(li, after ? after.nextSibling : questions.firstChild);
+  }
+  if (questions) marking(questions, board.dataset.questionMark, placeQuestion);
   const source = new EventSource(board.dataset.stream);
   source.addEventListener("open", () => { state.hidden = true; });
   source.addEventListener("feed", e => place(JSON.parse(e.data)));
   source.addEventListener("mark", e => place(JSON.parse(e.data)));
   source.addEventListener("tally", e => tally(JSON.parse(e.data)));
+  if (questions) source.addEventListener("question", e => placeQuestion(JSON.parse(e.data)));
 })();
