@@ -178,6 +178,7 @@ ADMIN_PAGES = (
     "radio",
     "reports",
     "guides",
+    "voice_questions",
     "voice_prompts",
     "simulator",
     "users",

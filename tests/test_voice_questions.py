@@ -378,3 +378,29 @@ def _root(response: Any) -> Any:
 
     assert response.status_code == 200, response.get_data(as_text=True)
     return ElementTree.fromstring(response.get_data())
+
+
+def test_the_questions_page_lists_every_question_with_a_player_by_county(
+    app, client, admin_as, workers, recordings, show_id
+):
+    """The secretariat hears a question asked when no show was on air too: the Questions by
+    phone page lists it, newest first, with a player of the stored recording; a coordinator
+    sees their own counties' questions only."""
+    joined_contact(app, AMINA, "sw")
+    with time_machine.travel(OFF_AIR, tick=True):
+        _ask_by_post(VoiceCaller(client, AMINA), recordings.put("/q/9.wav", _wav()))
+        workers.drain()
+    with app.app_context():
+        question = db.session.scalar(select(VoiceQuestion))
+        clip = db.session.scalar(select(AudioClip))
+        audio_url = f"/voice/audio/{clip.sha256}.wav"
+    page = admin_as("admin").get("/admin/voice/questions").get_data(as_text=True)
+    row = re.search(rf'<tr id="question-{question.id}">.*?</tr>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert mask_phone(AMINA) in row and "Kitui" in row and "no show on air" in row
+    assert f'<audio controls preload="none" src="{audio_url}">' in row
+    assert AMINA not in page
+    assert f"question-{question.id}" in admin_as("coordinator", counties=("Kitui",)).get(
+        "/admin/voice/questions"
+    ).get_data(as_text=True)
+    elsewhere = admin_as("coordinator", counties=("Kwale",)).get("/admin/voice/questions")
+    assert "No question has been recorded yet." in elsewhere.get_data(as_text=True)

@@ -41,6 +41,11 @@ NAV = (
     NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
+    NavItem(
+        "admin.voice_questions",
+        "admin.nav.voice_questions",
+        (ADMIN, COORDINATOR, RADIO_HOST, VIEWER),
+    ),
     NavItem("admin.voice_prompts", "admin.nav.voice_prompts", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.simulator", "admin.nav.simulator", ALL_ROLES, emulator_only=True),
     NavItem("admin.users", "admin.nav.users", (ADMIN,)),
