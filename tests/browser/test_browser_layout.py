@@ -54,7 +54,7 @@ LIST_PAGES = [
     "/admin/tokens",
     "/admin/audit",
 ]
-# A page's own rendered font size in an SVG chart: its CSS size times the chart's scale.
+# The rendered size of each chart label: its CSS font size times its chart's scale.
 CHART_FONTS = """() => [...document.querySelectorAll('svg.chart text')].map(
   t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a)"""
 
@@ -145,6 +145,8 @@ def _check(page: Any, live: Live, path: str) -> None:
     nav = page.locator("header.top nav")
     assert toggle.is_visible() and not nav.is_visible(), f"{path}: the menu is not collapsed"
     assert toggle.get_attribute("aria-expanded") == "false"
+    fonts = page.evaluate(CHART_FONTS)
+    assert min(fonts, default=11) >= 11, f"{path}: chart labels of {min(fonts)} px"
     shot(page, _name(path))
     toggle.click()
     assert nav.is_visible() and toggle.get_attribute("aria-expanded") == "true"
@@ -157,7 +159,8 @@ def test_every_admin_page_fits_a_phone_screen_with_the_menu_behind_a_toggle(
     live: Live, browser: Any, make_user: Any
 ) -> None:
     """Does every admin page, at 390 px wide, fit the screen (no sideways page scroll) with
-    the menu collapsed behind a toggle that opens and closes it, without a blocked script?"""
+    the menu collapsed behind a toggle that opens and closes it, chart labels at least 11 px,
+    without a blocked script?"""
     ids = _content(live)
     rules = {
         rule.rule
