@@ -170,6 +170,7 @@ ADMIN_PAGES = (
     "dashboard",
     "contacts",
     "contact_edit",
+    "contact_add",
     "contact_imports",
     "broadcasts",
     "meetings",

@@ -236,3 +236,15 @@ def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str
     if not checker.rows and not checker.problems:
         checker.problems.append(problem(2, "phone", "", "empty"))
     return checker.rows, checker.problems
+
+
+def check_row(
+    values: dict[str, str], who: Principal | None
+) -> tuple[Row | None, list[dict[str, Any]]]:
+    """One contact typed into a form, checked as a file's row is (the same names accepted,
+    the same rules): the good row or the problems (each with ``row`` 1)."""
+    checker = _Checker(who, language_names(), areas())
+    checker.row(1, {name: values.get(name, "").strip() for name in COLUMNS})
+    if checker.unlisted:
+        checker.settle_unlisted()
+    return (checker.rows[0] if checker.rows else None), checker.problems
