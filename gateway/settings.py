@@ -308,9 +308,9 @@ def load_settings(
         radio_link_days=_bounded(env, "GATEWAY_RADIO_LINK_DAYS", 7, 1, 90),
         inbox_sensitive_words=tuple(
             word.strip().lower()
-            for word in (
-                _str(env, "GATEWAY_INBOX_SENSITIVE_WORDS", SENSITIVE_WORDS) or ""
-            ).split(",")
+            for word in (_str(env, "GATEWAY_INBOX_SENSITIVE_WORDS", SENSITIVE_WORDS) or "").split(
+                ","
+            )
             if word.strip()
         ),
         public_url=(_str(env, "GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),

@@ -84,7 +84,9 @@ def test_a_reply_reaches_the_phone_once_with_the_estimated_segments_and_marks_ha
     session = admin_as("coordinator", counties=("Kitui",), email="wanjiru@hmk.example")
     contact_id = _contact_id(app, SW)
     path = f"/admin/inbox/contacts/{contact_id}"
-    reply = "Mkutano ujao ni Jumamosi saa nne asubuhi katika ofisi ya wadi ya Mui, mlango wa pili. " * 2
+    reply = (
+        "Mkutano ujao ni Jumamosi saa nne asubuhi katika ofisi ya wadi ya Mui, mlango wa pili. " * 2
+    )
     estimate = session.post("/admin/inbox/estimate", {"text": reply}, page=path)
     shown = estimate.get_data(as_text=True)
     assert "GSM-7" in shown and "2 SMS (171 characters)" in shown and "KES 1.60" in shown
@@ -99,14 +101,16 @@ def test_a_reply_reaches_the_phone_once_with_the_estimated_segments_and_marks_ha
     with app.app_context():
         message = db.session.scalar(select(Message).where(Message.kind == "inbox_reply"))
         assert message.segments == 2 and message.status in ("sent", "submitted", "delivered")
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "inbox.inbox_reply"))
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "inbox.inbox_reply")
+        )
         assert event.actor == "wanjiru@hmk.example" and SW not in str(event.details)
     thread = session.get(f"{path}/thread").get_data(as_text=True)
-    assert f'id="message-{message.id}"' in thread and message.status in thread
+    assert f'id="message-{message.id}"' in thread and f'data-status="{message.status}"' in thread
     assert "quarry" not in session.get("/admin/inbox/rows?state=unhandled").get_data(as_text=True)
-    assert "Mkutano ujao ni lini?" not in session.get(
-        "/admin/inbox/rows?state=unhandled"
-    ).get_data(as_text=True)
+    assert "Mkutano ujao ni lini?" not in session.get("/admin/inbox/rows?state=unhandled").get_data(
+        as_text=True
+    )
     # A new SMS reopens the conversation.
     _arrive(at, workers, SW, "Asante, nitakuja na jirani")
     unhandled = session.get("/admin/inbox/rows?state=unhandled").get_data(as_text=True)
@@ -142,19 +146,26 @@ def test_saved_replies_are_kept_by_admins_and_picked_in_the_contacts_language(
     admin = admin_as("admin")
     admin.post(
         "/admin/inbox/saved-replies",
-        {"name": "Rights guide", "text_en": "Dial *384*123# for the guides.",
-         "text_sw": "Piga *384*123# kupata miongozo."},
+        {
+            "name": "Rights guide",
+            "text_en": "Dial *384*123# for the guides.",
+            "text_sw": "Piga *384*123# kupata miongozo.",
+        },
     )
     with app.app_context():
         saved = db.session.scalar(select(SavedReply))
-        assert saved.texts == {"en": "Dial *384*123# for the guides.",
-                               "sw": "Piga *384*123# kupata miongozo."}
+        assert saved.texts == {
+            "en": "Dial *384*123# for the guides.",
+            "sw": "Piga *384*123# kupata miongozo.",
+        }
     path = f"/admin/inbox/contacts/{_contact_id(app, SW)}?saved={saved.id}"
     page = coordinator.get(path).get_data(as_text=True)
     assert re.search(r'<textarea id="reply-text"[^>]*>Piga \*384\*123# kupata miongozo\.<', page)
 
 
-def test_assign_notes_mine_filter_and_futa_erases_them(app, at, workers, emulator, admin_as, make_user) -> None:
+def test_assign_notes_mine_filter_and_futa_erases_them(
+    app, at, workers, emulator, admin_as, make_user
+) -> None:
     joined_contact(app, KITUI, "en")
     _arrive(at, workers, KITUI, "Please call me about the land")
     session = admin_as("coordinator", counties=("Kitui",), name="Mutua")
@@ -164,7 +175,10 @@ def test_assign_notes_mine_filter_and_futa_erases_them(app, at, workers, emulato
     session.post(f"{path}/assign", {"user_id": str(session.user_id)}, page=path)
     session.post(f"{path}/note", {"note": "Called back, wants the land officer"}, page=path)
     page = session.get(path).get_data(as_text=True)
-    assert '<dd id="conversation-assignee">Mutua</dd>' in page and "Called back, wants the land officer" in page
+    assert (
+        '<dd id="conversation-assignee">Mutua</dd>' in page
+        and "Called back, wants the land officer" in page
+    )
     assert "land" in session.get("/admin/inbox/rows?state=mine").get_data(as_text=True)
     other = make_user("coordinator", counties=("Kwale",))
     assert session.post(f"{path}/assign", {"user_id": str(other)}, page=path).status_code == 400
@@ -195,10 +209,13 @@ def test_send_to_one_person_needs_their_consent(app, emulator, workers, admin_as
         "/admin/inbox/send", {"number": "0700000001", "text": "Hello"}, page="/admin/inbox/send"
     )
     assert "No contact you may write to" in unknown.get_data(as_text=True)
-    form = session.get(f"/admin/inbox/send?contact={_contact_id(app, KITUI)}").get_data(as_text=True)
+    form = session.get(f"/admin/inbox/send?contact={_contact_id(app, KITUI)}").get_data(
+        as_text=True
+    )
     assert "To +2547••••••31" in form
     sent = session.post(
-        "/admin/inbox/send", {"number": "0711 000 031", "text": "The meeting moved to Friday."},
+        "/admin/inbox/send",
+        {"number": "0711 000 031", "text": "The meeting moved to Friday."},
         page="/admin/inbox/send",
     )
     assert sent.status_code == 302
@@ -209,7 +226,9 @@ def test_send_to_one_person_needs_their_consent(app, emulator, workers, admin_as
     assert [m for m in emulator.messages() if m["to"] == "+254711000099"] == []
 
 
-def test_dashboard_counts_unhandled_oldest_and_first_reply(app, at, workers, emulator, admin_as) -> None:
+def test_dashboard_counts_unhandled_oldest_and_first_reply(
+    app, at, workers, emulator, admin_as
+) -> None:
     joined_contact(app, KITUI, "en")
     joined_contact(app, SW, "sw")
     _arrive(at, workers, KITUI, "First question")

@@ -66,9 +66,7 @@ def inbox_rows() -> str:
 def _assignees(contact: Contact) -> list[User]:
     """Active admins, and active coordinators of the contact's county."""
     users = db.session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_(WRITERS))
-        .order_by(User.name)
+        select(User).where(User.active.is_(True), User.role.in_(WRITERS)).order_by(User.name)
     )
     return [u for u in users if u.role == ADMIN or contact.county in (u.counties or [])]
 
@@ -107,7 +105,9 @@ def conversation(contact_id: int) -> str:
         phone=mask_phone(contact.phone),
         entries=conv.thread(contact, who.is_admin),
         conv=found,
-        assignee=db.session.get(User, found.assigned_to_id) if found and found.assigned_to_id else None,
+        assignee=db.session.get(User, found.assigned_to_id)
+        if found and found.assigned_to_id
+        else None,
         assignees=_assignees(contact),
         saved_replies=_saved_replies(),
         saved=saved,

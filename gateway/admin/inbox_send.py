@@ -54,7 +54,13 @@ def inbox_send() -> Response | str:
                 flash(t(f"admin.inbox.refused.{refused.reason}", max=conv.TEXT_MAX), "error")
             else:
                 db.session.commit()
-                flash(t("admin.inbox.reply_queued", phone=mask_phone(message.phone), count=message.segments))
+                flash(
+                    t(
+                        "admin.inbox.reply_queued",
+                        phone=mask_phone(message.phone),
+                        count=message.segments,
+                    )
+                )
                 return redirect(url_for("admin.conversation", contact_id=chosen.id))
     return render_template(
         "admin/inbox/send.html",

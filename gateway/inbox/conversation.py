@@ -16,12 +16,12 @@ from gateway.encoding import TextInfo, analyse, transliterate
 from gateway.extensions import db, utcnow
 from gateway.inbox.items import is_sensitive
 from gateway.inbox.models import Conversation, InboxNote
+from gateway.phones import mask_phone
 from gateway.radio.questions import VoiceQuestion
 from gateway.settings import current_settings
 from gateway.sms.models import Message
 from gateway.sms.texts import reply_text
 from gateway.users import audit
-from gateway.phones import mask_phone
 from gateway.users.models import User
 from gateway.voice.audio import url_path
 from gateway.voice.models import AudioClip, VoiceRecording

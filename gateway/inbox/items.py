@@ -25,6 +25,7 @@ from gateway.voice.audio import url_path
 from gateway.voice.models import AudioClip, VoiceRecording
 
 PAGE = 50
+AnySelect = Select[*tuple[Any, ...]]  # a select of any columns
 STATES = ("unhandled", "handled", "mine")
 
 
@@ -79,8 +80,8 @@ def _unhandled(created: Any) -> ColumnElement[bool]:
 
 
 def _narrow(
-    query: Select[Any], contact_id: Any, created: Any, who: Principal, filters: Filters
-) -> Select[Any]:
+    query: AnySelect, contact_id: Any, created: Any, who: Principal, filters: Filters
+) -> AnySelect:
     """``query`` joined to the contact and its conversation, narrowed to what ``who`` sees and
     ``filters`` asks."""
     query = query.join(Contact, Contact.id == contact_id)
@@ -109,20 +110,18 @@ def _digits(text: str) -> str:
 def inbox_items(who: Principal, filters: Filters, before: datetime | None = None) -> list[Item]:
     """The newest :data:`PAGE` items ``who`` may see that match ``filters`` (older than
     ``before``)."""
-    sms = select(Message, Contact, Conversation).where(
+    sms: AnySelect = select(Message, Contact, Conversation).where(
         Message.direction == "in", Message.kind == "inbox"
     )
     sms = _narrow(sms, Message.contact_id, Message.created_at, who, filters)
     if not who.is_admin:
         sms = sms.where(~sensitive_text(Message.text))
-    questions = (
+    questions: AnySelect = (
         select(VoiceQuestion, Contact, Conversation, AudioClip)
         .outerjoin(VoiceRecording, VoiceRecording.id == VoiceQuestion.recording_id)
         .outerjoin(AudioClip, AudioClip.id == VoiceRecording.audio_id)
     )
-    questions = _narrow(
-        questions, VoiceQuestion.contact_id, VoiceQuestion.created_at, who, filters
-    )
+    questions = _narrow(questions, VoiceQuestion.contact_id, VoiceQuestion.created_at, who, filters)
     if filters.q:
         digits = _digits(filters.q)
         by_phone = Contact.phone.contains(digits, autoescape=True) if digits else false()
@@ -175,10 +174,11 @@ def _item(
 
 def unhandled_times(who: Principal) -> list[datetime]:
     """When each unhandled SMS ``who`` may see arrived (for the dashboard's counts)."""
-    query = select(Message.created_at).where(Message.direction == "in", Message.kind == "inbox")
+    query: AnySelect = select(Message.created_at).where(
+        Message.direction == "in", Message.kind == "inbox"
+    )
     query = _narrow(query, Message.contact_id, Message.created_at, who, Filters())
     query = query.where(_unhandled(Message.created_at))
     if not who.is_admin:
         query = query.where(~sensitive_text(Message.text))
     return [row[0] for row in db.session.execute(query)]
-

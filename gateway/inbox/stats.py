@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ def inbox_counts(who: Principal) -> InboxCounts:
             Message.direction == "in", Message.kind == "inbox", Message.created_at >= since
         )
     ).all()
-    replies: dict[int, list] = {}
+    replies: dict[int | None, list[datetime]] = {}
     for contact_id, at in db.session.execute(
         select(Message.contact_id, Message.created_at)
         .where(Message.kind == KIND_REPLY, Message.created_at >= since)
