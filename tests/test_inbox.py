@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import re
 
+import time_machine
 from factories import joined_contact
 from flask import Flask
 from sqlalchemy import select
+from test_voice import AMINA, VoiceCaller, _wav
+from test_voice_questions import OFF_AIR, RecordingStore, _ask_by_post
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import anonymise
 from gateway.extensions import db
 from gateway.inbox.models import Conversation, InboxNote, SavedReply
+from gateway.radio.questions import VoiceQuestion
 from gateway.sms.models import Message
 from gateway.users.models import AuditEvent
+from gateway.voice.models import AudioClip
 
 KITUI, KWALE, SW = "+254711000031", "+254722000031", "+254711000032"
 
@@ -242,3 +247,27 @@ def test_dashboard_counts_unhandled_oldest_and_first_reply(
     assert "Unhandled messages: 1" in page
     assert "Median time to first reply (30 days): 0 h 0 min" in page
     assert re.search(r"Oldest unhandled waiting: 0 h \d+ min", page)
+
+
+def test_a_question_recorded_by_phone_is_in_the_inbox_with_a_player(
+    app, client, admin_as, workers
+) -> None:
+    """A question asked on the voice line (posted to /at/voice as Africa's Talking does, its
+    recording fetched by a worker) is an inbox item with a player, and in the conversation."""
+    joined_contact(app, AMINA, "sw")
+    with RecordingStore() as store, time_machine.travel(OFF_AIR, tick=True):
+        _ask_by_post(VoiceCaller(client, AMINA), store.put("/q/inbox.wav", _wav()))
+        workers.drain()
+    with app.app_context():
+        question = db.session.scalar(select(VoiceQuestion))
+        clip = db.session.scalar(select(AudioClip))
+        player = f'<audio controls preload="none" src="/voice/audio/{clip.sha256}.wav">'
+    page = admin_as("admin").get("/admin/inbox").get_data(as_text=True)
+    row = re.search(rf'<tr id="question-{question.id}".*?</tr>', page, re.S)
+    assert row is not None and player in row.group(0) and "Kitui / Mui" in row.group(0)
+    thread = admin_as("coordinator", counties=("Kitui",)).get(
+        f"/admin/inbox/contacts/{_contact_id(app, AMINA)}"
+    )
+    assert player in thread.get_data(as_text=True)
+    kwale = admin_as("coordinator", counties=("Kwale",)).get("/admin/inbox")
+    assert f"question-{question.id}" not in kwale.get_data(as_text=True)
