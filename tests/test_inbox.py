@@ -271,3 +271,38 @@ def test_a_question_recorded_by_phone_is_in_the_inbox_with_a_player(
     assert player in thread.get_data(as_text=True)
     kwale = admin_as("coordinator", counties=("Kwale",)).get("/admin/inbox")
     assert f"question-{question.id}" not in kwale.get_data(as_text=True)
+
+
+def test_the_inbox_pages_back_to_older_messages(app, admin_as) -> None:
+    from datetime import timedelta
+
+    from gateway.extensions import utcnow
+
+    contact_id = joined_contact(app, KITUI, "en")
+    with app.app_context():
+        start = utcnow() - timedelta(hours=2)
+        for n in range(52):
+            db.session.add(
+                Message(
+                    direction="in",
+                    kind="inbox",
+                    contact_id=contact_id,
+                    phone=KITUI,
+                    text=f"question number {n:02d}",
+                    encoding="GSM-7",
+                    segments=1,
+                    status="received",
+                    handling_state="done",
+                    created_at=start + timedelta(minutes=n),
+                )
+            )
+        db.session.commit()
+    session = admin_as("admin")
+    first = session.get("/admin/inbox").get_data(as_text=True)
+    assert "question number 51" in first and "question number 01" not in first
+    older = re.search(r'<a id="older" href="([^"]+)"', first)
+    assert older is not None
+    second = session.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    texts = " ".join(_rows(second))
+    assert "question number 01" in texts and "question number 00" in texts
+    assert "question number 02" not in texts and 'hx-trigger="every 2s"' not in second

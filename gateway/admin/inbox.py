@@ -11,6 +11,7 @@ path (:func:`gateway.sms.texts.reply_text`), never to someone who opted out.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -26,7 +27,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.inbox import conversation as conv
-from gateway.inbox.items import Filters, inbox_items
+from gateway.inbox.items import PAGE, Filters, inbox_items
 from gateway.inbox.models import Conversation, SavedReply
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
@@ -37,11 +38,23 @@ READERS = (ADMIN, COORDINATOR, VIEWER)
 WRITERS = (ADMIN, COORDINATOR)
 
 
+def _before() -> datetime | None:
+    """The ``before`` of an older page: the time of the last item of the page before it."""
+    try:
+        found = datetime.fromisoformat(request.args.get("before", ""))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
 def _list_context() -> dict[str, Any]:
     who = principal()
     filters = Filters.from_args(request.args)
+    before = _before()
+    items = inbox_items(who, filters, before)
     users = dict(db.session.execute(select(User.id, User.name)).all())
-    return {"items": inbox_items(who, filters), "filters": filters, "users": users}
+    older = items[-1].created_at.isoformat() if len(items) == PAGE else None
+    return {"items": items, "filters": filters, "users": users, "before": before, "older": older}
 
 
 @bp.route("/inbox")
