@@ -67,6 +67,13 @@ def test_free_text_sms_fill_the_inbox_and_coordinators_see_their_counties_only(
     assert "water is dirty" in rows and "quarry" not in rows
     rows = admin_as("admin").get("/admin/inbox/rows?q=QUARRY").get_data(as_text=True)
     assert "quarry" in rows and "water is dirty" not in rows
+    # A viewer reads the inbox and the conversation, and sends nothing.
+    viewer = admin_as("viewer")
+    path = f"/admin/inbox/contacts/{kwale_id}"
+    assert 'id="reply-text"' not in viewer.get(path).get_data(as_text=True)
+    assert viewer.post(f"{path}/reply", {"text": "Hi"}, page=path).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(Message.id).where(Message.kind == "inbox_reply")) is None
 
 
 def test_a_sensitive_sms_is_for_admins_only(app, at, workers, emulator, admin_as) -> None:
