@@ -162,7 +162,7 @@ def mark_handled(contact: Contact, user_id: int | None, handled: bool = True) ->
 def assign(contact: Contact, user: User | None) -> bool:
     conv = conversation_of(contact)
     user_id = user.id if user else None
-    if conv.assigned_to_id == user_id and conv.id is not None:
+    if conv.assigned_to_id == user_id:
         return False
     audit.record(
         "inbox.assign",
