@@ -7,6 +7,7 @@ from gateway.api.models import ApiToken
 from gateway.broadcasts.models import Broadcast
 from gateway.contacts.models import ConsentEvent, Contact, ContactImport, ContactTag
 from gateway.guides.models import GuideSubscription, TextOverride
+from gateway.inbox.models import Conversation, InboxNote, SavedReply
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioMessage, RadioShow
@@ -28,6 +29,9 @@ __all__ = [
     "Contact",
     "ContactImport",
     "ContactTag",
+    "Conversation",
+    "InboxNote",
+    "SavedReply",
     "DeliveryReport",
     "GuideSubscription",
     "InboundReceipt",

@@ -21,6 +21,11 @@ import phonenumbers
 from gateway.numbers import whole_number
 
 EMULATOR_URL = "http://127.0.0.1:8001"
+# Words that make an inbox SMS admins-only (English and Kiswahili: threats, violence, abuse).
+SENSITIVE_WORDS = (
+    "threat,attack,beaten,rape,harass,abuse,kill,gun,tishio,kutishiwa,shambulio,kupigwa,"
+    "ubakaji,unyanyasaji,kuua,bunduki"
+)
 
 
 def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -189,6 +194,9 @@ class Settings:
     radio_margin: timedelta = timedelta(minutes=5)
     # A show's studio board link works this many days from when it was made (then renewed).
     radio_link_days: int = 7
+    # Inbox SMS containing one of these (lower case, substring) are for admins only, as
+    # sensitive reports are.
+    inbox_sensitive_words: tuple[str, ...] = ()
     # The admin UI: the address people reach it at (for links printed by commands), whether its
     # cookies need HTTPS (off only for plain-HTTP development), how long a login lasts, and how
     # many wrong passwords one email may try from one address, and one address in all (many
@@ -298,6 +306,13 @@ def load_settings(
         ),
         radio_margin=timedelta(minutes=_bounded(env, "GATEWAY_RADIO_MARGIN", 5, 0, 60)),
         radio_link_days=_bounded(env, "GATEWAY_RADIO_LINK_DAYS", 7, 1, 90),
+        inbox_sensitive_words=tuple(
+            word.strip().lower()
+            for word in (_str(env, "GATEWAY_INBOX_SENSITIVE_WORDS", SENSITIVE_WORDS) or "").split(
+                ","
+            )
+            if word.strip()
+        ),
         public_url=(_str(env, "GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         secure_cookies=_flag(env, "GATEWAY_SECURE_COOKIES", True),
         session_hours=_bounded(env, "GATEWAY_SESSION_HOURS", 8, 1, 24 * 30),

@@ -180,6 +180,9 @@ ADMIN_PAGES = (
     "reports",
     "guides",
     "voice_questions",
+    "inbox",
+    "inbox_send",
+    "saved_replies",
     "voice_prompts",
     "simulator",
     "users",
@@ -199,6 +202,7 @@ def personal_data() -> None:
     USSD part, which forgets those sessions' number."""
     from gateway import privacy
     from gateway.guides import personal as guides
+    from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio
@@ -222,6 +226,7 @@ def personal_data() -> None:
     part("ussd_sessions", ussd.session_ends, ussd.erase_sessions)
     part("voice_calls", voice.calls, voice.erase_voice)
     part("voice_callbacks", voice.callbacks, None)
+    part("inbox", inbox.inbox, inbox.erase_inbox)
 
     retention.register_daily_sweep(privacy.sweep_deleted)
     retention.register_expiring_text("inbound_sms", sms.expire_inbound_texts)

@@ -24,6 +24,7 @@ FEATURES = frozenset(
     {
         "broadcasts",
         "guides",
+        "inbox",
         "meetings",
         "polls",
         "radio",

@@ -17,10 +17,12 @@ from gateway.admin.templating import language_name
 from gateway.broadcasts.estimate import committed, spent_this_month_by_source
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.inbox.stats import inbox_counts
 from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.spend import month_start, spent_this_month
 from gateway.users.access import Principal, principal
+from gateway.users.models import RADIO_HOST
 from gateway.voice.models import CallBack
 
 DAYS = 14
@@ -136,4 +138,5 @@ def dashboard() -> str:
         show_spend=who.visible_counties() is None,
         inbound_failed=inbound_failed() if who.visible_counties() is None else None,
         callbacks_held=callbacks_held_this_month(settings),
+        inbox=inbox_counts(who) if not who.has_role(RADIO_HOST) else None,
     )

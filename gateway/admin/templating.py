@@ -6,7 +6,7 @@ user's language (Babel), language names in it, phone numbers (masked) and money.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel import Locale
@@ -33,6 +33,7 @@ class NavItem:
 # The pages in the menu, in order, and who may open them (each view checks again).
 NAV = (
     NavItem("admin.dashboard", "admin.nav.dashboard", ALL_ROLES),
+    NavItem("admin.inbox", "admin.nav.inbox", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.contacts", "admin.nav.contacts", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.broadcasts", "admin.nav.broadcasts", (ADMIN, VIEWER)),
     NavItem("admin.meetings", "admin.nav.meetings", (ADMIN, COORDINATOR, VIEWER)),
@@ -121,6 +122,14 @@ def language_name(code: str | None, in_language: str | None = None) -> str:
     return catalogs().language_name(code, in_language or ui_language())
 
 
+def duration(value: timedelta | None) -> str:
+    """A wait as hours and minutes ("-" for none)."""
+    if value is None:
+        return "-"
+    minutes = int(value.total_seconds()) // 60
+    return t("admin.duration", hours=minutes // 60, minutes=minutes % 60)
+
+
 def kes(value: float | Decimal | None) -> str:
     return "" if value is None else f"KES {value:,.2f}"
 
@@ -135,6 +144,6 @@ def init_app(app: Flask) -> None:
         t=t, tn=tn, admin_nav=nav, ui_language=ui_language, ui_languages=ui_languages
     )
     app.jinja_env.filters.update(
-        eat=eat, day=day, masked=masked, kes=kes, language_name=language_name
+        eat=eat, day=day, masked=masked, kes=kes, language_name=language_name, duration=duration
     )
     app.jinja_env.globals["bar_width"] = bar_width

@@ -29,12 +29,16 @@ NOT_PAGES = {
     "/admin/guides/edit",  # needs a guide's key: opened from the guides page below
     "/admin/simulator/replies",
     "/admin/simulator/call",
+    "/admin/inbox/rows",  # the inbox's rows, fetched into the inbox page
 }
 LIST_PAGES = [
     "/admin/",
     "/admin/contacts/",
     "/admin/contacts/new",
     "/admin/contacts/import",
+    "/admin/inbox",
+    "/admin/inbox/send",
+    "/admin/inbox/saved-replies",
     "/admin/broadcasts",
     "/admin/broadcasts/new",
     "/admin/meetings",
@@ -117,6 +121,7 @@ def _pages(live: Live, ids: dict[str, int]) -> list[str]:
     return [
         *LIST_PAGES,
         f"/admin/contacts/{ids['contact']}",
+        f"/admin/inbox/contacts/{ids['contact']}",
         f"/admin/broadcasts/{ids['broadcast']}",
         f"/admin/meetings/{ids['meeting']}",
         f"/admin/polls/{ids['poll']}",
