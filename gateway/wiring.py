@@ -173,6 +173,7 @@ ADMIN_PAGES = (
     "contact_imports",
     "broadcasts",
     "meetings",
+    "meeting_people",
     "polls",
     "surveys",
     "radio",

@@ -1,0 +1,171 @@
+"""The people behind a meeting's counts: who answered yes or no and who was reached and has not
+answered, on the meeting's page (masked numbers linking to the contact; a coordinator sees
+their counties' people only) and as CSV; and the reminder to those who have not answered, shown
+with its texts, segments and cost before anything is sent, then sent on confirmation through a
+real RQ worker to the emulator, once per person. Polls: editable until the first vote (admin
+and API), and breakdown bars scaled to the whole poll."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from factories import EN, KAM, KWALE, SW, joined_contact
+from helpers import received, text
+
+from gateway.encoding import analyse
+
+EAT = ZoneInfo("Africa/Nairobi")
+MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)
+STARTS = datetime(2026, 12, 10, 10, 0, tzinfo=EAT)
+WHEN = {"en": "Thu 10 Dec, 10:00", "sw": "Alhamisi 10 Des, 10:00"}
+TITLE = {"en": "Mui coal platform meeting", "sw": "Mkutano wa jukwaa la makaa Mui"}
+PLACE = "Mui Primary School"
+OTHER = "+254711000006"  # a second English speaker in Kitui
+
+
+def _masked(phone: str) -> str:
+    return phone[:5] + "••••••" + phone[-2:]
+
+
+@pytest.fixture
+def answered(app, api, at, people, workers, emulator) -> int:
+    """A national dialogue, alerted to everyone; EN answered yes, SW no, KWALE yes; KAM and
+    OTHER reached without answering."""
+    joined_contact(app, OTHER, "en")
+    with time_machine.travel(MONDAY):
+        response = api.post(
+            "/meetings",
+            json={"title": TITLE, "county": None, "place": PLACE, "starts_at": STARTS.isoformat()},
+        )
+        assert response.status_code == 201, response.json
+        workers.drain()
+        at.sms(EN, "YES")
+        at.sms(SW, "hapana")
+        at.sms(KWALE, "yes")
+        workers.drain()
+        emulator.clear()
+    return int(response.json["id"])
+
+
+def _group(page: str, group: str) -> str:
+    found = re.search(rf'<div id="people-{group}">(.*?)</table>', page, re.S)
+    assert found is not None, group
+    return found.group(1)
+
+
+def test_the_meeting_page_names_who_answered_and_who_did_not(admin_as, answered) -> None:
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        page = admin_as("admin").get(f"/admin/meetings/{answered}").get_data(as_text=True)
+    yes, no, unanswered = (_group(page, g) for g in ("yes", "no", "unanswered"))
+    assert _masked(EN) in yes and _masked(KWALE) in yes and _masked(SW) not in yes
+    assert _masked(SW) in no and _masked(EN) not in no
+    assert _masked(KAM) in unanswered and _masked(OTHER) in unanswered
+    assert _masked(EN) not in unanswered and _masked(SW) not in unanswered
+    assert re.search(r'href="/admin/contacts/\d+">' + re.escape(_masked(EN)), yes)
+    for phone in (EN, SW, KAM, KWALE, OTHER):
+        assert phone not in page
+
+
+def test_a_coordinator_reads_no_national_dialogues_people(admin_as, answered) -> None:
+    """A national dialogue is the secretariat's: a coordinator gets neither its page, its
+    people's CSV nor its reminder."""
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        session = admin_as("coordinator", counties=("Kwale",))
+        for path in ("", "/people.csv?group=yes", "/remind"):
+            response = session.get(f"/admin/meetings/{answered}{path}")
+            assert response.status_code == 404, path
+            assert KWALE not in response.get_data(as_text=True)
+
+
+def _rows(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    body = response.get_data().decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_the_csv_gives_numbers_in_full_to_an_admin_masked_to_a_viewer(admin_as, answered) -> None:
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        admin = admin_as("admin").get(f"/admin/meetings/{answered}/people.csv?group=unanswered")
+        viewer = admin_as("viewer").get(f"/admin/meetings/{answered}/people.csv?group=no")
+    assert admin.headers["Content-Type"].startswith("text/csv")
+    rows = _rows(admin)
+    # A leading "+" keeps an apostrophe, as in the contacts export (Excel reads no formula).
+    assert sorted(r["phone"] for r in rows) == sorted(["'" + KAM, "'" + OTHER])
+    assert {r["answer"] for r in rows} == {"unanswered"}
+    rows = _rows(viewer)
+    assert [(r["phone"], r["answer"], r["channel"]) for r in rows] == [
+        ("'" + _masked(SW), "no", "sms")
+    ]
+
+
+def test_the_reminder_shows_its_estimate_and_waits_for_confirmation(
+    app, admin_as, answered, at, workers, emulator
+) -> None:
+    reminder = {
+        lang: text(
+            app, "sms.meeting.reminder", lang, title=TITLE[lang], when=WHEN[lang], place=PLACE
+        )
+        for lang in ("en", "sw")
+    }
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        session = admin_as("admin")
+        path = f"/admin/meetings/{answered}/remind"
+        page = session.get(path).get_data(as_text=True)
+        assert re.search(r'id="remind-recipients">People who get it: 2<', page)
+        rows = dict(re.findall(r'data-language="(\w+)">(.*?)</tr>', page, re.S))
+        assert set(rows) == {"en", "kam"}
+        texts = {"en": reminder["en"], "kam": reminder["sw"]}  # Kikamba falls back to Kiswahili
+        for language, row in rows.items():
+            info = analyse(texts[language])
+            assert texts[language] in row
+            cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+            assert cells[:2] == [str(info.segments), "1"]
+            assert cells[2] == f"KES {0.80 * info.segments:,.2f}"
+        workers.drain()
+        assert emulator.messages() == []  # nothing is sent by looking
+        # Without the confirmation, the post only shows the estimate again.
+        unconfirmed = session.post(path, {}, page=path)
+        assert unconfirmed.headers["Location"].endswith(path)
+        workers.drain()
+        assert emulator.messages() == []
+        sent = session.post(path, {"confirm": "yes"}, page=path)
+        assert sent.status_code == 302
+        workers.drain()
+        assert received(emulator, OTHER) == [reminder["en"]]
+        assert received(emulator, KAM) == [reminder["sw"]]
+        assert {m["to"] for m in emulator.messages()} == {OTHER, KAM}
+        # Once per person: a second time, nobody is left to remind.
+        again = session.get(path).get_data(as_text=True)
+        assert "People who get it: 0" in again and "Already reminded, not sent again: 2" in again
+        session.post(path, {"confirm": "yes"}, page=path)
+        workers.drain()
+        assert len(emulator.messages()) == 2
+        # The reminder asks for an answer, and the answer counts.
+        at.sms(KAM, "ndio")
+        workers.drain()
+        page = session.get(f"/admin/meetings/{answered}").get_data(as_text=True)
+        assert _masked(KAM) in _group(page, "yes") and _masked(KAM) not in _group(
+            page, "unanswered"
+        )
+    assert workers.failed() == []
+
+
+def test_a_viewer_cannot_send_the_reminder(app, admin_as, answered, workers, emulator) -> None:
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        viewer = admin_as("viewer")
+        page = viewer.get(f"/admin/meetings/{answered}").get_data(as_text=True)
+        assert 'id="remind-link"' not in page
+        refused = viewer.post(
+            f"/admin/meetings/{answered}/remind",
+            {"confirm": "yes"},
+            page=f"/admin/meetings/{answered}",
+        )
+        assert refused.status_code == 403
+        workers.drain()
+    assert emulator.messages() == []
