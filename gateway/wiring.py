@@ -175,6 +175,7 @@ ADMIN_PAGES = (
     "meetings",
     "meeting_people",
     "polls",
+    "poll_edit",
     "surveys",
     "radio",
     "reports",

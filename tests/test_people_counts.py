@@ -169,3 +169,97 @@ def test_a_viewer_cannot_send_the_reminder(app, admin_as, answered, workers, emu
         assert refused.status_code == 403
         workers.drain()
     assert emulator.messages() == []
+
+
+POLL = {
+    "keyword": "Mgodi",
+    "question": {"en": "Was the EIA meeting held in your ward?", "sw": "Je, mkutano ulifanyika?"},
+    "options": [{"en": "Yes", "sw": "Ndiyo"}, {"en": "No", "sw": "Hapana"}],
+    "county": "Kitui",
+}
+
+
+def _create_poll(api) -> int:  # type: ignore[no-untyped-def]
+    closes = (MONDAY + timedelta(hours=2)).isoformat()
+    response = api.post("/polls", json={**POLL, "closes_at": closes})
+    assert response.status_code == 201, response.json
+    return int(response.json["id"])
+
+
+def test_a_poll_changes_until_its_first_vote_then_refuses(
+    app, api, admin_as, at, people, workers
+) -> None:
+    with time_machine.travel(MONDAY):
+        poll = _create_poll(api)
+        # By the API: the question and a third option, checked as a new poll.
+        changed = api.patch(
+            f"/polls/{poll}",
+            {
+                "question": {"en": "Was the EIA meeting held?", "sw": "Mkutano wa EIA ulifanyika?"},
+                "options": [*POLL["options"], {"en": "Not sure", "sw": "Sijui"}],
+            },
+        )
+        assert changed.status_code == 200, changed.json
+        assert changed.json["question"]["en"] == "Was the EIA meeting held?"
+        assert [o["label"]["en"] for o in changed.json["options"]] == ["Yes", "No", "Not sure"]
+        bad = api.patch(f"/polls/{poll}", {"options": [{"en": "Yes"}]})
+        assert bad.status_code == 400 and "options" in bad.json["errors"]["json"]
+        # In the admin UI: the form comes filled; the window and an option change.
+        session = admin_as("admin")
+        form = session.get(f"/admin/polls/{poll}/edit").get_data(as_text=True)
+        assert 'value="Was the EIA meeting held?"' in form and 'value="Not sure"' in form
+        fields = {
+            "question_en": "Was the EIA meeting held in Mui?",
+            "question_sw": "Mkutano wa EIA ulifanyika Mui?",
+            "option1_en": "Yes",
+            "option1_sw": "Ndiyo",
+            "option2_en": "No",
+            "option2_sw": "Hapana",
+            "closes_at": "2026-12-07T15:00",
+        }
+        saved = session.post(f"/admin/polls/{poll}/edit", fields, page=f"/admin/polls/{poll}/edit")
+        assert saved.status_code == 302
+        detail = session.get(f"/admin/polls/{poll}").get_data(as_text=True)
+        assert (
+            "Was the EIA meeting held in Mui?" in detail and "The poll has been changed." in detail
+        )
+        fetched = api.get(f"/polls/{poll}").json
+        assert [o["label"]["en"] for o in fetched["options"]] == ["Yes", "No"]
+        assert fetched["closes_at"].startswith("2026-12-07T12:00")  # 15:00 EAT
+        # The first vote: from now on, a clear refusal.
+        at.sms(EN, "MGODI 1")
+        workers.drain()
+        refused = api.patch(f"/polls/{poll}", {"question": {"en": "Another question?"}})
+        assert refused.status_code == 409 and "has votes" in refused.json["message"]
+        again = session.get(f"/admin/polls/{poll}/edit")
+        assert again.status_code == 302
+        page = session.get(f"/admin/polls/{poll}").get_data(as_text=True)
+        assert "The poll has votes: it can no longer be changed." in page
+        late = session.post(
+            f"/admin/polls/{poll}/edit",
+            {**fields, "question_en": "Sneaked in?"},
+            page=f"/admin/polls/{poll}",
+        )
+        assert late.status_code == 302
+        assert (
+            api.get(f"/polls/{poll}").json["question"]["en"] == "Was the EIA meeting held in Mui?"
+        )
+
+
+def test_breakdown_bars_are_scaled_to_the_whole_poll(
+    app, api, admin_as, at, people, workers
+) -> None:
+    """Four votes: three in English, one in Kiswahili. The Kiswahili group's one vote is a
+    quarter of the whole, not a full bar."""
+    joined_contact(app, OTHER, "en")
+    with time_machine.travel(MONDAY):
+        poll = _create_poll(api)
+        for phone, vote in ((EN, "1"), (OTHER, "1"), (KAM, "2"), (SW, "2")):
+            at.sms(phone, f"MGODI {vote}")
+        workers.drain()
+        page = admin_as("admin").get(f"/admin/polls/{poll}").get_data(as_text=True)
+    section = re.search(r'id="by-language">(.*?)</section>', page, re.S)
+    assert section is not None
+    widths = [int(w) for w in re.findall(r'<rect class="bar"[^>]*width="(\d+)"', section.group(1))]
+    # Bars are 220 long for the whole poll's 4 votes: 1 vote is 55, 2 votes 110, never 220.
+    assert max(widths) == 110 and 55 in widths

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Select, func, select
 
@@ -55,12 +56,12 @@ class Preview:
     open: bool  # the meeting is scheduled and has not started
 
 
-def _reminded(meeting: Meeting) -> Select[tuple[str | None]]:
+def _reminded(meeting: Meeting) -> Select[Any]:
     prefix = notice_key(meeting.id, meeting.version, OCCASION, 0)[: -len("0")]
     return select(Message.dedupe_key).where(Message.dedupe_key.like(prefix + "%"))
 
 
-def recipients(meeting: Meeting, counties: tuple[str, ...] | None) -> Select[tuple[Contact]]:
+def recipients(meeting: Meeting, counties: tuple[str, ...] | None) -> Select[Contact]:
     """Reached, no answer, may be written to, and not yet reminded this way for this version."""
     reminded = _reminded(meeting).where(Message.contact_id == Contact.id)
     return unanswered(meeting, counties).where(messageable(), ~reminded.exists())

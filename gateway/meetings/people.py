@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db
@@ -29,15 +30,15 @@ class Person:
     channel: str | None  # how they answered: sms, ussd, voice
 
 
-def _in_view(
-    query: Select[tuple[Contact]], counties: tuple[str, ...] | None
-) -> Select[tuple[Contact]]:
+def _in_view(counties: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
+    """Contacts not deleted (of ``counties`` only, unless None)."""
+    conditions: list[ColumnElement[bool]] = [Contact.anonymised_at.is_(None)]
     if counties is not None:
-        query = query.where(Contact.county.in_(counties))
-    return query.where(Contact.anonymised_at.is_(None))
+        conditions.append(Contact.county.in_(counties))
+    return conditions
 
 
-def reached_ids(meeting: Meeting) -> Select[tuple[int | None]]:
+def reached_ids(meeting: Meeting) -> Select[Any]:
     """The contacts an alert, reminder or notice of ``meeting`` went to (any version)."""
     return select(Message.contact_id).where(
         Message.dedupe_key.like(meeting_prefix(meeting.id) + "%"),
@@ -46,11 +47,11 @@ def reached_ids(meeting: Meeting) -> Select[tuple[int | None]]:
     )
 
 
-def unanswered(meeting: Meeting, counties: tuple[str, ...] | None) -> Select[tuple[Contact]]:
+def unanswered(meeting: Meeting, counties: tuple[str, ...] | None) -> Select[Contact]:
     """Reached and no answer yet (in ``counties`` only, unless None), oldest contact first."""
     answered = select(Rsvp.contact_id).where(Rsvp.meeting_id == meeting.id)
     query = select(Contact).where(Contact.id.in_(reached_ids(meeting)), Contact.id.not_in(answered))
-    return _in_view(query, counties).order_by(Contact.id)
+    return query.where(*_in_view(counties)).order_by(Contact.id)
 
 
 def people(meeting: Meeting, who: Principal, group: str, limit: int | None = None) -> list[Person]:
@@ -64,9 +65,9 @@ def people(meeting: Meeting, who: Principal, group: str, limit: int | None = Non
         select(Contact, Rsvp)
         .join(Rsvp, Rsvp.contact_id == Contact.id)
         .where(Rsvp.meeting_id == meeting.id, Rsvp.attending.is_(group == YES))
+        .where(*_in_view(who.visible_counties()))
         .order_by(Rsvp.answered_at.desc(), Rsvp.id.desc())
     )
-    answers = _in_view(answers, who.visible_counties())  # type: ignore[arg-type]
     if limit is not None:
         answers = answers.limit(limit)
     return [Person(c, r.answered_at, r.channel) for c, r in db.session.execute(answers)]

@@ -249,12 +249,12 @@ class ReportNotes(MethodView):
     @blp.arguments(NoteIn)
     @blp.response(201, StepOut(many=True))
     @blp.alt_response(404, description="No report with this id (or not one this token reads).")
-    @blp.alt_response(422, description="An empty note.")
+    @blp.alt_response(400, description="An empty note.")
     def post(self, data: dict[str, Any], report_id: int) -> list[dict[str, Any]]:
         """Add an internal note (never sent to the reporter); answers the whole history."""
         report = _report_or_404(report_id)
         if add_note(report, data["text"]) is None:
-            abort(422, message="The note is empty.", errors={"json": {"text": ["Empty."]}})
+            abort(400, message="The note is empty.", errors={"json": {"text": ["Empty."]}})
         audit.record("report.note", "report", report.id, characters=len(data["text"].strip()))
         db.session.commit()
         return _steps(report)
