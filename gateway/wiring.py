@@ -178,6 +178,7 @@ ADMIN_PAGES = (
     "poll_edit",
     "surveys",
     "radio",
+    "radio_studio",
     "reports",
     "guides",
     "voice_questions",
