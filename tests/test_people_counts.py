@@ -263,3 +263,37 @@ def test_breakdown_bars_are_scaled_to_the_whole_poll(
     widths = [int(w) for w in re.findall(r'<rect class="bar"[^>]*width="(\d+)"', section.group(1))]
     # Bars are 220 long for the whole poll's 4 votes: 1 vote is 55, 2 votes 110, never 220.
     assert max(widths) == 110 and 55 in widths
+
+
+def test_broadcast_recipients_link_to_the_contact_for_admins_only(
+    app, admin_as, people, workers, emulator
+) -> None:
+    """A sent broadcast's page lists each recipient masked; an admin's rows link to the
+    contact, a viewer's do not; and the audience it was aimed at is named."""
+    form = {
+        "name": "Kwale water",
+        "text_en": "The water meeting is on Saturday at 10:00.",
+        "text_sw": "",
+        "text_kam": "",
+        "when": "now",
+        "counties": ["Kwale"],
+    }
+    with time_machine.travel(MONDAY, tick=True):
+        admin = admin_as("admin")
+        sent = admin.post("/admin/broadcasts/new", form)
+        assert sent.status_code == 302
+        page_path = sent.headers["Location"]
+        workers.drain()
+        admin_page = admin.get(page_path).get_data(as_text=True)
+        viewer_page = admin_as("viewer").get(page_path).get_data(as_text=True)
+    assert received(emulator, KWALE) and {m["to"] for m in emulator.messages()} == {KWALE}
+    outcomes = re.search(r'<table id="outcomes">(.*?)</table>', admin_page, re.S)
+    assert outcomes is not None
+    assert re.search(
+        r'<a href="/admin/contacts/\d+">' + re.escape(_masked(KWALE)) + "</a>", outcomes.group(1)
+    )
+    assert KWALE not in admin_page
+    outcomes = re.search(r'<table id="outcomes">(.*?)</table>', viewer_page, re.S)
+    assert outcomes is not None and _masked(KWALE) in outcomes.group(1)
+    assert "/admin/contacts/" not in outcomes.group(1)
+    assert "Counties: Kwale" in admin_page
