@@ -297,3 +297,19 @@ def test_broadcast_recipients_link_to_the_contact_for_admins_only(
     assert outcomes is not None and _masked(KWALE) in outcomes.group(1)
     assert "/admin/contacts/" not in outcomes.group(1)
     assert "Counties: Kwale" in admin_page
+
+
+@pytest.mark.parametrize("settings_overrides", [{"monthly_budget_kes": 1.0}], ids=["KES 1"])
+def test_a_reminder_over_the_budget_left_is_not_sent(admin_as, answered, workers, emulator) -> None:
+    """Two reminders at KES 0.80 or more each cost more than a KES 1 budget: the estimate
+    says so, has no send button, and a forced post sends nothing."""
+    with time_machine.travel(MONDAY + timedelta(minutes=5)):
+        session = admin_as("admin")
+        path = f"/admin/meetings/{answered}/remind"
+        page = session.get(path).get_data(as_text=True)
+        assert "This is more than the budget left this month." in page
+        assert 'id="remind-confirm"' not in page
+        refused = session.post(path, {"confirm": "yes"}, page=path)
+        assert refused.headers["Location"].endswith(path)
+        workers.drain()
+    assert emulator.messages() == []

@@ -94,6 +94,9 @@ def meeting_remind(meeting_id: int) -> Response:
     if shown.recipients == 0:
         flash(t("admin.meetings.remind_nobody"), "warning")
         return back
+    if shown.over_budget:  # as a broadcast: nothing goes past the month's budget
+        flash(t("admin.meetings.remind_over_budget"), "error")
+        return redirect(url_for("admin.meeting_remind_preview", meeting_id=meeting.id))
     enqueue_nudge(meeting, who)
     audit.record(
         "meeting.remind_unanswered",
