@@ -12,6 +12,7 @@ from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, PollOption, Vote
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.questions import VoiceQuestion
+from gateway.reports.cases import ReportEvent
 from gateway.reports.models import Report
 from gateway.sms.models import DeliveryReport, InboundReceipt, Message
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -40,6 +41,7 @@ __all__ = [
     "Poll",
     "PollOption",
     "Report",
+    "ReportEvent",
     "RadioMessage",
     "RadioShow",
     "Rsvp",

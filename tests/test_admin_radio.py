@@ -36,7 +36,12 @@ def test_admin_creates_and_edits_a_show(app, admin_as):
         "host": "Host@Example.org",
         "keywords": "madini, haki",
         "shortcode": "",
-        "schedule": "3 19:00-20:00\n5 08:00-09:00",
+        "slot1_weekday": "3",
+        "slot1_start": "19:00",
+        "slot1_end": "20:00",
+        "slot2_weekday": "5",
+        "slot2_start": "08:00",
+        "slot2_end": "09:00",
         "poll_id": "",
     }
     refused = admin.post("/admin/radio/new", {**form, "keywords": ""})
@@ -44,7 +49,7 @@ def test_admin_creates_and_edits_a_show(app, admin_as):
     assert "Give keywords, a short code of the show's own, or both." in html.unescape(
         refused.get_data(as_text=True)
     )
-    bad_time = admin.post("/admin/radio/new", {**form, "schedule": "3 25:00-26:00"})
+    bad_time = admin.post("/admin/radio/new", {**form, "slot1_start": "25:00"})
     assert bad_time.status_code == 422 and "schedule" in bad_time.get_data(as_text=True)
     made = admin.post("/admin/radio/new", form)
     assert made.status_code == 302

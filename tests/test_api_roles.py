@@ -358,6 +358,12 @@ AREAS: dict[str, list[Row]] = {
             only({V: 200, H: 404, L: 200, A: 200}),
         ),
         (
+            "PATCH",
+            "/polls/{poll_id}",
+            at("/polls/{w.polls[kwale]}", {}),
+            only({L: 200, A: 200}),
+        ),
+        (
             "GET",
             "/polls/{poll_id}/results.csv",
             at("/polls/{w.polls[open]}/results.csv"),
@@ -479,6 +485,30 @@ AREAS: dict[str, list[Row]] = {
             "/reports/{report_id}/reply",
             at("/reports/{w.reports[sensitive]}/reply", {"text": "Noted"}),
             only({C: 404, L: 202, A: 202}),
+        ),
+        (
+            "GET",
+            "/reports/{report_id}/history",
+            at("/reports/{w.reports[kitui]}/history"),
+            only({V: 200, C: 200, L: 200, A: 200}),
+        ),
+        (
+            "GET",
+            "/reports/{report_id}/history",
+            at("/reports/{w.reports[sensitive]}/history"),
+            only({V: 404, C: 404, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/notes",
+            at("/reports/{w.reports[kitui]}/notes", {"text": "Called the chief."}),
+            only({C: 201, L: 201, A: 201}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/notes",
+            at("/reports/{w.reports[kwale]}/notes", {"text": "Called the chief."}),
+            only({C: 404, L: 201, A: 201}),
         ),
     ],
     "users": [
@@ -672,8 +702,10 @@ def test_coordinator_triages_and_replies_by_sms(world, workers, emulator):
     assert reply.status_code == 202 and reply.json["to"] == "+2547••••••01"
     workers.drain()
     texts = [m["text"] for m in emulator.messages() if m["to"] == KITUI_PHONE]
-    assert len(texts) == 1 and "The water office visits Mui on Friday." in texts[0]
-    assert "R-KITUI" in texts[0]
+    # The status change is told to the reporter too (a report is a case), then the reply.
+    assert texts[0] == "HMK: we are following up your report R-KITUI."
+    assert len(texts) == 2 and "The water office visits Mui on Friday." in texts[1]
+    assert "R-KITUI" in texts[1]
     log = world.call("admin", "GET", "/audit", query={"actor": "coordinator"}).json
     assert [e["action"] for e in log] == ["report.reply", "report.assign", "report.status"]
     assert KITUI_PHONE not in str(log) and log[0]["details"]["to"] == "+2547••••••01"

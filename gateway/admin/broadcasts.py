@@ -216,7 +216,9 @@ def _progress_context(broadcast: Broadcast) -> dict[str, Any]:
     names = {language.code: language_name(language.code) for language in catalogs().languages()}
     return {
         "broadcast": broadcast,
-        "outcomes": [(mask_phone(m.phone), m.language, m.status, m.error) for m in messages],
+        "outcomes": [
+            (mask_phone(m.phone), m.language, m.status, m.error, m.contact_id) for m in messages
+        ],
         "shown": OUTCOMES_SHOWN,
         "counts": counts,
         "statuses": STATUSES,

@@ -145,6 +145,8 @@ def meeting_create() -> Response | tuple[str, int]:
 @bp.route("/meetings/<int:meeting_id>")
 @require_role(*READERS)
 def meeting_detail(meeting_id: int, errors: list[str] | None = None) -> str:
+    from gateway.admin.meeting_people import people_context  # which imports this module
+
     meeting = _meeting_or_404(meeting_id)
     return render_template(
         "admin/meetings/detail.html",
@@ -156,6 +158,7 @@ def meeting_detail(meeting_id: int, errors: list[str] | None = None) -> str:
         starts_value=eat_value(meeting.starts_at),
         can_write=principal().can_write,
         errors=errors or [],
+        **people_context(meeting),
     )
 
 

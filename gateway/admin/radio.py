@@ -36,6 +36,7 @@ from gateway.radio.board import board_links
 from gateway.radio.feed import item_of, note_marked, set_marks
 from gateway.radio.models import RadioMessage, RadioShow
 from gateway.radio.questions import VoiceQuestion, question_item, set_question_marks
+from gateway.radio.schedule_form import IncompleteSlot, rows_of, schedule_of, schedule_rows
 from gateway.radio.schemas import FeedItem, ShowIn
 from gateway.radio.studio import host_deactivated, issue_link, revoke_link
 from gateway.settings import current_settings
@@ -69,24 +70,14 @@ def _show(show_id: int) -> RadioShow:
     return show
 
 
-def _schedule_text(schedule: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{s['weekday']} {s['start']}-{s['end']}" for s in schedule)
-
-
-def _parse_schedule(raw: str) -> list[dict[str, object]]:
-    """Lines such as ``3 19:00-20:00`` (weekday 0 = Monday, times in EAT)."""
-    slots: list[dict[str, object]] = []
-    for line in raw.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        day, _, times = line.partition(" ")
-        start, _, end = times.strip().partition("-")
-        weekday = whole_number(day)  # its range is the slot's to check, as in the API
-        if weekday is None or not start or not end:
-            raise ma.ValidationError({"schedule": [t("admin.radio.schedule_help")]})
-        slots.append({"weekday": weekday, "start": start.strip(), "end": end.strip()})
-    return slots
+def _parse_schedule(form: Any) -> list[dict[str, object]]:
+    """The schedule rows: a weekday by name, start and end in EAT (:mod:`schedule_form`)."""
+    try:
+        return schedule_of(form)
+    except IncompleteSlot as incomplete:
+        raise ma.ValidationError(
+            {"schedule": [t("admin.radio.schedule_incomplete", n=incomplete.row)]}
+        ) from None
 
 
 def _form_values(form: Any) -> dict[str, Any]:
@@ -98,7 +89,7 @@ def _form_values(form: Any) -> dict[str, Any]:
         "host": form.get("host", "").strip().lower() or None,
         "keywords": [k.strip().upper() for k in form.get("keywords", "").split(",") if k.strip()],
         "shortcode": form.get("shortcode", "").strip() or None,
-        "schedule": _parse_schedule(form.get("schedule", "")),
+        "schedule": _parse_schedule(form),
         "poll_id": whole_number(poll, low=1) if poll else None,
     }
     if poll and data["poll_id"] is None:  # not a number any poll can have
@@ -151,7 +142,9 @@ def radio_edit(show_id: int | None = None) -> str | BaseResponse | tuple[str, in
         form=form,
         errors=errors,
         polls=polls,
-        schedule_text=_schedule_text(show.schedule) if show is not None else "",
+        schedule_rows=rows_of(request.form)
+        if form is not None
+        else schedule_rows(show.schedule if show is not None else []),
     )
     return (page, 422) if errors else page
 
@@ -159,6 +152,8 @@ def radio_edit(show_id: int | None = None) -> str | BaseResponse | tuple[str, in
 @bp.route("/radio/<int:show_id>")
 @require_role(ADMIN, RADIO_HOST, VIEWER)
 def radio_board(show_id: int) -> str:
+    from gateway.admin.radio_studio import studio_context
+
     show = _show(show_id)
     return render_template(
         "admin/radio/board.html",
@@ -167,6 +162,7 @@ def radio_board(show_id: int) -> str:
         question_mark_url=url_for("admin.radio_question_mark", question_id=0),
         can_mark=principal().can_write,
         host_deactivated=host_deactivated(show.host),
+        **studio_context(show),
     )
 
 

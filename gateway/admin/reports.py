@@ -16,9 +16,11 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.templating import t, tn
+from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
+from gateway.reports.cases import NOTE_MAX, add_note, history
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
     ReplyRefused,
@@ -125,11 +127,22 @@ def reports() -> str:
     )
 
 
+def _reporter(report: Report) -> tuple[Contact | None, str | None, bool]:
+    """The named reporter's contact, their masked number, and whether the reader may open it."""
+    if report.anonymous or report.contact_id is None:
+        return None, None, False
+    contact = db.session.get(Contact, report.contact_id)
+    if contact is None or contact.anonymised_at is not None:
+        return None, None, False
+    return contact, mask_phone(contact.phone), principal().sees_county(contact.county)
+
+
 @bp.route("/reports/<int:report_id>")
 @require_role(*READERS)
 def report_detail(report_id: int) -> str:
     report = _report_or_404(report_id)
     assignee = db.session.get(User, report.assigned_to_id) if report.assigned_to_id else None
+    reporter, reporter_phone, reporter_link = _reporter(report)
     return render_template(
         "admin/reports/detail.html",
         report=report,
@@ -142,7 +155,28 @@ def report_detail(report_id: int) -> str:
         reply_max=REPLY_MAX,
         recording=spoken_report(report.id),
         transcript_max=TRANSCRIPT_MAX,
+        reporter=reporter,
+        reporter_phone=reporter_phone,
+        reporter_link=reporter_link,
+        steps=history(report),
+        note_max=NOTE_MAX,
     )
+
+
+@bp.post("/reports/<int:report_id>/note")
+@require_role(ADMIN, COORDINATOR, write=True)
+def report_note(report_id: int) -> Response:
+    """An internal note on the case: kept in its history, never sent."""
+    report = _report_or_404(report_id)
+    text = request.form.get("note", "")
+    if len(text) > NOTE_MAX:
+        flash(t("admin.reports.note_too_long", max=NOTE_MAX), "error")
+        return _back(report)
+    if add_note(report, text) is not None:
+        audit.record("report.note", "report", report.id, characters=len(text.strip()))
+        db.session.commit()
+        flash(t("admin.reports.note_saved"))
+    return _back(report)
 
 
 @bp.post("/reports/<int:report_id>/transcript")

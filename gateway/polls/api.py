@@ -218,6 +218,15 @@ class Polls(MethodView):
         return poll
 
 
+class PollEdit(ma.Schema):
+    question = ma.fields.Raw()
+    options = ma.fields.Raw()
+    opens_at = ma.fields.Raw()
+    closes_at = ma.fields.Raw()
+    send_results = ma.fields.Raw()
+    voice_numbers = ma.fields.Raw()
+
+
 @blp.route("/<int:poll_id>")
 class PollById(MethodView):
     @blp.response(200, PollOut)
@@ -225,6 +234,33 @@ class PollById(MethodView):
     def get(self, poll_id: int) -> Poll:
         """A poll."""
         return _poll_or_404(poll_id)
+
+    @blp.arguments(PollEdit)
+    @blp.response(200, PollOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    @blp.alt_response(409, description="The poll has votes: it can no longer be changed.")
+    @blp.alt_response(400, description="The changed poll is not valid (as for a new poll).")
+    def patch(self, data: dict[str, Any], poll_id: int) -> Poll:
+        """Change the question, options (with their voice numbers) or window, until the first
+        vote; checked as a new poll is. Keyword and county stay."""
+        from gateway.polls.edit import PollHasVotes, as_input, edit_poll, has_votes
+
+        poll = _poll_or_404(poll_id)
+        if has_votes(poll):
+            fail(409, message="The poll has votes: it can no longer be changed.")
+        try:
+            valid = PollIn().load({**as_input(poll), **data})
+        except ma.ValidationError as error:
+            fail(400, message="The changed poll is not valid.", errors={"json": error.messages})
+        try:
+            changed = edit_poll(poll, valid)
+        except PollHasVotes:
+            db.session.rollback()
+            fail(409, message="The poll has votes: it can no longer be changed.")
+        if changed:
+            audit.record("poll.edit", "poll", poll.id, changed=changed)
+        db.session.commit()
+        return poll
 
 
 @blp.route("/<int:poll_id>/results")

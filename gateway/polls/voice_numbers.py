@@ -68,7 +68,7 @@ def check_voice_numbers(data: dict[str, Any]) -> None:
             )
         seen.add(number)
     opens = data.get("opens_at") or utcnow()
-    clash = _clash(seen, opens, data.get("closes_at") or opens)
+    clash = _clash(seen, opens, data.get("closes_at") or opens, data.get("keyword"))
     if clash is not None:
         number, keyword = clash
         raise ma.ValidationError(
@@ -78,17 +78,21 @@ def check_voice_numbers(data: dict[str, Any]) -> None:
         )
 
 
-def _clash(numbers: set[str], opens: datetime, closes: datetime) -> tuple[str, str] | None:
+def _clash(
+    numbers: set[str], opens: datetime, closes: datetime, keyword: str | None = None
+) -> tuple[str, str] | None:
     """A number of ``numbers`` that a poll open some time between ``opens`` and ``closes``
-    has already, with that poll's keyword."""
+    has already, with that poll's keyword (never the poll ``keyword`` itself, being edited)."""
     if not numbers:
         return None
-    found = db.session.execute(
+    query = (
         select(PollOption.voice_number, Poll.keyword)
         .join(Poll, Poll.id == PollOption.poll_id)
         .where(PollOption.voice_number.in_(numbers), Poll.opens_at < closes, Poll.closes_at > opens)
-        .limit(1)
-    ).first()
+    )
+    if keyword:
+        query = query.where(Poll.keyword != keyword)
+    found = db.session.execute(query.limit(1)).first()
     return (str(found[0]), found[1]) if found else None
 
 

@@ -17,6 +17,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.numbers import MAX_ID
 from gateway.phones import mask_phone
+from gateway.reports.cases import NOTE_MAX, add_note, history
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
     ReplyRefused,
@@ -25,6 +26,7 @@ from gateway.reports.service import (
     set_status,
     visible_reports,
 )
+from gateway.users import audit
 from gateway.users.access import Principal, principal
 from gateway.users.models import User
 
@@ -199,3 +201,60 @@ class ReportReply(MethodView):
             "language": message.language,
             "status": message.status,
         }
+
+
+class StepOut(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "`status`, `note` (internal) or `reply`."})
+    actor = ma.fields.String(metadata={"description": "Who: a user's email or a token's name."})
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String(allow_none=True)
+    text = ma.fields.String(allow_none=True, metadata={"description": "A note's or reply's."})
+    message_id = ma.fields.Integer(allow_none=True)
+    message_status = ma.fields.String(
+        allow_none=True, metadata={"description": "The SMS it sent: its delivery status."}
+    )
+    created_at = ma.fields.AwareDateTime()
+
+
+class NoteIn(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(1, NOTE_MAX))
+
+
+def _steps(report: Report) -> list[dict[str, Any]]:
+    return [
+        {
+            **{
+                name: getattr(step.event, name)
+                for name in StepOut().fields
+                if name != "message_status"
+            },
+            "message_status": step.message.status if step.message else None,
+        }
+        for step in history(report)
+    ]
+
+
+@blp.route("/<int:report_id>/history")
+class ReportHistory(MethodView):
+    @blp.response(200, StepOut(many=True))
+    @blp.alt_response(404, description="No report with this id (or not one this token reads).")
+    def get(self, report_id: int) -> list[dict[str, Any]]:
+        """The report's case, oldest first: status changes (who, when, from, to, the SMS that
+        told the reporter), internal notes and replies with their delivery status."""
+        return _steps(_report_or_404(report_id))
+
+
+@blp.route("/<int:report_id>/notes")
+class ReportNotes(MethodView):
+    @blp.arguments(NoteIn)
+    @blp.response(201, StepOut(many=True))
+    @blp.alt_response(404, description="No report with this id (or not one this token reads).")
+    @blp.alt_response(400, description="An empty note.")
+    def post(self, data: dict[str, Any], report_id: int) -> list[dict[str, Any]]:
+        """Add an internal note (never sent to the reporter); answers the whole history."""
+        report = _report_or_404(report_id)
+        if add_note(report, data["text"]) is None:
+            abort(400, message="The note is empty.", errors={"json": {"text": ["Empty."]}})
+        audit.record("report.note", "report", report.id, characters=len(data["text"].strip()))
+        db.session.commit()
+        return _steps(report)

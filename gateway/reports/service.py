@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.phones import mask_phone
+from gateway.reports import cases
 from gateway.reports.models import SENSITIVE_CATEGORIES, STATUSES, Report
 from gateway.sms.models import Message
 from gateway.users import audit
@@ -111,13 +112,16 @@ def visible_reports(
 
 
 def set_status(report: Report, status: str) -> bool:
-    """Move a report to a triage status, audited; False if it was there already."""
+    """Move a report to a triage status, audited and kept in its history, the reporter told
+    by SMS unless anonymous; False if it was there already."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     if report.status == status:
         return False
-    audit.record("report.status", "report", report.id, before=report.status, after=status)
+    before = report.status
+    audit.record("report.status", "report", report.id, before=before, after=status)
     report.status, report.updated_at = status, utcnow()
+    cases.status_changed(report, before, status)
     return True
 
 
@@ -172,4 +176,5 @@ def reply_to_reporter(report: Report, text: str) -> Message:
         language=message.language,
         text=text,
     )
+    cases.replied(report, text, message)
     return message

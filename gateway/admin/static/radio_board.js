@@ -45,10 +45,33 @@
     }
     return li;
   }
+  // Hidden messages wait in their own list, each with a button to show it again.
+  const hiddenBox = document.getElementById("hidden-box");
+  const hiddenList = document.getElementById("hidden-items");
+  const empty = document.getElementById("feed-empty");
+  function keepHidden(item) {
+    if (!hiddenList) return;
+    const li = el("li");
+    li.dataset.id = String(item.id);
+    const meta = el("div", "meta");
+    meta.append(el("span", "time", String(item.received_at).slice(11, 16)), el("span", "phone", item.phone));
+    li.append(meta, el("div", "text", item.text));
+    if (canMark) {
+      const actions = el("div", "actions");
+      actions.append(button(board.dataset.tShowAgain, "show", item.id));
+      li.append(actions);
+    }
+    hiddenList.prepend(li);
+    hiddenBox.hidden = false;
+  }
   function place(item) {
     const old = feed.querySelector('li[data-id="' + Number(item.id) + '"]');
     if (old) old.remove();
-    if (item.hidden) return;
+    const kept = hiddenList ? hiddenList.querySelector('li[data-id="' + Number(item.id) + '"]') : null;
+    if (kept) kept.remove();
+    if (hiddenBox && hiddenList && !hiddenList.children.length) hiddenBox.hidden = true;
+    if (item.hidden) { keepHidden(item); return; }
+    if (empty) empty.hidden = true;
     const li = render(item);
     const newer = Array.from(feed.children).filter(n => Number(n.dataset.id) > item.id);
     const after = newer.length ? newer[newer.length - 1] : null;
@@ -90,6 +113,19 @@
     });
   }
   marking(feed, board.dataset.mark, place);
+  if (hiddenList) marking(hiddenList, board.dataset.mark, place);
+  // The episode's clock: minutes in and left, from the slot's start and end.
+  const line = document.getElementById("on-air-line");
+  function tick() {
+    const inSpan = document.getElementById("clock-in");
+    const leftSpan = document.getElementById("clock-left");
+    if (!line || !line.dataset.starts || !inSpan || !leftSpan) return;
+    const now = Date.now();
+    const start = Date.parse(line.dataset.starts), end = Date.parse(line.dataset.ends);
+    inSpan.textContent = line.dataset.tIn.replace("{minutes}", String(Math.max(0, Math.floor((now - start) / 60000))));
+    leftSpan.textContent = line.dataset.tLeft.replace("{minutes}", String(Math.max(0, Math.floor((end - now) / 60000))));
+  }
+  setInterval(tick, 15000);
   // Callers' recorded questions: a player once the audio is in our storage.
   const questions = document.getElementById("questions");
   function renderQuestion(q, player) {
