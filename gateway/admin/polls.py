@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.forms import eat_input, form_errors, in_ui, per_language
+from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t, tn
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
+from gateway.polls.estimate import question_estimate
 from gateway.polls.models import Poll, Vote
 from gateway.polls.notices import PollClosed, enqueue_question, not_yet_asked
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
@@ -163,8 +165,16 @@ def poll_csv(poll_id: int) -> Any:
 
 @bp.post("/polls/<int:poll_id>/send")
 @require_role(ADMIN, write=True)
-def poll_send(poll_id: int) -> Response:
+def poll_send(poll_id: int) -> Response | tuple[str, int]:
     poll = _poll_or_404(poll_id)
+    found = question_estimate(poll)
+    if not confirmed(found):  # nothing is sent before the officer has seen what it costs
+        return confirm_page(
+            found,
+            title=t("admin.estimate.poll_send", keyword=poll.keyword),
+            action=url_for("admin.poll_send", poll_id=poll.id),
+            back=url_for("admin.poll_detail", poll_id=poll.id),
+        )
     try:
         sends_at = enqueue_question(poll)
     except PollClosed:

@@ -1,0 +1,198 @@
+"""No message sent blind: creating or moving a meeting in the admin UI first shows what it will
+send (per language the text as sent, its encoding and segments, the characters to cut when it
+takes more than one SMS, how many get it, the cost and the budget left) and sends nothing until
+the officer confirms that very estimate; the API's estimate gives the same figures and sends
+nothing either (real workers drained, the emulator asked)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import time_machine
+from factories import joined_contact
+from flask import Flask
+from sqlalchemy import func, select
+
+from gateway.encoding import analyse
+from gateway.extensions import db
+from gateway.meetings.models import Meeting
+from gateway.sms.models import Message
+
+EAT = ZoneInfo("Africa/Nairobi")
+MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)
+EN, SW, KWALE, STOPPED = "+254711000001", "+254711000002", "+254722000001", "+254711000009"
+# 80 characters: with the title and the date, the alert takes two SMS.
+LONG_PLACE = "Mui Primary School main hall, behind the chief's office on the Kitui-Mwingi road"
+
+FORM = {
+    "county": "Kitui",
+    "ward": "Mui",
+    "place": "Mui Primary School",
+    "starts_at": "2026-12-10T10:00",
+    "title_en": "Mui coal platform meeting",
+    "title_sw": "Mkutano wa jukwaa la makaa Mui",
+}
+API_MEETING = {
+    "county": "Kitui",
+    "ward": "Mui",
+    "place": "Mui Primary School",
+    "starts_at": "2026-12-10T10:00:00+03:00",
+    "title": {"en": "Mui coal platform meeting", "sw": "Mkutano wa jukwaa la makaa Mui"},
+}
+
+
+def _people(app: Flask) -> None:
+    joined_contact(app, EN, "en")
+    joined_contact(app, SW, "sw")
+    joined_contact(app, KWALE, "en", county="Kwale", ward=None)  # another county
+    joined_contact(app, STOPPED, "en", opted_out=True)
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The confirmation form's hidden fields (the form as posted, and the estimate's token)."""
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    return {name: html.unescape(value) for name, value in found if name != "csrf_token"}
+
+
+def _sent_nothing(app: Flask, workers: Any, emulator: Any) -> None:
+    workers.drain()
+    assert emulator.messages() == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def _line(page: str, kind: str, language: str) -> str:
+    """One text's block of the estimate on the page, unescaped."""
+    start = page.index(f'id="estimate-{kind}-{language}"')
+    ends = [page.find(mark, start + 1) for mark in ('<div class="lang"', 'class="totals"')]
+    return html.unescape(page[start : min(end for end in ends if end > 0)])
+
+
+def test_a_meeting_form_shows_its_estimate_and_sends_only_once_confirmed(
+    app, admin_as, workers, emulator
+):
+    _people(app)
+    form = {**FORM, "place": LONG_PLACE}
+    with time_machine.travel(MONDAY):
+        session = admin_as("coordinator", counties=("Kitui",))
+        first = session.post("/admin/meetings", form, page="/admin/meetings/new")
+        page = first.get_data(as_text=True)
+        assert first.status_code == 200, page
+        assert "Before it is sent" in page
+        # Kitui's two with consent; the Kwale contact is not in the audience, the opted out is
+        # left out and said so.
+        assert "Total: 2 people, 6 messages" in page  # an alert and two reminders each
+        assert "Left out: 0 without consent, 1 opted out." in page
+        alert_en = _line(page, "meeting_alert", "en")
+        text_en = f"Mui coal platform meeting: Thu 10 Dec, 10:00 at {LONG_PLACE}."
+        assert text_en in alert_en
+        assert "GSM-7" in alert_en and "2 SMS" in alert_en
+        cut = analyse(f"{text_en} Reply YES if you will come, NO if not.").length - 160
+        assert f"cut {cut} characters to fit one" in alert_en
+        assert 'class="phone"' in alert_en and "1/2" in alert_en and "2/2" in alert_en
+        assert "Budget left this month: KES 20,000.00" in page
+        _sent_nothing(app, workers, emulator)
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
+
+        # A changed form with the old estimate's token is estimated and asked again.
+        hidden = _hidden(page)
+        changed = session.post(
+            "/admin/meetings", {**hidden, "place": "Mui market"}, page="/admin/meetings/new"
+        )
+        again = changed.get_data(as_text=True)
+        assert changed.status_code == 200 and 'id="estimate-changed"' in again
+        assert "Mui market" in again
+        _sent_nothing(app, workers, emulator)
+
+        confirmed = session.post("/admin/meetings", hidden, page="/admin/meetings/new")
+        assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
+        workers.drain()
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert set(texts) == {EN, SW}
+    assert texts[EN] == f"{text_en} Reply YES if you will come, NO if not."
+    assert analyse(texts[EN]).segments == 2  # as the estimate said
+    # The Kiswahili alert as its phone preview showed it, page after page.
+    screens = re.findall(r'</span>([^<]*)</div>', _line(page, "meeting_alert", "sw"))
+    assert "".join(screens) == texts[SW] and len(screens) == analyse(texts[SW]).segments
+    with app.app_context():
+        assert db.session.scalar(select(Meeting.place)) == LONG_PLACE
+
+
+def test_the_api_estimate_gives_the_admin_figures_and_sends_nothing(
+    app, admin_as, api, workers, emulator
+):
+    _people(app)
+    with time_machine.travel(MONDAY):
+        response = api.post("/meetings/estimate", API_MEETING)
+        assert response.status_code == 200, response.get_json()
+        found = response.get_json()
+        page = (
+            admin_as("admin")
+            .post("/admin/meetings", FORM, page="/admin/meetings/new")
+            .get_data(as_text=True)
+        )
+    _sent_nothing(app, workers, emulator)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
+    assert found["recipients"] == 2 and found["skipped_opted_out"] == 1
+    lines = {(line["kind"], line["language"]): line for line in found["lines"]}
+    assert set(lines) == {
+        (kind, language)
+        for kind in ("meeting_alert", "meeting_reminder")
+        for language in ("en", "sw")
+    }
+    assert lines["meeting_alert", "en"]["text"].startswith("Mui coal platform meeting: Thu 10 Dec")
+    assert lines["meeting_alert", "sw"]["text"].startswith("Mkutano wa jukwaa la makaa Mui")
+    assert lines["meeting_reminder", "en"]["copies"] == 2  # 24 h and 2 h before
+    segments = sum(
+        line["segments"] * line["recipients"] * line["copies"] for line in found["lines"]
+    )
+    assert Decimal(found["cost_kes"]) == Decimal("0.80") * segments
+    assert found["messages"] == 6 and found["over_budget"] is False
+    assert Decimal(found["budget_left_kes"]) == Decimal("20000")
+    # The same estimate as the admin page's: the same token, total and cost.
+    assert _hidden(page)["estimate_token"] == found["token"]
+    assert f"Total: 2 people, 6 messages · KES {Decimal(found['cost_kes']):,.2f}" in html.unescape(
+        page
+    )
+
+
+def test_moving_a_meeting_shows_the_notice_and_waits_for_confirmation(
+    app, admin_as, api, workers, emulator
+):
+    _people(app)
+    with time_machine.travel(MONDAY):
+        meeting = api.post("/meetings", API_MEETING).get_json()
+        workers.drain()
+    alerted = len(emulator.messages())
+    assert alerted == 2
+    path = f"/admin/meetings/{meeting['id']}"
+    with time_machine.travel(MONDAY + timedelta(hours=1)):
+        session = admin_as("admin")
+        asked = session.post(f"{path}/reschedule", {"starts_at": "2026-12-11T14:30"}, page=path)
+        page = asked.get_data(as_text=True)
+        assert asked.status_code == 200 and "Move the meeting: what it sends" in page
+        notice = _line(page, "meeting_rescheduled", "en")
+        assert "Fri 11 Dec, 14:30" in notice
+        dry = api.post(
+            f"/meetings/{meeting['id']}/estimate", {"starts_at": "2026-12-11T14:30:00+03:00"}
+        )
+        assert dry.status_code == 200 and dry.get_json()["token"] == _hidden(page)["estimate_token"]
+        workers.drain()
+        assert len(emulator.messages()) == alerted  # nothing more went
+        with app.app_context():
+            moved = db.session.get(Meeting, meeting["id"])
+            assert moved is not None and moved.version == 1
+        done = session.post(f"{path}/reschedule", _hidden(page), page=path)
+        assert done.status_code == 302
+        workers.drain()
+    notices = [m["text"] for m in emulator.messages()[alerted:]]
+    assert len(notices) == 2 and any("Fri 11 Dec, 14:30" in text for text in notices)
+    with app.app_context():
+        assert db.session.get(Meeting, meeting["id"]).version == 2
