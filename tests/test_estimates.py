@@ -118,7 +118,7 @@ def test_a_meeting_form_shows_its_estimate_and_sends_only_once_confirmed(
     assert texts[EN] == f"{text_en} Reply YES if you will come, NO if not."
     assert analyse(texts[EN]).segments == 2  # as the estimate said
     # The Kiswahili alert as its phone preview showed it, page after page.
-    screens = re.findall(r'</span>([^<]*)</div>', _line(page, "meeting_alert", "sw"))
+    screens = re.findall(r"</span>([^<]*)</div>", _line(page, "meeting_alert", "sw"))
     assert "".join(screens) == texts[SW] and len(screens) == analyse(texts[SW]).segments
     with app.app_context():
         assert db.session.scalar(select(Meeting.place)) == LONG_PLACE
