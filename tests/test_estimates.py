@@ -196,3 +196,52 @@ def test_moving_a_meeting_shows_the_notice_and_waits_for_confirmation(
     assert len(notices) == 2 and any("Fri 11 Dec, 14:30" in text for text in notices)
     with app.app_context():
         assert db.session.get(Meeting, meeting["id"]).version == 2
+
+
+# A poll question that, with its options, takes two SMS (one was 197 characters).
+LONG_QUESTION = (
+    "Kitui is preparing next year's budget. What should come first in your ward this coming year?"
+)
+
+
+def test_sending_a_poll_question_shows_its_estimate_and_waits(
+    app, admin_as, api, workers, emulator
+):
+    _people(app)
+    with time_machine.travel(MONDAY):
+        poll = api.post(
+            "/polls",
+            {
+                "keyword": "Bajeti",
+                "question": {"en": LONG_QUESTION, "sw": "Nini kianze katika wadi yako?"},
+                "options": [
+                    {"en": "Repair the boreholes", "sw": "Maji"},
+                    {"en": "Finish the dispensary", "sw": "Zahanati"},
+                    {"en": "Grade the market roads", "sw": "Barabara"},
+                ],
+                "county": "Kitui",
+                "closes_at": (MONDAY + timedelta(days=2)).isoformat(),
+            },
+        ).get_json()
+        assert "id" in poll, poll
+        path = f"/admin/polls/{poll['id']}"
+        session = admin_as("admin")
+        asked = session.post(f"{path}/send", {}, page=path)
+        page = asked.get_data(as_text=True)
+        assert asked.status_code == 200 and "Send the question of poll BAJETI" in page
+        question_en = _line(page, "poll_question", "en")
+        assert LONG_QUESTION[:60] in question_en and "2 SMS" in question_en
+        assert "characters to fit one" in question_en
+        assert "1 SMS" in _line(page, "poll_question", "sw")
+        assert "Total: 2 people, 2 messages" in page
+        dry = api.post(f"/polls/{poll['id']}/send/estimate").get_json()
+        assert dry["token"] == _hidden(page)["estimate_token"] and dry["recipients"] == 2
+        english = next(line for line in dry["lines"] if line["language"] == "en")
+        assert english["segments"] == 2
+        assert english["cut_to_fit"] == english["characters"] - 160
+        assert f"cut {english['cut_to_fit']} characters to fit one" in question_en
+        _sent_nothing(app, workers, emulator)
+        assert session.post(f"{path}/send", _hidden(page), page=path).status_code == 302
+        workers.drain()
+    sent = {m["to"]: m["text"] for m in emulator.messages()}
+    assert set(sent) == {EN, SW} and sent[EN] == english["text"]
