@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from gateway.broadcasts.audience import Reach, reach
+from gateway.broadcasts.audience import reach
 from gateway.broadcasts.models import Broadcast
 from gateway.extensions import db, utcnow
 from gateway.i18n import Catalogs
 from gateway.settings import Settings
-from gateway.sms.estimate import CENTS, ZERO, budget_for, cost_of, figures
+from gateway.sms.estimate import CENTS, ZERO, Reach, budget_for, cost_of, figures
 from gateway.sms.models import Message
 from gateway.sms.texts import with_optout_hint
 from gateway.spend import month_start, spent_this_month_by_channel
