@@ -500,6 +500,18 @@ AREAS: dict[str, list[Row]] = {
         ),
         (
             "POST",
+            "/reports/{report_id}/reply/estimate",
+            at("/reports/{w.reports[kitui]}/reply/estimate", {"text": "Noted"}),
+            only({C: 200, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/reply/estimate",
+            at("/reports/{w.reports[sensitive]}/reply/estimate", {"text": "Noted"}),
+            only({C: 404, L: 200, A: 200}),
+        ),
+        (
+            "POST",
             "/reports/{report_id}/reply",
             at("/reports/{w.reports[kitui]}/reply", {"text": "Noted"}),
             only({C: 202, L: 202, A: 202}),

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from factories import joined_contact
 from flask import Flask
+from helpers import confirmation
 from sqlalchemy import func, select
 
 from gateway.encoding import analyse
@@ -53,12 +54,6 @@ def _people(app: Flask) -> None:
     joined_contact(app, STOPPED, "en", opted_out=True)
 
 
-def _hidden(page: str) -> dict[str, str]:
-    """The confirmation form's hidden fields (the form as posted, and the estimate's token)."""
-    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
-    return {name: html.unescape(value) for name, value in found if name != "csrf_token"}
-
-
 def _sent_nothing(app: Flask, workers: Any, emulator: Any) -> None:
     workers.drain()
     assert emulator.messages() == []
@@ -86,7 +81,7 @@ def test_a_meeting_form_shows_its_estimate_and_sends_only_once_confirmed(
         assert "Before it is sent" in page
         # Kitui's two with consent; the Kwale contact is not in the audience, the opted out is
         # left out and said so.
-        assert "Total: 2 people, 6 messages" in page  # an alert and two reminders each
+        assert "Total: 2 people · messages: 6" in page  # an alert and two reminders each
         assert "Left out: 0 without consent, 1 opted out." in page
         alert_en = _line(page, "meeting_alert", "en")
         text_en = f"Mui coal platform meeting: Thu 10 Dec, 10:00 at {LONG_PLACE}."
@@ -101,7 +96,7 @@ def test_a_meeting_form_shows_its_estimate_and_sends_only_once_confirmed(
             assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
 
         # A changed form with the old estimate's token is estimated and asked again.
-        hidden = _hidden(page)
+        hidden = confirmation(page)
         changed = session.post(
             "/admin/meetings", {**hidden, "place": "Mui market"}, page="/admin/meetings/new"
         )
@@ -157,9 +152,10 @@ def test_the_api_estimate_gives_the_admin_figures_and_sends_nothing(
     assert found["messages"] == 6 and found["over_budget"] is False
     assert Decimal(found["budget_left_kes"]) == Decimal("20000")
     # The same estimate as the admin page's: the same token, total and cost.
-    assert _hidden(page)["estimate_token"] == found["token"]
-    assert f"Total: 2 people, 6 messages · KES {Decimal(found['cost_kes']):,.2f}" in html.unescape(
-        page
+    assert confirmation(page)["estimate_token"] == found["token"]
+    assert (
+        f"Total: 2 people · messages: 6 · KES {Decimal(found['cost_kes']):,.2f}"
+        in html.unescape(page)
     )
 
 
@@ -183,13 +179,14 @@ def test_moving_a_meeting_shows_the_notice_and_waits_for_confirmation(
         dry = api.post(
             f"/meetings/{meeting['id']}/estimate", {"starts_at": "2026-12-11T14:30:00+03:00"}
         )
-        assert dry.status_code == 200 and dry.get_json()["token"] == _hidden(page)["estimate_token"]
+        assert dry.status_code == 200
+        assert dry.get_json()["token"] == confirmation(page)["estimate_token"]
         workers.drain()
         assert len(emulator.messages()) == alerted  # nothing more went
         with app.app_context():
             moved = db.session.get(Meeting, meeting["id"])
             assert moved is not None and moved.version == 1
-        done = session.post(f"{path}/reschedule", _hidden(page), page=path)
+        done = session.post(f"{path}/reschedule", confirmation(page), page=path)
         assert done.status_code == 302
         workers.drain()
     notices = [m["text"] for m in emulator.messages()[alerted:]]
@@ -233,15 +230,15 @@ def test_sending_a_poll_question_shows_its_estimate_and_waits(
         assert LONG_QUESTION[:60] in question_en and "2 SMS" in question_en
         assert "characters to fit one" in question_en
         assert "1 SMS" in _line(page, "poll_question", "sw")
-        assert "Total: 2 people, 2 messages" in page
+        assert "Total: 2 people · messages: 2" in page
         dry = api.post(f"/polls/{poll['id']}/send/estimate").get_json()
-        assert dry["token"] == _hidden(page)["estimate_token"] and dry["recipients"] == 2
+        assert dry["token"] == confirmation(page)["estimate_token"] and dry["recipients"] == 2
         english = next(line for line in dry["lines"] if line["language"] == "en")
         assert english["segments"] == 2
         assert english["cut_to_fit"] == english["characters"] - 160
         assert f"cut {english['cut_to_fit']} characters to fit one" in question_en
         _sent_nothing(app, workers, emulator)
-        assert session.post(f"{path}/send", _hidden(page), page=path).status_code == 302
+        assert session.post(f"{path}/send", confirmation(page), page=path).status_code == 302
         workers.drain()
     sent = {m["to"]: m["text"] for m in emulator.messages()}
     assert set(sent) == {EN, SW} and sent[EN] == english["text"]
