@@ -242,3 +242,26 @@ def test_sending_a_poll_question_shows_its_estimate_and_waits(
         workers.drain()
     sent = {m["to"]: m["text"] for m in emulator.messages()}
     assert set(sent) == {EN, SW} and sent[EN] == english["text"]
+
+
+# The Kiswahili national-dialogue alert of the issue: 162 characters, two SMS each.
+ALERT_SW = (
+    "Mazungumzo ya kitaifa kuhusu madini yatafanyika Jumamosi saa nne asubuhi katika ukumbi wa "
+    "kaunti. Wote mnakaribishwa kutoa maoni. Jibu NDIO ukija, HAPANA ukikosa."
+)
+
+
+def test_a_broadcast_over_one_sms_is_flagged_with_the_characters_to_cut(app, admin_as, api):
+    assert len(ALERT_SW) == 162
+    _people(app)
+    admin = admin_as("admin")
+    draft = {"name": "Mazungumzo", "text_sw": ALERT_SW, "when": "now"}
+    fragment = admin.post("/admin/broadcasts/estimate", draft, page="/admin/broadcasts/new")
+    found = api.post("/broadcasts/estimate", {"texts": {"sw": ALERT_SW}}).get_json()
+    swahili = next(entry for entry in found["languages"] if entry["language"] == "sw")
+    assert swahili["segments"] == 2
+    # What is sent may end with how to stop: what to cut counts it too.
+    assert swahili["cut_to_fit"] == analyse(swahili["text"]).length - 160 >= 2
+    section = html.unescape(fragment.get_data(as_text=True))
+    section = section[section.index('id="estimate-sw"') :]
+    assert f"cut {swahili['cut_to_fit']} characters to fit one" in section
