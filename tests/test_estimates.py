@@ -265,3 +265,27 @@ def test_a_broadcast_over_one_sms_is_flagged_with_the_characters_to_cut(app, adm
     section = html.unescape(fragment.get_data(as_text=True))
     section = section[section.index('id="estimate-sw"') :]
     assert f"cut {swahili['cut_to_fit']} characters to fit one" in section
+
+
+def test_a_closed_polls_question_is_not_estimated_as_if_it_could_go(app, admin_as, api):
+    _people(app)
+    with time_machine.travel(MONDAY):
+        poll = api.post(
+            "/polls",
+            {
+                "keyword": "Mgodi",
+                "question": {"en": "Was the EIA meeting held?"},
+                "options": [{"en": "Yes"}, {"en": "No"}],
+                "county": "Kitui",
+                "closes_at": (MONDAY + timedelta(hours=1)).isoformat(),
+            },
+        ).get_json()
+    with time_machine.travel(MONDAY + timedelta(hours=2)):
+        refused = api.post(f"/polls/{poll['id']}/send/estimate")
+        assert refused.status_code == 409 and "has closed" in refused.get_json()["message"]
+        path = f"/admin/polls/{poll['id']}"
+        session = admin_as("admin")
+        asked = session.post(f"{path}/send", {}, page=path)
+        assert asked.status_code == 302
+        shown = session.get(asked.headers["Location"]).get_data(as_text=True)
+        assert "This poll has closed; its question cannot be sent." in shown

@@ -26,7 +26,12 @@ from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
 from gateway.polls.estimate import question_estimate
 from gateway.polls.models import Poll, Vote
-from gateway.polls.notices import PollClosed, enqueue_question, not_yet_asked
+from gateway.polls.notices import (
+    PollClosed,
+    enqueue_question,
+    not_yet_asked,
+    question_send_time,
+)
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
 from gateway.tallies import DIMENSIONS
@@ -167,6 +172,11 @@ def poll_csv(poll_id: int) -> Any:
 @require_role(ADMIN, write=True)
 def poll_send(poll_id: int) -> Response | tuple[str, int]:
     poll = _poll_or_404(poll_id)
+    try:
+        question_send_time(poll)
+    except PollClosed:
+        flash(t("admin.polls.closed"), "error")
+        return redirect(url_for("admin.poll_detail", poll_id=poll.id))
     found = question_estimate(poll)
     if not confirmed(found):  # nothing is sent before the officer has seen what it costs
         return confirm_page(

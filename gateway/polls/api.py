@@ -21,7 +21,13 @@ from gateway.i18n import catalogs
 from gateway.polls import texts
 from gateway.polls.estimate import question_estimate
 from gateway.polls.models import Poll, PollOption
-from gateway.polls.notices import PollClosed, audience, enqueue_question, not_yet_asked
+from gateway.polls.notices import (
+    PollClosed,
+    audience,
+    enqueue_question,
+    not_yet_asked,
+    question_send_time,
+)
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.polls.voice_numbers import check_voice_numbers, voice_numbers_field
 from gateway.sms.choices import folded_phrase
@@ -263,11 +269,17 @@ class PollResultsCsv(MethodView):
 class PollSendEstimate(MethodView):
     @blp.response(200, SendEstimateOut)
     @blp.alt_response(404, description="No poll with this id.")
+    @blp.alt_response(409, description="The poll has closed (or closes before it could go).")
     def post(self, poll_id: int) -> dict[str, Any]:
         """What `POST /polls/<id>/send` would send, and sends nothing: the question per language
         as sent (encoding, segments, characters to cut to fit one SMS), to how many, the cost
         and the budget left."""
-        return estimate_out(question_estimate(_poll_or_404(poll_id)))
+        poll = _poll_or_404(poll_id)
+        try:
+            question_send_time(poll)
+        except PollClosed:
+            fail(409, message=f"Poll {poll.id} has closed; its question cannot be sent.")
+        return estimate_out(question_estimate(poll))
 
 
 @blp.route("/<int:poll_id>/send")
