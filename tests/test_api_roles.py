@@ -383,6 +383,18 @@ AREAS: dict[str, list[Row]] = {
         ),
         (
             "GET",
+            "/polls/{poll_id}/results/estimate",
+            at("/polls/{w.polls[open]}/results/estimate"),
+            only({V: 200, H: 200, L: 200, A: 200}),
+        ),
+        (
+            "GET",
+            "/polls/{poll_id}/results/estimate",
+            at("/polls/{w.polls[kwale]}/results/estimate"),
+            only({V: 200, H: 404, L: 200, A: 200}),
+        ),
+        (
+            "GET",
             "/polls/{poll_id}/results.csv",
             at("/polls/{w.polls[open]}/results.csv"),
             only({V: 200, H: 200, L: 200, A: 200}),

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from gateway.encoding import analyse
 from gateway.extensions import db
 from gateway.meetings.models import Meeting
+from gateway.polls.notices import send_due_results
 from gateway.sms.models import Message
 
 EAT = ZoneInfo("Africa/Nairobi")
@@ -289,3 +290,39 @@ def test_a_closed_polls_question_is_not_estimated_as_if_it_could_go(app, admin_a
         assert asked.status_code == 302
         shown = session.get(asked.headers["Location"]).get_data(as_text=True)
         assert "This poll has closed; its question cannot be sent." in shown
+
+
+def test_a_polls_results_sms_are_estimated_before_they_go_at_close(
+    app, admin_as, api, at, workers, emulator
+):
+    _people(app)
+    with time_machine.travel(MONDAY):
+        poll = api.post(
+            "/polls",
+            {
+                "keyword": "Mgodi",
+                "question": {"en": "Was the EIA meeting held?", "sw": "Mkutano ulifanyika?"},
+                "options": [{"en": "Yes", "sw": "Ndiyo"}, {"en": "No", "sw": "Hapana"}],
+                "county": None,
+                "closes_at": (MONDAY + timedelta(hours=1)).isoformat(),
+                "send_results": True,
+            },
+        ).get_json()
+        assert "id" in poll, poll
+        at.sms(EN, "MGODI 1")
+        at.sms(SW, "MGODI 1")
+        at.sms(KWALE, "MGODI 2")
+        workers.drain()
+        emulator.clear()
+        found = api.get(f"/polls/{poll['id']}/results/estimate").get_json()
+        page = admin_as("viewer").get(f"/admin/polls/{poll['id']}").get_data(as_text=True)
+    assert found["recipients"] == 3 and found["messages"] == 3
+    estimated = {line["language"]: line["text"] for line in found["lines"]}
+    assert estimated["en"].startswith("Results of Was the EIA meeting held?: Yes 67%, No 33%")
+    assert 'id="results-estimate"' in page and "Total: 3 people · messages: 3" in page
+    assert estimated["sw"] in _line(page, "poll_results", "sw")
+    with time_machine.travel(MONDAY + timedelta(hours=1, minutes=1)):
+        workers.queue("default").enqueue(send_due_results)
+        workers.drain()
+    sent = {m["to"]: m["text"] for m in emulator.messages()}
+    assert sent == {EN: estimated["en"], SW: estimated["sw"], KWALE: estimated["en"]}

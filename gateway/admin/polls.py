@@ -17,14 +17,14 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.forms import eat_input, form_errors, in_ui, per_language
-from gateway.admin.send_estimate import confirm_page, confirmed
+from gateway.admin.send_estimate import confirm_page, confirmed, panel
 from gateway.admin.templating import t, tn
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
-from gateway.polls.estimate import question_estimate
+from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, Vote
 from gateway.polls.notices import (
     PollClosed,
@@ -157,6 +157,10 @@ def poll_detail(poll_id: int) -> str:
         dimensions=DIMENSIONS,
         in_ui=in_ui,
         audience=people or 0,
+        # What the results SMS will cost at close, to the voters so far.
+        results_sms=panel(results_estimate(poll))
+        if poll.send_results and poll.results_sent_at is None
+        else None,
         can_send=principal().is_admin,
     )
 

@@ -5,6 +5,8 @@ token is the estimate of what it asks sends; a changed form is estimated and ask
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template, request
 
 from gateway.admin.broadcast_composer import phone_pages
@@ -34,7 +36,6 @@ def confirm_page(
     return (
         render_template(
             "admin/send_estimate/confirm.html",
-            found=found,
             title=title,
             action=action,
             back=back,
@@ -42,7 +43,15 @@ def confirm_page(
             fields=fields,
             token=found.token,
             changed=bool(request.form.get(TOKEN)),
-            pages=[phone_pages(line.text, analyse(line.text)) for line in found.lines],
+            **panel(found),
         ),
         200,
     )
+
+
+def panel(found: SendEstimate) -> dict[str, Any]:
+    """What ``admin/send_estimate/_panel.html`` shows: the estimate and each text's phone pages."""
+    return {
+        "found": found,
+        "pages": [phone_pages(line.text, analyse(line.text)) for line in found.lines],
+    }

@@ -19,7 +19,7 @@ from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.polls import texts
-from gateway.polls.estimate import question_estimate
+from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, PollOption
 from gateway.polls.notices import (
     PollClosed,
@@ -280,6 +280,17 @@ class PollSendEstimate(MethodView):
         except PollClosed:
             fail(409, message=f"Poll {poll.id} has closed; its question cannot be sent.")
         return estimate_out(question_estimate(poll))
+
+
+@blp.route("/<int:poll_id>/results/estimate")
+class PollResultsEstimate(MethodView):
+    @blp.response(200, SendEstimateOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    def get(self, poll_id: int) -> dict[str, Any]:
+        """What the results SMS (sent when a poll with `send_results` closes) would send to the
+        voters so far, per language with the counts so far: encoding, segments, characters to
+        cut to fit one SMS, the cost and the budget left."""
+        return estimate_out(results_estimate(_poll_or_404(poll_id)))
 
 
 @blp.route("/<int:poll_id>/send")
