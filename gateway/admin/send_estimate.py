@@ -21,9 +21,7 @@ def confirmed(found: SendEstimate) -> bool:
     return request.form.get(TOKEN) == found.token
 
 
-def confirm_page(
-    found: SendEstimate, *, title: str, action: str, back: str, what: list[str] | None = None
-) -> tuple[str, int]:
+def confirm_page(found: SendEstimate, *, title: str, action: str, back: str) -> tuple[str, int]:
     """The estimate of the posted form, and a button to send it (the form again, hidden, with
     the estimate's token). Said when the officer had confirmed an estimate that has since
     changed."""
@@ -39,7 +37,6 @@ def confirm_page(
             title=title,
             action=action,
             back=back,
-            what=what or [],
             fields=fields,
             token=found.token,
             changed=bool(request.form.get(TOKEN)),
