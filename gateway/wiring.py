@@ -89,6 +89,7 @@ def voice(app: Flask) -> None:
     """Each area's ``voice`` module registers its handlers with :mod:`gateway.voice.registry`
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
+    from gateway.broadcasts.estimate import committed
     from gateway.guides import voice as _guides  # noqa: F401
     from gateway.meetings import voice as _meetings  # noqa: F401
     from gateway.polls import voice as _polls  # noqa: F401
@@ -96,6 +97,7 @@ def voice(app: Flask) -> None:
     from gateway.radio import voice as _radio  # noqa: F401
     from gateway.reports import voice as _reports  # noqa: F401
     from gateway.sms.costs import sms_spent_since
+    from gateway.sms.estimate import add_commitment
     from gateway.voice import handlers as _common  # noqa: F401
     from gateway.voice import staff as _staff  # noqa: F401  (answers staff: flows/voice_staff.yaml)
     from gateway.voice.beeps import register_beep_handler
@@ -105,6 +107,7 @@ def voice(app: Flask) -> None:
     register_beep_handler(beep_vote)  # a missed call to a poll option's number: a vote
     spend.add_source(app, "sms", sms_spent_since)
     spend.add_source(app, "voice", voice_spent_since)
+    add_commitment(app, "broadcasts", committed)  # scheduled broadcasts: not yet spent
     init_prompts(app)  # the speaker of recorded prompts, before the engine that uses it
     init_voice(app)
 

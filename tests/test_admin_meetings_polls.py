@@ -15,6 +15,7 @@ import factories
 import time_machine
 from factories import joined_contact
 from flask import Flask
+from helpers import send_confirmed
 from sqlalchemy import select
 
 from gateway.extensions import db
@@ -49,7 +50,7 @@ def test_a_meeting_created_in_the_form_alerts_its_county(app, admin_as, workers,
     _people(app)
     with time_machine.travel(MONDAY):
         session = admin_as("coordinator", counties=("Kitui",), email="mutua@hmk.example")
-        response = session.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new")
+        response = send_confirmed(session, "/admin/meetings", MEETING_FORM, "/admin/meetings/new")
         assert response.status_code == 302, response.get_data(as_text=True)
         page = session.get(response.headers["Location"]).get_data(as_text=True)
         assert "Meeting created: its alerts are queued." in page
@@ -79,7 +80,7 @@ def test_a_meeting_created_in_the_form_alerts_its_county(app, admin_as, workers,
 def test_a_coordinator_cannot_make_or_see_another_countys_meeting(app, admin_as):
     with time_machine.travel(MONDAY):
         session = admin_as("coordinator", counties=("Kwale",))
-        response = session.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new")
+        response = send_confirmed(session, "/admin/meetings", MEETING_FORM, "/admin/meetings/new")
         assert response.status_code == 403
         national = {**MEETING_FORM, "county": "", "ward": ""}
         assert (
@@ -87,7 +88,9 @@ def test_a_coordinator_cannot_make_or_see_another_countys_meeting(app, admin_as)
         )
         admin = admin_as("admin")
         assert (
-            admin.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new").status_code
+            send_confirmed(
+                admin, "/admin/meetings", MEETING_FORM, "/admin/meetings/new"
+            ).status_code
             == 302
         )
         with app.app_context():
@@ -122,14 +125,15 @@ def test_moving_and_cancelling_a_meeting_tells_its_audience(app, admin_as, worke
     _people(app)
     with time_machine.travel(MONDAY):
         session = admin_as("admin")
-        created = session.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new")
+        created = send_confirmed(session, "/admin/meetings", MEETING_FORM, "/admin/meetings/new")
         path = created.headers["Location"]
         workers.drain()
         emulator.clear()
-        moved = session.post(
+        moved = send_confirmed(
+            session,
             f"{path}/reschedule",
             {"starts_at": "2026-12-11T14:30", "place": "Mui Primary School"},
-            page=path,
+            path,
         )
         assert moved.status_code == 302
         page = session.get(path).get_data(as_text=True)
@@ -166,10 +170,10 @@ def test_reminders_of_a_moved_meeting_read_replaced_not_failed(app, admin_as, wo
     with time_machine.travel(MONDAY):
         session = admin_as("admin")
         kiswahili = admin_as("viewer", language="sw")
-        created = session.post("/admin/meetings", MEETING_FORM, page="/admin/meetings/new")
+        created = send_confirmed(session, "/admin/meetings", MEETING_FORM, "/admin/meetings/new")
         path = created.headers["Location"]
         workers.drain()
-        session.post(f"{path}/reschedule", {"starts_at": "2026-12-11T14:30"}, page=path)
+        send_confirmed(session, f"{path}/reschedule", {"starts_at": "2026-12-11T14:30"}, path)
         workers.drain()
         page = session.get(path).get_data(as_text=True)
         assert _reminder_counts(page) == "Queued: 4 Replaced by the new time: 4"
@@ -272,7 +276,7 @@ def test_an_admin_creates_a_poll_and_sends_its_question(app, admin_as, workers, 
         page = session.get(path).get_data(as_text=True)
         assert "Poll MAJI created." in page and "09 Dec 2026 18:00" in page
         assert "2 people with consent will get the question" in page
-        assert session.post(f"{path}/send", {}, page=path).status_code == 302
+        assert send_confirmed(session, f"{path}/send", {}, path).status_code == 302
         assert "queued to 2 people" in session.get(path).get_data(as_text=True)
         # The same keyword again is refused, naming its user.
         again = session.post("/admin/polls", form, page="/admin/polls/new")

@@ -8,6 +8,7 @@ import re
 import pytest
 from factories import joined_contact
 from flask import Flask
+from helpers import confirmation
 from sqlalchemy import select
 
 from gateway.contacts.models import Contact
@@ -215,13 +216,25 @@ def test_a_viewer_changes_nothing(app: Flask, admin_as, inbox) -> None:
 
 
 def test_a_reply_reaches_the_reporter_in_their_language_via_a_worker(
-    app: Flask, admin_as, inbox, workers, emulator
+    app: Flask, admin_as, api, inbox, workers, emulator
 ) -> None:
     session = admin_as("coordinator", counties=("Kitui",), email="mutua@hmk.example")
     path = f"/admin/reports/{inbox['land']}"
-    response = session.post(
-        f"{path}/reply", {"text": "Tutatuma afisa wa ardhi  Jumatatu."}, page=path
-    )
+    asked = session.post(f"{path}/reply", {"text": "Tutatuma afisa wa ardhi  Jumatatu."}, page=path)
+    shown = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Reply on report R-LAND22: what it sends" in shown
+    assert "HMK kuhusu ripoti yako R-LAND22: Tutatuma afisa wa ardhi Jumatatu." in shown
+    assert "Total: 1 person · messages: 1 · KES 0.80" in shown
+    dry = api.post(
+        f"/reports/{inbox['land']}/reply/estimate", {"text": "Tutatuma afisa wa ardhi  Jumatatu."}
+    ).get_json()
+    assert dry["token"] == confirmation(shown)["estimate_token"]  # the API's estimate: the same
+    assert [line["segments"] for line in dry["lines"]] == [1] and dry["cost_kes"] == "0.8000"
+    workers.drain()
+    assert emulator.messages() == []  # nothing goes before the officer confirms
+    with app.app_context():
+        assert db.session.scalar(select(Message.id).where(Message.kind == "report_reply")) is None
+    response = session.post(f"{path}/reply", confirmation(shown), page=path)
     assert response.status_code == 302
     page = session.get(path).get_data(as_text=True)
     assert "Reply queued to +2547" in page and SW_PHONE not in page

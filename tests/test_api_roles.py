@@ -295,6 +295,30 @@ AREAS: dict[str, list[Row]] = {
         ("POST", "/meetings", at("/meetings", lambda: _meeting("Kwale")), only({L: 201, A: 201})),
         ("POST", "/meetings", at("/meetings", lambda: _meeting(None)), only({L: 201, A: 201})),
         (
+            "POST",
+            "/meetings/estimate",
+            at("/meetings/estimate", lambda: _meeting("Kitui")),
+            only({C: 200, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/meetings/estimate",
+            at("/meetings/estimate", lambda: _meeting("Kwale")),
+            only({C: 403, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/meetings/{meeting_id}/estimate",
+            at("/meetings/{w.meetings[kitui]}/estimate", {"place": "Mui Hall"}),
+            only({C: 200, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/meetings/{meeting_id}/estimate",
+            at("/meetings/{w.meetings[kwale]}/estimate", {"place": "Ramisi Hall"}),
+            only({C: 404, L: 200, A: 200}),
+        ),
+        (
             "GET",
             "/meetings/{meeting_id}",
             at("/meetings/{w.meetings[kitui]}"),
@@ -365,6 +389,18 @@ AREAS: dict[str, list[Row]] = {
         ),
         (
             "GET",
+            "/polls/{poll_id}/results/estimate",
+            at("/polls/{w.polls[open]}/results/estimate"),
+            only({V: 200, H: 200, L: 200, A: 200}),
+        ),
+        (
+            "GET",
+            "/polls/{poll_id}/results/estimate",
+            at("/polls/{w.polls[kwale]}/results/estimate"),
+            only({V: 200, H: 404, L: 200, A: 200}),
+        ),
+        (
+            "GET",
             "/polls/{poll_id}/results.csv",
             at("/polls/{w.polls[open]}/results.csv"),
             only({V: 200, H: 200, L: 200, A: 200}),
@@ -374,6 +410,12 @@ AREAS: dict[str, list[Row]] = {
             "/polls/{poll_id}/results.csv",
             at("/polls/{w.polls[kwale]}/results.csv"),
             only({V: 200, H: 404, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/polls/{poll_id}/send/estimate",
+            at("/polls/{w.polls[open]}/send/estimate"),
+            only({L: 200, A: 200}),
         ),
         (
             "POST",
@@ -472,6 +514,18 @@ AREAS: dict[str, list[Row]] = {
             "PATCH",
             "/reports/{report_id}",
             at("/reports/{w.reports[sensitive]}", {"status": "closed"}),
+            only({C: 404, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/reply/estimate",
+            at("/reports/{w.reports[kitui]}/reply/estimate", {"text": "Noted"}),
+            only({C: 200, L: 200, A: 200}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/reply/estimate",
+            at("/reports/{w.reports[sensitive]}/reply/estimate", {"text": "Noted"}),
             only({C: 404, L: 200, A: 200}),
         ),
         (

@@ -16,6 +16,7 @@ from gateway.broadcasts.estimate import SKIP, Estimate, in_chain
 from gateway.encoding import TextInfo, analyse, transliterate
 from gateway.i18n import catalogs
 from gateway.settings import Settings, current_settings
+from gateway.sms.estimate import figures
 from gateway.sms.texts import with_optout_hint
 
 LIST_FIELDS = ("counties", "languages", "tags", "guides")
@@ -121,6 +122,7 @@ class LanguageView:
     recipients: int  # contacts who get this text (their own language or by fallback)
     cost_kes: Decimal
     pages: list[str]  # the text as a basic phone shows it, one SMS segment a page
+    cut_to_fit: int  # characters to cut (of the text as sent) for it to fit one SMS
     empty_note: str  # for an empty text: what its speakers get instead (or that they get none)
 
 
@@ -179,6 +181,7 @@ def language_views(draft: Draft, found: Estimate) -> list[LanguageView]:
                 recipients=sum(e.recipients for e in getting),
                 cost_kes=sum((e.cost_kes for e in getting), Decimal(0)),
                 pages=phone_pages(sent, info),
+                cut_to_fit=figures(sent).cut_to_fit,
                 empty_note="" if text else _empty_note(draft, language.code, found),
             )
         )

@@ -16,11 +16,13 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.forms import eat_input, eat_value, form_errors, in_ui, per_language
+from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t
 from gateway.areas import areas
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.meetings.api import MeetingIn, MeetingUpdate
+from gateway.meetings.estimate import creation_estimate, move_estimate
 from gateway.meetings.models import Meeting, Rsvp
 from gateway.meetings.notices import (
     WITHDRAWN_AS,
@@ -129,6 +131,14 @@ def meeting_create() -> Response | tuple[str, int]:
         return _new_form(form_errors(error), 422)
     if not who.sees_county(data["county"]):
         abort(403)
+    found = creation_estimate(data)
+    if not confirmed(found):  # nothing is sent before the officer has seen what it costs
+        return confirm_page(
+            found,
+            title=t("admin.estimate.meeting_create"),
+            action=url_for("admin.meeting_create"),
+            back=url_for("admin.meeting_new"),
+        )
     meeting = create_meeting(**data)
     audit.record(
         "meeting.create",
@@ -181,6 +191,15 @@ def meeting_reschedule(meeting_id: int) -> Response | tuple[str, int]:
         data = MeetingUpdate().load(raw)
     except ma.ValidationError as error:
         return meeting_detail(meeting_id, form_errors(error)), 422
+    if meeting.status == "scheduled":
+        found = move_estimate(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
+        if not confirmed(found):
+            return confirm_page(
+                found,
+                title=t("admin.estimate.meeting_move"),
+                action=url_for("admin.meeting_reschedule", meeting_id=meeting.id),
+                back=url_for("admin.meeting_detail", meeting_id=meeting.id),
+            )
     try:
         changed = reschedule(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
     except MeetingClosed:

@@ -17,14 +17,21 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.forms import eat_input, form_errors, in_ui, per_language
+from gateway.admin.send_estimate import confirm_page, confirmed, panel
 from gateway.admin.templating import t, tn
 from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.polls.api import PollIn
+from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, Vote
-from gateway.polls.notices import PollClosed, enqueue_question, not_yet_asked
+from gateway.polls.notices import (
+    PollClosed,
+    enqueue_question,
+    not_yet_asked,
+    question_send_time,
+)
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.radio.models import RadioShow
 from gateway.tallies import DIMENSIONS
@@ -150,6 +157,10 @@ def poll_detail(poll_id: int) -> str:
         dimensions=DIMENSIONS,
         in_ui=in_ui,
         audience=people or 0,
+        # What the results SMS will cost at close, to the voters so far.
+        results_sms=panel(results_estimate(poll))
+        if poll.send_results and poll.results_sent_at is None
+        else None,
         can_send=principal().is_admin,
     )
 
@@ -163,8 +174,21 @@ def poll_csv(poll_id: int) -> Any:
 
 @bp.post("/polls/<int:poll_id>/send")
 @require_role(ADMIN, write=True)
-def poll_send(poll_id: int) -> Response:
+def poll_send(poll_id: int) -> Response | tuple[str, int]:
     poll = _poll_or_404(poll_id)
+    try:
+        question_send_time(poll)
+    except PollClosed:
+        flash(t("admin.polls.closed"), "error")
+        return redirect(url_for("admin.poll_detail", poll_id=poll.id))
+    found = question_estimate(poll)
+    if not confirmed(found):  # nothing is sent before the officer has seen what it costs
+        return confirm_page(
+            found,
+            title=t("admin.estimate.poll_send", keyword=poll.keyword),
+            action=url_for("admin.poll_send", poll_id=poll.id),
+            back=url_for("admin.poll_detail", poll_id=poll.id),
+        )
     try:
         sends_at = enqueue_question(poll)
     except PollClosed:

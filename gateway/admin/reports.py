@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
+from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t, tn
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.reports.cases import NOTE_MAX, add_note, history
+from gateway.reports.estimate import reply_estimate
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
     ReplyRefused,
@@ -242,6 +244,14 @@ def report_reply(report_id: int) -> Response | tuple[str, int]:
         flash(t("admin.reports.reply_too_long", max=REPLY_MAX), "error")
         return _back(report)
     try:
+        found = reply_estimate(report, text)
+        if not confirmed(found):  # nothing is sent before the officer has seen what it costs
+            return confirm_page(
+                found,
+                title=t("admin.estimate.report_reply", reference=report.reference),
+                action=url_for("admin.report_reply", report_id=report.id),
+                back=url_for("admin.report_detail", report_id=report.id),
+            )
         message = reply_to_reporter(report, text)
     except ReplyRefused as refused:
         db.session.rollback()

@@ -121,6 +121,9 @@ class LanguageEstimateOut(ma.Schema):
     ucs2_chars = ma.fields.List(ma.fields.String())
     transliterated = ma.fields.String(allow_none=True)
     transliterated_segments = ma.fields.Integer(allow_none=True)
+    cut_to_fit = ma.fields.Integer(
+        metadata={"description": "Characters to cut for the text to fit one SMS (0: it fits)."}
+    )
     recipients = ma.fields.Integer()
     cost_kes = ma.fields.Decimal(as_string=True)
 
@@ -146,6 +149,9 @@ class EstimateOut(ma.Schema):
     spent_this_month_kes = ma.fields.Decimal(as_string=True)
     committed_kes = ma.fields.Decimal(as_string=True)
     budget_kes = ma.fields.Decimal(as_string=True)
+    budget_left_kes = ma.fields.Decimal(
+        as_string=True, metadata={"description": "Before this send: spent and committed taken."}
+    )
     over_budget = ma.fields.Boolean()
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from gateway.contacts.models import Contact, ContactTag
-from gateway.contacts.service import messageable, opted_out
-from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
+from gateway.sms.estimate import Reach, reach_where
 
 CRITERIA = ("counties", "wards", "languages", "tags", "guides")
 
@@ -45,26 +43,6 @@ def matches(audience: Mapping[str, Any], default_language: str) -> ColumnElement
     return or_(*parts) if audience.get("match") == "any" else and_(*parts)
 
 
-@dataclass(frozen=True)
-class Reach:
-    recipients: dict[str, int]  # by language (the contact's, or the default)
-    skipped_no_consent: int
-    skipped_opted_out: int
-
-    @property
-    def total(self) -> int:
-        return sum(self.recipients.values())
-
-
 def reach(audience: Mapping[str, Any], default_language: str) -> Reach:
     """How many the audience reaches in each language, and how many it leaves out and why."""
-    in_audience = and_(matches(audience, default_language), Contact.anonymised_at.is_(None))
-    language = func.coalesce(Contact.language, default_language)
-    rows = db.session.execute(
-        select(language, func.count()).where(in_audience, messageable()).group_by(language)
-    ).all()
-    stopped = db.session.scalar(select(func.count()).where(in_audience, opted_out()))
-    no_consent = db.session.scalar(
-        select(func.count()).where(in_audience, ~opted_out(), Contact.consent_at.is_(None))
-    )
-    return Reach({str(lang): int(n) for lang, n in rows}, int(no_consent or 0), int(stopped or 0))
+    return reach_where(matches(audience, default_language), default_language)

@@ -9,19 +9,15 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from gateway.broadcasts.audience import Reach, reach
+from gateway.broadcasts.audience import reach
 from gateway.broadcasts.models import Broadcast
-from gateway.encoding import analyse, transliterate
 from gateway.extensions import db, utcnow
 from gateway.i18n import Catalogs
 from gateway.settings import Settings
+from gateway.sms.estimate import CENTS, ZERO, Reach, budget_for, cost_of, figures
 from gateway.sms.models import Message
 from gateway.sms.texts import with_optout_hint
-from gateway.spend import month_start, spent_this_month, spent_this_month_by_channel
-
-CENTS = Decimal("0.0001")  # Africa's Talking states costs to four places
-ZERO = Decimal(0).quantize(CENTS)
-
+from gateway.spend import month_start, spent_this_month_by_channel
 
 SKIP = "skip"  # the sender's choice for those with no text in their chain: leave them out
 
@@ -66,6 +62,7 @@ class LanguageEstimate:
     ucs2_chars: list[str]
     transliterated: str | None  # a GSM-7 version, when the text is UCS-2
     transliterated_segments: int | None
+    cut_to_fit: int  # characters to cut for one SMS; 0 when it fits
     recipients: int
     cost_kes: Decimal
 
@@ -86,6 +83,7 @@ class Estimate:
     spent_this_month_kes: Decimal
     committed_kes: Decimal  # scheduled broadcasts not yet sent
     budget_kes: Decimal
+    budget_left_kes: Decimal  # before this broadcast
     over_budget: bool
 
 
@@ -140,34 +138,32 @@ def estimate(
     """Encoding, segments, recipients and cost per language; the total against the budget;
     who has no text in their language's chain (``uncovered``: the sender's choice for them)."""
     found: Reach = reach(audience, settings.default_language)
-    price = Decimal(str(settings.price_per_segment_kes))
     languages = []
     for language, count in sorted(found.recipients.items()):
         chosen = text_as_sent(texts, language, catalogs, uncovered)
         text, text_language = chosen or ("", None)
-        info = analyse(text)
-        gsm = transliterate(text) if info.encoding == "UCS-2" else None
+        shape = figures(text)
         languages.append(
             LanguageEstimate(
                 language=language,
                 text_language=text_language,
                 text=text,
                 no_text_in_chain=in_chain(texts, language, catalogs) is None,
-                encoding=info.encoding,
-                segments=info.segments,
+                encoding=shape.encoding,
+                segments=shape.segments,
                 characters=len(text),
-                ucs2_chars=list(info.ucs2_chars),
-                transliterated=gsm,
-                transliterated_segments=analyse(gsm).segments if gsm else None,
+                ucs2_chars=shape.ucs2_chars,
+                transliterated=shape.transliterated,
+                transliterated_segments=shape.transliterated_segments,
+                cut_to_fit=shape.cut_to_fit,
                 recipients=count,
-                cost_kes=(price * info.segments * count).quantize(CENTS) if chosen else ZERO,
+                cost_kes=cost_of(shape.segments, count, settings) if chosen else ZERO,
             )
         )
     cost = sum((entry.cost_kes for entry in languages), Decimal(0)).quantize(CENTS)
     missing = {e.language: e.recipients for e in languages if e.no_text_in_chain}
     nothing = sum(e.recipients for e in languages if e.text_language is None)
-    spent, pending = spent_this_month(settings), committed(exclude)
-    budget = Decimal(str(settings.monthly_budget_kes))
+    budget = budget_for(cost, settings, committed(exclude))
     return Estimate(
         languages=languages,
         recipients=found.total - nothing,
@@ -178,8 +174,9 @@ def estimate(
         skipped_no_text=nothing,
         needs_choice=bool(missing) and not uncovered,
         cost_kes=cost,
-        spent_this_month_kes=spent,
-        committed_kes=pending,
-        budget_kes=budget,
-        over_budget=spent + pending + cost > budget,
+        spent_this_month_kes=budget.spent_this_month_kes,
+        committed_kes=budget.committed_kes,
+        budget_kes=budget.budget_kes,
+        budget_left_kes=budget.left_kes,
+        over_budget=budget.over_budget,
     )

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select
 
-from gateway.broadcasts.estimate import CENTS
 from gateway.extensions import db
 from gateway.settings import Settings
+from gateway.sms.estimate import CENTS
 from gateway.sms.models import Message
 
 

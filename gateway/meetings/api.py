@@ -10,10 +10,12 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
+from gateway.api.estimates import SendEstimateOut, estimate_out
 from gateway.api.schemas import _known_county, _known_language
 from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
 from gateway.areas import areas
 from gateway.extensions import db, utcnow
+from gateway.meetings.estimate import creation_estimate, move_estimate
 from gateway.meetings.models import Meeting
 from gateway.meetings.notices import (
     MeetingClosed,
@@ -184,6 +186,35 @@ class Meetings(MethodView):
         meeting = create_meeting(**data)
         db.session.commit()
         return _described(meeting)
+
+
+@blp.route("/estimate")
+class MeetingEstimate(MethodView):
+    @blp.arguments(MeetingIn)
+    @blp.response(200, SendEstimateOut)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What creating this meeting would send, and sends nothing: per language the alert and
+        the reminders as sent (encoding, segments, characters to cut to fit one SMS), to how
+        many, the cost and the budget left."""
+        if not principal().sees_county(data["county"]):
+            forbid("may only create meetings of its own counties.")
+        return estimate_out(creation_estimate(data))
+
+
+@blp.route("/<int:meeting_id>/estimate")
+class MeetingMoveEstimate(MethodView):
+    @blp.arguments(MeetingUpdate)
+    @blp.response(200, SendEstimateOut)
+    @blp.alt_response(404, description="No meeting with this id.")
+    @blp.alt_response(409, description="The meeting is cancelled.")
+    def post(self, data: dict[str, Any], meeting_id: int) -> dict[str, Any]:
+        """What moving this meeting (as PATCH would) would send, and sends nothing."""
+        meeting = _meeting_or_404(meeting_id)
+        if meeting.status != "scheduled":
+            _fail(409, f"Meeting {meeting_id} is cancelled; create a new one.")
+        return estimate_out(
+            move_estimate(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
+        )
 
 
 @blp.route("/<int:meeting_id>")

@@ -89,7 +89,11 @@ def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:
 
 
 def meeting_values(meeting: Meeting, contact: Contact, key: str) -> dict[str, Any]:
-    language = language_of(contact)
+    return language_values(meeting, language_of(contact), key)
+
+
+def language_values(meeting: Meeting, language: str, key: str) -> dict[str, Any]:
+    """The values of the text ``key`` about ``meeting`` for a ``language`` speaker."""
     return {
         "title": pick(meeting.title, catalogs().chain(language)),
         "when": when(meeting.starts_at, key, language),

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 
 from gateway.api import ApiBlueprint
+from gateway.api.estimates import SendEstimateOut, estimate_out
 from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
 from gateway.api.schemas import _known_county
 from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER
@@ -18,8 +19,15 @@ from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.polls import texts
+from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, PollOption
-from gateway.polls.notices import PollClosed, audience, enqueue_question, not_yet_asked
+from gateway.polls.notices import (
+    PollClosed,
+    audience,
+    enqueue_question,
+    not_yet_asked,
+    question_send_time,
+)
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.polls.voice_numbers import check_voice_numbers, voice_numbers_field
 from gateway.sms.choices import folded_phrase
@@ -291,6 +299,34 @@ class PollResultsCsv(MethodView):
         return csv_response(
             f"poll-{poll.keyword.lower()}-results.csv", CSV_HEADER, results_rows(poll)
         )
+
+
+@blp.route("/<int:poll_id>/send/estimate")
+class PollSendEstimate(MethodView):
+    @blp.response(200, SendEstimateOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    @blp.alt_response(409, description="The poll has closed (or closes before it could go).")
+    def post(self, poll_id: int) -> dict[str, Any]:
+        """What `POST /polls/<id>/send` would send, and sends nothing: the question per language
+        as sent (encoding, segments, characters to cut to fit one SMS), to how many, the cost
+        and the budget left."""
+        poll = _poll_or_404(poll_id)
+        try:
+            question_send_time(poll)
+        except PollClosed:
+            fail(409, message=f"Poll {poll.id} has closed; its question cannot be sent.")
+        return estimate_out(question_estimate(poll))
+
+
+@blp.route("/<int:poll_id>/results/estimate")
+class PollResultsEstimate(MethodView):
+    @blp.response(200, SendEstimateOut)
+    @blp.alt_response(404, description="No poll with this id.")
+    def get(self, poll_id: int) -> dict[str, Any]:
+        """What the results SMS (sent when a poll with `send_results` closes) would send to the
+        voters so far, per language with the counts so far: encoding, segments, characters to
+        cut to fit one SMS, the cost and the budget left."""
+        return estimate_out(results_estimate(_poll_or_404(poll_id)))
 
 
 @blp.route("/<int:poll_id>/send")

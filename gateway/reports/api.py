@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
+from gateway.api.estimates import SendEstimateOut, estimate_out
 from gateway.api.schemas import _known_county
 from gateway.api.scope import ADMIN, COORDINATOR, STAFF
 from gateway.contacts.models import Contact
@@ -18,6 +19,7 @@ from gateway.extensions import db
 from gateway.numbers import MAX_ID
 from gateway.phones import mask_phone
 from gateway.reports.cases import NOTE_MAX, add_note, history
+from gateway.reports.estimate import reply_estimate
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
     ReplyRefused,
@@ -175,6 +177,23 @@ class ReportById(MethodView):
             assign(report, user)
         db.session.commit()
         return _described(report)
+
+
+@blp.route("/<int:report_id>/reply/estimate")
+class ReportReplyEstimate(MethodView):
+    @blp.arguments(ReplyIn)
+    @blp.response(200, SendEstimateOut)
+    @blp.alt_response(404, description="No report with this id (or not one this token reads).")
+    @blp.alt_response(409, description="Anonymous, deleted or opted-out reporter: no reply.")
+    def post(self, data: dict[str, Any], report_id: int) -> dict[str, Any]:
+        """What `POST /reports/<id>/reply` would send, and sends nothing: the reply as sent
+        (encoding, segments, characters to cut to fit one SMS), its cost and the budget left."""
+        report = _report_or_404(report_id)
+        try:
+            return estimate_out(reply_estimate(report, data["text"]))
+        except ReplyRefused as refused:
+            abort(409, message=REFUSED.get(refused.reason, refused.reason))
+            raise
 
 
 @blp.route("/<int:report_id>/reply")

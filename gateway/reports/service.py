@@ -142,12 +142,12 @@ def assign(report: Report, user: User | None) -> bool:
     return True
 
 
-def reply_to_reporter(report: Report, text: str) -> Message:
-    """Queue the officer's ``text`` to the person who sent ``report``, in their language,
-    framed by ``sms.report.reply``, and audit it; it goes through the outbound worker like every
-    SMS."""
-    from gateway.sms.texts import reply
+def reply_target(report: Report, text: str) -> tuple[Contact, str]:
+    """Who a reply to ``report`` goes to, and ``text`` as it goes (spaces folded).
 
+    Raises:
+        ReplyRefused: empty, anonymous, deleted or opted-out reporter.
+    """
     text = " ".join(text.split())
     if not text:
         raise ReplyRefused("empty")
@@ -158,6 +158,16 @@ def reply_to_reporter(report: Report, text: str) -> Message:
         raise ReplyRefused("no_contact")
     if contact.opted_out_at is not None:
         raise ReplyRefused("opted_out")
+    return contact, text
+
+
+def reply_to_reporter(report: Report, text: str) -> Message:
+    """Queue the officer's ``text`` to the person who sent ``report``, in their language,
+    framed by ``sms.report.reply``, and audit it; it goes through the outbound worker like every
+    SMS."""
+    from gateway.sms.texts import reply
+
+    contact, text = reply_target(report, text)
     report.updated_at = utcnow()
     message = reply(
         contact,

@@ -76,6 +76,10 @@ def test_an_admin_triages_and_replies_and_a_script_stays_text(
 
     page.fill("textarea[name=text]", "A plumber comes on Monday.")
     page.click("text=Send SMS")
+    # What the reply sends, before it goes: the text as the reporter gets it, and its cost.
+    estimate = page.locator("#estimate-report_reply-en")
+    assert "HMK about your report R-PIPE22: A plumber comes on Monday." in estimate.inner_text()
+    page.click("#confirm-send")
     page.wait_for_selector("text=Reply queued to")
     shot(page, "report-detail")
     assert _emulated(emulator, REPORTER) == [
