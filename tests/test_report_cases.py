@@ -10,7 +10,7 @@ import re
 import pytest
 from factories import joined_contact
 from flask import Flask
-from helpers import received, text
+from helpers import received, send_confirmed, text
 from sqlalchemy import select
 
 from gateway.contacts.export import collect
@@ -140,7 +140,7 @@ def test_a_reply_appears_in_the_thread_with_its_delivery_status(
 ) -> None:
     session = admin_as("admin")
     path = f"/admin/reports/{cases['en']}"
-    session.post(f"{path}/reply", {"text": "An officer visits on Monday."}, page=path)
+    send_confirmed(session, f"{path}/reply", {"text": "An officer visits on Monday."}, path)
     history = _history(session.get(path).get_data(as_text=True))
     reply = re.search(r'<li class="step-reply">(.*?)</li>', history, re.S)
     assert reply is not None and "An officer visits on Monday." in reply.group(1)
