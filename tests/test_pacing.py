@@ -198,3 +198,23 @@ def test_an_urgent_broadcast_goes_at_once_and_says_pacing_does_not_apply(
     assert got(emulator, EN)[-1].startswith("Flood")
     assert got(emulator, SW)[-1].startswith("Flood")
     assert api.get(f"/broadcasts/{created['id']}").json["status"] == "sent"
+
+
+def test_the_composer_says_whether_pacing_applies(app, admin_as, people):
+    """The admin composer's estimate (the page one confirms on) says how pacing holds a
+    broadcast's messages back, and that an urgent one is exempt; in Kiswahili too."""
+    draft = {"name": "Flood", "text_en": "Flooding at the Mui pit.", "text_sw": "", "text_kam": ""}
+    draft |= {"when": "now", "counties": ["Kitui"]}
+    urgent = {**draft, "urgent": "1", "urgent_reason": "Flooding at the Mui pit"}
+    with time_machine.travel(MONDAY_7 + timedelta(hours=3)):
+        for language, applies, exempt in (
+            ("en", "at most 3 scheduled messages a day, 10 minutes apart", "pacing does not"),
+            ("sw", "usiozidi 3 iliyopangwa kwa siku, dakika 10", "mpangilio wa ujumbe hautumiki"),
+        ):
+            admin = admin_as("admin", language=language)
+            paced = admin.post("/admin/broadcasts/estimate", draft, page="/admin/broadcasts/new")
+            assert applies in " ".join(paced.get_data(as_text=True).split())
+            assert exempt not in paced.get_data(as_text=True)
+            page = admin.post("/admin/broadcasts/estimate", urgent, page="/admin/broadcasts/new")
+            assert exempt in page.get_data(as_text=True)
+            assert applies not in " ".join(page.get_data(as_text=True).split())
