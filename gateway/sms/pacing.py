@@ -94,7 +94,8 @@ def _history(
     ).all()
     found: dict[int, list[datetime]] = defaultdict(list)
     for contact_id, claimed_at in rows:
-        found[contact_id].append(_aware(claimed_at))
+        if contact_id is not None and claimed_at is not None:  # both, by the query
+            found[contact_id].append(_aware(claimed_at))
     return found
 
 
