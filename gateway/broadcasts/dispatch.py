@@ -296,7 +296,7 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
             Message.broadcast_id == broadcast_id, Message.status == "queued"
         )
     )
-    if waiting is not None:  # retries waiting for their backoff
+    if waiting is not None:  # retries waiting for their backoff, recipients for their pace
         _next_link(broadcast_id, job_id, at=waiting + timedelta(seconds=1))
         return "waiting for retries"
     _finish(broadcast)
