@@ -218,3 +218,59 @@ def test_the_composer_says_whether_pacing_applies(app, admin_as, people):
             page = admin.post("/admin/broadcasts/estimate", urgent, page="/admin/broadcasts/new")
             assert exempt in page.get_data(as_text=True)
             assert applies not in " ".join(page.get_data(as_text=True).split())
+
+
+def test_two_sends_for_one_person_at_the_same_moment_take_one_slot(
+    app, api, people, workers, emulator, monkeypatch
+):
+    """Two workers sending a meeting's alert and a poll's question to the same person at the
+    same moment: one goes, the other waits ten minutes (each claim counts the person's sends
+    with the person locked, so both cannot see the slot free; the count is slowed here to
+    widen the window)."""
+    import threading
+    import time
+
+    from gateway.sms import pacing
+    from gateway.sms.outbound import send_messages
+
+    ten = MONDAY_7 + timedelta(hours=3)
+    closes = (ten + timedelta(hours=4)).isoformat()
+    with time_machine.travel(ten):
+        assert api.post("/meetings", json=MEETING).status_code == 201
+        poll = api.post("/polls", json={**POLL, "closes_at": closes}).json
+        assert api.post(f"/polls/{poll['id']}/send").status_code == 202
+        with app.app_context():  # the jobs that queue the SMS; their sends are run below
+            from rq import SimpleWorker
+
+            SimpleWorker([workers.queue("default")], connection=workers.redis).work(burst=True)
+        workers.queue("outbound").empty()
+        scheduled = workers.queue("outbound").scheduled_job_registry
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id)
+        first = [m for m in scheduled_to(app, EN) if m.status == "queued"]
+        assert sorted(m.kind for m in first) == ["meeting_alert", "poll_question"]
+        history = pacing._history
+
+        def slow_history(*args, **kwargs):
+            time.sleep(0.3)
+            return history(*args, **kwargs)
+
+        monkeypatch.setattr(pacing, "_history", slow_history)
+        start = threading.Barrier(2)
+
+        def send(message_id: int) -> None:
+            with app.app_context():
+                start.wait()
+                send_messages([message_id])
+
+        threads = [threading.Thread(target=send, args=(m.id,)) for m in first]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert len(got(emulator, EN)) == 1
+    [waiting] = [m for m in scheduled_to(app, EN) if m.status == "queued"]
+    assert waiting.error == "Paced"
+    assert eat(waiting.not_before) >= ten + timedelta(minutes=10)
+    drain_at(workers, ten + timedelta(minutes=10, seconds=30))
+    assert len(got(emulator, EN)) == 2
