@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from factories import EN, SW
 from helpers import text
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.settings import load_settings
 from gateway.sms.models import Message
 
 EAT = ZoneInfo("Africa/Nairobi")
@@ -274,3 +276,24 @@ def test_two_sends_for_one_person_at_the_same_moment_take_one_slot(
     assert eat(waiting.not_before) >= ten + timedelta(minutes=10)
     drain_at(workers, ten + timedelta(minutes=10, seconds=30))
     assert len(got(emulator, EN)) == 2
+
+
+def test_the_pacing_settings_are_read_and_checked(tmp_path):
+    """GATEWAY_MAX_PER_CONTACT_PER_DAY and GATEWAY_MIN_SPACING (the duration syntax of the
+    other settings: d, h or m; off) with their defaults; nonsense is refused at start."""
+    default = load_settings({}, tmp_path)
+    assert (default.max_per_contact_per_day, default.min_spacing) == (3, timedelta(minutes=10))
+    env = {"GATEWAY_MAX_PER_CONTACT_PER_DAY": "5", "GATEWAY_MIN_SPACING": "1h"}
+    chosen = load_settings(env, tmp_path)
+    assert (chosen.max_per_contact_per_day, chosen.min_spacing) == (5, timedelta(hours=1))
+    off = load_settings(
+        {"GATEWAY_MAX_PER_CONTACT_PER_DAY": "0", "GATEWAY_MIN_SPACING": "off"}, tmp_path
+    )
+    assert (off.max_per_contact_per_day, off.min_spacing) == (0, timedelta(0))
+    for name, raw in (
+        ("GATEWAY_MIN_SPACING", "10 minutes"),
+        ("GATEWAY_MIN_SPACING", "10m,5m"),
+        ("GATEWAY_MAX_PER_CONTACT_PER_DAY", "three"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            load_settings({name: raw}, tmp_path)
