@@ -141,11 +141,20 @@ def _broadcasts(before: datetime, settings: Settings) -> int:
                 (Message.not_before.is_(None)) | (Message.not_before < before),
             )
         )
+        # Messages waiting for a later time (a retry's backoff, a contact's pacing slot): the
+        # chain waits for them; revived above once they are due, if its link went missing.
+        waiting_later = db.session.scalar(
+            select(func.count()).where(
+                Message.broadcast_id == broadcast.id,
+                Message.status == "queued",
+                Message.not_before >= before,
+            )
+        )
         idle = (last_claim or broadcast.started_at or broadcast.created_at) < before
         if due_waiting and idle:
             _enqueue_chain(broadcast.id, f"broadcast-{broadcast.id}-revive{minute}-0")
             found += 1
-        elif not due_waiting and idle:
+        elif not due_waiting and not waiting_later and idle:
             _enqueue_chain(broadcast.id, f"broadcast-{broadcast.id}-finish{minute}-0")
     return found
 

@@ -146,6 +146,16 @@ def _offsets(name: str, raw: str) -> tuple[timedelta, ...]:
     return tuple(sorted(offsets, reverse=True))
 
 
+def _duration(name: str, raw: str) -> timedelta:
+    """``"10m"`` → 10 minutes (d, h or m, as ``_offsets``); ``"off"``, ``"0"`` or ``""`` → none."""
+    if raw.strip().lower() in ("", "off", "0"):
+        return timedelta(0)
+    found = _offsets(name, raw)
+    if len(found) != 1:
+        raise ValueError(f"{name} must be one duration such as 10m (d, h or m), not {raw!r}")
+    return found[0]
+
+
 def database_url(raw: str) -> str:
     """Normalise a ``DATABASE_URL`` to a SQLAlchemy URL with the psycopg 3 driver.
 
@@ -231,6 +241,11 @@ class Settings:
     callback_cooldown_s: int = 600
     voice_record_max_s: int = 120
     voice_audio_max_bytes: int = 5 * 1024 * 1024
+    # Pacing for one person: at most so many scheduled messages (broadcasts, alerts, reminders,
+    # poll questions, guide excerpts; not replies) to a contact a day, and none closer than the
+    # spacing; the rest wait their turn. 0: no cap. Urgent broadcasts are exempt.
+    max_per_contact_per_day: int = 3
+    min_spacing: timedelta = timedelta(minutes=10)
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -334,6 +349,8 @@ def load_settings(
         ),
         reply_limit_per_hour=reply_limit[0],
         reply_limit_per_day=reply_limit[1],
+        max_per_contact_per_day=_bounded(env, "GATEWAY_MAX_PER_CONTACT_PER_DAY", 3, 0, 1000),
+        min_spacing=_duration("GATEWAY_MIN_SPACING", _str(env, "GATEWAY_MIN_SPACING", "10m") or ""),
         instance_path=instance,
     )
     refuse_open_callbacks(settings)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factories
+import pytest
 import time_machine
 from factories import joined_contact
 from flask import Flask
@@ -26,6 +27,7 @@ from gateway.sms.models import Message
 from gateway.users.models import AuditEvent
 
 EAT = ZoneInfo("Africa/Nairobi")
+UNPACED = {"max_per_contact_per_day": 0, "min_spacing": timedelta(0)}
 MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)
 EN, SW, KWALE = "+254711000001", "+254711000002", "+254722000001"
 
@@ -121,6 +123,9 @@ def test_a_bad_meeting_form_is_shown_again_naming_the_field(app, admin_as):
         assert db.session.scalar(select(Meeting.id)) is None
 
 
+# The alert, the move's notice and the cancellation's within a minute, on purpose: pacing
+# (tests/test_pacing.py) off.
+@pytest.mark.parametrize("settings_overrides", [UNPACED], ids=["unpaced"])
 def test_moving_and_cancelling_a_meeting_tells_its_audience(app, admin_as, workers, emulator):
     _people(app)
     with time_machine.travel(MONDAY):

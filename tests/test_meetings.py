@@ -29,6 +29,7 @@ from gateway.meetings.models import Rsvp
 from gateway.sms.models import Message
 
 EAT = ZoneInfo("Africa/Nairobi")
+UNPACED = {"max_per_contact_per_day": 0, "min_spacing": timedelta(0)}
 MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)
 STARTS = datetime(2026, 12, 10, 10, 0, tzinfo=EAT)  # Thursday
 WHEN = {"en": "Thu 10 Dec, 10:00", "sw": "Alhamisi 10 Des, 10:00"}
@@ -166,6 +167,8 @@ def test_yes_and_no_by_sms_are_counted_and_thanked(app, api, at, people, workers
     assert kinds == ["keyword:yes", "keyword:yes", "keyword:no", "inbox", "keyword:yes"]
 
 
+# Two scheduled messages to one person at once, on purpose: pacing (tests/test_pacing.py) off.
+@pytest.mark.parametrize("settings_overrides", [UNPACED], ids=["unpaced"])
 def test_a_bare_yes_with_two_meetings_to_come_asks_which_one(
     app, api, at, people, workers, emulator
 ):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factories
+import pytest
 import time_machine
 from conftest import Phone
 from factories import EN, KAM, KWALE, SW, joined_contact
@@ -29,6 +30,7 @@ from gateway.sms.models import Message
 from gateway.sms.wake import LEASE_KEY, NOTE_KEY
 
 EAT = ZoneInfo("Africa/Nairobi")
+UNPACED = {"max_per_contact_per_day": 0, "min_spacing": timedelta(0)}
 MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)  # a Monday, outside the quiet hours
 QUESTION = {
     "en": "Should the county publish the mine's EIA report?",
@@ -182,6 +184,8 @@ def test_a_vote_by_ussd_in_kiswahili_counts_and_can_be_replaced_by_sms(
     assert received(emulator, phone.number) == [thanks(app, "sw", "Ndiyo")]
 
 
+# Two scheduled messages to one person at once, on purpose: pacing (tests/test_pacing.py) off.
+@pytest.mark.parametrize("settings_overrides", [UNPACED], ids=["unpaced"])
 def test_a_bare_number_answers_the_poll_question_just_sent(app, at, api, people, workers, emulator):
     """Does sending a poll reach its audience (consent, county) once each, in their language,
     with numbered options, and is a bare number sent back a vote for that poll; does a bare

@@ -34,6 +34,7 @@ from gateway.broadcasts.dispatch import (
 )
 from gateway.broadcasts.estimate import estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.pacing_rule import pacing_rule
 from gateway.broadcasts.spent import spent, spent_totals
 from gateway.broadcasts.timing import held_until, quiet_hours, waits_until
 from gateway.contacts.models import Contact, ContactTag
@@ -88,6 +89,7 @@ def _estimate_context(draft: Draft) -> dict[str, Any]:
         # Said before sending: a broadcast for the quiet hours waits for their end.
         "held_until": held_until(asked, settings),
         "quiet": quiet_hours(settings),
+        "pacing": pacing_rule(settings, draft.urgent),
     }
 
 

@@ -21,6 +21,7 @@ from gateway.broadcasts.dispatch import (
 )
 from gateway.broadcasts.estimate import SKIP, estimate
 from gateway.broadcasts.models import Broadcast
+from gateway.broadcasts.pacing_rule import WithPacing, pacing_rule
 from gateway.broadcasts.spent import spent
 from gateway.broadcasts.timing import waits_until
 from gateway.extensions import db
@@ -84,6 +85,14 @@ class DraftIn(ma.Schema):
             raise ma.ValidationError(
                 f"Use {SKIP!r} or the code of a language given a text.", "uncovered"
             )
+
+
+class EstimateDraftIn(DraftIn):
+    urgent = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Urgent: sent at once to everyone, pacing does not apply."},
+    )
+    urgent_reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
 
 
 class BroadcastIn(DraftIn):
@@ -155,6 +164,22 @@ class EstimateOut(ma.Schema):
     over_budget = ma.fields.Boolean()
 
 
+class PacingOut(ma.Schema):
+    applies = ma.fields.Boolean(
+        metadata={"description": "false: urgent, sent at once to everyone (or pacing is off)."}
+    )
+    max_per_contact_per_day = ma.fields.Integer(
+        metadata={"description": "Scheduled messages one contact gets at most a day (0: no cap)."}
+    )
+    min_spacing_minutes = ma.fields.Integer(
+        metadata={"description": "Least minutes between two to one contact; the rest wait."}
+    )
+
+
+class DraftEstimateOut(EstimateOut):
+    pacing = ma.fields.Nested(PacingOut)
+
+
 class LanguageSpendOut(ma.Schema):
     language = ma.fields.String()
     messages = ma.fields.Integer(metadata={"description": "Accepted by Africa's Talking."})
@@ -221,15 +246,17 @@ def _settings() -> Any:
 
 @blp.route("/estimate")
 class BroadcastEstimate(MethodView):
-    @blp.arguments(DraftIn)
-    @blp.response(200, EstimateOut)
+    @blp.arguments(EstimateDraftIn)
+    @blp.response(200, DraftEstimateOut)
     def post(self, data: dict[str, Any]) -> Any:
         """What a broadcast would cost: per language its encoding (and the characters that force
         UCS-2, with a GSM-7 version), segments, recipients and cost; the total against the
-        monthly budget; how many are left out for lack of consent or for opting out."""
-        return estimate(
+        monthly budget; how many are left out for lack of consent or for opting out; and
+        whether pacing for one person holds its messages back (not when urgent)."""
+        found = estimate(
             data["texts"], data["audience"], _settings(), catalogs(), uncovered=data["uncovered"]
         )
+        return WithPacing(found, pacing_rule(_settings(), data["urgent"]))
 
 
 @blp.route("")

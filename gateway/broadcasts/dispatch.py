@@ -34,6 +34,7 @@ from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
 from gateway.sms.models import STATUSES, Message
 from gateway.sms.outbound import deliver, kept_after_commit
+from gateway.sms.pacing import hold_back
 from gateway.sms.throttle import SendRate
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,24 @@ def start_broadcast(broadcast_id: int) -> str:
     return f"{broadcast.recipients} messages"
 
 
-def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
+def _claim_chunk(broadcast_id: int, size: int, settings: Settings, urgent: bool) -> list[Message]:
     """Move up to ``size`` due queued messages of the broadcast to ``sending`` and return them
-    (committed), in id order: one UPDATE that returns the rows it claimed."""
+    (committed), in id order: one UPDATE that returns the rows it claimed. Those that would
+    break their contact's pace (unless the broadcast is urgent) go back to the queue for their
+    slot in the same commit (:mod:`gateway.sms.pacing`); the chain waits for them."""
+    while claimed := _claim_some(broadcast_id, size):
+        going = hold_back(claimed, settings, exempt=urgent)
+        with kept_after_commit():  # else each claimed row is read again, one SELECT each
+            db.session.commit()
+        if going:
+            return sorted(going, key=lambda message: message.id)
+    db.session.commit()
+    return []
+
+
+def _claim_some(broadcast_id: int, size: int) -> list[Message]:
+    """Up to ``size`` due queued messages of the broadcast, moved to ``sending`` (not yet
+    committed)."""
     due = (
         select(Message.id)
         .where(
@@ -243,9 +259,7 @@ def _claim_chunk(broadcast_id: int, size: int) -> list[Message]:
         # A row claimed again in this session (a retry come due) is read afresh.
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
-    with kept_after_commit():  # else each claimed row is read again, one SELECT each
-        db.session.commit()
-    return sorted(claimed, key=lambda message: message.id)
+    return list(claimed)
 
 
 @job
@@ -263,12 +277,13 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
     if broadcast is None or broadcast.status != "sending":
         return "not sending"
     size = SendRate(redis_client(), settings.send_rate_per_s).batch_size(settings.send_batch_size)
+    urgent = broadcast.urgent  # read once: the commits below would make it read again
     handed: Counter[str] = Counter()
     until = time.monotonic() + CHUNK_S
     while (
         handed.total() < CHUNK
         and (not handed or time.monotonic() < until)
-        and (messages := _claim_chunk(broadcast_id, size))
+        and (messages := _claim_chunk(broadcast_id, size, settings, urgent))
     ):
         # The last request's outcomes are committed with the next claim: one commit less each.
         handed.update(deliver(messages, settings, commit_last=False).counts)
@@ -281,7 +296,7 @@ def send_broadcast_chunk(broadcast_id: int, job_id: str | None = None) -> str:
             Message.broadcast_id == broadcast_id, Message.status == "queued"
         )
     )
-    if waiting is not None:  # retries waiting for their backoff
+    if waiting is not None:  # retries waiting for their backoff, recipients for their pace
         _next_link(broadcast_id, job_id, at=waiting + timedelta(seconds=1))
         return "waiting for retries"
     _finish(broadcast)

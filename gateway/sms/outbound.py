@@ -28,7 +28,7 @@ from gateway.encoding import analyse
 from gateway.extensions import db, redis_client, utcnow
 from gateway.queues import OUTBOUND, SEND_RETRY, enqueue_after_commit, job
 from gateway.settings import Settings, current_settings
-from gateway.sms import send_batch
+from gateway.sms import pacing, send_batch
 from gateway.sms.delivery import apply_pending_reports
 from gateway.sms.models import Message
 from gateway.sms.throttle import SendRate
@@ -133,6 +133,20 @@ def enqueue_send(message_id: int, at: datetime | None = None, attempt: int = 0) 
     )
 
 
+def enqueue_paced(message_id: int, at: datetime) -> None:
+    """Send a message held back by pacing at its slot (a job id of its own: the running job
+    may bear the message's usual one)."""
+    enqueue_after_commit(
+        db.session,
+        OUTBOUND,
+        send_messages,
+        [message_id],
+        job_id=f"{send_job_id(message_id)}-paced{int(at.timestamp())}",
+        retry=SEND_RETRY,
+        at=at,
+    )
+
+
 def sms_channel(settings: Settings) -> SmsChannel:
     """The channel to Africa's Talking (or its emulator) for these settings."""
     return SmsChannel(
@@ -143,8 +157,10 @@ def sms_channel(settings: Settings) -> SmsChannel:
     )
 
 
-def _claim(message_ids: Sequence[int]) -> list[Message]:
-    """Move the still-queued messages among ``message_ids`` to ``sending`` and return them."""
+def _claim(message_ids: Sequence[int], settings: Settings | None = None) -> list[Message]:
+    """Move the still-queued messages among ``message_ids`` to ``sending`` and return them;
+    those that would break a contact's pace go back to the queue, with a job for their slot,
+    in the same commit (:mod:`gateway.sms.pacing`)."""
     claimed = db.session.scalars(
         update(Message)
         .where(
@@ -155,10 +171,21 @@ def _claim(message_ids: Sequence[int]) -> list[Message]:
         .values(status="sending", claimed_at=utcnow())
         .returning(Message.id)
     ).all()
-    db.session.commit()
     if not claimed:
+        db.session.commit()
         return []
-    return list(db.session.scalars(select(Message).where(Message.id.in_(claimed))).all())
+    messages = list(
+        db.session.scalars(
+            select(Message).where(Message.id.in_(claimed)).execution_options(populate_existing=True)
+        ).all()
+    )
+    going = pacing.hold_back(messages, settings or current_settings())
+    for message in messages:
+        if message.status == "queued" and message.not_before is not None:
+            enqueue_paced(message.id, message.not_before)
+    with kept_after_commit():  # the claimed rows are this job's: no need to read them again
+        db.session.commit()
+    return going
 
 
 def _drop_opted_out(messages: list[Message]) -> list[Message]:
@@ -339,7 +366,7 @@ def send_messages(message_ids: Sequence[int]) -> dict[str, int]:
     Recipients to be retried are queued again with a delay, and their job is enqueued for then.
     """
     settings = current_settings()
-    messages = _claim(message_ids)
+    messages = _claim(message_ids, settings)
     outcome = deliver(messages, settings)
     for message in messages:
         if message.status == "queued":
