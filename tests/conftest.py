@@ -588,3 +588,34 @@ def admin_as(app: Flask, make_user: Callable[..., int]) -> Callable[..., Admin]:
         return session
 
     return login
+
+
+# -- the voice line over real HTTP: the emulator posts calls' requests to the gateway --------
+
+
+@pytest.fixture
+def live_gateway(app: Any) -> Any:
+    """The gateway over real HTTP, where the emulator posts the calls' requests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def voice_line(app: Any, emulator: Any, live_gateway: str) -> Any:
+    from dataclasses import replace
+
+    from tests.voice_phone import configure_voice
+
+    app.config["GATEWAY"] = replace(
+        app.config["GATEWAY"], at_api_url=emulator.url, public_url=live_gateway
+    )
+    configure_voice(emulator.url, voice_url=f"{live_gateway}/at/voice", auto_answer=True)
+    yield emulator
+    configure_voice(emulator.url, voice_url=None)

@@ -524,34 +524,6 @@ def test_the_dashboard_shows_what_calls_cost_and_how_many_call_backs_the_budget_
 # -- end to end: a missed call, the call-back through the SDK, the menu on the phone ----------
 
 
-@pytest.fixture
-def live_gateway(app: Any) -> Any:
-    """The gateway over real HTTP, where the emulator posts the calls' requests."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def voice_line(app: Any, emulator: Any, live_gateway: str) -> Any:
-    from dataclasses import replace
-
-    from tests.voice_phone import configure_voice
-
-    app.config["GATEWAY"] = replace(
-        app.config["GATEWAY"], at_api_url=emulator.url, public_url=live_gateway
-    )
-    configure_voice(emulator.url, voice_url=f"{live_gateway}/at/voice", auto_answer=True)
-    yield emulator
-    configure_voice(emulator.url, voice_url=None)
-
-
 def test_a_missed_call_is_called_back_through_the_sdk_and_hears_the_menu(app, voice_line, workers):
     """Amina rings the voice number: the call is rejected (free), the worker asks Africa's
     Talking (the emulator, through the SDK) to call her back, she answers, chooses Kiswahili,
