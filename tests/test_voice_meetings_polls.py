@@ -20,11 +20,7 @@ from gateway.meetings.models import Meeting, Rsvp
 from gateway.polls.models import Poll, Vote
 from gateway.voice.engine import VoiceEngine
 from gateway.voice.models import AudioClip, VoicePrompt
-from tests import test_voice
 from tests.test_voice import AMINA, VOICE_NUMBER, VoiceCaller, spoken, text, waits_for_a_key
-
-# The gateway served over HTTP, where the emulator posts its calls (test_voice's fixtures).
-live_gateway, voice_line = test_voice.live_gateway, test_voice.voice_line
 
 LANGUAGES = ["en", "sw"]
 # A Thursday, 10:30 in Nairobi: a meeting with a known day and time, long after any test runs.
