@@ -7,19 +7,16 @@ appear on its live board (:mod:`gateway.radio.board_questions`).
 from __future__ import annotations
 
 from flask import render_template, request
-from sqlalchemy import select
 
 from gateway.admin import bp
-from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.numbers import whole_number
 from gateway.phones import mask_phone
 from gateway.radio.models import RadioShow
-from gateway.radio.questions import VoiceQuestion
+from gateway.radio.questions import VoiceQuestion, question_rows
 from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, RADIO_HOST, VIEWER
 from gateway.voice.audio import url_path
-from gateway.voice.models import AudioClip, VoiceRecording
 
 PAGE = 50
 
@@ -29,10 +26,8 @@ PAGE = 50
 def voice_questions() -> str:
     who = principal()
     query = (
-        select(VoiceQuestion, Contact.phone, VoiceRecording.status, AudioClip, RadioShow.name)
-        .outerjoin(Contact, Contact.id == VoiceQuestion.contact_id)
-        .outerjoin(VoiceRecording, VoiceRecording.id == VoiceQuestion.recording_id)
-        .outerjoin(AudioClip, AudioClip.id == VoiceRecording.audio_id)
+        question_rows()
+        .add_columns(RadioShow.name)
         .outerjoin(RadioShow, RadioShow.id == VoiceQuestion.show_id)
         .order_by(VoiceQuestion.id.desc())
         .limit(PAGE + 1)

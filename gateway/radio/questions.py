@@ -114,15 +114,18 @@ def set_question_marks(
 # -- as the board shows them ------------------------------------------------------------------
 
 
-def _rows(show_id: int | None) -> Select[VoiceQuestion, str, str, AudioClip]:
+def question_rows() -> Select[VoiceQuestion, str, str, AudioClip]:
+    """Each question with its caller's number, its recording's status and its audio."""
     return (
         select(VoiceQuestion, Contact.phone, VoiceRecording.status, AudioClip)
         .outerjoin(Contact, Contact.id == VoiceQuestion.contact_id)
         .outerjoin(VoiceRecording, VoiceRecording.id == VoiceQuestion.recording_id)
         .outerjoin(AudioClip, AudioClip.id == VoiceRecording.audio_id)
-        .where(VoiceQuestion.show_id == show_id)
-        .order_by(VoiceQuestion.id)
     )
+
+
+def _rows(show_id: int | None) -> Select[VoiceQuestion, str, str, AudioClip]:
+    return question_rows().where(VoiceQuestion.show_id == show_id).order_by(VoiceQuestion.id)
 
 
 def episode_questions(show_id: int, episode: str) -> list[dict[str, Any]]:
