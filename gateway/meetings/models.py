@@ -19,6 +19,8 @@ class Meeting(db.Model):  # type: ignore[name-defined,misc]
     title: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
     agenda: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # per language
     county: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A community platform's own (its members are the audience), within ``county``.
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id", ondelete="SET NULL"))
     ward: Mapped[str | None] = mapped_column(String(64))
     place: Mapped[str] = mapped_column(String(80))
     starts_at: Mapped[datetime] = mapped_column(index=True)

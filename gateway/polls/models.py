@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.extensions import db, utcnow
@@ -19,6 +19,10 @@ class Poll(db.Model):  # type: ignore[name-defined,misc]
     keyword: Mapped[str] = mapped_column(String(32), unique=True)
     question: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
     county: Mapped[str | None] = mapped_column(String(64))  # audience; None for everyone
+    # A community platform's own (its members are the audience), within ``county``.
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id", ondelete="SET NULL"))
+    # Its results are on the public site (gateway.public) once the secretariat says so.
+    public: Mapped[bool] = mapped_column(default=False, server_default=false())
     opens_at: Mapped[datetime] = mapped_column(index=True)
     closes_at: Mapped[datetime] = mapped_column(index=True)
     send_results: Mapped[bool] = mapped_column(default=False)

@@ -11,8 +11,10 @@ from gateway.extensions import db, utcnow
 
 CATEGORIES = ("land", "water", "health", "jobs", "security", "other")
 SENSITIVE_CATEGORIES = frozenset({"security"})
-# Triage: new → in progress → resolved (or closed without action); any may be reopened.
-STATUSES = ("new", "in_progress", "resolved", "closed")
+# A case: new → verified (by a platform leader or the secretariat) → escalated to a duty bearer
+# (gateway.commitments.models.Escalation) → responded → resolved, or closed without action;
+# "in_progress" is the secretariat's own follow-up. Any may be reopened.
+STATUSES = ("new", "verified", "in_progress", "escalated", "responded", "resolved", "closed")
 
 
 class Report(db.Model):  # type: ignore[name-defined,misc]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.extensions import db, utcnow
@@ -19,6 +19,10 @@ class Survey(db.Model):  # type: ignore[name-defined,misc]
     keyword: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
     county: Mapped[str | None] = mapped_column(String(64))  # audience; None for everyone
+    # A community platform's own (its members are the audience), within ``county``.
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id", ondelete="SET NULL"))
+    # Its results are on the public site (gateway.public) once the secretariat says so.
+    public: Mapped[bool] = mapped_column(default=False, server_default=false())
     opens_at: Mapped[datetime] = mapped_column(index=True)
     closes_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

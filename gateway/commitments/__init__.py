@@ -1,0 +1,1 @@
+"""Duty bearers, the commitments they made and the communities' verdicts on them."""

@@ -1,0 +1,1 @@
+"""Public participation: consultations on a draft, clause by clause, and the memorandum."""

@@ -1,0 +1,1 @@
+"""Community platforms: members, leaders on a basic phone, announcements and attendance."""
