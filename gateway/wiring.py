@@ -59,6 +59,7 @@ def inbound_routes() -> list[Route]:
     """Who may take an incoming SMS, top to bottom: the first that takes it has it, and what
     none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
     from gateway import privacy
+    from gateway.consultations import sms as consultations
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
     from gateway.polls import sms as polls
@@ -73,10 +74,12 @@ def inbound_routes() -> list[Route]:
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
         polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
         call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
+        consultations.KEYWORD,  # MAONI, MAONI 3, MAONI 3 NDIO, MAONI 3 <comment>, MAONI NUKUU
         surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
         surveys.ANSWER,  # the answer to the survey question asked last
         polls.KEYWORD,  # a poll's keyword with no option after it: told the options
         polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
+        consultations.BARE,  # words after a consultation's clause (or list): about that clause
         rsvp_sms.RSVP,  # YES, NO: the meeting announced (two or more: which one?)
         series.NEXT,  # NEXT: the next excerpt of a guide series
     ]
@@ -90,6 +93,7 @@ def voice(app: Flask) -> None:
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
     from gateway.broadcasts.estimate import committed
+    from gateway.consultations import voice as _consultations  # noqa: F401
     from gateway.guides import voice as _guides  # noqa: F401
     from gateway.meetings import voice as _meetings  # noqa: F401
     from gateway.polls import voice as _polls  # noqa: F401
@@ -118,6 +122,7 @@ def voice(app: Flask) -> None:
 def ussd(app: Flask) -> None:
     """Each area's ``ussd`` module registers its handlers with :mod:`gateway.ussd.registry`
     when imported; the engine is built from the registry afterwards."""
+    from gateway.consultations import ussd as _consultations  # noqa: F401
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
     from gateway.meetings import ussd as _meetings  # noqa: F401
@@ -136,6 +141,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.api import contacts, messages, tokens, users
     from gateway.api.fields import register_keyword_owner
     from gateway.broadcasts import api as broadcasts
+    from gateway.consultations.models import Consultation
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
     from gateway.polls import api as polls
@@ -149,6 +155,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     # A keyword belongs to one poll or survey at most (searched in this order).
     register_keyword_owner("poll", Poll.id, Poll.keyword)
     register_keyword_owner("survey", Survey.id, Survey.keyword)
+    register_keyword_owner("consultation", Consultation.id, Consultation.keyword)
     polls.register_poll_hosts(hosts_of_poll)  # a radio host reads the polls of their shows
     return [
         contacts.blp,
@@ -196,6 +203,7 @@ ADMIN_PAGES = (
     "tokens",
     "audit",
     "account",
+    "consultation_invite",
 )
 
 
@@ -207,6 +215,7 @@ def personal_data() -> None:
     part finds a person's anonymous reports by their USSD sessions, so it comes before the
     USSD part, which forgets those sessions' number."""
     from gateway import privacy
+    from gateway.consultations import personal as consultations
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
@@ -224,6 +233,8 @@ def personal_data() -> None:
     part("votes", polls.votes, None)
     part("survey_answers", surveys.answers, surveys.erase_own_words)
     part("rsvps", meetings.rsvps, None)
+    part("consultation_positions", consultations.positions, None)
+    part("consultation_comments", consultations.comments, consultations.erase_comments)
     part("reports", reports.reports, reports.erase_words)
     part("radio_messages", radio.radio_messages, None)
     part("voice_questions", radio.voice_questions, radio.erase_voice_questions)

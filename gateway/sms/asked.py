@@ -20,8 +20,18 @@ POLL_QUESTION = "poll_question"
 SURVEY_QUESTION = "survey_question"
 # The meeting notices a YES or NO by SMS answers.
 MEETING_NOTICES = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
+# A consultation's list of clauses and one clause: words sent after them are about the clause
+# (the list's last), its key ``consultation_clause:<clause id>:...``.
+CONSULTATION_LIST = "consultation_list"
+CONSULTATION_CLAUSE = "consultation_clause"
 # Every kind of SMS that asks its reader something they answer by SMS.
-QUESTIONS = (SURVEY_QUESTION, POLL_QUESTION, *MEETING_NOTICES)
+QUESTIONS = (
+    SURVEY_QUESTION,
+    POLL_QUESTION,
+    *MEETING_NOTICES,
+    CONSULTATION_LIST,
+    CONSULTATION_CLAUSE,
+)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ _LONG_ITEMS = {
     "guide_subscriptions": [Item(g, f"{SAMPLE_VALUES['guide']} (imewashwa)") for g in "ab"],
     "surveys": [Item(str(n), "Survey title of up to forty characters..") for n in range(6)],
     "survey_options": [Item(str(n), "An option of thirty characters") for n in range(9)],
+    "consultations": [Item(str(n), str(SAMPLE_VALUES["question"])[:48]) for n in range(6)],
+    "consultation_clauses": [Item(str(n), "Regulation 17(2)(b) and Schedule 3") for n in range(12)],
 }
 _LONG_VIEWS: dict[str, dict[str, object]] = {
     "meeting": {k: SAMPLE_VALUES[k] for k in ("title", "when", "place")},
@@ -39,6 +41,9 @@ _LONG_VIEWS: dict[str, dict[str, object]] = {
     "poll_choice": {"choice": SAMPLE_VALUES["choice"]},
     "survey": {"title": "Survey title of up to forty characters.."},
     "survey_question": {"position": 10, "count": 10, "prompt": "Q" * 100},
+    "consultation": {"title": str(SAMPLE_VALUES["question"])[:48]},
+    "clause": {"reference": "Regulation 17(2)(b) and Schedule 3"},
+    "clause_summary": {"content": "Regulation 17(2)(b): " + "A clause summary. " * 16},
 }
 _SESSION = {
     "county": "Taita Taveta",
