@@ -26,6 +26,7 @@ from tests.test_voice import AMINA, VoiceCaller, _wav, spoken, text, waits_for_a
 from tests.test_voice_questions import RecordingStore
 
 LANGUAGES = ["en", "sw"]
+BAKARI = "+254722000111"
 # Monday 7 December 2026, 10:00 in Nairobi: daytime, outside the quiet hours.
 MORNING = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 TITLE = {
@@ -315,7 +316,8 @@ def _consultation_dates(app: Any) -> None:
 
 def test_a_bare_comment_after_the_list_lands_on_the_last_clause_sent(app, at, workers, emulator):
     """After MAONI alone, words with no keyword are a comment on the list's last clause; after
-    MAONI 1, on clause 1; a stance alone (SIJUI) is a position on it; every comment is kept."""
+    MAONI 1, on clause 1; NUKUU alone lets the latest be quoted; a stance alone (SIJUI) is a
+    position on the clause; every comment is kept."""
     _consultation(app)
     joined_contact(app, AMINA, "sw")
     with time_machine.travel(MORNING, tick=True):
@@ -323,21 +325,32 @@ def test_a_bare_comment_after_the_list_lands_on_the_last_clause_sent(app, at, wo
         for sms in ("MAONI", "Thamini ardhi kwa bei ya soko", "Na tulipwe kabla ya kuhamishwa"):
             at.sms(AMINA, sms)
             workers.drain()
-        for sms in ("MAONI 1", "Tuarifiwe siku tatu kabla", "sijui"):
+        for sms in (
+            "MAONI 1",
+            "Tuarifiwe siku tatu kabla",
+            "nukuu",
+            "sijui",
+            "MAONI 3 Sina uhakika",
+        ):
             at.sms(AMINA, sms)
             workers.drain()
+        joined_contact(app, BAKARI, "sw")
+        at.sms(BAKARI, "Habari, mkutano ni lini?")  # never sent a clause: the inbox's
+        workers.drain()
     comments = _comments(app)
     assert [(c.text, _number_of(app, c.clause_id)) for c in comments] == [
         ("Thamini ardhi kwa bei ya soko", 3),
         ("Na tulipwe kabla ya kuhamishwa", 3),
         ("Tuarifiwe siku tatu kabla", 1),
     ]
-    assert _positions(app) == [(AMINA, 1, "not_sure", "sms")]
-    with app.app_context():  # nothing went to the inbox
-        kinds = db.session.scalars(
-            select(Message.kind).where(Message.direction == "in").order_by(Message.id)
+    assert [c.quote_ok for c in comments] == [False, False, True]  # NUKUU: the latest only
+    assert _positions(app) == [(AMINA, 1, "not_sure", "sms"), (AMINA, 3, "not_sure", "sms")]
+    with app.app_context():  # nothing of Amina's went to the inbox; Bakari's did
+        rows = db.session.execute(
+            select(Message.phone, Message.kind).where(Message.direction == "in")
         ).all()
-    assert set(kinds) == {"consultation"}
+    assert {kind for phone, kind in rows if phone == AMINA} == {"consultation"}
+    assert [kind for phone, kind in rows if phone == BAKARI] == ["inbox"]
 
 
 def test_an_unknown_clause_a_closed_consultation_and_another_area_get_a_clear_answer(

@@ -172,6 +172,8 @@ def _about_clause(
     values = {**_values(contact, consultation), "reference": clause.reference}
     values["number"] = clause.number
     stance = read_stance(text)
+    if stance == QUOTE:  # NUKUU alone after the thank-you: yes to quoting
+        return _allow_quote(contact, consultation)
     at = message.created_at or utcnow()
     if stance in STANCES:
         record_position(clause, contact, stance, "sms", at=at)

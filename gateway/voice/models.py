@@ -116,7 +116,7 @@ class VoiceRecording(db.Model):  # type: ignore[name-defined,misc]
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
-    purpose: Mapped[str] = mapped_column(String(16))  # report, question
+    purpose: Mapped[str] = mapped_column(String(16))  # report, question, comment (consultations)
     report_id: Mapped[int | None] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )
