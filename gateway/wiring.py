@@ -16,6 +16,7 @@ from gateway import messages_lint, spend
 from gateway.admin import init_app as init_admin
 from gateway.api import ApiBlueprint
 from gateway.api import init_app as init_api
+from gateway.consultations import lint as consultation_lint
 from gateway.contacts import export as contact_export
 from gateway.contacts import retention
 from gateway.contacts.retention import remove_expired_text_job
@@ -49,7 +50,9 @@ def init_app(app: Flask) -> None:
     init_radio(app)
     init_users(app)
     init_admin(app, ADMIN_PAGES)
-    messages_lint.register_cli(app, checks=(ussd_lint.lint_app_flow,))
+    messages_lint.register_cli(
+        app, checks=(ussd_lint.lint_app_flow, consultation_lint.lint_consultations)
+    )
 
 
 # --- Inbound SMS: who may take an incoming SMS, in order ------------------------------------
@@ -136,6 +139,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.api import contacts, messages, tokens, users
     from gateway.api.fields import register_keyword_owner
     from gateway.broadcasts import api as broadcasts
+    from gateway.consultations.models import Consultation
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
     from gateway.polls import api as polls
@@ -149,6 +153,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     # A keyword belongs to one poll or survey at most (searched in this order).
     register_keyword_owner("poll", Poll.id, Poll.keyword)
     register_keyword_owner("survey", Survey.id, Survey.keyword)
+    register_keyword_owner("consultation", Consultation.id, Consultation.keyword)
     polls.register_poll_hosts(hosts_of_poll)  # a radio host reads the polls of their shows
     return [
         contacts.blp,
@@ -196,6 +201,9 @@ ADMIN_PAGES = (
     "tokens",
     "audit",
     "account",
+    "consultations",
+    "consultation_comments",
+    "consultation_codebook",
 )
 
 
