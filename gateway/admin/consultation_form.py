@@ -25,6 +25,7 @@ from gateway.consultations.lint import summary_problems
 from gateway.consultations.models import Clause, Comment, Consultation, Position
 from gateway.extensions import db
 from gateway.i18n import catalogs
+from gateway.numbers import whole_number
 from gateway.platforms.models import Platform
 from gateway.settings import current_settings
 
@@ -110,42 +111,61 @@ def _audience(form: ConsultationForm) -> dict[str, object]:
     return {name: values for name, values in chosen.items() if values}
 
 
+def _row_count() -> int:
+    return min(whole_number(request.form.get("clause_rows", "")) or 0, MAX_CLAUSE_ROWS)
+
+
+def _read_clause(row: int, own: set[int], seen: set[int]) -> ClauseRow | None:
+    """Clause row ``row`` as posted; None for a blank row (left for adding one)."""
+    prefix = f"clause{row}"
+    clause_id = whole_number(request.form.get(f"{prefix}_id", ""))
+    if clause_id not in own or clause_id in seen:
+        clause_id = None  # not one of this consultation's clauses: a new one
+    reference = request.form.get(f"{prefix}_reference", "").strip()
+    summary = per_language(f"{prefix}_summary")
+    if clause_id is None and not reference and not summary:
+        return None
+    number = whole_number(request.form.get(f"{prefix}_number", "").strip(), low=1, high=999)
+    remove = request.form.get(f"{prefix}_remove") == "on"
+    return ClauseRow(row, clause_id, number or 0, reference, summary, remove)
+
+
 def _clause_rows(form: ConsultationForm, consultation: Consultation | None) -> None:
     own = {c.id for c in consultation.clauses} if consultation else set()
-    rows = min(int(request.form.get("clause_rows", "0") or 0), MAX_CLAUSE_ROWS)
-    numbers: dict[int, int] = {}
+    seen: set[int] = set()
+    for row in range(1, _row_count() + 1):
+        clause = _read_clause(row, own, seen)
+        if clause is not None:
+            form.clauses.append(clause)
+            seen.add(clause.id or 0)
+    # A clause of the consultation the form did not post keeps its number.
+    numbers = (
+        {c.number for c in consultation.clauses if c.id not in seen} if consultation else set()
+    )
     loaded = catalogs()
-    for row in range(1, rows + 1):
-        prefix = f"clause{row}"
-        raw_id = request.form.get(f"{prefix}_id", "")
-        clause_id = int(raw_id) if raw_id.isdigit() and int(raw_id) in own else None
-        reference = request.form.get(f"{prefix}_reference", "").strip()
-        summary = per_language(f"{prefix}_summary")
-        raw_number = request.form.get(f"{prefix}_number", "").strip()
-        if clause_id is None and not reference and not summary:
-            continue  # an empty row left for adding
-        remove = request.form.get(f"{prefix}_remove") == "on"
-        number = int(raw_number) if raw_number.isdigit() and int(raw_number) > 0 else 0
-        clause = ClauseRow(row, clause_id, number, reference, summary, remove)
-        form.clauses.append(clause)
-        if remove:
+    for clause in form.clauses:
+        prefix = f"clause{clause.row}"
+        if clause.remove:
             continue
-        if not number:
+        if not clause.number:
             form.refuse(f"{prefix}_number", t("admin.consultations.clause_number"))
-        elif number in numbers:
-            form.refuse(f"{prefix}_number", t("admin.consultations.clause_number_twice", n=number))
-        numbers.setdefault(number, row)
-        if not reference:
+        elif clause.number in numbers:
+            form.refuse(
+                f"{prefix}_number", t("admin.consultations.clause_number_twice", n=clause.number)
+            )
+        numbers.add(clause.number)
+        if not clause.reference:
             form.refuse(f"{prefix}_reference", t("admin.problem.required"))
-        elif len(reference) > 64:
+        elif len(clause.reference) > 64:
             form.refuse(f"{prefix}_reference", t("admin.problem.too_long", max=64))
-        if not summary:
+        if not clause.summary:
             form.refuse(f"{prefix}_summary", t("admin.consultations.summary_required"))
-        for code, text in summary.items():
-            for problem in summary_problems(text, reference, number or 1, loaded, code):
+        for code, text in clause.summary.items():
+            for problem in summary_problems(
+                text, clause.reference, clause.number or 1, loaded, code
+            ):
                 form.refuse(f"{prefix}_summary_{code}", problem.text(loaded, ui_language()))
-    if consultation is not None:
-        _refuse_removing_answered(form)
+    _refuse_removing_answered(form)
 
 
 def _refuse_removing_answered(form: ConsultationForm) -> None:
@@ -266,8 +286,7 @@ def clause_rows_of(consultation: Consultation | None) -> list[dict[str, Any]]:
 def posted_clause_rows() -> list[dict[str, Any]]:
     """The clause rows as posted, to show the form again with what was typed."""
     rows = []
-    count = min(int(request.form.get("clause_rows", "0") or 0), MAX_CLAUSE_ROWS)
-    for n in range(1, count + 1):
+    for n in range(1, _row_count() + 1):
         prefix = f"clause{n}_"
         rows.append(
             {
