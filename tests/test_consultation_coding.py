@@ -1,5 +1,5 @@
-"""Cohen's kappa between two coders, worked by hand; the clause lint's measures of a summary on
-a basic phone (two SMS, USSD screens paged)."""
+"""Cohen's kappa between two coders, worked by hand; the quote masker; the clause lint's
+measures of a summary on a basic phone (two SMS, USSD screens paged)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from gateway.consultations.coding import NO_COMMENTS, NO_VARIATION, cohen_kappa
 from gateway.consultations.lint import USSD_MAX_PAGES, summary_problems, ussd_pages
+from gateway.consultations.quotes import mask_quote
 
 YES, NO = True, False
 
@@ -108,3 +109,35 @@ def test_a_long_reference_leaves_too_little_room_on_the_ussd_screens(app):
         problems = summary_problems(text.strip(), reference, 12, loaded, "en")
         assert [p.key for p in problems] == ["admin.consultations.lint.ussd_pages"]
         assert problems[0].values["pages"] > USSD_MAX_PAGES
+
+
+PLACES = ("Kitui", "Mui", "Taita Taveta")
+
+
+@pytest.mark.parametrize(
+    ("said", "quoted"),
+    [
+        # A name seen inside a sentence is masked where it begins one too.
+        ("Mutua beat my son. Then Mutua left.", "[name] beat my son. Then [name] left."),
+        # A full name at a sentence's start: both words, not just the surname.
+        ("John Mutua took our land.", "[name] [name] took our land."),
+        # A title names nobody and stays; its dot does not end a sentence.
+        ("Mr. Mutua came to Mui.", "Mr. [name] came to Mui."),
+        ("Maji yamechafuka. Mzee Kilonzo alisema.", "Maji yamechafuka. Mzee [name] alisema."),
+        (
+            "The river in Taita Taveta is dirty, said Mama Wanjiru.",
+            "The river in Taita Taveta is dirty, said Mama [name].",
+        ),
+        # E-mail addresses and numbers.
+        ("Write to mutua.k@gmail.com or call 0712 345 678.", "Write to [email] or call [number]."),
+        # What names nobody is kept.
+        (
+            "I agree with the Regulation. NEMA must act in Kitui.",
+            "I agree with the Regulation. NEMA must act in Kitui.",
+        ),
+    ],
+)
+def test_a_quote_names_nobody(said, quoted):
+    """Is every name, number and e-mail address of a comment masked in its quote, while
+    places, titles and ordinary words stay?"""
+    assert mask_quote(said, PLACES) == quoted

@@ -54,7 +54,7 @@ def test_a_coder_codes_a_comment_on_a_phone_and_reads_the_agreement(
             _fits(page, path)
         page.goto(f"{live.url}/admin/consultations/{cid}/comments")
         _fits(page, "the comments page")
-        assert page.locator("#comment-%d .phone" % mui).text_content() == "+2547••••••01"
+        assert page.locator(f"#comment-{mui} .phone").text_content() == "+2547••••••01"
         for comment, theme in ((mui, water_id), (kyuso, water_id), (kwale, money_id)):
             card = page.locator(f"#comment-{comment}")
             card.locator(f"input[name=theme][value='{theme}']").check()
