@@ -527,6 +527,8 @@ def test_two_coders_code_comments_and_their_kappa_is_shown(app, admin_as):
     refused = _code(amina, cid, mui, [99999])
     assert refused.status_code == 400
     assert "A theme that is not in this consultation's codebook." in _page(refused)
+    assert _code(amina, cid, mui, ["water"]).status_code == 400  # type: ignore[list-item]
+    assert _code(amina, cid, mui, [10**30]).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Coding)) == 7
 
@@ -624,3 +626,25 @@ def test_only_admins_change_consultations(app, admin_as, role):
         page=token_page,
     )
     assert response.status_code == 403
+
+
+def test_every_consultation_page_reads_in_kiswahili(app, admin_as):
+    """Does a Kiswahili-speaking officer get each consultation page in Kiswahili?"""
+    made = _with_comments(app)
+    cid = made["id"]
+    session = admin_as("admin", language="sw")
+    expected = {
+        "/admin/consultations": "Mashauriano",
+        "/admin/consultations/new": "Shauriano jipya",
+        f"/admin/consultations/{cid}": "Walioshiriki",
+        f"/admin/consultations/{cid}/edit": "Hariri shauriano",
+        f"/admin/consultations/{cid}/comments": "Maoni na uwekaji wa mada",
+        f"/admin/consultations/{cid}/themes": "Orodha ya mada",
+        f"/admin/consultations/{cid}/agreement": "Ulinganifu wa waweka mada",
+    }
+    for path, words in expected.items():
+        response = session.get(path)
+        assert response.status_code == 200, path
+        page = _page(response)
+        assert words in page, path
+        assert "admin.consultations." not in page, path

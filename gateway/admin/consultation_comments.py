@@ -194,11 +194,11 @@ def consultation_code(consultation_id: int, comment_id: int) -> Response | tuple
     consultation = consultation_or_404(consultation_id)
     comment = _comment_or_404(consultation, comment_id)
     who = principal()
-    raw = request.form.getlist("theme")
-    if any(not value.isdigit() for value in raw) or who.user_id is None:
+    wanted = [whole_number(value) for value in request.form.getlist("theme")]
+    if None in wanted or who.user_id is None:
         return _refused(consultation, "admin.consultations.theme_unknown")
     try:
-        themes = code_comment(comment, who.user_id, (int(value) for value in raw))
+        themes = code_comment(comment, who.user_id, (n for n in wanted if n is not None))
     except UnknownTheme:
         db.session.rollback()
         return _refused(consultation, "admin.consultations.theme_unknown")

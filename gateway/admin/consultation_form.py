@@ -193,6 +193,9 @@ def read_form(consultation: Consultation | None) -> ConsultationForm:
         if len(text) > 120:
             form.refuse(f"title_{code}", t("admin.problem.too_long", max=120))
     values["description"] = per_language("description")
+    for code, text in values["description"].items():
+        if len(text) > 500:
+            form.refuse(f"description_{code}", t("admin.problem.too_long", max=500))
     values["keyword"] = _keyword(form, consultation)
     values["draft_name"] = _text(form, "draft_name", 255)
     values["issuing_body"] = _text(form, "issuing_body", 255)
