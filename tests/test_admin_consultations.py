@@ -308,6 +308,13 @@ def test_a_draft_pdf_is_kept_for_staff_and_anything_else_refused(app, admin_as, 
     anonymous = app.test_client().get(f"/admin/consultations/{cid}/draft.pdf")
     assert anonymous.status_code == 302 and "/admin/login" in anonymous.headers["Location"]
     assert session.get("/admin/consultations/999/draft.pdf").status_code == 404
+    # Removed from the edit form: the file goes once the consultation no longer names it.
+    with app.app_context():
+        clauses = {f"clause{n}_id": str(c.id) for n, c in enumerate(_consultation(app).clauses, 1)}
+    response = session.post(f"/admin/consultations/{cid}/edit", _form(remove_draft="on", **clauses))
+    assert response.status_code == 302, _page(response)
+    assert not kept.exists()
+    assert session.get(f"/admin/consultations/{cid}/draft.pdf").status_code == 404
 
 
 def _upload(session: Any, path: str, data: bytes, filename: str) -> Any:

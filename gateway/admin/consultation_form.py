@@ -1,9 +1,8 @@
-"""The consultation form read and checked: its fields per language, the draft, the audience, the
-window in East Africa Time, and the clause rows (added, changed, renumbered, removed).
+"""The consultation form read and checked: its fields per language, the draft, the audience and
+the window in East Africa Time (the clause rows are :mod:`.consultation_clauses`').
 
 Each problem is kept by the name of the field it is about, so the page shows it beside that
-field (and in the list at the top); a clause summary is checked by the clause lint
-(:mod:`gateway.consultations.lint`) in every language given.
+field (and in the list at the top).
 """
 
 from __future__ import annotations
@@ -15,33 +14,18 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request
-from sqlalchemy import func, select
 
+from gateway.admin.consultation_clauses import ClauseRow, apply_clauses, read_clauses
 from gateway.admin.forms import eat_value, language_codes, per_language
-from gateway.admin.templating import t, ui_language
+from gateway.admin.templating import t
 from gateway.api.fields import Keyword, keyword_user
 from gateway.areas import areas
-from gateway.consultations.lint import summary_problems
-from gateway.consultations.models import Clause, Comment, Consultation, Position
+from gateway.consultations.models import Consultation
 from gateway.extensions import db
-from gateway.i18n import catalogs
-from gateway.numbers import whole_number
 from gateway.platforms.models import Platform
 from gateway.settings import current_settings
 
-BLANK_CLAUSE_ROWS = 3  # empty rows under the clauses, to add new ones
-MAX_CLAUSE_ROWS = 60
 _URL = re.compile(r"https?://\S+")
-
-
-@dataclass
-class ClauseRow:
-    row: int  # the form's row, for the field names
-    id: int | None
-    number: int
-    reference: str
-    summary: dict[str, str]
-    remove: bool
 
 
 @dataclass
@@ -111,77 +95,6 @@ def _audience(form: ConsultationForm) -> dict[str, object]:
     return {name: values for name, values in chosen.items() if values}
 
 
-def _row_count() -> int:
-    return min(whole_number(request.form.get("clause_rows", "")) or 0, MAX_CLAUSE_ROWS)
-
-
-def _read_clause(row: int, own: set[int], seen: set[int]) -> ClauseRow | None:
-    """Clause row ``row`` as posted; None for a blank row (left for adding one)."""
-    prefix = f"clause{row}"
-    clause_id = whole_number(request.form.get(f"{prefix}_id", ""))
-    if clause_id not in own or clause_id in seen:
-        clause_id = None  # not one of this consultation's clauses: a new one
-    reference = request.form.get(f"{prefix}_reference", "").strip()
-    summary = per_language(f"{prefix}_summary")
-    if clause_id is None and not reference and not summary:
-        return None
-    number = whole_number(request.form.get(f"{prefix}_number", "").strip(), low=1, high=999)
-    remove = request.form.get(f"{prefix}_remove") == "on"
-    return ClauseRow(row, clause_id, number or 0, reference, summary, remove)
-
-
-def _clause_rows(form: ConsultationForm, consultation: Consultation | None) -> None:
-    own = {c.id for c in consultation.clauses} if consultation else set()
-    seen: set[int] = set()
-    for row in range(1, _row_count() + 1):
-        clause = _read_clause(row, own, seen)
-        if clause is not None:
-            form.clauses.append(clause)
-            seen.add(clause.id or 0)
-    # A clause of the consultation the form did not post keeps its number.
-    numbers = (
-        {c.number for c in consultation.clauses if c.id not in seen} if consultation else set()
-    )
-    loaded = catalogs()
-    for clause in form.clauses:
-        prefix = f"clause{clause.row}"
-        if clause.remove:
-            continue
-        if not clause.number:
-            form.refuse(f"{prefix}_number", t("admin.consultations.clause_number"))
-        elif clause.number in numbers:
-            form.refuse(
-                f"{prefix}_number", t("admin.consultations.clause_number_twice", n=clause.number)
-            )
-        numbers.add(clause.number)
-        if not clause.reference:
-            form.refuse(f"{prefix}_reference", t("admin.problem.required"))
-        elif len(clause.reference) > 64:
-            form.refuse(f"{prefix}_reference", t("admin.problem.too_long", max=64))
-        if not clause.summary:
-            form.refuse(f"{prefix}_summary", t("admin.consultations.summary_required"))
-        for code, text in clause.summary.items():
-            for problem in summary_problems(
-                text, clause.reference, clause.number or 1, loaded, code
-            ):
-                form.refuse(f"{prefix}_summary_{code}", problem.text(loaded, ui_language()))
-    _refuse_removing_answered(form)
-
-
-def _refuse_removing_answered(form: ConsultationForm) -> None:
-    """A clause people answered keeps their positions and comments: it cannot be removed."""
-    for clause in form.clauses:
-        if not (clause.remove and clause.id):
-            continue
-        answered = db.session.scalar(
-            select(func.count()).select_from(Position).where(Position.clause_id == clause.id)
-        ) or db.session.scalar(
-            select(func.count()).select_from(Comment).where(Comment.clause_id == clause.id)
-        )
-        if answered:
-            form.refuse(f"clause{clause.row}_remove", t("admin.consultations.clause_answered"))
-
-
 def read_form(consultation: Consultation | None) -> ConsultationForm:
     """The posted form, checked against ``consultation`` (None: a new one)."""
     form = ConsultationForm()
@@ -210,7 +123,7 @@ def read_form(consultation: Consultation | None) -> ConsultationForm:
     opens, closes = values["opens_at"], values["closes_at"]
     if opens and closes and closes <= opens:
         form.refuse("closes_at", t("admin.consultations.closes_before_opens"))
-    _clause_rows(form, consultation)
+    form.clauses = read_clauses(consultation, form.refuse)
     return form
 
 
@@ -225,28 +138,7 @@ def apply_form(consultation: Consultation, form: ConsultationForm) -> dict[str, 
     if consultation.id is None:
         db.session.add(consultation)
         db.session.flush()
-    by_id = {c.id: c for c in consultation.clauses}
-    kept = [row for row in form.clauses if not row.remove]
-    removed = [by_id[row.id] for row in form.clauses if row.remove and row.id in by_id]
-    for gone in removed:
-        consultation.clauses.remove(gone)
-    # Numbers are unique per consultation: move the kept ones out of the way first, so that
-    # swapping clauses 1 and 2 never meets itself half done.
-    for row in kept:
-        if row.id in by_id:
-            by_id[row.id].number = -row.row
-    db.session.flush()
-    for row in kept:
-        clause: Clause | None = by_id.get(row.id) if row.id else None
-        if clause is None:
-            clause = Clause(consultation_id=consultation.id, number=row.number)
-            consultation.clauses.append(clause)
-        clause.number, clause.reference, clause.summary = row.number, row.reference, row.summary
-    db.session.flush()
-    consultation.clauses.sort(key=lambda c: c.number)
-    changed["clauses"] = [row.number for row in kept]
-    if removed:
-        changed["clauses_removed"] = [gone.reference for gone in removed]
+    changed.update(apply_clauses(consultation, form.clauses))
     return changed
 
 
@@ -266,36 +158,3 @@ def filled(consultation: Consultation) -> dict[str, Any]:
         form[f"title_{code}"] = consultation.title.get(code, "")
         form[f"description_{code}"] = (consultation.description or {}).get(code, "")
     return form
-
-
-def clause_rows_of(consultation: Consultation | None) -> list[dict[str, Any]]:
-    """The clause rows the form shows: the consultation's clauses, then blank ones."""
-    rows: list[dict[str, Any]] = []
-    for clause in consultation.clauses if consultation else []:
-        row: dict[str, Any] = {
-            "id": clause.id,
-            "number": clause.number,
-            "reference": clause.reference,
-        }
-        row.update({f"summary_{code}": text for code, text in clause.summary.items()})
-        rows.append(row)
-    start = max((r["number"] for r in rows), default=0)
-    rows += [
-        {"id": "", "number": start + n, "reference": ""} for n in range(1, BLANK_CLAUSE_ROWS + 1)
-    ]
-    return rows
-
-
-def posted_clause_rows() -> list[dict[str, Any]]:
-    """The clause rows as posted, to show the form again with what was typed."""
-    rows = []
-    for n in range(1, _row_count() + 1):
-        prefix = f"clause{n}_"
-        rows.append(
-            {
-                key.removeprefix(prefix): value
-                for key, value in request.form.items()
-                if key.startswith(prefix)
-            }
-        )
-    return rows

@@ -18,14 +18,8 @@ from werkzeug.wrappers import Response
 
 from gateway.admin import bp
 from gateway.admin.auth import takes_upload
-from gateway.admin.consultation_form import (
-    ConsultationForm,
-    apply_form,
-    clause_rows_of,
-    filled,
-    posted_clause_rows,
-    read_form,
-)
+from gateway.admin.consultation_clauses import clause_rows_of, posted_clause_rows
+from gateway.admin.consultation_form import ConsultationForm, apply_form, filled, read_form
 from gateway.admin.forms import in_ui
 from gateway.admin.templating import t
 from gateway.areas import areas
@@ -130,17 +124,18 @@ def _save(consultation: Consultation | None) -> Response | tuple[str, int]:
     new = consultation is None
     target = consultation or Consultation()
     changed = apply_form(target, checked)
+    replaced = target.draft_file
     if stored is not None:
-        remove_draft(target.draft_file)
         target.draft_file = stored
         changed["draft_file"] = True
     elif request.form.get("remove_draft") == "on" and target.draft_file:
-        remove_draft(target.draft_file)
         target.draft_file = None
         changed["draft_file"] = False
     action = "consultation.create" if new else "consultation.edit"
     audit.record(action, "consultation", target.id, keyword=target.keyword, changed=changed)
     db.session.commit()
+    if replaced != target.draft_file:
+        remove_draft(replaced)  # once the row no longer names it
     flash(t("admin.consultations.created" if new else "admin.consultations.saved"))
     return redirect(url_for("admin.consultation_detail", consultation_id=target.id))
 
