@@ -29,6 +29,7 @@ from gateway.consultations.models import (
 )
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.platforms.models import Platform
 from gateway.polls.models import Poll, PollOption
 from gateway.users.models import AuditEvent
 from gateway.voice.audio import keep
@@ -655,3 +656,33 @@ def test_every_consultation_page_reads_in_kiswahili(app, admin_as):
         page = _page(response)
         assert words in page, path
         assert "admin.consultations." not in page, path
+
+
+def test_the_audience_may_name_platforms_when_there_are_some(app, admin_as):
+    session = admin_as("admin")
+    assert 'name="platforms"' not in _page(session.get("/admin/consultations/new"))
+    with app.app_context():
+        platform = Platform(name="Mui Basin Community Platform", code="MUI", county="Kitui")
+        db.session.add(platform)
+        db.session.commit()
+        platform_id = platform.id
+    form = _page(session.get("/admin/consultations/new"))
+    assert f'<option value="{platform_id}">Mui Basin Community Platform</option>' in form
+    refused = session.post(
+        "/admin/consultations",
+        _form(platforms=[str(platform_id), "999"], counties=["Nowhere"], wards=["Ramisi"]),
+        page="/admin/consultations/new",
+    )
+    page = _page(refused)
+    assert refused.status_code == 400
+    assert "Unknown platform: 999." in page and "Unknown county: Nowhere." in page
+    response = session.post(
+        "/admin/consultations",
+        _form(platforms=[str(platform_id)], counties=[], wards=[]),
+        page="/admin/consultations/new",
+    )
+    assert response.status_code == 302, _page(response)
+    with app.app_context():
+        assert _consultation(app).audience == {"platforms": [platform_id]}
+    detail = _page(session.get(response.headers["Location"]))
+    assert re.search(r'id="audience">Mui Basin Community Platform<', detail)
