@@ -16,6 +16,7 @@ from gateway import messages_lint, spend
 from gateway.admin import init_app as init_admin
 from gateway.api import ApiBlueprint
 from gateway.api import init_app as init_api
+from gateway.consultations import lint as consultation_lint
 from gateway.contacts import export as contact_export
 from gateway.contacts import retention
 from gateway.contacts.retention import remove_expired_text_job
@@ -49,7 +50,9 @@ def init_app(app: Flask) -> None:
     init_radio(app)
     init_users(app)
     init_admin(app, ADMIN_PAGES)
-    messages_lint.register_cli(app, checks=(ussd_lint.lint_app_flow,))
+    messages_lint.register_cli(
+        app, checks=(ussd_lint.lint_app_flow, consultation_lint.lint_consultations)
+    )
 
 
 # --- Inbound SMS: who may take an incoming SMS, in order ------------------------------------
@@ -204,6 +207,10 @@ ADMIN_PAGES = (
     "audit",
     "account",
     "consultation_invite",
+
+    "consultations",
+    "consultation_comments",
+    "consultation_codebook",
 )
 
 

@@ -34,6 +34,7 @@ FEATURES = frozenset(
         "privacy",
         "admin",
         "webhooks",
+        "consultations",
     }
 )
 # The top: may import anything, and nothing below imports it, except the app factory

@@ -39,6 +39,7 @@ NAV = (
     NavItem("admin.meetings", "admin.nav.meetings", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.polls", "admin.nav.polls", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.surveys", "admin.nav.surveys", (ADMIN, VIEWER)),
+    NavItem("admin.consultations", "admin.nav.consultations", (ADMIN, VIEWER)),
     NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),

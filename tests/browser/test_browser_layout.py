@@ -47,6 +47,8 @@ LIST_PAGES = [
     "/admin/polls/new",
     "/admin/surveys",
     "/admin/surveys/new",
+    "/admin/consultations",
+    "/admin/consultations/new",
     "/admin/reports",
     "/admin/radio",
     "/admin/radio/new",
