@@ -206,9 +206,8 @@ ADMIN_PAGES = (
     "tokens",
     "audit",
     "account",
-    "consultation_invite",
-
     "consultations",
+    "consultation_invite",
     "consultation_comments",
     "consultation_codebook",
 )
