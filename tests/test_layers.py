@@ -34,7 +34,6 @@ FEATURES = frozenset(
         "privacy",
         "admin",
         "webhooks",
-        "consultations",
     }
 )
 # The top: may import anything, and nothing below imports it, except the app factory
