@@ -227,6 +227,7 @@ def personal_data() -> None:
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
+    from gateway.platforms import leaders_personal as platform_leaders
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio
     from gateway.reports import personal as reports
@@ -241,6 +242,12 @@ def personal_data() -> None:
     part("votes", polls.votes, None)
     part("survey_answers", surveys.answers, surveys.erase_own_words)
     part("rsvps", meetings.rsvps, None)
+    part("meeting_attendance", platform_leaders.attendance, None)
+    part(
+        "platform_announcements",
+        platform_leaders.announcements,
+        platform_leaders.erase_announcements,
+    )
     part("reports", reports.reports, reports.erase_words)
     part("radio_messages", radio.radio_messages, None)
     part("voice_questions", radio.voice_questions, radio.erase_voice_questions)
