@@ -502,7 +502,7 @@ def test_three_wrong_pins_lock_the_leader_menu_for_an_hour(
     refuse the leader's SMS commands meanwhile, and does the right PIN open it again once the
     hour has passed?"""
     phone = _leader_phone(at, app, LEADER_SW)
-    first = _open_menu(phone, "Menyu ya kiongozi", pin="1111")
+    first = _open_menu(phone, "Kiongozi", pin="1111")
     assert first.startswith("CON " + phone.text("ussd.leader.pin_wrong", "sw", left=2))
     second = phone.press("2222")
     assert second.startswith("CON " + phone.text("ussd.leader.pin_wrong", "sw", left=1))
@@ -519,7 +519,7 @@ def test_three_wrong_pins_lock_the_leader_menu_for_an_hour(
     assert locked == "END " + phone.text("ussd.leader.locked", "sw", until=said)
     # Locked: even the right PIN is not asked for, and SMS commands wait.
     phone.dial()
-    assert phone.choose("Menyu ya kiongozi") == locked
+    assert phone.choose("Kiongozi") == locked
     _sms(at, workers, LEADER_SW, "TANGAZA Mkutano Jumamosi.")
     assert received(emulator, LEADER_SW) == [
         text(app, "sms.leader.locked", "sw", until=said_by_sms)
@@ -534,7 +534,7 @@ def test_three_wrong_pins_lock_the_leader_menu_for_an_hour(
         ).one()
         membership.locked_until = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    menu = _open_menu(phone, "Menyu ya kiongozi")
+    menu = _open_menu(phone, "Kiongozi")
     assert menu.startswith("CON Kiongozi: Mui Basin Community Platform")
     assert "1. Tangaza kwa wanachama" in menu
 
@@ -546,9 +546,10 @@ def test_a_non_leader_has_no_leader_menu_and_a_command_gets_not_a_leader(
     leader" answer to a leader command by SMS, in their language, the SMS kept in the inbox?"""
     member = _leader_phone(at, app, MEMBER_SW)
     screen = member.dial()
-    assert "Menyu ya kiongozi" not in screen and member.option("kiongozi") is None
+    assert screen.startswith("CON Haki Madini Kenya") and member.option("Kiongozi") is None
+    assert "Kiongozi" not in screen
     leader = _leader_phone(at, app, LEADER_SW)
-    assert "Menyu ya kiongozi" in leader.dial()
+    assert leader.dial().endswith("\n7. Kiongozi")  # joined: no Join line above it
     _sms(at, workers, MEMBER_SW, "TANGAZA Mkutano kesho")
     _sms(at, workers, OUTSIDER, "VERIFY R-7K3M9P yes")
     assert received(emulator, MEMBER_SW) == [text(app, "sms.leader.not_leader", "sw")]
@@ -561,3 +562,90 @@ def test_a_non_leader_has_no_leader_menu_and_a_command_gets_not_a_leader(
         assert db.session.scalars(select(Announcement)).all() == []
     inbox = admin_as("admin").get("/admin/inbox").get_data(as_text=True)
     assert "TANGAZA Mkutano kesho" in inbox or "+2547••••••02" in inbox
+
+
+def test_an_english_leader_by_sms_and_a_swahili_leader_on_ussd(
+    app: Flask, at, workers, emulator, mui
+) -> None:
+    """Are the English SMS commands (ANNOUNCE, REJECT, ATTEND) answered in English, and the
+    leader menu on USSD in Kiswahili: the announcement's estimate saying it goes to the
+    secretariat once the allowance is used, a report marked not verified with a note?"""
+    report = _report(app, "R-7K3M9P", mui[REPORTER])
+    _sms(at, workers, LEADER_EN, "ANNOUNCE Water meeting Saturday at 10am.")
+    _sms(at, workers, LEADER_EN, "ATTEND")
+    _sms(at, workers, LEADER_EN, "REJECT R-7K3M9P The river was clean when I went")
+    with app.app_context():
+        sent = db.session.scalars(select(Announcement)).one()
+        assert sent.status == "sent" and sent.language == "en"
+        cost = announcement_cost(app, sent.broadcast_id)
+        hinted = with_optout_hint("Water meeting Saturday at 10am.", "en")
+    # The replies, and the announcement itself (the leader is a member too; it goes out by its
+    # own job, so its place among the replies is not fixed).
+    assert sorted(received(emulator, LEADER_EN)) == sorted(
+        [
+            text(app, "sms.leader.announce.sent", "en", members=5, segments=1, cost=cost),
+            text(app, "sms.leader.attend.usage", "en"),
+            text(app, "sms.leader.verify.not_verified", "en", reference="R-7K3M9P"),
+            hinted,
+        ]
+    )
+
+    phone = _leader_phone(at, app, LEADER_SW)
+    menu = _open_menu(phone, "Kiongozi")
+    assert "2. Chukua mahudhurio" in menu and "3. Thibitisha ripoti" in menu
+    phone.choose("Tangaza kwa wanachama")
+    estimate = phone.press("Mkutano wa pili Jumapili saa nane.")
+    assert estimate.startswith("CON Kwa wanachama 5, SMS 1 kila mmoja, takriban KES")
+    assert "Sekretarieti italiidhinisha kwanza." in estimate and "1. Tuma\n2. Ghairi" in estimate
+    assert phone.choose("Tuma") == "END " + phone.text("ussd.leader.announce.pending", "sw")
+    _open_menu(phone, "Kiongozi")
+    phone.choose("Thibitisha ripoti")
+    phone.press("R-7K3M9P")
+    phone.choose("Haijathibitishwa")
+    done = phone.press("Sikuona tatizo")
+    assert done == "END " + phone.text(
+        "ussd.leader.verify.not_verified", "sw", reference="R-7K3M9P"
+    )
+    workers.drain()
+    assert received(emulator, REPORTER) == []  # not verified: a note only, nobody texted
+    with app.app_context():
+        pending = db.session.scalars(select(Announcement).where(Announcement.status == "pending"))
+        assert [(a.channel, a.language) for a in pending] == [("ussd", "sw")]
+        notes = db.session.scalars(
+            select(ReportEvent.text).where(ReportEvent.report_id == report).order_by(ReportEvent.id)
+        ).all()
+        assert notes == [
+            "Not verified by the platform leader: The river was clean when I went",
+            "Not verified by the platform leader: Sikuona tatizo",
+        ]
+        found = db.session.get(Report, report)
+        assert found is not None and found.status == "new"
+
+
+def test_attendance_and_announcements_are_in_the_persons_export(
+    app: Flask, at, workers, emulator, mui
+) -> None:
+    """Does a person's data export (FUTA) hold the meetings they were counted at, and a
+    leader's the announcements they wrote, which after deletion no longer name them?"""
+    from gateway.contacts.export import collect
+    from gateway.contacts.service import anonymise
+
+    _meeting_id, code = _meeting(app, mui["platform"], timedelta(minutes=-10))
+    _sms(at, workers, MEMBER_EN, code)
+    _sms(at, workers, LEADER_SW, "TANGAZA Mkutano wa maji leo.")
+    with app.app_context():
+        member = db.session.get(Contact, mui[MEMBER_EN])
+        leader = db.session.get(Contact, mui[LEADER_SW])
+        assert member is not None and leader is not None
+        attended = collect(member)["meeting_attendance"]
+        assert [(row["meeting"]["en"], row["via"]) for row in attended] == [
+            ("Mui water meeting", "code")
+        ]
+        written = collect(leader)["platform_announcements"]
+        assert [(row["text"], row["status"]) for row in written] == [
+            ("Mkutano wa maji leo.", "sent")
+        ]
+        anonymise(leader)
+        db.session.commit()
+        announcement = db.session.scalars(select(Announcement)).one()
+        assert announcement.leader_id is None
