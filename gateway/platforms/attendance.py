@@ -152,13 +152,6 @@ def enter(meeting: Meeting, text: str, recorded_by: str) -> Entered:
     return done
 
 
-@dataclass(frozen=True)
-class MeetingAttendance:
-    meeting: Meeting
-    code: str | None
-    rows: list[tuple[Attendance, Contact]]
-
-
 def of_meeting(meeting: Meeting) -> list[tuple[Attendance, Contact]]:
     return [
         (attendance, contact)
