@@ -26,6 +26,7 @@ FEATURES = frozenset(
         "guides",
         "inbox",
         "meetings",
+        "platforms",
         "polls",
         "radio",
         "reports",
