@@ -380,6 +380,8 @@ def test_a_leader_enters_attendance_by_sms_and_by_ussd_each_number_answered(
     ]
 
     admin = admin_as("admin")
+    meeting_page = admin.get(f"/admin/meetings/{meeting}").get_data(as_text=True)
+    assert f'id="attendance-link" href="/admin/attendance/meetings/{meeting}"' in meeting_page
     page = admin.get(f"/admin/attendance/meetings/{meeting}").get_data(as_text=True)
     assert "4 present" in page and code in page and MEMBER_EN not in page
     assert page.count('class="attendee"') == 4 and "+2547••••••01" in page
