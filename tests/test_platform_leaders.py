@@ -652,3 +652,17 @@ def test_attendance_and_announcements_are_in_the_persons_export(
         db.session.commit()
         announcement = db.session.scalars(select(Announcement)).one()
         assert announcement.leader_id is None
+
+
+def test_the_demo_gives_each_platform_with_a_leader_an_announcement_to_approve(
+    app: Flask, runner, mui
+) -> None:
+    """Does ``make run``'s demo content put one leader's announcement in the approval queue of
+    each platform that has a leader (Mui, not Kanziku), once however often it is loaded?"""
+    assert "rows added" in runner.invoke(args=["demo", "load"]).output
+    runner.invoke(args=["demo", "load"])
+    with app.app_context():
+        waiting = db.session.execute(
+            select(Announcement.platform_id, Announcement.leader_id, Announcement.status)
+        ).all()
+    assert [tuple(row) for row in waiting] == [(mui["platform"], mui[LEADER_SW], "pending")]
