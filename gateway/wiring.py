@@ -62,7 +62,7 @@ def inbound_routes() -> list[Route]:
     from gateway import privacy
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
-    from gateway.platforms import sms as platforms
+    from gateway.platforms import leader_sms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
@@ -73,8 +73,8 @@ def inbound_routes() -> list[Route]:
     return [
         inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
-        platforms.LEADER_COMMANDS,  # TANGAZA, HUDHURIA, THIBITISHA, KATAA: leaders (else inbox)
-        platforms.MEETING_CODE,  # MUI12: attendance; before a waiting survey takes it as answer
+        leader_sms.LEADER_COMMANDS,  # TANGAZA, HUDHURIA, THIBITISHA, KATAA: leaders (else inbox)
+        leader_sms.MEETING_CODE,  # MUI12: attendance; before a waiting survey takes it as answer
         polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
         call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
         surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
