@@ -666,3 +666,22 @@ def test_the_demo_gives_each_platform_with_a_leader_an_announcement_to_approve(
             select(Announcement.platform_id, Announcement.leader_id, Announcement.status)
         ).all()
     assert [tuple(row) for row in waiting] == [(mui["platform"], mui[LEADER_SW], "pending")]
+
+
+def test_a_poll_cannot_take_a_leader_commands_word_as_its_keyword(api) -> None:
+    """Is a poll keyword that is a leader command's word (TANGAZA, VERIFY...) refused, as the
+    gateway's other keywords are, so that no poll is shadowed by the leaders' route?"""
+    closes = (datetime.now(EAT) + timedelta(days=1)).isoformat()
+    for word in ("TANGAZA", "verify", "Hudhuria", "KATAA"):
+        response = api.post(
+            "/polls",
+            json={
+                "keyword": word,
+                "question": {"en": "Was the EIA meeting held in your ward?"},
+                "options": [{"en": "Yes"}, {"en": "No"}],
+                "county": "Kitui",
+                "closes_at": closes,
+            },
+        )
+        assert response.status_code == 400, (word, response.json)
+        assert "own SMS keywords" in str(response.json["errors"]["json"]["keyword"])

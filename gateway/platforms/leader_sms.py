@@ -26,29 +26,20 @@ from gateway.platforms import announce, attendance, verify
 from gateway.platforms.leaders import actor_name, audit, leadership, locked_until
 from gateway.platforms.leaders import platform_of as platform_of_membership
 from gateway.platforms.models import Membership
-from gateway.sms.keywords import KeywordMatch, fold, keyword_table, match_keyword
+from gateway.sms.keywords import KeywordMatch, fold
 from gateway.sms.models import Message
-from gateway.sms.router import Route
+from gateway.sms.router import Route, keyword_in
 from gateway.sms.texts import language_of, render, reply, reply_text
 
 COMMANDS = ("leader_announce", "leader_attend", "leader_verify", "leader_reject")
 KIND = "leader_answer"
 
 
-def _command(message: Message) -> KeywordMatch | None:
-    return match_keyword(message.text, keyword_table(catalogs(), COMMANDS))
-
-
-def _is_command(message: Message, contact: Contact, keyword: KeywordMatch | None) -> bool:
-    return keyword is None and _command(message) is not None
-
-
 def _answer(contact: Contact, key: str, **values: object) -> None:
     reply_text(contact, render(contact, key, **values), kind=KIND)
 
 
-def _leader_command(message: Message, contact: Contact, keyword: KeywordMatch | None) -> str:
-    command = _command(message)
+def _leader_command(message: Message, contact: Contact, command: KeywordMatch | None) -> str:
     assert command is not None
     if contact.language is None:
         contact.language = command.language
@@ -186,6 +177,8 @@ def _answer_window(contact: Contact, key: str, title: str, moment: datetime) -> 
 
 # The inbound routes (see gateway.wiring.inbound_routes).
 LEADER_COMMANDS = Route(
-    "leader commands: TANGAZA, HUDHURIA, THIBITISHA, KATAA", _leader_command, _is_command
+    "leader commands: TANGAZA, HUDHURIA, THIBITISHA, KATAA",
+    _leader_command,
+    keyword_in(*COMMANDS),
 )
 MEETING_CODE = Route("meeting code (MUI12): attendance", _meeting_code, _is_code)
