@@ -53,7 +53,9 @@ messages-update: messages-extract
 messages-compile: $(STAMP)
 	$(BIN)/pybabel compile -d messages -D messages --statistics
 
+# The lint renders USSD screens and stored consultations' clauses: the database must be current.
 messages-lint: $(STAMP)
+	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi messages lint
 
 clean:

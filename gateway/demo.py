@@ -73,6 +73,7 @@ def load() -> str:
         added += 1
     added += _meetings_and_polls()
     added += load_demo_prompts()
+    added += _platform_leaders()
     db.session.commit()
     return f"demo content: {added} rows added" if added else "demo content: already loaded"
 
@@ -125,3 +126,35 @@ def _meetings_and_polls() -> int:
         ]
     )
     return 3
+
+
+def _platform_leaders() -> int:
+    """A leader's announcement waiting for approval on each demo platform that has a leader
+    (the platforms and their leaders are the platforms' demo content; none: nothing here)."""
+    from gateway.platforms.models import LEADER, Announcement, Membership, Platform
+
+    added = 0
+    for platform in db.session.scalars(select(Platform).order_by(Platform.id)):
+        leader = db.session.scalar(
+            select(Membership)
+            .where(Membership.platform_id == platform.id, Membership.role == LEADER)
+            .order_by(Membership.id)
+            .limit(1)
+        )
+        waiting = db.session.scalar(
+            select(Announcement.id).where(Announcement.platform_id == platform.id).limit(1)
+        )
+        if leader is None or waiting is not None:
+            continue
+        db.session.add(
+            Announcement(
+                platform_id=platform.id,
+                leader_id=leader.contact_id,
+                text="Mkutano wa jukwaa Jumamosi saa nne asubuhi kambi ya chifu. Karibuni wote.",
+                language="sw",
+                translations={},
+                channel="sms",
+            )
+        )
+        added += 1
+    return added

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     """Assemble the areas into ``app`` (:func:`gateway.create_app` calls it once per app; the
     registries below are the process's, and filling them again changes nothing)."""
     personal_data()  # first: the API's export schema names every part when it is imported
+    audiences()
     guide_content.init_app(app)
     ussd(app)
     init_inbound(app, inbound_routes())
@@ -65,6 +66,7 @@ def inbound_routes() -> list[Route]:
     from gateway.consultations import sms as consultations
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
+    from gateway.platforms import leader_sms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
@@ -75,6 +77,8 @@ def inbound_routes() -> list[Route]:
     return [
         inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
+        leader_sms.LEADER_COMMANDS,  # TANGAZA, HUDHURIA, THIBITISHA, KATAA: leaders (else inbox)
+        leader_sms.MEETING_CODE,  # MUI12: attendance; before a waiting survey takes it as answer
         polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
         call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
         consultations.KEYWORD,  # MAONI, MAONI 3, MAONI 3 NDIO, MAONI 3 <comment>, MAONI NUKUU
@@ -129,12 +133,23 @@ def ussd(app: Flask) -> None:
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
     from gateway.meetings import ussd as _meetings  # noqa: F401
+    from gateway.platforms import ussd as _platforms  # noqa: F401  (the leader menu)
     from gateway.polls import ussd as _polls  # noqa: F401
     from gateway.reports import ussd as _reports  # noqa: F401
     from gateway.surveys import ussd as _surveys  # noqa: F401
 
     ussd_lint.add_variants(chapter_variants)
     init_ussd(app)
+
+
+# --- Audiences: criteria areas add to a broadcast's audience ---------------------------------
+
+
+def audiences() -> None:
+    from gateway.broadcasts.audience import register_criterion
+    from gateway.platforms.announce import PLATFORMS, members_condition
+
+    register_criterion(PLATFORMS, members_condition)  # a platform's members (its leaders' news)
 
 
 # --- API: the blueprints under /api/v1, in the order the OpenAPI document lists them --------
@@ -210,6 +225,8 @@ ADMIN_PAGES = (
     "consultation_invite",
     "consultation_comments",
     "consultation_codebook",
+    "platform_announcements",
+    "attendance",
 )
 
 
@@ -225,6 +242,7 @@ def personal_data() -> None:
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
+    from gateway.platforms import leaders_personal as platform_leaders
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio
     from gateway.reports import personal as reports
@@ -241,6 +259,13 @@ def personal_data() -> None:
     part("rsvps", meetings.rsvps, None)
     part("consultation_positions", consultations.positions, None)
     part("consultation_comments", consultations.comments, consultations.erase_comments)
+
+    part("meeting_attendance", platform_leaders.attendance, None)
+    part(
+        "platform_announcements",
+        platform_leaders.announcements,
+        platform_leaders.erase_announcements,
+    )
     part("reports", reports.reports, reports.erase_words)
     part("radio_messages", radio.radio_messages, None)
     part("voice_questions", radio.voice_questions, radio.erase_voice_questions)

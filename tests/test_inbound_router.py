@@ -20,6 +20,8 @@ from gateway.wiring import inbound_routes
 ORDER = [
     "STOP, JOIN, HELP",
     "FUTA/DELETE: a person's own data",
+    "leader commands: TANGAZA, HUDHURIA, THIBITISHA, KATAA",
+    "meeting code (MUI12): attendance",
     "poll keyword with a vote, or alone",
     "radio show on air: its keyword or short code",
     "consultation keyword",

@@ -27,6 +27,7 @@ FEATURES = frozenset(
         "guides",
         "inbox",
         "meetings",
+        "platforms",
         "polls",
         "radio",
         "reports",

@@ -42,6 +42,12 @@ NAV = (
     NavItem("admin.consultations", "admin.nav.consultations", (ADMIN, VIEWER)),
     NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem(
+        "admin.platform_announcements",
+        "admin.nav.platform_announcements",
+        (ADMIN, COORDINATOR, VIEWER),
+    ),
+    NavItem("admin.attendance_index", "admin.nav.attendance", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
     NavItem(
         "admin.voice_questions",

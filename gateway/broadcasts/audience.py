@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
@@ -12,6 +12,17 @@ from gateway.guides.models import GuideSubscription
 from gateway.sms.estimate import Reach, reach_where
 
 CRITERIA = ("counties", "wards", "languages", "tags", "guides")
+
+# Criteria other areas add (a platform's members), wired in gateway/wiring.py: broadcasts import
+# no area that sends broadcasts itself (a platform leader's announcement), or they would import
+# each other.
+ExtraCriterion = Callable[[list[Any]], ColumnElement[bool]]
+_EXTRA: dict[str, ExtraCriterion] = {}
+
+
+def register_criterion(name: str, condition: ExtraCriterion) -> None:
+    """Let an audience name ``name``: ``condition(values)`` is who it holds."""
+    _EXTRA[name] = condition
 
 
 def _criterion(name: str, values: list[str], default_language: str) -> ColumnElement[bool]:
@@ -37,6 +48,9 @@ def matches(audience: Mapping[str, Any], default_language: str) -> ColumnElement
         _criterion(name, list(audience[name]), default_language)
         for name in CRITERIA
         if audience.get(name)
+    ]
+    parts += [
+        condition(list(audience[name])) for name, condition in _EXTRA.items() if audience.get(name)
     ]
     if not parts:
         return true()

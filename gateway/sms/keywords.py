@@ -14,7 +14,21 @@ from dataclasses import dataclass
 
 from gateway.i18n import Catalogs
 
-KEYWORDS = ("join", "stop", "help", "next", "yes", "no", "delete")
+KEYWORDS = (
+    "join",
+    "stop",
+    "help",
+    "next",
+    "yes",
+    "no",
+    "delete",
+    # A platform leader's commands: reserved like the others, so no poll, survey or radio show
+    # takes one of their words as its keyword (and is never reached).
+    "leader_announce",
+    "leader_attend",
+    "leader_verify",
+    "leader_reject",
+)
 
 
 @dataclass(frozen=True)
