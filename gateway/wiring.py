@@ -196,6 +196,7 @@ ADMIN_PAGES = (
     "tokens",
     "audit",
     "account",
+    "consultation_memo",  # a consultation's memorandum, CSV export and "you said, we did"
 )
 
 

@@ -30,6 +30,7 @@ FEATURES = frozenset(
         "radio",
         "reports",
         "surveys",
+        "consultations",
         "privacy",
         "admin",
         "webhooks",
