@@ -30,7 +30,6 @@ import csv
 import hmac
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -148,10 +147,42 @@ def position_rows(consultation: Consultation) -> Iterator[list[object]]:
         yield ["position", who, number, stance, county, ward, language, channel]
 
 
+def _themes_given(consultation_id: int) -> Iterator[tuple[int, str, int]]:
+    """(comment id, theme, coders who gave it) for the consultation's comments, in comment order
+    (a theme recorded without its coder's coding of the comment is not counted)."""
+    stmt = (
+        select(
+            CommentTheme.comment_id,
+            Theme.name,
+            func.count(func.distinct(CommentTheme.coder_id)),
+        )
+        .join(
+            Coding,
+            and_(
+                Coding.comment_id == CommentTheme.comment_id,
+                Coding.coder_id == CommentTheme.coder_id,
+            ),
+        )
+        .join(Theme, Theme.id == CommentTheme.theme_id)
+        .join(Comment, Comment.id == CommentTheme.comment_id)
+        .where(Comment.consultation_id == consultation_id)
+        .group_by(CommentTheme.comment_id, Theme.name)
+        .order_by(CommentTheme.comment_id, Theme.name)
+        .execution_options(yield_per=BATCH)
+    )
+    for comment_id, name, votes in db.session.execute(stmt):
+        yield int(comment_id), str(name), int(votes)
+
+
 def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
-    """One row per comment, its themes gathered from the consecutive rows of the join (the query
-    is ordered by comment, so one comment's themes come together)."""
-    votes, coders = theme_votes(), coder_counts()
+    """One row per comment. The comments and their themes come as two streams both in comment
+    order, merged here: one pass over each, whatever the number of comments (a join of the
+    comments with the themes' aggregates made SQLite's time grow with its square)."""
+    coders = (
+        select(func.count(func.distinct(Coding.coder_id)))
+        .where(Coding.comment_id == Comment.id)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Comment.id,
@@ -165,25 +196,26 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
             Comment.quoted,
             Comment.erased_at,
             Comment.text,
-            func.coalesce(coders.c.coders, 0),
-            Theme.name,
-            func.coalesce(votes.c.votes, 0),
+            coders,
         )
         .join(Clause, Clause.id == Comment.clause_id)
-        .outerjoin(coders, coders.c.comment_id == Comment.id)
-        .outerjoin(votes, votes.c.comment_id == Comment.id)
-        .outerjoin(Theme, Theme.id == votes.c.theme_id)
         .where(Comment.consultation_id == consultation.id)
-        .order_by(Comment.id, Theme.name)
+        .order_by(Comment.id)
         .execution_options(yield_per=BATCH)
     )
     known = places()
-    for _, group in groupby(db.session.execute(stmt), key=lambda row: row[0]):
-        rows = list(group)
-        first: Any = rows[0]  # one comment's columns, the same on each of its rows
-        (comment_id, contact_id, number, county, ward, language, channel) = first[:7]
-        quote_ok, quoted, erased_at, text, n_coders = first[7:12]
-        given = [(name, n) for *_, name, n in rows if name is not None]
+    themes = _themes_given(consultation.id)
+    pending = next(themes, None)
+    rows: Any = db.session.execute(stmt)  # each row's columns as in the select above
+    for row in rows:
+        comment_id, contact_id, number, county, ward, language, channel = row[:7]
+        quote_ok, quoted, erased_at, text, n_coders = row[7:12]
+        given: list[tuple[str, int]] = []
+        while pending is not None and pending[0] <= comment_id:
+            if pending[0] == comment_id:
+                given.append(pending[1:])
+            pending = next(themes, None)
+        n_coders = int(n_coders or 0)
         counted = [name for name, n in given if counts(n, n_coders)]
         erased = erased_at is not None
         shown = quotable(text, quote_ok, quoted, erased)
