@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -70,15 +70,20 @@ HEADER = (
 BATCH = 2000  # rows fetched at a time
 
 
-def pseudonym(consultation_id: int, contact_id: int | None) -> str:
-    """The participant column for a contact: stable for this consultation, meaningless elsewhere."""
-    if contact_id is None:
-        return ""
-    key = current_settings().secret_key.encode()
-    digest = hmac.new(
-        key, f"consultation:{consultation_id}:contact:{contact_id}".encode(), "sha256"
-    )
-    return "P" + digest.hexdigest()[:12]
+def pseudonyms(consultation_id: int) -> Callable[[int | None], str]:
+    """The participant column for each contact: stable for this consultation, meaningless
+    elsewhere (an HMAC of the consultation and the contact under the server's secret key)."""
+    key = hmac.new(current_settings().secret_key.encode(), digestmod="sha256")
+    prefix = f"consultation:{consultation_id}:contact:"
+
+    def pseudonym(contact_id: int | None) -> str:
+        if contact_id is None:
+            return ""
+        digest = key.copy()
+        digest.update(f"{prefix}{contact_id}".encode())
+        return "P" + digest.hexdigest()[:12]
+
+    return pseudonym
 
 
 def places() -> list[str]:
@@ -142,9 +147,9 @@ def position_rows(consultation: Consultation) -> Iterator[list[object]]:
         .order_by(Clause.number, Position.id)
         .execution_options(yield_per=BATCH)
     )
+    pseudonym = pseudonyms(consultation.id)
     for contact_id, number, stance, county, ward, language, channel in db.session.execute(stmt):
-        who = pseudonym(consultation.id, contact_id)
-        yield ["position", who, number, stance, county, ward, language, channel]
+        yield ["position", pseudonym(contact_id), number, stance, county, ward, language, channel]
 
 
 def _themes_given(consultation_id: int) -> Iterator[tuple[int, str, int]]:
@@ -204,6 +209,7 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
         .execution_options(yield_per=BATCH)
     )
     known = places()
+    pseudonym = pseudonyms(consultation.id)
     themes = _themes_given(consultation.id)
     pending = next(themes, None)
     rows: Any = db.session.execute(stmt)  # each row's columns as in the select above
@@ -221,7 +227,7 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
         shown = quotable(text, quote_ok, quoted, erased)
         yield [
             "comment",
-            pseudonym(consultation.id, contact_id),
+            pseudonym(contact_id),
             number,
             "",
             county,
