@@ -283,6 +283,7 @@ def _consultation() -> int:
         people.append((contact, rng.choice(("ussd", "ussd", "sms", "voice"))))
     db.session.flush()
     added = 0
+    picked: set[tuple[int, str]] = set()
     for contact, channel in people:
         where = {"county": contact.county, "ward": contact.ward, "language": contact.language}
         for clause in consultation.clauses:
@@ -312,7 +313,11 @@ def _consultation() -> int:
                     quote_ok=rng.random() < 0.6,
                     **where,
                 )
-                comment.quoted = comment.quote_ok and rng.random() < 0.35
+                # The secretariat picks different words to quote on each clause.
+                if comment.quote_ok and (clause.number, words) not in picked:
+                    comment.quoted = rng.random() < 0.5
+                    if comment.quoted:
+                        picked.add((clause.number, words))
                 db.session.add(comment)
                 db.session.flush()
                 added += 1

@@ -570,7 +570,8 @@ def test_you_said_we_did_estimate_then_one_sms_each_in_their_language_and_the_da
 
 def test_the_answer_cannot_be_sent_before_the_memorandum_and_a_viewer_sends_nothing(app, admin_as):
     """Is the issuing body's answer refused, with the reason, while the memorandum has not gone
-    in; is an unknown notice refused with a reason; and may a viewer not send?"""
+    in; is an unknown notice refused with a reason; and may a viewer read the memorandum but
+    neither be offered nor allowed to send?"""
     ids = small_consultation(app)
     session = admin_as("admin")
     path = f"/admin/consultations/{ids['consultation']}/you-said"
@@ -583,6 +584,8 @@ def test_the_answer_cannot_be_sent_before_the_memorandum_and_a_viewer_sends_noth
     assert unknown.status_code == 400
     assert 'no notice "withdrawn"' in html_module.unescape(unknown.get_data(as_text=True))
     viewer = admin_as("viewer")
+    memo = viewer.get(f"/admin/consultations/{ids['consultation']}/memorandum")
+    assert memo.status_code == 200 and "memo-you-said" not in memo.get_data(as_text=True)
     assert viewer.get(path).status_code == 403
     assert viewer.post(path, {"notice": "submitted"}, page="/admin/").status_code == 403
     with app.app_context():

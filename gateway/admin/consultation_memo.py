@@ -32,7 +32,7 @@ from gateway.consultations.you_said import NOTICES, RESPONDED, SUBMITTED, confir
 from gateway.extensions import db
 from gateway.i18n import catalogs
 from gateway.users import audit
-from gateway.users.access import require_role
+from gateway.users.access import principal, require_role
 from gateway.users.models import ADMIN, VIEWER
 
 READERS = (ADMIN, VIEWER)
@@ -74,6 +74,7 @@ def consultation_memorandum(consultation_id: int) -> str:
         consultation=consultation,
         memo=memorandum_data(consultation, language),
         languages=catalogs().languages(),
+        can_send=principal().role == ADMIN,
     )
 
 

@@ -67,7 +67,7 @@ HEADER = (
     "erased",
     "quote",
 )
-BATCH = 2000  # rows fetched at a time
+BATCH = 500  # rows fetched at a time: what the export holds, whatever the size
 
 
 def pseudonyms(consultation_id: int) -> Callable[[int | None], str]:
