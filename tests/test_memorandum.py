@@ -111,6 +111,21 @@ def percent(part: int, whole: int) -> str:
 # -- the memorandum's tables recomputed from the CSV export, independently of the gateway ---
 
 
+def counted_themes(row: dict[str, str]) -> list[str]:
+    """The themes that count for a comment by the rule the export documents: given by at least
+    half of the coders who coded it (recomputed from its votes, and checked against its
+    ``themes`` column)."""
+    found = []
+    for vote in filter(None, row["theme_votes"].split("; ")):
+        name, _, share = vote.rpartition(" ")
+        given, coders = (int(n) for n in share.split("/"))
+        assert coders == int(row["coders"])
+        if 2 * given >= coders:
+            found.append(name)
+    assert ";".join(found) == row["themes"]
+    return found
+
+
 def expected_tables(rows: list[dict[str, str]], language_names: dict[str, str]) -> list[Any]:
     """(kind, clause, {label: numbers}) for each table, in the memorandum's order."""
     people: dict[str, set[str]] = defaultdict(set)  # "county:Kitui" -> participants
@@ -154,7 +169,7 @@ def expected_tables(rows: list[dict[str, str]], language_names: dict[str, str]) 
         table[("Total",)] = [str(n), percent(n, n)]
         tables.append(("positions", clause, table))
         on_clause = [r for r in comments if int(r["clause"]) == clause]
-        themes = Counter(t for r in on_clause for t in r["themes"].split(";") if t)
+        themes = Counter(t for r in on_clause for t in counted_themes(r))
         all_themes = {
             (name,): [str(count), percent(count, len(on_clause))] for name, count in themes.items()
         }
@@ -243,7 +258,10 @@ def test_the_demo_memorandum_in_word_says_what_the_csv_export_says(
     assert f"{positions} positions on {clause_count} clauses and {comments} comments" in took_part
     coded = sum(r["coders"] not in ("", "0") for r in rows if r["record"] == "comment")
     double = sum(int(r["coders"] or 0) >= 2 for r in rows if r["record"] == "comment")
-    assert f"{coded} of the {comments} comments" in paragraphs[paragraphs.index(took_part) + 1]
+    coders = {c for r in rows if r["record"] == "comment" for c in r["coded_by"].split(";") if c}
+    coding = paragraphs[paragraphs.index(took_part) + 1]
+    assert coding.startswith(f"{coded} of the {comments} comments were coded by theme, by ")
+    assert f", by {len(coders)} coders;" in coding and len(coders) == 2
     assert f"{double} comments were coded by two or more" in "\n".join(paragraphs)
 
     quotes = [p.text for p in document.paragraphs if p.style.name == "Quote"]
@@ -399,6 +417,8 @@ def test_quotes_are_masked_and_an_erased_comment_is_counted_but_never_quoted(app
     assert len(comments) == 4 and [r["erased"] for r in comments] == ["no", "yes", "no", "no"]
     assert [bool(r["quote"]) for r in comments] == [True, False, False, False]
     assert comments[1]["themes"] == "water" and comments[1]["coders"] == "1"
+    assert re.fullmatch(r"C[0-9a-f]{12}", comments[1]["coded_by"])
+    assert comments[1]["theme_votes"] == "water 1/1"
     assert cells(after.tables[4])[1:] == [["water", "1", "25.0%"]]  # still counted
     assert "Comments on this clause: 4." in [p.text for p in after.paragraphs]
 

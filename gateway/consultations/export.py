@@ -11,7 +11,8 @@ Columns (``record`` says which kind of row):
 - ``clause``: the clause's number; ``stance`` (positions): ``agree``, ``disagree``, ``not_sure``.
 - ``county``, ``ward``, ``language``, ``channel``: where, in what language and how the person
   took part, as stored with the row.
-- ``comment`` (comments): the comment's id; ``coders``: how many coders coded it; ``themes``:
+- ``comment`` (comments): the comment's id; ``coders``: how many coders coded it, ``coded_by``:
+  which (a pseudonym per coder, ``;``-separated); ``themes``:
   the themes that count for the memorandum, ``;``-separated. **A theme counts for a comment
   when at least half of the coders who coded the comment gave it** (one coder: theirs; two: either
   one's; three: two of them). ``theme_votes``: every theme any coder gave, as ``name votes/coders``.
@@ -29,7 +30,9 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -60,6 +63,7 @@ HEADER = (
     "channel",
     "comment",
     "coders",
+    "coded_by",
     "themes",
     "theme_votes",
     "quote_ok",
@@ -70,18 +74,19 @@ HEADER = (
 BATCH = 500  # rows fetched at a time: what the export holds, whatever the size
 
 
-def pseudonyms(consultation_id: int) -> Callable[[int | None], str]:
-    """The participant column for each contact: stable for this consultation, meaningless
-    elsewhere (an HMAC of the consultation and the contact under the server's secret key)."""
+def pseudonyms(consultation_id: int, letter: str = "P") -> Callable[[int | None], str]:
+    """The participant column for each contact (``P...``; ``C...``: a coder, for each user id):
+    stable for this consultation, meaningless elsewhere (an HMAC of the consultation and the id
+    under the server's secret key)."""
     key = hmac.new(current_settings().secret_key.encode(), digestmod="sha256")
-    prefix = f"consultation:{consultation_id}:contact:"
+    prefix = f"consultation:{consultation_id}:{letter}:"
 
     def pseudonym(contact_id: int | None) -> str:
         if contact_id is None:
             return ""
         digest = key.copy()
         digest.update(f"{prefix}{contact_id}".encode())
-        return "P" + digest.hexdigest()[:12]
+        return letter + digest.hexdigest()[:12]
 
     return pseudonym
 
@@ -152,42 +157,50 @@ def position_rows(consultation: Consultation) -> Iterator[list[object]]:
         yield ["position", pseudonym(contact_id), number, stance, county, ward, language, channel]
 
 
-def _themes_given(consultation_id: int) -> Iterator[tuple[int, str, int]]:
-    """(comment id, theme, coders who gave it) for the consultation's comments, in comment order
-    (a theme recorded without its coder's coding of the comment is not counted)."""
+@dataclass
+class CommentCoding:
+    """What the coders made of one comment: who coded it, and how many of them gave each theme."""
+
+    coders: set[int] = field(default_factory=set)
+    votes: Counter[str] = field(default_factory=Counter)
+
+
+def _codings(consultation_id: int) -> Iterator[tuple[int, CommentCoding]]:
+    """Each coded comment of the consultation, in comment order, with its coding: one pass over
+    the codings and the themes their coders gave (a theme recorded without its coder's coding
+    of the comment does not count)."""
     stmt = (
-        select(
-            CommentTheme.comment_id,
-            Theme.name,
-            func.count(func.distinct(CommentTheme.coder_id)),
-        )
-        .join(
-            Coding,
+        select(Coding.comment_id, Coding.coder_id, Theme.name)
+        .join(Comment, Comment.id == Coding.comment_id)
+        .outerjoin(
+            CommentTheme,
             and_(
-                Coding.comment_id == CommentTheme.comment_id,
-                Coding.coder_id == CommentTheme.coder_id,
+                CommentTheme.comment_id == Coding.comment_id,
+                CommentTheme.coder_id == Coding.coder_id,
             ),
         )
-        .join(Theme, Theme.id == CommentTheme.theme_id)
-        .join(Comment, Comment.id == CommentTheme.comment_id)
+        .outerjoin(Theme, Theme.id == CommentTheme.theme_id)
         .where(Comment.consultation_id == consultation_id)
-        .group_by(CommentTheme.comment_id, Theme.name)
-        .order_by(CommentTheme.comment_id, Theme.name)
+        .order_by(Coding.comment_id, Coding.coder_id, Theme.name)
         .execution_options(yield_per=BATCH)
     )
-    for comment_id, name, votes in db.session.execute(stmt):
-        yield int(comment_id), str(name), int(votes)
+    current, coding = None, CommentCoding()
+    for comment_id, coder_id, name in db.session.execute(stmt):
+        if comment_id != current:
+            if current is not None:
+                yield current, coding
+            current, coding = comment_id, CommentCoding()
+        coding.coders.add(coder_id)
+        if name is not None:
+            coding.votes[name] += 1  # one row per coder and theme (unique in the database)
+    if current is not None:
+        yield current, coding
 
 
 def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
-    """One row per comment. The comments and their themes come as two streams both in comment
-    order, merged here: one pass over each, whatever the number of comments (a join of the
+    """One row per comment. The comments and their codings come as two streams, both in comment
+    order, merged here: one pass over each whatever the number of comments (a join of the
     comments with the themes' aggregates made SQLite's time grow with its square)."""
-    coders = (
-        select(func.count(func.distinct(Coding.coder_id)))
-        .where(Coding.comment_id == Comment.id)
-        .scalar_subquery()
-    )
     stmt = (
         select(
             Comment.id,
@@ -201,7 +214,6 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
             Comment.quoted,
             Comment.erased_at,
             Comment.text,
-            coders,
         )
         .join(Clause, Clause.id == Comment.clause_id)
         .where(Comment.consultation_id == consultation.id)
@@ -209,22 +221,20 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
         .execution_options(yield_per=BATCH)
     )
     known = places()
-    pseudonym = pseudonyms(consultation.id)
-    themes = _themes_given(consultation.id)
-    pending = next(themes, None)
+    pseudonym, coder_pseudonym = pseudonyms(consultation.id), pseudonyms(consultation.id, "C")
+    codings = _codings(consultation.id)
+    pending = next(codings, None)
     rows: Any = db.session.execute(stmt)  # each row's columns as in the select above
     for row in rows:
         comment_id, contact_id, number, county, ward, language, channel = row[:7]
-        quote_ok, quoted, erased_at, text, n_coders = row[7:12]
-        given: list[tuple[str, int]] = []
-        while pending is not None and pending[0] <= comment_id:
-            if pending[0] == comment_id:
-                given.append(pending[1:])
-            pending = next(themes, None)
-        n_coders = int(n_coders or 0)
-        counted = [name for name, n in given if counts(n, n_coders)]
-        erased = erased_at is not None
-        shown = quotable(text, quote_ok, quoted, erased)
+        quote_ok, quoted, erased_at, text = row[7:11]
+        while pending is not None and pending[0] < comment_id:
+            pending = next(codings, None)
+        coding = pending[1] if pending is not None and pending[0] == comment_id else None
+        coding = coding or CommentCoding()
+        n_coders = len(coding.coders)
+        given = sorted(coding.votes.items())
+        shown = quotable(text, quote_ok, quoted, erased_at is not None)
         yield [
             "comment",
             pseudonym(contact_id),
@@ -236,11 +246,12 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
             channel,
             comment_id,
             n_coders,
-            ";".join(counted),
+            ";".join(sorted(coder_pseudonym(c) for c in coding.coders)),
+            ";".join(name for name, n in given if counts(n, n_coders)),
             "; ".join(f"{name} {n}/{n_coders}" for name, n in given),
             bool(quote_ok),
             bool(quoted),
-            erased,
+            erased_at is not None,
             mask_quote(text or "", known) if shown else "",
         ]
 

@@ -34,7 +34,6 @@ class Figures:
     stances_by_county: dict[int, dict[str | None, Counter[str]]]  # clause -> county -> stance
     comments_by_clause: Counter[int]
     themes_by_clause: dict[int, Counter[str]]  # clause id -> theme name -> comments it counts for
-    themes_in_codebook: int
     coders: int
     coded: int  # comments coded by at least one coder
     double_coded: int  # by two or more
@@ -156,10 +155,6 @@ def figures(consultation: Consultation) -> Figures:
         stances_by_county=by_county,
         comments_by_clause=comments_by_clause,
         themes_by_clause=_themes(cid),
-        themes_in_codebook=db.session.scalar(
-            select(func.count()).where(Theme.consultation_id == cid)
-        )
-        or 0,
         coders=coders,
         coded=coded,
         double_coded=double,

@@ -281,7 +281,6 @@ def _method(w: _Writer, consultation: Consultation, found: Figures) -> list[str]
             "method.coding",
             coded=w.n(found.coded),
             comments=w.n(found.comments),
-            themes=w.n(found.themes_in_codebook),
             coders=w.n(found.coders),
             double=w.n(found.double_coded),
         ),
