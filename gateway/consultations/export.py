@@ -11,11 +11,11 @@ Columns (``record`` says which kind of row):
 - ``clause``: the clause's number; ``stance`` (positions): ``agree``, ``disagree``, ``not_sure``.
 - ``county``, ``ward``, ``language``, ``channel``: where, in what language and how the person
   took part, as stored with the row.
-- ``comment`` (comments): the comment's id; ``coders``: how many coders coded it, ``coded_by``:
-  which (a pseudonym per coder, ``;``-separated); ``themes``:
-  the themes that count for the memorandum, ``;``-separated. **A theme counts for a comment
-  when at least half of the coders who coded the comment gave it** (one coder: theirs; two: either
-  one's; three: two of them). ``theme_votes``: every theme any coder gave, as ``name votes/coders``.
+- ``comment`` (comments): the comment's id; ``coders``: how many coders coded it; ``coded_by``:
+  which (a pseudonym per coder, ``;``-separated); ``themes``: the themes that count for the
+  memorandum, ``;``-separated. **A theme counts for a comment when at least half of the coders
+  who coded the comment gave it** (one coder: theirs; two: either one's; three: two of them).
+  ``theme_votes``: every theme any coder gave, as ``name votes/coders``.
 - ``quote_ok``, ``quoted``, ``erased``: the author agreed to be quoted, the secretariat picked it,
   the author's data was erased (the row stays, so counts stay; it is never quoted).
 - ``quote``: the masked words (:func:`gateway.consultations.quotes.mask_quote`) of a comment the
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from gateway.areas import areas
 from gateway.consultations.models import (
@@ -104,36 +104,6 @@ def quotable(comment_text: str | None, quote_ok: bool, quoted: bool, erased: boo
 def counts(votes: int, coders: int) -> bool:
     """Whether a theme given by ``votes`` of a comment's ``coders`` counts for the memorandum."""
     return coders > 0 and 2 * votes >= coders
-
-
-def theme_votes() -> Any:
-    """(comment_id, theme_id, votes): how many coders gave each theme to each comment; a theme
-    recorded without its coder's coding of the comment is not counted."""
-    return (
-        select(
-            CommentTheme.comment_id,
-            CommentTheme.theme_id,
-            func.count(func.distinct(CommentTheme.coder_id)).label("votes"),
-        )
-        .join(
-            Coding,
-            and_(
-                Coding.comment_id == CommentTheme.comment_id,
-                Coding.coder_id == CommentTheme.coder_id,
-            ),
-        )
-        .group_by(CommentTheme.comment_id, CommentTheme.theme_id)
-        .subquery()
-    )
-
-
-def coder_counts() -> Any:
-    """(comment_id, coders): how many coders coded each comment."""
-    return (
-        select(Coding.comment_id, func.count(func.distinct(Coding.coder_id)).label("coders"))
-        .group_by(Coding.comment_id)
-        .subquery()
-    )
 
 
 def position_rows(consultation: Consultation) -> Iterator[list[object]]:

@@ -14,11 +14,45 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select, union_all
 
-from gateway.consultations.export import coder_counts, theme_votes
-from gateway.consultations.models import Coding, Comment, Consultation, Position, Theme
+from gateway.consultations.models import (
+    Coding,
+    Comment,
+    CommentTheme,
+    Consultation,
+    Position,
+    Theme,
+)
 from gateway.extensions import db
 
-DIMENSIONS = ("county", "ward", "language", "channel")
+
+def theme_votes() -> Any:
+    """(comment_id, theme_id, votes): how many coders gave each theme to each comment; a theme
+    recorded without its coder's coding of the comment is not counted."""
+    return (
+        select(
+            CommentTheme.comment_id,
+            CommentTheme.theme_id,
+            func.count(func.distinct(CommentTheme.coder_id)).label("votes"),
+        )
+        .join(
+            Coding,
+            and_(
+                Coding.comment_id == CommentTheme.comment_id,
+                Coding.coder_id == CommentTheme.coder_id,
+            ),
+        )
+        .group_by(CommentTheme.comment_id, CommentTheme.theme_id)
+        .subquery()
+    )
+
+
+def coder_counts() -> Any:
+    """(comment_id, coders): how many coders coded each comment."""
+    return (
+        select(Coding.comment_id, func.count(func.distinct(Coding.coder_id)).label("coders"))
+        .group_by(Coding.comment_id)
+        .subquery()
+    )
 
 
 @dataclass(frozen=True)
