@@ -610,3 +610,28 @@ def test_the_answer_cannot_be_sent_before_the_memorandum_and_a_viewer_sends_noth
     assert viewer.post(path, {"notice": "submitted"}, page="/admin/").status_code == 403
     with app.app_context():
         assert db.session.get(Consultation, ids["consultation"]).submitted_at is None
+
+
+def test_you_said_we_did_never_goes_past_the_months_budget(app, admin_as, emulator):
+    """When telling the participants would take the month's spending over the budget, is the
+    officer told so, offered no button, and is a confirmation refused with the reason, nothing
+    sent and no date recorded?"""
+    from dataclasses import replace
+
+    ids = small_consultation(app)
+    app.config["GATEWAY"] = replace(app.config["GATEWAY"], monthly_budget_kes=1)
+    session = admin_as("admin")
+    path = f"/admin/consultations/{ids['consultation']}/you-said"
+    page = session.get(path).get_data(as_text=True)
+    assert 'id="you-said-over-budget"' in page and 'id="confirm-send"' not in page
+    asked = session.post(path, {"notice": "submitted"}).get_data(as_text=True)
+    assert 'class="flash error over-budget"' in asked  # the estimate says it too
+    refused = session.post(path, confirmation(asked), page=path)
+    assert refused.status_code == 400
+    assert "over the budget: nothing is sent" in html_module.unescape(
+        refused.get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.get(Consultation, ids["consultation"]).submitted_at is None
+        assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+    assert emulator.messages() == []

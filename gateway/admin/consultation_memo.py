@@ -168,6 +168,8 @@ def consultation_you_said_send(consultation_id: int) -> BaseResponse | tuple[str
                 "admin.consultation_you_said", consultation_id=consultation.id, notice=notice
             ),
         )
+    if found.budget.over_budget:  # as a broadcast: nothing goes past the month's budget
+        return _you_said_page(consultation, notice, [t("admin.memo.you_said.over_budget")], 400)
     new = confirm_notice(consultation, notice, note or None)
     audit.record(
         f"consultation.{notice}",
