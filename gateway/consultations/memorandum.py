@@ -11,18 +11,21 @@ their authors let be quoted, the secretariat picked, and not erased; masked, fiv
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
+from gateway.consultations.document import (
+    Memorandum,
+    Quote,
+    Section,
+    Table,
+    Writer,
+)
 from gateway.consultations.export import places, quotable
 from gateway.consultations.figures import Figures, figures
 from gateway.consultations.models import STANCES, Clause, Comment, Consultation
 from gateway.consultations.quotes import mask_quote
+from gateway.consultations.word import write_docx
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
@@ -32,107 +35,12 @@ MAIN_THEMES = 5  # per clause in the body; the annex has them all
 QUOTES = 5  # per clause
 
 
-@dataclass(frozen=True)
-class Table:
-    """A table as shown: ``key`` names it (``clause-2-positions``), cells are written out."""
-
-    key: str
-    caption: str
-    headings: list[str]
-    rows: list[list[str]]
-
-
-@dataclass(frozen=True)
-class Quote:
-    text: str  # masked
-    where: str  # "Kitui, SMS"
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    summary: str
-    comments: str  # "34 comments, 30 coded"
-    positions: Table
-    themes: Table
-    quotes: list[Quote]
-
-
-@dataclass(frozen=True)
-class Memorandum:
-    language: str
-    title: str
-    cover: list[tuple[str, str]]  # (label, value): to whom, from whom, date, the draft
-    sample: str  # the "sample content" notice, or ""
-    method_heading: str
-    method: list[str]  # paragraphs
-    participation: list[Table]
-    sections: list[Section]
-    annex_heading: str
-    annex: list[Table]
-    notes: list[str] = field(default_factory=list)  # "every number ... CSV export"
-    labels: dict[str, str] = field(default_factory=dict)  # quotes, no_quotes
-
-    def tables(self) -> list[Table]:
-        """Every table, in the order both the page and the Word file show them."""
-        found = list(self.participation)
-        for section in self.sections:
-            found += [section.positions, section.themes]
-        return found + list(self.annex)
-
-
-class _Writer:
-    """Texts, numbers and dates in the memorandum's language."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self.locale = catalogs().locale(language)
-
-    def t(self, key: str, /, **values: object) -> str:
-        return catalogs().text(f"admin.memo.{key}", self.language, **values)
-
-    def n(self, value: int) -> str:
-        return format_decimal(value, "#,##0", locale=self.locale)
-
-    def pct(self, part: int, whole: int) -> str:
-        return percent(part, whole)
-
-    def date(self, value: datetime | None) -> str:
-        if value is None:
-            return ""
-        zone = current_settings().timezone
-        return format_date(value.astimezone(zone).date(), "d MMMM yyyy", locale=self.locale)
-
-    def unknown(self, value: str | None) -> str:
-        return value if value else self.t("unknown")
-
-    def language_name(self, code: str | None) -> str:
-        return catalogs().language_name(code, self.language) if code else self.t("unknown")
-
-    def channel(self, code: str | None) -> str:
-        return self.t(f"channel.{code}") if code in CHANNELS else self.unknown(code)
-
-    def stance(self, code: str) -> str:
-        return self.t(f"stance.{code}")
-
-    def listing(self, items: Iterable[str]) -> str:
-        return ", ".join(items)
-
-
-CHANNELS = ("ussd", "sms", "voice")
-
-
-def percent(part: int, whole: int) -> str:
-    """A share as the memorandum writes it: one decimal, ``41.7%`` (``0.0%`` of nothing)."""
-    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
-
-
 def _by_count(counter: Counter[object]) -> list[tuple[object, int]]:
     """Most first; ties in the order of their written value, so the order never changes."""
     return sorted(counter.items(), key=lambda item: (-item[1], str(item[0] or "")))
 
 
-def _participation(w: _Writer, found: Figures) -> list[Table]:
+def _participation(w: Writer, found: Figures) -> list[Table]:
     people = w.t("col.people")
     tables = []
     for key, heading, label in (
@@ -155,7 +63,7 @@ def _participation(w: _Writer, found: Figures) -> list[Table]:
     return tables
 
 
-def _positions(w: _Writer, clause: Clause, stances: Counter[str]) -> Table:
+def _positions(w: Writer, clause: Clause, stances: Counter[str]) -> Table:
     total = sum(stances.values())
     rows = [[w.stance(s), w.n(stances[s]), w.pct(stances[s], total)] for s in STANCES]
     rows.append([w.t("col.total"), w.n(total), w.pct(total, total)])
@@ -168,7 +76,7 @@ def _positions(w: _Writer, clause: Clause, stances: Counter[str]) -> Table:
 
 
 def _themes(
-    w: _Writer, clause: Clause, themes: Counter[str], comments: int, top: int | None
+    w: Writer, clause: Clause, themes: Counter[str], comments: int, top: int | None
 ) -> Table:
     shown = _by_count(themes)  # type: ignore[arg-type]
     if top is not None:
@@ -182,7 +90,7 @@ def _themes(
     )
 
 
-def _quotes(w: _Writer, clause: Clause) -> list[Quote]:
+def _quotes(w: Writer, clause: Clause) -> list[Quote]:
     """The first five comments of the clause that may be quoted, masked."""
     known = places()
     rows = db.session.scalars(
@@ -205,7 +113,7 @@ def _quotes(w: _Writer, clause: Clause) -> list[Quote]:
     ]
 
 
-def _by_county(w: _Writer, clause: Clause, counts: dict[str | None, Counter[str]]) -> Table:
+def _by_county(w: Writer, clause: Clause, counts: dict[str | None, Counter[str]]) -> Table:
     rows = []
     for county, stances in sorted(counts.items(), key=lambda item: item[0] or "~"):
         total = sum(stances.values())
@@ -218,7 +126,7 @@ def _by_county(w: _Writer, clause: Clause, counts: dict[str | None, Counter[str]
     )
 
 
-def _wards(w: _Writer, found: Figures) -> Table:
+def _wards(w: Writer, found: Figures) -> Table:
     rows = [
         [w.unknown(county), w.unknown(ward), w.n(n), w.pct(n, found.participants)]
         for (county, ward), n in sorted(
@@ -234,7 +142,7 @@ def _wards(w: _Writer, found: Figures) -> Table:
     )
 
 
-def _audience(w: _Writer, consultation: Consultation) -> str:
+def _audience(w: Writer, consultation: Consultation) -> str:
     audience = consultation.audience or {}
     places_named = [str(p) for p in [*audience.get("counties", []), *audience.get("wards", [])]]  # type: ignore[misc]
     platforms = len(audience.get("platforms", []) or [])  # type: ignore[arg-type]
@@ -246,7 +154,7 @@ def _audience(w: _Writer, consultation: Consultation) -> str:
     return "; ".join(parts)
 
 
-def _method(w: _Writer, consultation: Consultation, found: Figures) -> list[str]:
+def _method(w: Writer, consultation: Consultation, found: Figures) -> list[str]:
     channels = [w.channel(c) for c, _ in _by_count(found.took_part["channel"])]  # type: ignore[arg-type]
     languages = [w.language_name(c) for c, _ in _by_count(found.took_part["language"])]  # type: ignore[arg-type]
     invited = (
@@ -290,7 +198,7 @@ def _method(w: _Writer, consultation: Consultation, found: Figures) -> list[str]
 
 def memorandum_data(consultation: Consultation, language: str | None = None) -> Memorandum:
     """The memorandum of ``consultation`` written in ``language`` (default: the gateway's)."""
-    w = _Writer(language or current_settings().default_language)
+    w = Writer(language or current_settings().default_language)
     found = figures(consultation)
     chain = catalogs().chain(w.language)
     sections, annex = [], [_wards(w, found)]
@@ -334,6 +242,4 @@ def memorandum_data(consultation: Consultation, language: str | None = None) -> 
 
 def memorandum_docx(consultation: Consultation, language: str | None = None) -> bytes:
     """The memorandum as a Word file (python-docx), the same as :func:`memorandum_data`."""
-    from gateway.consultations.word import write_docx
-
     return write_docx(memorandum_data(consultation, language))

@@ -10,7 +10,7 @@ from docx.document import Document as DocumentType
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from gateway.consultations.memorandum import Memorandum, Table
+from gateway.consultations.document import Memorandum, Table
 
 
 def _table(doc: DocumentType, table: Table) -> None:
