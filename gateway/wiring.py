@@ -227,6 +227,7 @@ ADMIN_PAGES = (
     "consultation_codebook",
     "platform_announcements",
     "attendance",
+    "consultation_memo",  # a consultation's memorandum, CSV export and "you said, we did"
 )
 
 
