@@ -61,6 +61,7 @@ def inbound_routes() -> list[Route]:
     from gateway import privacy
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
+    from gateway.platforms import sms as platforms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
@@ -69,6 +70,7 @@ def inbound_routes() -> list[Route]:
 
     register_vote_thanker(call_in.thank_show_vote)  # a show's voters: thanked once an episode
     return [
+        platforms.JOIN_PLATFORM,  # JOIN MUI: a platform's code after JOIN (JOIN alone: next)
         inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
         polls.VOTE,  # MADINI 2, MADINI alone: a vote, even during a show or a survey
@@ -121,6 +123,7 @@ def ussd(app: Flask) -> None:
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
     from gateway.meetings import ussd as _meetings  # noqa: F401
+    from gateway.platforms import ussd_join as _platforms_join  # noqa: F401
     from gateway.polls import ussd as _polls  # noqa: F401
     from gateway.reports import ussd as _reports  # noqa: F401
     from gateway.surveys import ussd as _surveys  # noqa: F401
@@ -196,6 +199,7 @@ ADMIN_PAGES = (
     "tokens",
     "audit",
     "account",
+    "platforms",
 )
 
 
@@ -210,6 +214,7 @@ def personal_data() -> None:
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
+    from gateway.platforms import personal as platforms
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio
     from gateway.reports import personal as reports
@@ -233,6 +238,7 @@ def personal_data() -> None:
     part("voice_calls", voice.calls, voice.erase_voice)
     part("voice_callbacks", voice.callbacks, None)
     part("inbox", inbox.inbox, inbox.erase_inbox)
+    part("platform_memberships", platforms.memberships, platforms.erase_memberships)
 
     retention.register_daily_sweep(privacy.sweep_deleted)
     retention.register_expiring_text("inbound_sms", sms.expire_inbound_texts)

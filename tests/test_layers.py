@@ -25,6 +25,7 @@ FEATURES = frozenset(
         "broadcasts",
         "guides",
         "inbox",
+        "platforms",
         "meetings",
         "polls",
         "radio",
