@@ -4,9 +4,14 @@ erasure."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import factories
 import pytest
-from helpers import received, text
+import time_machine
+from helpers import received, send_confirmed, text
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -77,9 +82,7 @@ def test_join_a_platform_by_sms_in_english_and_kiswahili(
     assert joined.has_consent and joined.consent_channel == "sms"
     assert members(app, platforms["MUI"]) == {PHONE: (MEMBER, "sms")}
     name = "Mui Basin Community Platform"
-    assert received(emulator, PHONE) == [
-        text(app, "sms.platform.joined", language, platform=name)
-    ]
+    assert received(emulator, PHONE) == [text(app, "sms.platform.joined", language, platform=name)]
     assert ("Welcome to" if language == "en" else "Karibu") in received(emulator, PHONE)[0]
 
     at.sms(PHONE, sms)
@@ -103,9 +106,7 @@ def test_an_unknown_code_gets_the_codes_of_the_senders_county(
     workers.drain()
     [answer] = received(emulator, PHONE)
     code = sms.split()[1]
-    assert answer == text(
-        app, "sms.platform.unknown", language, code=code, codes="KANZIKU, MUI"
-    )
+    assert answer == text(app, "sms.platform.unknown", language, code=code, codes="KANZIKU, MUI")
     assert "VANGA" not in answer
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
@@ -178,3 +179,293 @@ def test_a_county_without_platforms_is_joined_as_before(phone, app, platforms):
     phone.choose("Kaler")
     done = phone.press("1")
     assert done == "END " + phone.text("ussd.join.done", "en", county="Migori")
+
+
+# -- the admin: platforms, sites, members, leaders -------------------------------------------
+
+
+def test_admin_creates_edits_a_platform_with_sites(admin_as, app):
+    """Can an admin create a platform, give it wards and a mining site, change the site, and
+    remove it; is a bad form refused with its reasons and the typed values kept."""
+    admin = admin_as("admin")
+    refused = admin.post(
+        "/admin/platforms", {"name": "", "code": "9x", "county": "Nowhere"}, page="/admin/platforms"
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    for key in ("error_name", "error_code", "error_county"):
+        assert text(app, f"admin.platforms.{key}", "en") in page
+    made = admin.post(
+        "/admin/platforms",
+        {"name": "Mui Basin Community Platform", "code": "mui", "county": "Kitui"},
+    )
+    assert made.status_code == 302
+    with app.app_context():
+        platform = db.session.scalar(select(Platform))
+        assert (platform.code, platform.county, platform.wards) == ("MUI", "Kitui", [])
+        url = f"/admin/platforms/{platform.id}"
+    taken = admin.post("/admin/platforms", {"name": "Other", "code": "MUI", "county": "Kitui"})
+    assert taken.status_code == 400
+    assert text(app, "admin.platforms.error_code_taken", "en", code="MUI") in taken.get_data(
+        as_text=True
+    )
+
+    edited = admin.post(
+        url,
+        {
+            "name": "Mui Basin Community Platform",
+            "code": "MUI",
+            "county": "Kitui",
+            "wards": ["Mui", "Nuu", "Not a ward"],
+            "monthly_allowance": "2",
+        },
+    )
+    assert edited.status_code == 302
+    admin.post(
+        f"{url}/sites",
+        {"site_name": "Mui Basin coal blocks", "mineral": "coal", "licence_holder": "Fenxi"},
+        page=url,
+    )
+    with app.app_context():
+        platform = db.session.scalar(select(Platform))
+        assert platform.wards == ["Mui", "Nuu"] and platform.monthly_allowance == 2
+        [site] = platform.sites
+        assert (site.name, site.mineral, site.licence_holder) == (
+            "Mui Basin coal blocks",
+            "coal",
+            "Fenxi",
+        )
+        site_id = site.id
+    shown = admin.get(url).get_data(as_text=True)
+    assert "Mui Basin coal blocks" in shown and 'value="Nuu" checked' in shown
+    admin.post(
+        f"{url}/sites/{site_id}",
+        {"site_name": "Block C", "mineral": "coal", "licence_number": "ML/2010/01"},
+        page=url,
+    )
+    with app.app_context():
+        site = db.session.get(MiningSite, site_id)
+        assert (site.name, site.licence_number, site.licence_holder) == (
+            "Block C",
+            "ML/2010/01",
+            None,
+        )
+    admin.post(f"{url}/sites/{site_id}/delete", page=url)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MiningSite)) == 0
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert [a for a in actions if a.startswith("platform.")] == [
+        "platform.create",
+        "platform.update",
+        "platform.site_save",
+        "platform.site_save",
+        "platform.site_delete",
+    ]
+    listed = admin.get("/admin/platforms").get_data(as_text=True)
+    assert "Mui Basin Community Platform" in listed and "Block C" not in listed
+
+
+def test_admin_adds_members_and_sets_a_leaders_pin(admin_as, app, platforms):
+    """Can an admin add a member by number (shown masked), make them a leader with a PIN that is
+    stored only as its hash (a new PIN clears a lock), refuse a bad PIN, and remove a member;
+    is every change audited with masked numbers and never the PIN."""
+    factories.joined_contact(app, PHONE)
+    admin = admin_as("admin")
+    url = f"/admin/platforms/{platforms['MUI']}"
+    bad = admin.post(f"{url}/members", {"phone": "07123"}, page=url)
+    assert bad.status_code == 400 and 'value="07123"' in bad.get_data(as_text=True)
+    admin.post(f"{url}/members", {"phone": "0712 345 678"}, page=url)
+    admin.post(f"{url}/members", {"phone": OTHER}, page=url)
+    assert members(app, platforms["MUI"]) == {PHONE: (MEMBER, "admin"), OTHER: (MEMBER, "admin")}
+    page = admin.get(url).get_data(as_text=True)
+    assert PHONE not in page and "+2547" in page  # masked
+    assert text(app, "admin.platforms.no_consent", "en") in page  # OTHER never joined himself
+
+    with app.app_context():
+        membership = db.session.scalar(
+            select(Membership).join(Contact).where(Contact.phone == PHONE)
+        )
+        membership.failed_pins = 3
+        membership.locked_until = func.now()
+        db.session.commit()
+        leader_url = f"{url}/members/{membership.id}"
+        other_id = db.session.scalar(
+            select(Membership.id).join(Contact).where(Contact.phone == OTHER)
+        )
+    refused = admin.post(f"{leader_url}/leader", {"pin": "12a4"}, page=url)
+    assert refused.status_code == 400
+    assert text(app, "admin.platforms.error_pin", "en") in refused.get_data(as_text=True)
+    assert admin.post(f"{leader_url}/leader", {"pin": "4821"}, page=url).status_code == 302
+    with app.app_context():
+        led = db.session.scalar(select(Membership).join(Contact).where(Contact.phone == PHONE))
+        assert led.role == LEADER and "4821" not in led.pin_hash
+        assert check_password_hash(led.pin_hash, "4821")
+        assert (led.failed_pins, led.locked_until) == (0, None)
+    admin.post(f"{url}/members/{other_id}/remove", page=url)
+    assert members(app, platforms["MUI"]) == {PHONE: (LEADER, "admin")}
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("platform.%")).order_by(AuditEvent.id)
+        ).all()
+        logged = [(e.action, e.details["phone"]) for e in events]
+        assert all("4821" not in str(e.details) for e in events)
+    assert logged == [
+        ("platform.member_add", "+2547••••••78"),
+        ("platform.member_add", "+2547••••••33"),
+        ("platform.leader_make", "+2547••••••78"),
+        ("platform.member_remove", "+2547••••••33"),
+    ]
+
+
+def test_viewers_read_platforms_and_change_nothing(admin_as, app, platforms):
+    """Can a viewer open the platforms, but not add a member."""
+    viewer = admin_as("viewer")
+    url = f"/admin/platforms/{platforms['MUI']}"
+    page = viewer.get(url).get_data(as_text=True)
+    assert "Mui Basin Community Platform" in page and 'id="member-new"' not in page
+    assert viewer.post(f"{url}/members", {"phone": PHONE}, page=url).status_code == 403
+    assert members(app, platforms["MUI"]) == {}
+
+
+# -- platforms as an audience ------------------------------------------------------------------
+
+EAT = ZoneInfo("Africa/Nairobi")
+MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=EAT)
+# Kitui, all with consent unless said: two Mui Basin members (en, sw), a Kanziku member, one in
+# no platform, and a Mui Basin member who never gave consent (added by the secretariat).
+MUI_EN, MUI_SW, KANZIKU, NONE, MUI_NO_CONSENT = (
+    "+254711000101",
+    "+254711000102",
+    "+254711000103",
+    "+254711000104",
+    "+254711000105",
+)
+
+
+@pytest.fixture
+def kitui(app, platforms) -> None:
+    for phone, language, code in (
+        (MUI_EN, "en", "MUI"),
+        (MUI_SW, "sw", "MUI"),
+        (KANZIKU, "en", "KANZIKU"),
+        (NONE, "en", None),
+        (MUI_NO_CONSENT, "en", "MUI"),
+    ):
+        contact_id = factories.joined_contact(app, phone, language, consent=phone != MUI_NO_CONSENT)
+        if code:
+            with app.app_context():
+                db.session.add(
+                    Membership(platform_id=platforms[code], contact_id=contact_id, joined_via="sms")
+                )
+                db.session.commit()
+
+
+def sent_to(emulator) -> set[str]:
+    return {m["to"] for m in emulator.messages()}
+
+
+def test_a_broadcast_to_a_platform_reaches_only_its_members(
+    admin_as, app, workers, emulator, kitui, platforms
+):
+    """Can an officer choose a platform as a broadcast's audience in the composer, see the
+    estimate count its members with consent only, and does the broadcast reach only them, each
+    in their language; does the broadcast's page name the platform."""
+    draft = {
+        "name": "Mui water",
+        "text_en": "Water meeting at Mui, Saturday.",
+        "text_sw": "Mkutano wa maji Mui, Jumamosi.",
+        "text_kam": "",
+        "when": "now",
+        "platforms": [str(platforms["MUI"])],
+    }
+    with time_machine.travel(MONDAY, tick=True):
+        admin = admin_as("admin")
+        composer = admin.get("/admin/broadcasts/new").get_data(as_text=True)
+        assert f'name="platforms" value="{platforms["MUI"]}"' in composer
+        shown = admin.post("/admin/broadcasts/estimate", draft, page="/admin/broadcasts/new")
+        estimate = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown.get_data(as_text=True)))
+        assert "Total: 2 recipients" in estimate, estimate
+        sent = admin.post("/admin/broadcasts/new", draft)
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+        workers.drain()
+    assert sent_to(emulator) == {MUI_EN, MUI_SW}
+    texts = {m["to"]: m["text"] for m in emulator.messages()}
+    assert texts[MUI_SW].startswith("Mkutano wa maji Mui")
+    page = admin.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Mui Basin Community Platform" in page
+
+
+def test_a_platform_meeting_alerts_only_its_members(api, app, workers, emulator, kitui, platforms):
+    """Is a meeting of the Mui Basin platform (through the API) estimated for and announced to
+    its members with consent only; is a platform outside the meeting's county refused."""
+    meeting = {
+        "title": {"en": "Mui platform meeting", "sw": "Mkutano wa jukwaa la Mui"},
+        "county": "Kitui",
+        "place": "Mui Primary School",
+        "starts_at": datetime(2026, 12, 10, 10, 0, tzinfo=EAT).isoformat(),
+        "platform_id": platforms["MUI"],
+    }
+    with time_machine.travel(MONDAY):
+        wrong = api.post("/meetings", {**meeting, "platform_id": platforms["VANGA"]})
+        assert wrong.status_code == 400 and "platform_id" in wrong.json["errors"]["json"], (
+            wrong.json
+        )
+        assert "Kwale" in str(wrong.json["errors"]["json"]["platform_id"]), wrong.json
+        estimate = api.post("/meetings/estimate", meeting)
+        assert estimate.status_code == 200, estimate.json
+        assert estimate.json["recipients"] == 2 and estimate.json["skipped_no_consent"] == 1
+        created = api.post("/meetings", meeting)
+        assert created.status_code == 201, created.json
+        assert created.json["platform_id"] == platforms["MUI"]
+        workers.drain()
+    assert sent_to(emulator) == {MUI_EN, MUI_SW}
+
+
+def test_a_platform_poll_asks_only_its_members_and_its_results_are_by_platform(
+    admin_as, app, at, workers, emulator, kitui, platforms
+):
+    """Does a poll made in the form for the Mui Basin platform send its question to its
+    members only; are its results, on the page and in the CSV, also by platform (a voter in no
+    platform in a group of their own)."""
+    form = {
+        "keyword": "maji",
+        "question_en": "Is the Mui borehole working?",
+        "question_sw": "Je, kisima cha Mui kinafanya kazi?",
+        "option1_en": "Yes",
+        "option1_sw": "Ndiyo",
+        "option2_en": "No",
+        "option2_sw": "Hapana",
+        "county": "Kitui",
+        "platform_id": str(platforms["MUI"]),
+        "closes_at": "2026-12-09T18:00",
+    }
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=EAT), tick=True):
+        admin = admin_as("admin")
+        created = admin.post("/admin/polls", form, page="/admin/polls/new")
+        assert created.status_code == 302, created.get_data(as_text=True)
+        path = created.headers["Location"]
+        page = admin.get(path).get_data(as_text=True)
+        assert "Mui Basin Community Platform" in page
+        assert "2 people with consent will get the question" in page
+        assert send_confirmed(admin, f"{path}/send", {}, path).status_code == 302
+        workers.drain()
+        assert sent_to(emulator) == {MUI_EN, MUI_SW}
+        at.sms(MUI_EN, "MAJI 1")
+        at.sms(MUI_SW, "MAJI 2")
+        at.sms(KANZIKU, "MAJI 1")
+        at.sms(NONE, "MAJI 1")
+        workers.drain()
+        results = admin.get(path).get_data(as_text=True)
+        csv = admin.get(f"{path}/results.csv").get_data(as_text=True)
+    assert 'id="by-platform"' in results
+    assert text(app, "admin.polls.no_platform", "en") in results
+    rows = [line.split(",") for line in csv.lstrip("\ufeff").splitlines()]
+    by_platform = {(r[1], r[3]): int(r[5]) for r in rows if r[0] == "platform"}
+    assert by_platform == {
+        ("Kanziku Community Platform", "1"): 1,
+        ("Kanziku Community Platform", "2"): 0,
+        ("Mui Basin Community Platform", "1"): 1,
+        ("Mui Basin Community Platform", "2"): 1,
+        ("", "1"): 1,
+        ("", "2"): 0,
+    }

@@ -209,14 +209,18 @@ def platform_member_add(platform_id: int) -> Any:
     try:
         phone = normalise_phone(typed)
     except InvalidPhone as problem:
-        return _page(found, [t("admin.platforms.error_phone", problem=str(problem))], 400, typed=typed)
+        return _page(
+            found, [t("admin.platforms.error_phone", problem=str(problem))], 400, typed=typed
+        )
     contact = get_or_create_contact(phone)
     membership, new = join(found, contact, via="admin")
     masked = mask_phone(phone)
     if new:
         audit.record("platform.member_add", "platform", found.id, phone=masked)
     db.session.commit()
-    flash(t("admin.platforms.member_added" if new else "admin.platforms.member_already", phone=masked))
+    flash(
+        t("admin.platforms.member_added" if new else "admin.platforms.member_already", phone=masked)
+    )
     return redirect(url_for("admin.platform", platform_id=found.id, _anchor="members"))
 
 

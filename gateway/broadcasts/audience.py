@@ -9,9 +9,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from gateway.contacts.models import Contact, ContactTag
 from gateway.guides.models import GuideSubscription
+from gateway.platforms.service import member_ids
 from gateway.sms.estimate import Reach, reach_where
 
-CRITERIA = ("counties", "wards", "languages", "tags", "guides")
+CRITERIA = ("counties", "wards", "languages", "tags", "guides", "platforms")
 
 
 def _criterion(name: str, values: list[str], default_language: str) -> ColumnElement[bool]:
@@ -24,6 +25,8 @@ def _criterion(name: str, values: list[str], default_language: str) -> ColumnEle
         return language.in_(values)
     if name == "tags":
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag.in_(values)))
+    if name == "platforms":  # their ids: the members (leaders too) of any of them
+        return Contact.id.in_(member_ids([int(v) for v in values if str(v).isdigit()]))
     return Contact.id.in_(
         select(GuideSubscription.contact_id).where(
             GuideSubscription.guide.in_(values), GuideSubscription.active.is_(True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
@@ -131,3 +131,57 @@ def platforms_of(contact: Contact) -> list[Platform]:
             .order_by(Platform.name)
         )
     )
+
+
+def known_platform_ids() -> list[int]:
+    return list(db.session.scalars(select(Platform.id)))
+
+
+def platform_names(ids: Sequence[object]) -> list[str]:
+    """The names of the platforms of ``ids`` (an id no longer known shows as itself)."""
+    wanted = [int(str(i)) for i in ids if str(i).isdigit()]
+    found = dict(
+        db.session.execute(select(Platform.id, Platform.name).where(Platform.id.in_(wanted))).all()
+    )
+    return [found.get(i, f"#{i}") for i in wanted]
+
+
+def in_platform(platform_id: int) -> ColumnElement[bool]:
+    """Contacts who are members (or leaders) of the platform ``platform_id``."""
+    return Contact.id.in_(member_ids([platform_id]))
+
+
+def platform_problem(platform_id: int | None, county: str | None) -> str | None:
+    """What is wrong with a meeting's, poll's or survey's ``platform_id`` for ``county``, in
+    words for an API client; None when it is fine (or none is given). A platform's own is
+    within the platform's county."""
+    if platform_id is None:
+        return None
+    platform = db.session.get(Platform, platform_id)
+    if platform is None:
+        return f"Unknown platform id {platform_id}."
+    if county != platform.county:
+        return f"Platform {platform.code} is in {platform.county}: give county {platform.county!r}."
+    return None
+
+
+def platform_choices() -> list[tuple[int, str, str]]:
+    """(id, name, county) of every platform, for a form's platform field."""
+    return [(p.id, p.name, p.county) for p in platforms_in(None)]
+
+
+def platforms_by_contact(contact_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The names of the platforms each of ``contact_ids`` is in now (results by platform: a
+    member of two counts in both; one in none is missing from the map)."""
+    found: dict[int, list[str]] = {}
+    wanted = sorted(set(contact_ids))
+    for start in range(0, len(wanted), 500):  # within any database's limit of parameters
+        rows = db.session.execute(
+            select(Membership.contact_id, Platform.name)
+            .join(Platform, Platform.id == Membership.platform_id)
+            .where(Membership.contact_id.in_(wanted[start : start + 500]))
+            .order_by(Platform.name)
+        )
+        for contact_id, name in rows:
+            found.setdefault(contact_id, []).append(name)
+    return found

@@ -57,6 +57,7 @@ LIST_PAGES = [
     "/admin/users",
     "/admin/tokens",
     "/admin/audit",
+    "/admin/platforms",
 ]
 # The rendered size of each chart label: its CSS font size times its chart's scale.
 CHART_FONTS = """() => [...document.querySelectorAll('svg.chart text')].map(
