@@ -469,3 +469,60 @@ def test_a_platform_poll_asks_only_its_members_and_its_results_are_by_platform(
         ("", "1"): 1,
         ("", "2"): 0,
     }
+
+
+def test_survey_results_and_responses_csv_are_by_platform(
+    admin_as, app, at, workers, kitui, platforms, api
+):
+    """Is a survey made for the Mui Basin platform in the form kept with it (and one for a
+    platform of another county refused), and are its respondents, on the page, in the API's
+    results and in the responses CSV, counted by the platform they are in."""
+    form = {
+        "keyword": "kisima",
+        "title_en": "Borehole survey",
+        "county": "Kitui",
+        "platform_id": str(platforms["MUI"]),
+        "closes_at": "2026-12-20T18:00",
+        "q1_kind": "choice",
+        "q1_prompt_en": "Does the borehole work?",
+        "q1_options_en": "Yes\nNo",
+        "q2_kind": "number",
+        "q2_prompt_en": "How far is it, in minutes?",
+    }
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=EAT), tick=True):
+        admin = admin_as("admin")
+        wrong = admin.post(
+            "/admin/surveys",
+            {**form, "platform_id": str(platforms["VANGA"])},
+            page="/admin/surveys/new",
+        )
+        assert wrong.status_code == 422 and "VANGA is in Kwale" in wrong.get_data(as_text=True)
+        created = admin.post("/admin/surveys", form, page="/admin/surveys/new")
+        assert created.status_code == 302, created.get_data(as_text=True)
+        path = created.headers["Location"]
+        for phone in (MUI_EN, KANZIKU, NONE):
+            for sms in ("KISIMA", "1", "20"):
+                at.sms(phone, sms)
+                workers.drain()
+        page = admin.get(path).get_data(as_text=True)
+        csv = admin.get(f"{path}/responses.csv").get_data(as_text=True)
+        survey_id = int(path.rsplit("/", 1)[1])
+        results = api.get(f"/surveys/{survey_id}/results").json
+        described = api.get(f"/surveys/{survey_id}").json
+    assert described["platform_id"] == platforms["MUI"]
+    assert "Mui Basin Community Platform" in page and 'id="by-platform"' in page
+    by_platform = {g["value"]: g["total"] for g in results["respondents"]["by"]["platform"]}
+    assert by_platform == {
+        "Kanziku Community Platform": 1,
+        "Mui Basin Community Platform": 1,
+        None: 1,
+    }
+    [choice] = [g for g in results["questions"][0]["by"]["platform"] if g["value"] is None]
+    assert [c["count"] for c in choice["counts"]] == [1, 0]
+    header, *rows = [line.split(",") for line in csv.lstrip("\ufeff").splitlines()]
+    column = header.index("platforms")
+    assert sorted(row[column] for row in rows) == [
+        "",
+        "Kanziku Community Platform",
+        "Mui Basin Community Platform",
+    ]
