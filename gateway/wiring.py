@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     """Assemble the areas into ``app`` (:func:`gateway.create_app` calls it once per app; the
     registries below are the process's, and filling them again changes nothing)."""
     personal_data()  # first: the API's export schema names every part when it is imported
+    contact_import_columns()
     guide_content.init_app(app)
     ussd(app)
     init_inbound(app, inbound_routes())
@@ -245,6 +246,17 @@ def personal_data() -> None:
     retention.register_expiring_text("delivery_reports", sms.expire_delivery_reports)
     retention.register_expiring_text("ussd_inputs", ussd.expire_inputs)
     retention.register_expiring_text("survey_texts", surveys.expire_texts)
+
+
+# --- Contacts import: the areas' optional columns ------------------------------------------
+
+
+def contact_import_columns() -> None:
+    from gateway.contacts.import_rows import ImportColumn, register_import_column
+    from gateway.platforms.service import join_by_code, platform_codes
+
+    # ``platform``: a community platform's code (MUI); the contact joins it.
+    register_import_column("platform", ImportColumn(platform_codes, "platform", join_by_code))
 
 
 # --- Periodic jobs: (job, queue, every so many seconds) --------------------------------------

@@ -4,6 +4,7 @@ erasure."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -526,3 +527,50 @@ def test_survey_results_and_responses_csv_are_by_platform(
         "Kanziku Community Platform",
         "Mui Basin Community Platform",
     ]
+
+
+# -- the contacts import's platform column -----------------------------------------------------
+
+
+def _upload(session, content: str):
+    return session.post(
+        "/admin/contacts/import",
+        {"file": (io.BytesIO(content.encode("utf-8")), "people.csv")},
+        page="/admin/contacts/import",
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_import_with_a_platform_column_makes_members_and_names_bad_codes(
+    admin_as, app, workers, platforms
+):
+    """Does a file with a platform code per row (any case, or none) make the rows' contacts
+    members of those platforms, joined by import; does an unknown code make a bad row named in
+    the report, with nothing imported; is the column explained on the import page."""
+    session = admin_as("admin")
+    form = session.get("/admin/contacts/import").get_data(as_text=True)
+    assert "<code>platform</code>" in form
+    good = (
+        "phone,language,county,ward,consent,platform\r\n"
+        f"{PHONE},sw,Kitui,Mui,consent.v1,mui\r\n"
+        f"{OTHER},en,Kitui,,consent.v1,KANZIKU\r\n"
+        "+254733000444,en,Kitui,,,\r\n"
+    )
+    bad = good + "+254733000555,en,Kitui,,,MUII\r\n"
+    refused = _upload(session, bad)
+    workers.drain()
+    import_id = refused.headers["Location"].rsplit("/", 1)[1]
+    report = session.get(f"/admin/contacts/import/{import_id}/progress").get_data(as_text=True)
+    report_text = " ".join(re.sub(r"<[^>]+>", " ", report).split())
+    assert "Nothing was imported" in report_text
+    assert "5 platform MUII " + text(app, "admin.contacts.why.platform", "en") in report_text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+
+    assert _upload(session, good).status_code == 302
+    workers.drain()
+    assert members(app, platforms["MUI"]) == {PHONE: (MEMBER, "import")}
+    assert members(app, platforms["KANZIKU"]) == {OTHER: (MEMBER, "import")}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 2
+    assert contact(app).has_consent  # from the consent column

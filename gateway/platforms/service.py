@@ -185,3 +185,15 @@ def platforms_by_contact(contact_ids: Sequence[int]) -> dict[int, list[str]]:
         for contact_id, name in rows:
             found.setdefault(contact_id, []).append(name)
     return found
+
+
+def platform_codes() -> list[str]:
+    return list(db.session.scalars(select(Platform.code).order_by(Platform.code)))
+
+
+def join_by_code(contact: Contact, code: str) -> None:
+    """A contacts import's ``platform`` column: the row's contact joins that platform (its
+    consent comes from the import's ``consent`` column, as for any imported contact)."""
+    platform = platform_by_code(code)
+    if platform is not None:  # checked with the file; deleted since, it is passed over
+        join(platform, contact, via="import")
