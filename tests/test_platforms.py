@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from helpers import received, send_confirmed, text
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.contacts.models import ConsentEvent, Contact
 from gateway.extensions import db
@@ -574,3 +574,61 @@ def test_an_import_with_a_platform_column_makes_members_and_names_bad_codes(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 2
     assert contact(app).has_consent  # from the consent column
+
+
+# -- personal data: export and erasure ---------------------------------------------------------
+
+
+def test_a_members_export_holds_memberships_and_futa_erases_them(
+    app, at, api, workers, emulator, platforms
+):
+    """Does a member's export list their platforms, role and how they joined (never the PIN or
+    its hash), and after FUTA twice is the person in no platform, their leader PIN gone."""
+    at.sms(PHONE, "JIUNGE MUI")
+    at.sms(OTHER, "JOIN MUI")
+    workers.drain()
+    with app.app_context():
+        led = db.session.scalar(select(Membership).join(Contact).where(Contact.phone == PHONE))
+        led.role, led.pin_hash = LEADER, generate_password_hash("1234")
+        pin_hash = led.pin_hash
+        db.session.commit()
+    held = api.get(f"/contacts/{PHONE}/export").json
+    [membership] = held["platform_memberships"]
+    assert membership["platform"] == "Mui Basin Community Platform"
+    assert (membership["code"], membership["role"], membership["joined_via"]) == (
+        "MUI",
+        LEADER,
+        "sms",
+    )
+    assert membership["pin_set"] is True and pin_hash not in str(held)
+    for word in ("FUTA", "futa"):
+        at.sms(PHONE, word)
+        workers.drain()
+    assert workers.failed() == []
+    assert received(emulator, PHONE)[-1] == text(app, "sms.delete.done", "sw")
+    with app.app_context():
+        left = db.session.execute(select(Membership.contact_id, Membership.pin_hash)).all()
+        other_id = db.session.scalar(select(Contact.id).where(Contact.phone == OTHER))
+    assert left == [(other_id, None)]  # the other member stays; nothing of the leader's
+
+
+def test_the_demo_has_two_kitui_platforms_with_a_leader_each(runner, app):
+    """Does `flask demo load` add the Mui Basin and Kanziku platforms, each with a mining site,
+    members and one leader whose PIN is 1234 (stored hashed), and nothing more the second
+    time."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).output.strip() == "demo content: already loaded"
+    with app.app_context():
+        found = {p.code: p for p in db.session.scalars(select(Platform))}
+        assert set(found) == {"MUI", "KANZIKU"}
+        assert {p.county for p in found.values()} == {"Kitui"}
+        assert [(s.name, s.mineral) for s in found["MUI"].sites] == [
+            ("Mui Basin coal blocks", "coal")
+        ]
+        assert found["KANZIKU"].sites[0].mineral == "limestone"
+        for platform in found.values():
+            rows = db.session.scalars(
+                select(Membership).where(Membership.platform_id == platform.id)
+            ).all()
+            [leader] = [m for m in rows if m.role == LEADER]
+            assert len(rows) >= 2 and check_password_hash(leader.pin_hash, "1234")

@@ -41,6 +41,7 @@ from gateway.polls.results import (
     status,
 )
 from gateway.radio.models import RadioShow
+from gateway.tallies import DIMENSIONS
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
 from gateway.users.models import ADMIN, RADIO_HOST, VIEWER
@@ -170,7 +171,7 @@ def poll_detail(poll_id: int) -> str:
         platform_name=platform_names([poll.platform_id])[0] if poll.platform_id else "",
         results=results,
         labels=labels,
-        dimensions=RESULT_DIMENSIONS,
+        dimensions=RESULT_DIMENSIONS if results["by"]["platform"] else DIMENSIONS,
         in_ui=in_ui,
         audience=people or 0,
         # What the results SMS will cost at close, to the voters so far.

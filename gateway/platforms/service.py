@@ -104,7 +104,7 @@ def leave(platform: Platform, contact: Contact) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def member_ids(platform_ids: Sequence[int]) -> Select[tuple[int]]:
+def member_ids(platform_ids: Sequence[int]) -> Select[int]:
     """The contact ids of the members (leaders too) of any of ``platform_ids``: an audience's
     condition is ``Contact.id.in_(member_ids(...))``."""
     return select(Membership.contact_id).where(Membership.platform_id.in_(list(platform_ids)))

@@ -1,7 +1,7 @@
 """A poll's results: totals and percentages, overall and by county, ward, language and channel
 (from the snapshots each vote keeps) and by community platform (the voters' memberships now: a
-member of two platforms counts in both, one of none in the group of unknown value), as JSON and
-as a CSV for Excel.
+member of two platforms counts in both, one of none in the group of unknown value; no group at
+all while no platform exists), as JSON and as a CSV for Excel.
 
 The CSV is in a tidy long format: one row per group and option, ``dimension`` naming the
 breakdown (``all`` for the totals), ``value`` the group (a county, a ward, a language code, a
@@ -59,8 +59,11 @@ def _tallies(poll_id: int) -> tuple[Counter[int], dict[str, dict[Group, Counter[
 
 
 def _platform_tallies(poll_id: int) -> dict[Group, Counter[int]]:
-    """Votes per option by the platform their voter is a member of now."""
+    """Votes per option by the platform their voter is a member of now (none while no
+    platform exists: then the dimension says nothing)."""
     by: dict[Group, Counter[int]] = defaultdict(Counter)
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return by
     rows = db.session.execute(
         select(Vote.option_id, Platform.name, func.count())
         .select_from(Vote)

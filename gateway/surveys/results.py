@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.platforms.models import Platform
 from gateway.platforms.service import platforms_by_contact
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from gateway.surveys.taking import option_labels, prompt
@@ -75,19 +76,28 @@ def _answers(survey_id: int) -> dict[int, dict[int, SurveyAnswer]]:
     return found
 
 
-def _groups(response: SurveyResponse, members: Members) -> list[tuple[str, Group]]:
+def _groups(response: SurveyResponse, members: Members | None) -> list[tuple[str, Group]]:
     """Each (dimension, group) the response counts in: one per dimension, and one per
     platform its respondent is in (the unknown group for none)."""
     placed = list(
         groups(response.county, response.ward, response.language, response.channel).items()
     )
+    if members is None:  # no platform exists: the dimension says nothing
+        return placed
     names: list[str | None] = list(members.get(response.contact_id, [])) or [None]
     return placed + [(PLATFORM, (name, None)) for name in names]
 
 
+def _members(responses: list[SurveyResponse]) -> Members | None:
+    """The respondents' platforms; None while no platform exists."""
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return None
+    return platforms_by_contact([r.contact_id for r in responses])
+
+
 def survey_results(survey: Survey) -> dict[str, Any]:
     responses, answers = _responses(survey.id), _answers(survey.id)
-    members = platforms_by_contact([r.contact_id for r in responses])
+    members = _members(responses)
     people: dict[str, dict[Group, Counter[str]]] = {
         d: defaultdict(Counter) for d in RESULT_DIMENSIONS
     }
@@ -129,7 +139,7 @@ def _question(
     question: SurveyQuestion,
     responses: list[SurveyResponse],
     answers: dict[int, dict[int, SurveyAnswer]],
-    members: Members,
+    members: Members | None,
 ) -> dict[str, Any]:
     values: list[str] = []
     by: dict[str, dict[Group, list[str]]] = {d: defaultdict(list) for d in RESULT_DIMENSIONS}
@@ -172,7 +182,7 @@ def responses_rows(survey: Survey) -> Iterator[list[object]]:
     answers = _answers(survey.id)
     labels = {q.id: option_labels(q, "en") for q in survey.questions if q.kind == "choice"}
     responses = _responses(survey.id)
-    members = platforms_by_contact([r.contact_id for r in responses])
+    members = _members(responses)
     for response in responses:
         given = answers.get(response.id, {})
         row: list[object] = [
@@ -186,7 +196,7 @@ def responses_rows(survey: Survey) -> Iterator[list[object]]:
             response.county,
             response.ward,
             response.language,
-            "; ".join(members.get(response.contact_id, [])),
+            "; ".join((members or {}).get(response.contact_id, [])),
         ]
         for question in survey.questions:
             answer = given.get(question.id)
