@@ -142,6 +142,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.broadcasts import api as broadcasts
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
+    from gateway.platforms import api as platforms
     from gateway.polls import api as polls
     from gateway.polls.models import Poll
     from gateway.radio import api as radio
@@ -159,6 +160,7 @@ def api_blueprints() -> list[ApiBlueprint]:
         messages.blp,
         broadcasts.blp,
         meetings.blp,
+        platforms.blp,
         guides.blp,
         radio.blp,
         polls.blp,

@@ -632,3 +632,35 @@ def test_the_demo_has_two_kitui_platforms_with_a_leader_each(runner, app):
             ).all()
             [leader] = [m for m in rows if m.role == LEADER]
             assert len(rows) >= 2 and check_password_hash(leader.pin_hash, "1234")
+
+
+def test_the_api_lists_platforms_with_their_sites_and_counts(api, app, platforms, kitui):
+    """Can an API client read the platforms (ids for audiences), their sites and how many
+    members and leaders each has, and no member's number."""
+    with app.app_context():
+        db.session.add(MiningSite(platform_id=platforms["MUI"], name="Block C", mineral="coal"))
+        led = db.session.scalar(select(Membership).join(Contact).where(Contact.phone == MUI_EN))
+        led.role = LEADER
+        db.session.commit()
+    listed = api.get("/platforms")
+    assert listed.status_code == 200
+    by_code = {p["code"]: p for p in listed.json}
+    assert [p["code"] for p in listed.json] == ["KANZIKU", "MUI", "VANGA"]
+    mui = by_code["MUI"]
+    assert (mui["id"], mui["county"], mui["wards"]) == (platforms["MUI"], "Kitui", ["Mui", "Nuu"])
+    assert (mui["members"], mui["leaders"]) == (3, 1)
+    assert mui["sites"] == [
+        {
+            "name": "Block C",
+            "mineral": "coal",
+            "licence_holder": None,
+            "licence_number": None,
+            "ward": None,
+        }
+    ]
+    assert (by_code["KANZIKU"]["members"], by_code["VANGA"]["members"]) == (1, 0)
+    assert "+2547" not in listed.get_data(as_text=True)
+    refused = api.post(
+        "/broadcasts/estimate", {"texts": {"en": "x"}, "audience": {"platforms": [999]}}
+    )
+    assert refused.status_code == 400 and "999" in str(refused.json["errors"])
