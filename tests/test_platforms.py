@@ -664,3 +664,46 @@ def test_the_api_lists_platforms_with_their_sites_and_counts(api, app, platforms
         "/broadcasts/estimate", {"texts": {"en": "x"}, "audience": {"platforms": [999]}}
     )
     assert refused.status_code == 400 and "999" in str(refused.json["errors"])
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+def test_my_platform_in_settings_joins_another_of_the_county(phone, app, platforms, lang):
+    """Does a joined Kitui caller find "My platform" in the settings, see the platforms they
+    are in, join another of their county's there, and then be told they are in all of them."""
+    contact_id = factories.joined_contact(app, PHONE, language=lang)
+    with app.app_context():
+        db.session.add(
+            Membership(platform_id=platforms["MUI"], contact_id=contact_id, joined_via="sms")
+        )
+        db.session.commit()
+    phone.dial()
+    phone.choose(phone.text("ussd.main.settings", lang))
+    listed = phone.choose(phone.text("ussd.settings.platform", lang))
+    title = phone.text("ussd.platform.mine", lang, platforms="Mui Basin Community Platform")
+    assert listed.startswith("CON " + title)
+    assert "Kanziku Community Platform" in listed and "Vanga" not in listed
+    done = phone.choose("Kanziku Community Platform")
+    assert done == "END " + phone.text(
+        "ussd.platform.joined", lang, platform="Kanziku Community Platform"
+    )
+    assert members(app, platforms["KANZIKU"]) == {PHONE: (MEMBER, "ussd")}
+    phone.dial()
+    phone.choose(phone.text("ussd.main.settings", lang))
+    every = phone.choose(phone.text("ussd.settings.platform", lang))
+    assert (
+        phone.text(
+            "ussd.platform.all_joined",
+            lang,
+            county="Kitui",
+            platforms="Kanziku Community Platform, Mui Basin Community Platform",
+        )
+        in every
+    )
+
+
+def test_my_platform_is_not_offered_where_there_is_none(phone, app, platforms):
+    """Is "My platform" left out of the settings of a caller whose county has no platform."""
+    factories.joined_contact(app, PHONE, county="Migori", ward=None)
+    phone.dial()
+    settings = phone.choose(phone.text("ussd.main.settings", "en"))
+    assert phone.text("ussd.settings.platform", "en") not in settings

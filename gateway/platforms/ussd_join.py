@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gateway.extensions import db
 from gateway.platforms.models import Platform
-from gateway.platforms.service import join, platforms_in
+from gateway.platforms.service import join, platforms_in, platforms_of
 from gateway.ussd.engine import Context, Item
 from gateway.ussd.handlers import county_of, join_platform
 from gateway.ussd.registry import action, condition, source, view
@@ -60,3 +60,37 @@ def chose_platform(ctx: Context) -> bool:
 def chosen_platform(ctx: Context) -> dict[str, object]:
     platform = _chosen(ctx)
     return {"platform": platform.name if platform else ""}
+
+
+# -- My settings: my platform ------------------------------------------------------------
+
+
+@condition("may_join_platform")
+def may_join_platform(ctx: Context) -> bool:
+    """A caller who joined, in a county with platforms (or in a platform already)."""
+    contact = ctx.contact
+    return contact.has_consent and bool(platforms_in(contact.county) if contact.county else [])
+
+
+@view("my_platforms")
+def my_platforms(ctx: Context) -> dict[str, object]:
+    mine = [p.name for p in platforms_of(ctx.contact)]
+    return {
+        "platforms": ", ".join(mine) if mine else ctx.text("ussd.platform.in_none"),
+        "county": ctx.contact.county or "",
+    }
+
+
+@source("platforms_to_join")
+def platforms_to_join(ctx: Context) -> list[Item]:
+    mine = {p.id for p in platforms_of(ctx.contact)}
+    county = ctx.contact.county
+    found = platforms_in(county) if county else []
+    return [Item(str(p.id), _short(p.name)) for p in found if p.id not in mine]
+
+
+@action("join_chosen_platform")
+def join_chosen_platform(ctx: Context) -> None:
+    platform = _chosen(ctx)
+    if platform is not None:
+        join(platform, ctx.contact, via="ussd")
