@@ -707,3 +707,12 @@ def test_my_platform_is_not_offered_where_there_is_none(phone, app, platforms):
     phone.dial()
     settings = phone.choose(phone.text("ussd.main.settings", "en"))
     assert phone.text("ussd.settings.platform", "en") not in settings
+
+
+def test_a_coordinator_reads_only_their_countys_platforms(admin_as, app, platforms):
+    """Does a Kwale coordinator see Kwale's platform and not open Kitui's."""
+    coordinator = admin_as("coordinator", counties=("Kwale",))
+    listed = coordinator.get("/admin/platforms").get_data(as_text=True)
+    assert "Vanga Community Platform" in listed and "Mui Basin" not in listed
+    assert coordinator.get(f"/admin/platforms/{platforms['MUI']}").status_code == 404
+    assert coordinator.get(f"/admin/platforms/{platforms['VANGA']}").status_code == 200

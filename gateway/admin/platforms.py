@@ -2,7 +2,7 @@
 wards and monthly announcement allowance; its mining sites; its members, added by number or
 removed; its leaders, each with a PIN the secretariat sets).
 
-Admins change platforms; coordinators and viewers read them. Every change is audited, with
+Admins change platforms; coordinators (their counties' only) and viewers read them. Every change is audited, with
 numbers masked and never a PIN. A PIN is stored only as its hash
 (``werkzeug.security.generate_password_hash``), which the leader menu checks.
 """
@@ -39,7 +39,7 @@ ALLOWANCE_MAX = 100
 
 def _platform(platform_id: int) -> Platform:
     found = db.session.get(Platform, platform_id)
-    if found is None:
+    if found is None or not principal().sees_county(found.county):  # a coordinator's counties
         abort(404)
     return found
 
@@ -52,7 +52,11 @@ def _counts() -> dict[int, int]:
 
 
 def _list(values: MultiDict[str, str] | None, errors: list[str], status: int) -> Any:
-    rows = db.session.scalars(select(Platform).order_by(Platform.county, Platform.name)).all()
+    query = select(Platform).order_by(Platform.county, Platform.name)
+    visible = principal().visible_counties()
+    if visible is not None:  # a coordinator: their counties' platforms
+        query = query.where(Platform.county.in_(visible))
+    rows = db.session.scalars(query).all()
     page = render_template(
         "admin/platforms/list.html",
         rows=rows,
