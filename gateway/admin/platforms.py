@@ -2,8 +2,8 @@
 wards and monthly announcement allowance; its mining sites; its members, added by number or
 removed; its leaders, each with a PIN the secretariat sets).
 
-Admins change platforms; coordinators (their counties' only) and viewers read them. Every change is audited, with
-numbers masked and never a PIN. A PIN is stored only as its hash
+Admins change platforms; coordinators (their counties' only) and viewers read them. Every
+change is audited, with numbers masked and never a PIN. A PIN is stored only as its hash
 (``werkzeug.security.generate_password_hash``), which the leader menu checks.
 """
 
