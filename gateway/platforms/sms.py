@@ -10,6 +10,8 @@ code, for a sender whose county is not known), and the sender is not joined to a
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from gateway.contacts.models import Contact
 from gateway.contacts.wordings import SMS_JOIN
 from gateway.extensions import db
@@ -24,7 +26,7 @@ from gateway.sms.texts import reply
 def _join_platform(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     assert match is not None
     words = match.rest.split()
-    if not words or db.session.query(Platform.id).first() is None:
+    if not words or db.session.scalar(select(Platform.id).limit(1)) is None:
         return None  # the system JOIN's
     mark_keyword(message, contact, match)
     code = fold(words[0])  # "Mui." is MUI

@@ -31,8 +31,9 @@ def test_platform_pages_fit_a_phone_and_a_pin_can_be_set(
         _check(page, live, "/admin/platforms")
         _check(page, live, f"/admin/platforms/{platform_id}")
         member = page.locator("#members-table tbody tr", has_text="Member").first
-        member.locator("input[name=pin]").fill("5678")
-        member.locator("form").first.locator("button").click()
+        actions = page.locator(f"#{member.get_attribute('id')}-actions")
+        actions.locator("input[name=pin]").fill("5678")
+        actions.locator("form").first.locator("button").click()
         page.wait_for_load_state("networkidle")
         assert "is a leader with the new PIN" in page.content()
         assert errors == []
