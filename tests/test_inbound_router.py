@@ -18,6 +18,7 @@ from gateway.surveys.taking import find_survey
 from gateway.wiring import inbound_routes
 
 ORDER = [
+    "JOIN <platform code>",
     "STOP, JOIN, HELP",
     "FUTA/DELETE: a person's own data",
     "poll keyword with a vote, or alone",
@@ -34,6 +35,7 @@ FEATURES = {
     "broadcasts",
     "guides",
     "meetings",
+    "platforms",
     "polls",
     "privacy",
     "radio",

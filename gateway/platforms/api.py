@@ -13,6 +13,7 @@ from gateway.api import ApiBlueprint
 from gateway.api.scope import STAFF
 from gateway.extensions import db
 from gateway.platforms.models import LEADER, Membership, Platform
+from gateway.users.access import principal
 
 blp = ApiBlueprint(
     "platforms",
@@ -46,7 +47,8 @@ class PlatformOut(ma.Schema):
 class Platforms(MethodView):
     @blp.response(200, PlatformOut(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """Every platform, by county and name (no member's number: see a contact's export)."""
+        """Every platform (a coordinator's: their counties'), by county and name; no member's
+        number (see a contact's export)."""
         counts: dict[tuple[int, bool], int] = {}
         for platform_id, leader, n in db.session.execute(
             select(Membership.platform_id, Membership.role == LEADER, func.count()).group_by(
@@ -54,7 +56,11 @@ class Platforms(MethodView):
             )
         ):
             counts[(platform_id, bool(leader))] = int(n)
-        rows = db.session.scalars(select(Platform).order_by(Platform.county, Platform.name))
+        query = select(Platform).order_by(Platform.county, Platform.name)
+        visible = principal().visible_counties()
+        if visible is not None:  # a coordinator: their counties' platforms
+            query = query.where(Platform.county.in_(visible))
+        rows = db.session.scalars(query)
         return [
             {
                 "id": p.id,
