@@ -475,14 +475,14 @@ def test_a_platform_poll_asks_only_its_members_and_its_results_are_by_platform(
 def test_survey_results_and_responses_csv_are_by_platform(
     admin_as, app, at, workers, kitui, platforms, api
 ):
-    """Is a survey made for the Mui Basin platform in the form kept with it (and one for a
-    platform of another county refused), and are its respondents, on the page, in the API's
-    results and in the responses CSV, counted by the platform they are in."""
+    """Are a Kitui survey's respondents, on its page, in the API's results and in the responses
+    CSV, counted by the platform they are in; is a survey made for the Mui Basin platform in the
+    form kept with it, and one for a platform of another county refused."""
     form = {
         "keyword": "kisima",
         "title_en": "Borehole survey",
         "county": "Kitui",
-        "platform_id": str(platforms["MUI"]),
+        "platform_id": "",
         "closes_at": "2026-12-20T18:00",
         "q1_kind": "choice",
         "q1_prompt_en": "Does the borehole work?",
@@ -509,9 +509,14 @@ def test_survey_results_and_responses_csv_are_by_platform(
         csv = admin.get(f"{path}/responses.csv").get_data(as_text=True)
         survey_id = int(path.rsplit("/", 1)[1])
         results = api.get(f"/surveys/{survey_id}/results").json
-        described = api.get(f"/surveys/{survey_id}").json
+        mine = {**form, "keyword": "muikisima", "platform_id": str(platforms["MUI"])}
+        made = admin.post("/admin/surveys", mine, page="/admin/surveys/new")
+        assert made.status_code == 302, made.get_data(as_text=True)
+        described = api.get(f"/surveys/{made.headers['Location'].rsplit('/', 1)[1]}").json
+        platform_page = admin.get(made.headers["Location"]).get_data(as_text=True)
     assert described["platform_id"] == platforms["MUI"]
-    assert "Mui Basin Community Platform" in page and 'id="by-platform"' in page
+    assert "Mui Basin Community Platform" in platform_page
+    assert 'id="by-platform"' in page and "Kanziku Community Platform" in page
     by_platform = {g["value"]: g["total"] for g in results["respondents"]["by"]["platform"]}
     assert by_platform == {
         "Kanziku Community Platform": 1,
@@ -716,3 +721,71 @@ def test_a_coordinator_reads_only_their_countys_platforms(admin_as, app, platfor
     assert "Vanga Community Platform" in listed and "Mui Basin" not in listed
     assert coordinator.get(f"/admin/platforms/{platforms['MUI']}").status_code == 404
     assert coordinator.get(f"/admin/platforms/{platforms['VANGA']}").status_code == 200
+
+
+def _platform_survey(app, platform_id: int) -> int:
+    from gateway.surveys.models import Survey, SurveyQuestion
+
+    with app.app_context():
+        survey = Survey(
+            keyword="MUIMAJI",
+            title={"en": "Mui water survey", "sw": "Utafiti wa maji Mui"},
+            county="Kitui",
+            platform_id=platform_id,
+            opens_at=datetime(2026, 12, 1, tzinfo=EAT),
+            closes_at=datetime(2027, 1, 1, tzinfo=EAT),
+            questions=[
+                SurveyQuestion(
+                    position=1,
+                    kind="choice",
+                    prompt={"en": "Is the water safe?", "sw": "Je, maji ni salama?"},
+                    options=[{"en": "Yes", "sw": "Ndiyo"}, {"en": "No", "sw": "Hapana"}],
+                ),
+                SurveyQuestion(
+                    position=2, kind="number", prompt={"en": "How far, in minutes?"}, options=[]
+                ),
+            ],
+        )
+        db.session.add(survey)
+        db.session.commit()
+        return survey.id
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_platform_survey_is_for_its_members_only(
+    at, phone, app, workers, emulator, kitui, platforms, language
+):
+    """Is a Mui Basin survey started by a member's keyword, refused to a Kanziku member in
+    their language (told how to join), and listed on USSD to members only."""
+    _platform_survey(app, platforms["MUI"])
+    with app.app_context():
+        for number in (MUI_SW, KANZIKU):
+            db.session.scalar(select(Contact).where(Contact.phone == number)).language = language
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=EAT), tick=True):
+        at.sms(MUI_SW, "MUIMAJI")
+        at.sms(KANZIKU, "MUIMAJI")
+        workers.drain()
+        title = "Mui water survey" if language == "en" else "Utafiti wa maji Mui"
+        [refused] = received(emulator, KANZIKU)
+        assert refused == text(
+            app,
+            "sms.survey.other_platform",
+            language,
+            title=title,
+            platform="Mui Basin Community Platform",
+            platform_code="MUI",
+        )
+        [asked] = received(emulator, MUI_SW)
+        assert ("Is the water safe?" if language == "en" else "Je, maji ni salama?") in asked
+
+        def surveys_listed(number: str) -> str:
+            caller = type(phone)(phone.at, app, number)
+            caller.dial()
+            return caller.choose(caller.text("ussd.main.polls", language))
+
+        assert "Mui water survey" not in surveys_listed(KANZIKU)
+        member = type(phone)(phone.at, app, MUI_EN)
+        member.dial()
+        member.choose(member.text("ussd.main.polls", "en"))
+        assert "Mui water survey" in member.choose(member.text("ussd.surveys.take", "en"))

@@ -197,3 +197,12 @@ def join_by_code(contact: Contact, code: str) -> None:
     platform = platform_by_code(code)
     if platform is not None:  # checked with the file; deleted since, it is passed over
         join(platform, contact, via="import")
+
+
+def is_member(platform_id: int, contact_id: int) -> bool:
+    found = db.session.scalar(
+        select(Membership.id).where(
+            Membership.platform_id == platform_id, Membership.contact_id == contact_id
+        )
+    )
+    return found is not None
