@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import find_contact, record_consent
 from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
+from gateway.platforms.models import LEADER, MiningSite, Platform
+from gateway.platforms.service import join
 from gateway.polls.models import Poll, PollOption
 from gateway.sms.models import Handling, InboundReceipt, Message
 from gateway.voice.demo_prompts import load_demo_prompts
@@ -72,6 +75,7 @@ def load() -> str:
         )
         added += 1
     added += _meetings_and_polls()
+    added += _platforms()
     added += load_demo_prompts()
     added += _platform_leaders()
     added += _consultation()
@@ -375,3 +379,58 @@ def _consultation() -> int:
     if erased is not None:
         erased.text, erased.erased_at = None, now
     return added + 1
+
+
+# Two community platforms of Kitui, their mining sites, members and a leader each (PIN 1234,
+# the README's demo credentials). Licence holders and numbers are left empty: the secretariat
+# enters them where they are known.
+DEMO_PLATFORMS = (
+    (
+        "Mui Basin Community Platform",
+        "MUI",
+        ["Mui", "Nuu", "Nguni", "Waita", "Kivou"],
+        (("Mui Basin coal blocks", "coal", "Mui"),),
+        # (phone, language, ward, leader?)
+        (("+254700100011", "kam", "Mui", True), ("+254700100012", "sw", "Nuu", False)),
+    ),
+    (
+        "Kanziku Community Platform",
+        "KANZIKU",
+        ["Kanziku", "Mutomo", "Ikutha"],
+        (("Kanziku limestone deposits", "limestone", "Kanziku"),),
+        (("+254700100021", "sw", "Kanziku", True), ("+254700100022", "en", "Mutomo", False)),
+    ),
+)
+DEMO_LEADER_PIN = "1234"
+
+
+def _platforms() -> int:
+    """The demo platforms, once (a platform of that code already there: left as it is)."""
+    added = 0
+    for name, code, wards, sites, people in DEMO_PLATFORMS:
+        if db.session.scalar(select(Platform.id).where(Platform.code == code)) is not None:
+            continue
+        platform = Platform(name=name, code=code, county="Kitui", wards=wards, monthly_allowance=2)
+        platform.sites = [
+            MiningSite(name=site, mineral=mineral, ward=ward) for site, mineral, ward in sites
+        ]
+        db.session.add(platform)
+        db.session.flush()
+        for phone, language, ward, leader in people:
+            contact = find_contact(phone)
+            if contact is None:
+                contact = Contact(phone=phone, language=language, county="Kitui", ward=ward)
+                db.session.add(contact)
+                record_consent(
+                    contact,
+                    channel="demo",
+                    wording_version="consent.v1",
+                    wording_text=None,
+                    language=language,
+                )
+            membership, _ = join(platform, contact, via="admin")
+            if leader:
+                membership.role = LEADER
+                membership.pin_hash = generate_password_hash(DEMO_LEADER_PIN)
+        added += 1
+    return added

@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     registries below are the process's, and filling them again changes nothing)."""
     personal_data()  # first: the API's export schema names every part when it is imported
     audiences()
+    contact_import_columns()
     guide_content.init_app(app)
     ussd(app)
     init_inbound(app, inbound_routes())
@@ -67,6 +68,7 @@ def inbound_routes() -> list[Route]:
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
     from gateway.platforms import leader_sms
+    from gateway.platforms import sms as platforms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
     from gateway.radio import call_in
@@ -75,6 +77,7 @@ def inbound_routes() -> list[Route]:
 
     register_vote_thanker(call_in.thank_show_vote)  # a show's voters: thanked once an episode
     return [
+        platforms.JOIN_PLATFORM,  # JOIN MUI: a platform's code after JOIN (JOIN alone: next)
         inbound.SYSTEM_KEYWORDS,  # STOP, JOIN, HELP: first, so they always work
         privacy.DELETION_REQUEST,  # FUTA/DELETE: a person's own data, before anything else
         leader_sms.LEADER_COMMANDS,  # TANGAZA, HUDHURIA, THIBITISHA, KATAA: leaders (else inbox)
@@ -134,6 +137,7 @@ def ussd(app: Flask) -> None:
     from gateway.guides.ussd_lint import chapter_variants
     from gateway.meetings import ussd as _meetings  # noqa: F401
     from gateway.platforms import ussd as _platforms  # noqa: F401  (the leader menu)
+    from gateway.platforms import ussd_join as _platforms_join  # noqa: F401
     from gateway.polls import ussd as _polls  # noqa: F401
     from gateway.reports import ussd as _reports  # noqa: F401
     from gateway.surveys import ussd as _surveys  # noqa: F401
@@ -162,6 +166,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.consultations.models import Consultation
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
+    from gateway.platforms import api as platforms
     from gateway.polls import api as polls
     from gateway.polls.models import Poll
     from gateway.radio import api as radio
@@ -180,6 +185,7 @@ def api_blueprints() -> list[ApiBlueprint]:
         messages.blp,
         broadcasts.blp,
         meetings.blp,
+        platforms.blp,
         guides.blp,
         radio.blp,
         polls.blp,
@@ -228,6 +234,7 @@ ADMIN_PAGES = (
     "platform_announcements",
     "attendance",
     "consultation_memo",  # a consultation's memorandum, CSV export and "you said, we did"
+    "platforms",
 )
 
 
@@ -244,6 +251,7 @@ def personal_data() -> None:
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
     from gateway.platforms import leaders_personal as platform_leaders
+    from gateway.platforms import personal as platforms
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio
     from gateway.reports import personal as reports
@@ -276,12 +284,24 @@ def personal_data() -> None:
     part("voice_calls", voice.calls, voice.erase_voice)
     part("voice_callbacks", voice.callbacks, None)
     part("inbox", inbox.inbox, inbox.erase_inbox)
+    part("platform_memberships", platforms.memberships, platforms.erase_memberships)
 
     retention.register_daily_sweep(privacy.sweep_deleted)
     retention.register_expiring_text("inbound_sms", sms.expire_inbound_texts)
     retention.register_expiring_text("delivery_reports", sms.expire_delivery_reports)
     retention.register_expiring_text("ussd_inputs", ussd.expire_inputs)
     retention.register_expiring_text("survey_texts", surveys.expire_texts)
+
+
+# --- Contacts import: the areas' optional columns ------------------------------------------
+
+
+def contact_import_columns() -> None:
+    from gateway.contacts.import_rows import ImportColumn, register_import_column
+    from gateway.platforms.service import join_by_code, platform_codes
+
+    # ``platform``: a community platform's code (MUI); the contact joins it.
+    register_import_column("platform", ImportColumn(platform_codes, "platform", join_by_code))
 
 
 # --- Periodic jobs: (job, queue, every so many seconds) --------------------------------------

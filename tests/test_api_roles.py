@@ -285,6 +285,9 @@ AREAS: dict[str, list[Row]] = {
             only({V: 404, L: 404, A: 404}),
         ),
     ],
+    "platforms": [
+        ("GET", "/platforms", at("/platforms"), only({V: 200, C: 200, L: 200, A: 200})),
+    ],
     "meetings": [
         (
             "POST",

@@ -18,6 +18,7 @@ from gateway.surveys.taking import find_survey
 from gateway.wiring import inbound_routes
 
 ORDER = [
+    "JOIN <platform code>",
     "STOP, JOIN, HELP",
     "FUTA/DELETE: a person's own data",
     "leader commands: TANGAZA, HUDHURIA, THIBITISHA, KATAA",
@@ -39,6 +40,7 @@ FEATURES = {
     "consultations",
     "guides",
     "meetings",
+    "platforms",
     "polls",
     "privacy",
     "radio",

@@ -19,7 +19,7 @@ from gateway.settings import Settings, current_settings
 from gateway.sms.estimate import figures
 from gateway.sms.texts import with_optout_hint
 
-LIST_FIELDS = ("counties", "languages", "tags", "guides")
+LIST_FIELDS = ("counties", "languages", "tags", "guides", "platforms")
 
 
 def gateway_settings() -> Settings:

@@ -43,6 +43,7 @@ from gateway.extensions import db
 from gateway.guides.models import GuideSubscription
 from gateway.i18n import catalogs
 from gateway.phones import mask_phone
+from gateway.platforms.service import platform_names, platforms_in
 from gateway.sms.models import DONE, STATUSES, Message
 from gateway.users import audit
 from gateway.users.access import principal, require_role
@@ -61,6 +62,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
         "languages": [(lang.code, language_name(lang.code)) for lang in catalogs().languages()],
         "tags": distinct(ContactTag.tag),
         "guides": distinct(GuideSubscription.guide),
+        "platforms": [(str(p.id), p.name) for p in platforms_in(None)],
     }
 
 
@@ -245,6 +247,8 @@ def audience_lines(audience: Mapping[str, Any]) -> list[str]:
         values = [str(value) for value in audience.get(field) or []]
         if field == "languages":
             values = [names.get(value, value) for value in values]
+        if field == "platforms":
+            values = platform_names(values)
         if values:
             lines.append(f"{t(f'admin.broadcasts.field_{field}')}: {', '.join(values)}")
     if len(lines) > 1:

@@ -33,6 +33,7 @@ from gateway.meetings.notices import (
     reschedule,
     rsvp_counts,
 )
+from gateway.platforms.service import platform_choices, platform_names
 from gateway.users import audit
 from gateway.users.access import Principal, principal, require_role
 from gateway.users.models import ADMIN, COORDINATOR, VIEWER
@@ -98,6 +99,7 @@ def _new_form(errors: list[str] | None = None, status: int = 200) -> tuple[str, 
             counties=_counties(who),
             wards={name: county.wards for name, county in areas().items()},
             national=who.visible_counties() is None,
+            platforms=platform_choices(),
             form=request.form,
             errors=errors or [],
         ),
@@ -125,6 +127,7 @@ def meeting_create() -> Response | tuple[str, int]:
     raw["title"] = per_language("title")
     raw["agenda"] = per_language("agenda")
     raw["county"] = request.form.get("county") or None
+    raw["platform_id"] = request.form.get("platform_id") or None
     try:
         data = MeetingIn().load(raw)
     except ma.ValidationError as error:
@@ -145,6 +148,7 @@ def meeting_create() -> Response | tuple[str, int]:
         "meeting",
         meeting.id,
         county=meeting.county,
+        platform_id=meeting.platform_id,
         starts_at=meeting.starts_at.isoformat(),
     )
     db.session.commit()  # the announcement job is enqueued after this commit
@@ -161,6 +165,7 @@ def meeting_detail(meeting_id: int, errors: list[str] | None = None) -> str:
     return render_template(
         "admin/meetings/detail.html",
         meeting=meeting,
+        platform_name=platform_names([meeting.platform_id])[0] if meeting.platform_id else "",
         in_ui=in_ui,
         rsvps=rsvp_counts(meeting.id),
         messages=message_counts(meeting.id),

@@ -23,6 +23,7 @@ from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db
 from gateway.i18n import catalogs
+from gateway.platforms.service import platform_choices, platform_names
 from gateway.polls.api import PollIn
 from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, Vote
@@ -32,7 +33,13 @@ from gateway.polls.notices import (
     not_yet_asked,
     question_send_time,
 )
-from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
+from gateway.polls.results import (
+    CSV_HEADER,
+    RESULT_DIMENSIONS,
+    poll_results,
+    results_rows,
+    status,
+)
 from gateway.radio.models import RadioShow
 from gateway.tallies import DIMENSIONS
 from gateway.users import audit
@@ -91,6 +98,7 @@ def _new_form(errors: list[str] | None = None, code: int = 200) -> tuple[str, in
             "admin/polls/new.html",
             languages=catalogs().languages(),
             counties=current_app.extensions["counties"],
+            platforms=platform_choices(),
             max_options=MAX_OPTIONS,
             form=request.form,
             errors=errors or [],
@@ -116,6 +124,7 @@ def poll_create() -> Response | tuple[str, int]:
         "options": [labels for _, labels in kept],
         "voice_numbers": [request.form.get(f"option{n}_voice", "") for n, _ in kept],
         "county": request.form.get("county") or None,
+        "platform_id": request.form.get("platform_id") or None,
         "closes_at": eat_input("closes_at"),
         "send_results": request.form.get("send_results") == "on",
     }
@@ -134,7 +143,14 @@ def poll_create() -> Response | tuple[str, int]:
     poll = Poll.from_input(data)
     db.session.add(poll)
     db.session.flush()
-    audit.record("poll.create", "poll", poll.id, keyword=poll.keyword, county=poll.county)
+    audit.record(
+        "poll.create",
+        "poll",
+        poll.id,
+        keyword=poll.keyword,
+        county=poll.county,
+        platform_id=poll.platform_id,
+    )
     db.session.commit()
     flash(t("admin.polls.created", keyword=poll.keyword))
     return redirect(url_for("admin.poll_detail", poll_id=poll.id))
@@ -152,9 +168,10 @@ def poll_detail(poll_id: int) -> str:
     return render_template(
         "admin/polls/detail.html",
         poll=poll,
+        platform_name=platform_names([poll.platform_id])[0] if poll.platform_id else "",
         results=results,
         labels=labels,
-        dimensions=DIMENSIONS,
+        dimensions=RESULT_DIMENSIONS if results["by"]["platform"] else DIMENSIONS,
         in_ui=in_ui,
         audience=people or 0,
         # What the results SMS will cost at close, to the voters so far.

@@ -21,6 +21,7 @@ from gateway.api.fields import keyword_user
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
+from gateway.platforms.service import platform_choices, platform_names
 from gateway.surveys.api import SurveyIn, _survey
 from gateway.surveys.models import KINDS, Survey, SurveyResponse
 from gateway.surveys.results import responses_header, responses_rows, survey_results
@@ -66,6 +67,7 @@ def _new_form(errors: list[str] | None = None, code: int = 200) -> tuple[str, in
             "admin/surveys/new.html",
             languages=catalogs().languages(),
             counties=current_app.extensions["counties"],
+            platforms=platform_choices(),
             kinds=KINDS,
             max_questions=MAX_QUESTIONS,
             form=request.form,
@@ -114,6 +116,7 @@ def survey_create() -> Response | tuple[str, int]:
         "keyword": request.form.get("keyword", "").strip(),
         "title": per_language("title"),
         "county": request.form.get("county") or None,
+        "platform_id": request.form.get("platform_id") or None,
         "questions": _questions(),
     }
     for name in ("opens_at", "closes_at"):
@@ -135,6 +138,7 @@ def survey_create() -> Response | tuple[str, int]:
         "survey",
         survey.id,
         keyword=survey.keyword,
+        platform_id=survey.platform_id,
         questions=len(survey.questions),
     )
     db.session.commit()
@@ -149,6 +153,7 @@ def survey_detail(survey_id: int) -> str:
     return render_template(
         "admin/surveys/detail.html",
         survey=survey,
+        platform_name=platform_names([survey.platform_id])[0] if survey.platform_id else "",
         results=survey_results(survey),
         status=survey_status(survey),
         in_ui=in_ui,

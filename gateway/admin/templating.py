@@ -37,6 +37,7 @@ NAV = (
     NavItem("admin.contacts", "admin.nav.contacts", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.broadcasts", "admin.nav.broadcasts", (ADMIN, VIEWER)),
     NavItem("admin.meetings", "admin.nav.meetings", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.platforms", "admin.nav.platforms", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.polls", "admin.nav.polls", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.surveys", "admin.nav.surveys", (ADMIN, VIEWER)),
     NavItem("admin.consultations", "admin.nav.consultations", (ADMIN, VIEWER)),

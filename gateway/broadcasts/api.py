@@ -26,6 +26,7 @@ from gateway.broadcasts.spent import spent
 from gateway.broadcasts.timing import waits_until
 from gateway.extensions import db
 from gateway.i18n import catalogs
+from gateway.platforms.service import known_platform_ids
 from gateway.settings import current_settings
 
 blp = ApiBlueprint(
@@ -46,12 +47,24 @@ def _languages(texts: dict[str, str]) -> None:
         raise ma.ValidationError("Give the text in at least one language.")
 
 
+def _known_platforms(ids: list[int]) -> None:
+    unknown = sorted(set(ids) - set(known_platform_ids()))
+    if unknown:
+        raise ma.ValidationError(f"Unknown platform ids {unknown}.")
+
+
 class AudienceIn(ma.Schema):
     counties = ma.fields.List(ma.fields.String(), load_default=list)
     wards = ma.fields.List(ma.fields.String(), load_default=list)
     languages = ma.fields.List(ma.fields.String(), load_default=list)
     tags = ma.fields.List(ma.fields.String(), load_default=list)
     guides = ma.fields.List(ma.fields.String(), load_default=list)
+    platforms = ma.fields.List(
+        ma.fields.Integer(strict=True),
+        load_default=list,
+        validate=_known_platforms,
+        metadata={"description": "Community platform ids: their members, leaders too."},
+    )
     match = ma.fields.String(
         load_default="all",
         validate=ma.validate.OneOf(["all", "any"]),

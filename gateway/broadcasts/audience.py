@@ -13,9 +13,9 @@ from gateway.sms.estimate import Reach, reach_where
 
 CRITERIA = ("counties", "wards", "languages", "tags", "guides")
 
-# Criteria other areas add (a platform's members), wired in gateway/wiring.py: broadcasts import
-# no area that sends broadcasts itself (a platform leader's announcement), or they would import
-# each other.
+# Criteria other areas add, wired in gateway/wiring.py (``platforms``: their ids, the members
+# and leaders of any of them): broadcasts import no area that sends broadcasts itself (a platform
+# leader's announcement), or they would import each other.
 ExtraCriterion = Callable[[list[Any]], ColumnElement[bool]]
 _EXTRA: dict[str, ExtraCriterion] = {}
 

@@ -14,6 +14,9 @@ The file has a header row naming its columns (any order, any case; only ``phone`
   recorded. Anything else (``yes``, ``no``, ``1``) is a bad row: an answer is never taken for
   consent. Consent is recorded with the channel ``import``.
 
+Areas may add optional columns of their own (:func:`register_import_column`; a community
+platform's ``platform`` code): a value none of theirs is a bad row.
+
 The export's own columns (``created_at``, ``consent_at``, ...) are passed over, except that a
 row whose ``opted_out_at`` is filled records no consent: there its consent is history.
 
@@ -27,6 +30,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +51,26 @@ MAX_ROWS = 50_000
 TAG_LENGTH = 40
 
 
+@dataclass(frozen=True)
+class ImportColumn:
+    """An area's optional column: the values it knows (read once per file, compared as
+    :func:`name_key` compares names), the reason a value it does not know is reported with
+    (``admin.contacts.why.<reason>``), and what a known value does to the row's contact (after
+    the contact is written, inside the batch's transaction)."""
+
+    known: Callable[[], Collection[str]]
+    reason: str
+    apply: Callable[[Contact, str], None]
+
+
+IMPORT_COLUMNS: dict[str, ImportColumn] = {}
+
+
+def register_import_column(name: str, column: ImportColumn) -> None:
+    """Add (or, the same again, keep) an area's optional column ``name``."""
+    IMPORT_COLUMNS[name] = column
+
+
 @dataclass
 class Row:
     """One good row, ready to write."""
@@ -59,6 +83,7 @@ class Row:
     tags: list[str] = field(default_factory=list)
     consent: str | None = None
     opted_out: bool = False  # the file says so (an export's opted_out_at): its consent is history
+    extra: dict[str, str] = field(default_factory=dict)  # the areas' columns, values as known
 
 
 def problem(number: int, column: str, value: str, reason: str) -> dict[str, Any]:
@@ -117,6 +142,8 @@ class _Checker:
     first_row: dict[str, int] = field(default_factory=dict)
     # Rows whose ward is not on the list: good only if it is their contact's ward already.
     unlisted: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # The areas' columns: each one's known values by name_key.
+    extra_known: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def row(self, number: int, values: dict[str, str]) -> None:
         """Check one row: a good one joins ``rows``, a bad one's problems join ``problems``."""
@@ -138,8 +165,26 @@ class _Checker:
             line = problem(number, "consent", consent_text, "consent")
             self.problems.append({**line, "accepted": accepted_wordings()})
         opted_out = bool(values.get("opted_out_at"))
+        extra = self._extra(number, values)
         if len(self.problems) == bad:
-            self.rows.append(Row(number, phone, language, county, ward, tags, consent, opted_out))
+            self.rows.append(
+                Row(number, phone, language, county, ward, tags, consent, opted_out, extra)
+            )
+
+    def _extra(self, number: int, values: dict[str, str]) -> dict[str, str]:
+        found = {}
+        for name, column in IMPORT_COLUMNS.items():
+            written = values.get(name, "")
+            if not written:
+                continue
+            if name not in self.extra_known:
+                self.extra_known[name] = {name_key(v): v for v in column.known()}
+            value = self.extra_known[name].get(name_key(written))
+            if value is None:
+                self.problems.append(problem(number, name, written, column.reason))
+            else:
+                found[name] = value
+        return found
 
     def _phone(self, number: int, raw: str) -> str:
         try:
@@ -214,7 +259,7 @@ def check(content: str, who: Principal | None) -> tuple[list[Row], list[dict[str
         return [], [problem(1, "phone", "", "no_header")]
     if "phone" not in header:
         return [], [problem(1, "phone", ",".join(header), "no_header")]
-    unknown = [name for name in header if name not in COLUMNS + EXPORT_ONLY]
+    unknown = [name for name in header if name not in (*COLUMNS, *EXPORT_ONLY, *IMPORT_COLUMNS)]
     if unknown:
         return [], [problem(1, unknown[0], unknown[0], "unknown_column")]
     try:

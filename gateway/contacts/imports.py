@@ -21,7 +21,7 @@ from typing import Any
 from flask import g
 from sqlalchemy import delete, select
 
-from gateway.contacts.import_rows import Row, check, problem
+from gateway.contacts.import_rows import IMPORT_COLUMNS, Row, check, problem
 from gateway.contacts.models import Contact, ContactImport, ContactTag
 from gateway.contacts.service import record_consent
 from gateway.extensions import db, utcnow
@@ -119,6 +119,8 @@ def _write_batch(rows: list[Row], who: Principal | None) -> tuple[int, int, list
             if (contact.id, tag) not in have:
                 db.session.add(ContactTag(contact_id=contact.id, tag=tag))
                 have.add((contact.id, tag))
+        for name, value in row.extra.items():  # the areas' columns (a platform's code)
+            IMPORT_COLUMNS[name].apply(contact, value)
     return created, updated, notes
 
 

@@ -26,6 +26,7 @@ from gateway.meetings.notices import (
     reschedule,
     rsvp_counts,
 )
+from gateway.platforms.service import platform_problem
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.users.access import principal
@@ -74,12 +75,26 @@ class MeetingIn(ma.Schema):
         },
     )
     ward = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 64))
+    platform_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A community platform's meeting (within `county`): only its "
+            "members are alerted. `null`: everyone in the county."
+        },
+    )
     place = ma.fields.String(required=True, validate=ma.validate.Length(1, PLACE_MAX))
     starts_at = ma.fields.AwareDateTime(
         required=True,
         validate=_in_the_future,
         metadata={"description": "ISO 8601 with a timezone, e.g. `2026-12-08T10:00:00+03:00`."},
     )
+
+    @ma.validates_schema
+    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problem = platform_problem(data.get("platform_id"), data.get("county"))
+        if problem:
+            raise ma.ValidationError(problem, "platform_id")
 
     @ma.validates_schema
     def _ward_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -121,6 +136,7 @@ class MeetingOut(ma.Schema):
     agenda = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     county = ma.fields.String(allow_none=True)
     ward = ma.fields.String(allow_none=True)
+    platform_id = ma.fields.Integer(allow_none=True)
     place = ma.fields.String()
     starts_at = ma.fields.AwareDateTime()
     status = ma.fields.String(metadata={"description": "`scheduled` or `cancelled`."})
@@ -144,7 +160,7 @@ class MeetingOut(ma.Schema):
 
 
 MEETING_COLUMNS = (
-    *("id", "title", "agenda", "county", "ward", "place", "starts_at"),
+    *("id", "title", "agenda", "county", "ward", "platform_id", "place", "starts_at"),
     *("status", "version", "created_at", "updated_at"),
 )
 

@@ -18,6 +18,7 @@ from gateway.meetings.notices import (
     meeting_prefix,
     reminder_plan,
 )
+from gateway.platforms.service import in_platform
 from gateway.schedule import next_send_time
 from gateway.settings import Settings, current_settings
 from gateway.sms.estimate import Planned, Reach, SendEstimate, estimate_send, reach_where
@@ -29,7 +30,11 @@ KEYS = {ALERT: "sms.meeting.alert", MOVED: "sms.meeting.rescheduled"}
 
 
 def _in_audience(meeting: Meeting) -> ColumnElement[bool]:
-    return true() if meeting.county is None else Contact.county == meeting.county
+    """As :func:`~gateway.meetings.notices.audience` (less the consent reach_where checks)."""
+    where = true() if meeting.county is None else Contact.county == meeting.county
+    if meeting.platform_id is not None:
+        where = where & in_platform(meeting.platform_id)
+    return where
 
 
 def _text(meeting: Meeting, language: str, key: str) -> str:
@@ -78,6 +83,7 @@ def move_estimate(
     moved = Meeting(
         title=meeting.title,
         county=meeting.county,
+        platform_id=meeting.platform_id,
         place=place or meeting.place,
         starts_at=starts_at or meeting.starts_at,
     )

@@ -26,6 +26,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting, Rsvp
+from gateway.platforms.service import in_platform
 from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
@@ -80,6 +81,8 @@ def audience(meeting: Meeting) -> Select[Contact]:
     query = select(Contact).where(messageable())
     if meeting.county is not None:
         query = query.where(Contact.county == meeting.county)
+    if meeting.platform_id is not None:  # a platform's own meeting: its members
+        query = query.where(in_platform(meeting.platform_id))
     return query.order_by(Contact.id)
 
 

@@ -22,6 +22,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.platforms.leaders import audit
 from gateway.platforms.models import Announcement, Membership, Platform
+from gateway.platforms.service import member_ids
 from gateway.settings import current_settings
 from gateway.sms.texts import language_of, reply
 from gateway.spend import month_start
@@ -34,8 +35,7 @@ TEXT_MAX = 300  # two SMS' worth, with the opt-out hint
 
 def members_condition(platform_ids: list[Any]) -> ColumnElement[bool]:
     """The audience criterion ``platforms``: contacts who are members (or leaders) of them."""
-    ids = [int(str(value)) for value in platform_ids]
-    return Contact.id.in_(select(Membership.contact_id).where(Membership.platform_id.in_(ids)))
+    return Contact.id.in_(member_ids([int(v) for v in platform_ids if str(v).isdigit()]))
 
 
 def audience_of(platform: Platform) -> dict[str, object]:

@@ -18,6 +18,7 @@ from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
+from gateway.platforms.service import platform_problem
 from gateway.polls import texts
 from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, PollOption
@@ -63,6 +64,14 @@ class PollIn(ma.Schema):
         validate=_known_county,
         metadata={"description": "The county whose people are asked; `null` for everyone."},
     )
+    platform_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A community platform's poll (within `county`): its question is "
+            "sent to the platform's members only. `null`: everyone in the county."
+        },
+    )
     opens_at = ma.fields.AwareDateTime(
         load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
     )
@@ -72,6 +81,12 @@ class PollIn(ma.Schema):
         metadata={"description": "Text the results to every voter, in their language, on close."},
     )
     voice_numbers = voice_numbers_field()
+
+    @ma.validates_schema
+    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problem = platform_problem(data.get("platform_id"), data.get("county"))
+        if problem:
+            raise ma.ValidationError(problem, "platform_id")
 
     @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -129,6 +144,7 @@ class PollOut(ma.Schema):
     question = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     options = ma.fields.List(ma.fields.Nested(OptionOut))
     county = ma.fields.String(allow_none=True)
+    platform_id = ma.fields.Integer(allow_none=True)
     opens_at = ma.fields.AwareDateTime()
     closes_at = ma.fields.AwareDateTime()
     send_results = ma.fields.Boolean()
@@ -159,6 +175,10 @@ class ByDimension(ma.Schema):
     ward = ma.fields.List(ma.fields.Nested(GroupCount))
     language = ma.fields.List(ma.fields.Nested(GroupCount))
     channel = ma.fields.List(ma.fields.Nested(GroupCount))
+    platform = ma.fields.List(
+        ma.fields.Nested(GroupCount),
+        metadata={"description": "By the community platform the voters are members of now."},
+    )
 
 
 class PollResultsOut(ma.Schema):
@@ -286,7 +306,8 @@ class PollResultsCsv(MethodView):
         responses={
             "200": {
                 "description": "UTF-8 with a byte-order mark (opens in Excel), one row per "
-                "group and option: `dimension` (all, county, ward, language, channel), `value`, "
+                "group and option: `dimension` (all, county, ward, language, channel, "
+                "platform), `value`, "
                 "`county` (wards), `option`, `label` (English), `votes`, `percent`.",
                 "content": {"text/csv": {"schema": {"type": "string"}}},
             }

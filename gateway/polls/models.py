@@ -41,6 +41,7 @@ class Poll(db.Model):  # type: ignore[name-defined,misc]
             keyword=data["keyword"],
             question=data["question"],
             county=data["county"],
+            platform_id=data.get("platform_id"),
             opens_at=data["opens_at"] or utcnow(),
             closes_at=data["closes_at"],
             send_results=data["send_results"],

@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from gateway.contacts.models import Contact
 from gateway.contacts.service import messageable, opted_out
 from gateway.extensions import db, utcnow
+from gateway.platforms.service import in_platform
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
 from gateway.polls.results import vote_counts
@@ -43,6 +44,8 @@ def audience(poll: Poll) -> Select[Contact]:
     query = select(Contact).where(messageable())
     if poll.county is not None:
         query = query.where(Contact.county == poll.county)
+    if poll.platform_id is not None:  # a platform's own poll: its members
+        query = query.where(in_platform(poll.platform_id))
     return query.order_by(Contact.id)
 
 

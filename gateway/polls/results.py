@@ -1,5 +1,7 @@
 """A poll's results: totals and percentages, overall and by county, ward, language and channel
-(from the snapshots each vote keeps), as JSON and as a CSV for Excel.
+(from the snapshots each vote keeps) and by community platform (the voters' memberships now: a
+member of two platforms counts in both, one of none in the group of unknown value; no group at
+all while no platform exists), as JSON and as a CSV for Excel.
 
 The CSV is in a tidy long format: one row per group and option, ``dimension`` naming the
 breakdown (``all`` for the totals), ``value`` the group (a county, a ward, a language code, a
@@ -18,11 +20,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.extensions import db, utcnow
+from gateway.platforms.models import Membership, Platform
 from gateway.polls.models import Poll, Vote
 from gateway.polls.texts import label
 from gateway.tallies import DIMENSIONS, Group, group_fields, group_order, groups, percent
 
 CSV_HEADER = ("dimension", "value", "county", "option", "label", "votes", "percent")
+PLATFORM = "platform"
+RESULT_DIMENSIONS = (*DIMENSIONS, PLATFORM)  # the snapshots' and the platforms'
 
 
 def status(poll: Poll) -> str:
@@ -49,7 +54,27 @@ def _tallies(poll_id: int) -> tuple[Counter[int], dict[str, dict[Group, Counter[
         overall[option_id] += count
         for dimension, group in groups(county, ward, language, channel).items():
             by[dimension][group][option_id] += count
+    by[PLATFORM] = _platform_tallies(poll_id)
     return overall, by
+
+
+def _platform_tallies(poll_id: int) -> dict[Group, Counter[int]]:
+    """Votes per option by the platform their voter is a member of now (none while no
+    platform exists: then the dimension says nothing)."""
+    by: dict[Group, Counter[int]] = defaultdict(Counter)
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return by
+    rows = db.session.execute(
+        select(Vote.option_id, Platform.name, func.count())
+        .select_from(Vote)
+        .outerjoin(Membership, Membership.contact_id == Vote.contact_id)
+        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        .where(Vote.poll_id == poll_id)
+        .group_by(Vote.option_id, Platform.name)
+    )
+    for option_id, name, count in rows:
+        by[(name, None)][option_id] += count
+    return by
 
 
 def _options(poll: Poll, counts: Counter[int]) -> list[dict[str, Any]]:
@@ -83,7 +108,7 @@ def poll_results(poll: Poll) -> dict[str, Any]:
                 }
                 for group, counts in sorted(by[dimension].items(), key=lambda g: group_order(g[0]))
             ]
-            for dimension in DIMENSIONS
+            for dimension in RESULT_DIMENSIONS
         },
     }
 
@@ -106,6 +131,6 @@ def results_rows(poll: Poll) -> Iterator[tuple[object, ...]]:
             )
 
     yield from rows("all", results)
-    for dimension in DIMENSIONS:
+    for dimension in RESULT_DIMENSIONS:
         for entry in results["by"][dimension]:
             yield from rows(dimension, entry)

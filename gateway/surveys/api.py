@@ -15,6 +15,7 @@ from gateway.api.scope import ADMIN, VIEWER
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
+from gateway.platforms.service import platform_problem
 from gateway.sms.choices import folded_phrase
 from gateway.sms.texts import SMS_LIMIT, fits
 from gateway.surveys.models import KINDS, Survey, SurveyQuestion
@@ -78,6 +79,14 @@ class SurveyIn(ma.Schema):
         validate=_known_county,
         metadata={"description": "The county whose people may take it; `null` for everyone."},
     )
+    platform_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A community platform's survey (within `county`); its results are "
+            "by platform as every survey's are. `null`: the county's."
+        },
+    )
     opens_at = ma.fields.AwareDateTime(
         load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
     )
@@ -87,6 +96,12 @@ class SurveyIn(ma.Schema):
         required=True,
         validate=ma.validate.Length(2, 10, error="A survey has 2 to 10 questions."),
     )
+
+    @ma.validates_schema
+    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problem = platform_problem(data.get("platform_id"), data.get("county"))
+        if problem:
+            raise ma.ValidationError(problem, "platform_id")
 
     @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -112,6 +127,7 @@ def _survey(data: dict[str, Any]) -> Survey:
         keyword=data["keyword"],
         title=data["title"],
         county=data["county"],
+        platform_id=data.get("platform_id"),
         opens_at=data["opens_at"] or utcnow(),
         closes_at=data["closes_at"],
         questions=[
@@ -138,6 +154,7 @@ class SurveyOut(ma.Schema):
     keyword = ma.fields.String()
     title = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     county = ma.fields.String(allow_none=True)
+    platform_id = ma.fields.Integer(allow_none=True)
     opens_at = ma.fields.AwareDateTime()
     closes_at = ma.fields.AwareDateTime()
     created_at = ma.fields.AwareDateTime()
@@ -162,7 +179,9 @@ class Respondents(ma.Schema):
         metadata={"description": "Began but have not answered all."},
     )
     by = ma.fields.Dict(
-        keys=ma.fields.String(metadata={"description": "county, ward, language or channel"}),
+        keys=ma.fields.String(
+            metadata={"description": "county, ward, language, channel or platform"}
+        ),
         values=ma.fields.List(ma.fields.Nested(RespondentGroup)),
     )
 

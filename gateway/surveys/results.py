@@ -1,6 +1,7 @@
 """A survey's results: respondents (complete and partial) and each question's answers, overall
-and by county, ward, language and channel (as each respondent was at their latest answer);
-and the responses as a CSV for Excel, one row per respondent.
+and by county, ward, language and channel (as each respondent was at their latest answer) and
+by community platform (the respondents' memberships now: a member of two counts in both); and the
+responses as a CSV for Excel, one row per respondent.
 
 Per question: how many answered it; for a choice, the count and percentage per option
 (``counts``); for a number, the lowest, highest, mean and median; for a text, overall, the latest
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.platforms.models import Platform
+from gateway.platforms.service import platforms_by_contact
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from gateway.surveys.taking import option_labels, prompt
 from gateway.tallies import DIMENSIONS, Group, group_fields, group_order, groups, percent
@@ -24,8 +27,11 @@ from gateway.tallies import DIMENSIONS, Group, group_fields, group_order, groups
 LATEST_TEXTS = 10
 FIXED_COLUMNS = (
     *("respondent", "status", "answered", "started_at", "updated_at", "completed_at"),
-    *("channel", "county", "ward", "language"),
+    *("channel", "county", "ward", "language", "platforms"),
 )
+PLATFORM = "platform"
+RESULT_DIMENSIONS = (*DIMENSIONS, PLATFORM)
+Members = dict[int, list[str]]  # the platforms' names by contact id
 
 
 def _summary(question: SurveyQuestion, values: list[str]) -> dict[str, Any]:
@@ -70,16 +76,34 @@ def _answers(survey_id: int) -> dict[int, dict[int, SurveyAnswer]]:
     return found
 
 
-def _groups(response: SurveyResponse) -> dict[str, Group]:
-    return groups(response.county, response.ward, response.language, response.channel)
+def _groups(response: SurveyResponse, members: Members | None) -> list[tuple[str, Group]]:
+    """Each (dimension, group) the response counts in: one per dimension, and one per
+    platform its respondent is in (the unknown group for none)."""
+    placed = list(
+        groups(response.county, response.ward, response.language, response.channel).items()
+    )
+    if members is None:  # no platform exists: the dimension says nothing
+        return placed
+    names: list[str | None] = list(members.get(response.contact_id, [])) or [None]
+    return placed + [(PLATFORM, (name, None)) for name in names]
+
+
+def _members(responses: list[SurveyResponse]) -> Members | None:
+    """The respondents' platforms; None while no platform exists."""
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return None
+    return platforms_by_contact([r.contact_id for r in responses])
 
 
 def survey_results(survey: Survey) -> dict[str, Any]:
     responses, answers = _responses(survey.id), _answers(survey.id)
-    people: dict[str, dict[Group, Counter[str]]] = {d: defaultdict(Counter) for d in DIMENSIONS}
+    members = _members(responses)
+    people: dict[str, dict[Group, Counter[str]]] = {
+        d: defaultdict(Counter) for d in RESULT_DIMENSIONS
+    }
     for response in responses:
         state = "completed" if response.completed_at else "partial"
-        for dimension, group in _groups(response).items():
+        for dimension, group in _groups(response, members):
             people[dimension][group]["total"] += 1
             people[dimension][group][state] += 1
     completed = sum(1 for r in responses if r.completed_at)
@@ -96,10 +120,10 @@ def survey_results(survey: Survey) -> dict[str, Any]:
                     {**group_fields(dimension, group), **_states(counts)}
                     for group, counts in sorted(people[dimension].items(), key=_by_group)
                 ]
-                for dimension in DIMENSIONS
+                for dimension in RESULT_DIMENSIONS
             },
         },
-        "questions": [_question(q, responses, answers) for q in survey.questions],
+        "questions": [_question(q, responses, answers, members) for q in survey.questions],
     }
 
 
@@ -115,9 +139,10 @@ def _question(
     question: SurveyQuestion,
     responses: list[SurveyResponse],
     answers: dict[int, dict[int, SurveyAnswer]],
+    members: Members | None,
 ) -> dict[str, Any]:
     values: list[str] = []
-    by: dict[str, dict[Group, list[str]]] = {d: defaultdict(list) for d in DIMENSIONS}
+    by: dict[str, dict[Group, list[str]]] = {d: defaultdict(list) for d in RESULT_DIMENSIONS}
     latest: list[SurveyAnswer] = []
     for response in responses:
         answer = answers.get(response.id, {}).get(question.id)
@@ -125,7 +150,7 @@ def _question(
             continue
         values.append(answer.value)
         latest.append(answer)
-        for dimension, group in _groups(response).items():
+        for dimension, group in _groups(response, members):
             by[dimension][group].append(answer.value)
     described: dict[str, Any] = {
         "position": question.position,
@@ -138,7 +163,7 @@ def _question(
                 {**group_fields(dimension, group), **_summary(question, group_values)}
                 for group, group_values in sorted(by[dimension].items(), key=_by_group)
             ]
-            for dimension in DIMENSIONS
+            for dimension in RESULT_DIMENSIONS
         },
     }
     if question.kind == "text":
@@ -156,7 +181,9 @@ def responses_rows(survey: Survey) -> Iterator[list[object]]:
     they answered, then each answer (a choice by its English label; empty if not answered)."""
     answers = _answers(survey.id)
     labels = {q.id: option_labels(q, "en") for q in survey.questions if q.kind == "choice"}
-    for response in _responses(survey.id):
+    responses = _responses(survey.id)
+    members = _members(responses)
+    for response in responses:
         given = answers.get(response.id, {})
         row: list[object] = [
             response.id,
@@ -169,6 +196,7 @@ def responses_rows(survey: Survey) -> Iterator[list[object]]:
             response.county,
             response.ward,
             response.language,
+            "; ".join((members or {}).get(response.contact_id, [])),
         ]
         for question in survey.questions:
             answer = given.get(question.id)

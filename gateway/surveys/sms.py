@@ -16,8 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gateway.contacts.models import Contact
-from gateway.extensions import utcnow
+from gateway.extensions import db, utcnow
 from gateway.localized import when
+from gateway.platforms.models import Platform
+from gateway.platforms.service import is_member
 from gateway.sms.asked import QUESTIONS, SURVEY_QUESTION, last_question
 from gateway.sms.campaigns import is_open
 from gateway.sms.keywords import KeywordMatch
@@ -127,6 +129,17 @@ def _by_keyword(message: Message, contact: Contact, survey: Survey, rest: str) -
             county=survey.county,
         )
         return f"survey {survey.id} is for {survey.county}"
+    platform = db.session.get(Platform, survey.platform_id) if survey.platform_id else None
+    if platform is not None and not is_member(platform.id, contact.id):
+        reply(
+            contact,
+            "sms.survey.other_platform",
+            kind="survey_other",
+            title=named,
+            platform=platform.name,
+            platform_code=platform.code,
+        )
+        return f"survey {survey.id} is for platform {platform.code}"
     existing = find_response(survey.id, contact.id)
     if existing is not None and existing.completed_at is not None:
         reply(contact, "sms.survey.already_done", kind="survey_done", title=named)

@@ -9,7 +9,7 @@ them on. Stopping half-way loses nothing; starting again picks up at ``next_posi
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
@@ -17,6 +17,7 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.numbers import whole_number
+from gateway.platforms.models import Membership
 from gateway.sms.campaigns import KeywordCampaigns
 from gateway.sms.choices import read_choice
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -26,12 +27,15 @@ TEXT_MAX = 1000  # characters of a free-text answer kept (a long SMS is about 90
 SURVEYS = KeywordCampaigns(Survey, "survey")
 
 
-def open_surveys(county: str | None) -> list[Survey]:
-    """Surveys open now for everyone or for ``county``, closing soonest first."""
+def open_surveys(county: str | None, contact_id: int | None = None) -> list[Survey]:
+    """Surveys open now for everyone or for ``county``, closing soonest first; a community
+    platform's only for its members (the contact ``contact_id``)."""
     now = utcnow()
     audience: ColumnElement[bool] = Survey.county.is_(None)
     if county:
         audience = or_(audience, Survey.county == county)
+    mine = select(Membership.platform_id).where(Membership.contact_id == contact_id)
+    audience = and_(audience, or_(Survey.platform_id.is_(None), Survey.platform_id.in_(mine)))
     return list(
         db.session.scalars(
             select(Survey)

@@ -53,13 +53,14 @@ def _question(ctx: Context) -> SurveyQuestion | None:
 
 @condition("has_open_surveys")
 def has_open_surveys(ctx: Context) -> bool:
-    return bool(open_surveys(ctx.contact.county))
+    return bool(open_surveys(ctx.contact.county, ctx.contact.id))
 
 
 @source("surveys")
 def survey_list(ctx: Context) -> list[Item]:
     return [
-        Item(str(s.id), _short(title(s, ctx.language))) for s in open_surveys(ctx.contact.county)
+        Item(str(s.id), _short(title(s, ctx.language)))
+        for s in open_surveys(ctx.contact.county, ctx.contact.id)
     ]
 
 

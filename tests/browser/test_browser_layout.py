@@ -13,6 +13,7 @@ from factories import joined_contact, start_broadcast, surveys
 from gateway import demo
 from gateway.extensions import db
 from gateway.meetings.models import Meeting
+from gateway.platforms.models import Platform
 from gateway.polls.models import Poll
 from gateway.radio.models import RadioShow
 from gateway.reports.models import Report
@@ -61,6 +62,7 @@ LIST_PAGES = [
     "/admin/audit",
     "/admin/platforms/announcements",
     "/admin/attendance",
+    "/admin/platforms",
 ]
 # The rendered size of each chart label: its CSS font size times its chart's scale.
 CHART_FONTS = """() => [...document.querySelectorAll('svg.chart text')].map(
@@ -118,6 +120,7 @@ def _content(live: Live) -> dict[str, int]:
             "show": show.id,
             "meeting": meeting,
             "poll": poll,
+            "platform": db.session.scalar(db.select(Platform.id).limit(1)),
         }
 
 
@@ -134,6 +137,7 @@ def _pages(live: Live, ids: dict[str, int]) -> list[str]:
         f"/admin/radio/{ids['show']}",
         f"/admin/radio/{ids['show']}/edit",
         f"/admin/users/{ids['user']}",
+        f"/admin/platforms/{ids['platform']}",
     ]
 
 
