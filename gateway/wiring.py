@@ -66,8 +66,8 @@ def inbound_routes() -> list[Route]:
     from gateway import privacy
     from gateway.consultations import sms as consultations
     from gateway.guides import series
+    from gateway.leaders import sms as leader_sms
     from gateway.meetings import rsvp_sms
-    from gateway.platforms import leader_sms
     from gateway.platforms import sms as platforms
     from gateway.polls import sms as polls
     from gateway.polls.votes import register_vote_thanker
@@ -135,8 +135,8 @@ def ussd(app: Flask) -> None:
     from gateway.consultations import ussd as _consultations  # noqa: F401
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
+    from gateway.leaders import ussd as _leaders  # noqa: F401  (the leader menu)
     from gateway.meetings import ussd as _meetings  # noqa: F401
-    from gateway.platforms import ussd as _platforms  # noqa: F401  (the leader menu)
     from gateway.platforms import ussd_join as _platforms_join  # noqa: F401
     from gateway.polls import ussd as _polls  # noqa: F401
     from gateway.reports import ussd as _reports  # noqa: F401
@@ -151,7 +151,7 @@ def ussd(app: Flask) -> None:
 
 def audiences() -> None:
     from gateway.broadcasts.audience import register_criterion
-    from gateway.platforms.announce import PLATFORMS, members_condition
+    from gateway.leaders.announce import PLATFORMS, members_condition
 
     register_criterion(PLATFORMS, members_condition)  # a platform's members (its leaders' news)
 
@@ -249,8 +249,8 @@ def personal_data() -> None:
     from gateway.consultations import personal as consultations
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
+    from gateway.leaders import personal as platform_leaders
     from gateway.meetings import personal as meetings
-    from gateway.platforms import leaders_personal as platform_leaders
     from gateway.platforms import personal as platforms
     from gateway.polls import personal as polls
     from gateway.radio import personal as radio

@@ -41,6 +41,7 @@ FEATURES = {
     "guides",
     "meetings",
     "platforms",
+    "leaders",
     "polls",
     "privacy",
     "radio",

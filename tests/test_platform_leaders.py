@@ -23,9 +23,9 @@ from werkzeug.security import generate_password_hash
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.leaders.attendance import code_of
 from gateway.localized import when
 from gateway.meetings.models import Meeting
-from gateway.platforms.attendance import code_of
 from gateway.platforms.models import LEADER, Announcement, Attendance, Membership, Platform
 from gateway.reports.cases import ReportEvent
 from gateway.reports.models import Report

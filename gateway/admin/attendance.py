@@ -16,9 +16,9 @@ from gateway.admin.forms import in_ui
 from gateway.contacts.models import Contact
 from gateway.exports import csv_response
 from gateway.extensions import db
+from gateway.leaders import attendance
 from gateway.meetings.models import Meeting
 from gateway.phones import mask_phone
-from gateway.platforms import attendance
 from gateway.platforms.models import Platform
 from gateway.users import audit
 from gateway.users.access import principal, require_role

@@ -23,8 +23,8 @@ from gateway.broadcasts.dispatch import OverBudget
 from gateway.broadcasts.estimate import Estimate
 from gateway.contacts.models import Contact
 from gateway.extensions import db
+from gateway.leaders import announce
 from gateway.phones import mask_phone
-from gateway.platforms import announce
 from gateway.platforms.models import Announcement, Platform
 from gateway.settings import current_settings
 from gateway.sms.estimate import Planned, Reach, SendEstimate, estimate_send

@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.leaders.attendance import CODE, code_of, record
 from gateway.meetings.models import Meeting
-from gateway.platforms.attendance import CODE, code_of, record
 from gateway.platforms.models import LEADER, Announcement, Membership, Platform
 from gateway.sms.texts import with_optout_hint
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.i18n import catalogs
-from gateway.platforms.leaders import acting_as, audit
+from gateway.leaders.access import acting_as, audit
 from gateway.platforms.models import Platform
 from gateway.reports.cases import add_note
 from gateway.reports.models import Report

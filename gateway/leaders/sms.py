@@ -20,11 +20,11 @@ from datetime import datetime
 from gateway.contacts.models import Contact
 from gateway.extensions import utcnow
 from gateway.i18n import catalogs
+from gateway.leaders import announce, attendance, verify
+from gateway.leaders.access import actor_name, audit, leadership, locked_until
+from gateway.leaders.access import platform_of as platform_of_membership
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting
-from gateway.platforms import announce, attendance, verify
-from gateway.platforms.leaders import actor_name, audit, leadership, locked_until
-from gateway.platforms.leaders import platform_of as platform_of_membership
 from gateway.platforms.models import Membership
 from gateway.sms.keywords import KeywordMatch, fold
 from gateway.sms.models import Message

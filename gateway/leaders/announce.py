@@ -20,7 +20,7 @@ from gateway.broadcasts.estimate import Estimate, estimate
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
-from gateway.platforms.leaders import audit
+from gateway.leaders.access import audit
 from gateway.platforms.models import Announcement, Membership, Platform
 from gateway.platforms.service import member_ids
 from gateway.settings import current_settings

@@ -12,10 +12,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gateway.extensions import db
-from gateway.localized import pick, when
-from gateway.meetings.models import Meeting
-from gateway.platforms import announce, attendance, verify
-from gateway.platforms.leaders import (
+from gateway.leaders import announce, attendance, verify
+from gateway.leaders.access import (
     MAX_FAILURES,
     actor_name,
     audit,
@@ -24,6 +22,8 @@ from gateway.platforms.leaders import (
     locked_until,
     platform_of,
 )
+from gateway.localized import pick, when
+from gateway.meetings.models import Meeting
 from gateway.platforms.models import Membership, Platform
 from gateway.reports.models import Report
 from gateway.ussd.engine import Context, Item

@@ -3,7 +3,7 @@
 A leader's PIN (hashed by the secretariat, :func:`werkzeug.security.generate_password_hash`)
 opens the USSD leader menu. :data:`MAX_FAILURES` wrong PINs in a row lock the menu for
 :data:`LOCK`; the lock is kept on the membership (``locked_until``), so every web process sees
-it and it survives a restart. SMS commands take no PIN (:mod:`gateway.platforms.leader_sms`
+it and it survives a restart. SMS commands take no PIN (:mod:`gateway.leaders.sms`
 says why) but are refused while the menu is locked: a lock says someone else may be holding the
 phone.
 
