@@ -33,6 +33,7 @@ FEATURES = frozenset(
         "privacy",
         "admin",
         "webhooks",
+        "public",
     }
 )
 # The top: may import anything, and nothing below imports it, except the app factory
