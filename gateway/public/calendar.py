@@ -83,4 +83,5 @@ def feed(county: str) -> bytes:
             event.add("description", local(meeting.agenda))
         event.add("url", settings.public_url + url_for("public.calendar") + f"#m{meeting.id}")
         ical.add_component(event)
-    return ical.to_ical()
+    feed: bytes = ical.to_ical()
+    return feed

@@ -125,6 +125,7 @@ def poll(poll_id: int) -> str:
         "public/question.html",
         heading=question,
         chart=chart_data(tally, labels, question) if tally.total else None,
+        answered=None,
         permalink=settings.public_url + url_for("public.poll", poll_id=poll_id),
         image=url_for("public.poll_image", poll_id=poll_id),
         image_url=settings.public_url + url_for("public.poll_image", poll_id=poll_id),
@@ -157,8 +158,8 @@ def question_view(question: SurveyQuestion) -> dict[str, object]:
     prompt = local(question.prompt)
     if question.kind != "choice":
         people = answered(question)  # a count alone, and only of a group big enough
-        people = people if people >= min_group() else None
-        return {"question": question, "prompt": prompt, "chart": None, "answered": people}
+        shown = people if people >= min_group() else None
+        return {"question": question, "prompt": prompt, "chart": None, "answered": shown}
     tally = survey_tally(question, min_group())
     labels = [local(option) for option in question.options]
     chart = chart_data(tally, labels, prompt) if tally.total else None

@@ -3,6 +3,8 @@ GROUP BY a question), handed to :func:`gateway.public.tally.public_tally` at onc
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 
 from gateway.commitments.models import VERDICTS, Commitment, FollowUpAnswer
@@ -37,8 +39,8 @@ def public_survey(survey_id: int) -> Survey | None:
     return survey if survey is not None and survey.public else None
 
 
-def _platform_counts(query: Select[tuple[int, str, int]]) -> list[tuple[object, str, int]]:
-    return [(answer, name, count) for answer, name, count in db.session.execute(query)]
+def _platform_counts(query: Select[Any]) -> list[tuple[Any, str, int]]:
+    return [(row[0], row[1], row[2]) for row in db.session.execute(query)]
 
 
 def poll_tally(poll: Poll, min_group: int) -> PublicTally:

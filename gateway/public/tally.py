@@ -102,7 +102,10 @@ def public_tally(
     total = total_shown(overall, min_group)
     if total is None:
         return PublicTally(answers, None)
-    counties = fold_small((((c, None), n) for c, n in by_county.items()), min_group)
+    named: list[tuple[tuple[str, str | None], Counter[Hashable]]] = [
+        ((county, None), counts) for county, counts in by_county.items()
+    ]
+    counties = fold_small(named, min_group)
     shown = {county for (county, _), _counts in counties.shown}
     return PublicTally(
         answers,
@@ -111,7 +114,7 @@ def public_tally(
             "county": _rows(counties),
             "ward": _wards(by_ward, shown, min_group),
             "platform": _rows(
-                fold_small((((p, None), n) for p, n in by_platform.items()), min_group)
+                fold_small([((p, None), n) for p, n in by_platform.items()], min_group)
             ),
         },
     )
