@@ -15,7 +15,7 @@ from gateway.contacts.service import find_contact, record_consent
 from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
-from gateway.polls.models import Poll, PollOption
+from gateway.polls.models import Poll, PollOption, Vote
 from gateway.sms.models import Handling, InboundReceipt, Message
 from gateway.voice.demo_prompts import load_demo_prompts
 
@@ -72,6 +72,7 @@ def load() -> str:
         )
         added += 1
     added += _meetings_and_polls()
+    added += _public_site()
     added += load_demo_prompts()
     db.session.commit()
     return f"demo content: {added} rows added" if added else "demo content: already loaded"
@@ -125,3 +126,31 @@ def _meetings_and_polls() -> int:
         ]
     )
     return 3
+
+
+def _public_site() -> int:
+    """The demo poll's results on the public site (``/results/poll/<id>``), with demo votes from
+    enough people to pass the small-group rule (made-up numbers, as the demo contacts')."""
+    poll = db.session.scalar(select(Poll).where(Poll.keyword == "MADINI"))
+    if poll is None or poll.public:
+        return 0
+    poll.public = True
+    db.session.flush()
+    places = (("Kitui", "Mui"), ("Kitui", "Nuu"), ("Kwale", "Ramisi"), ("Migori", "Kaler"))
+    for n in range(60):
+        county, ward = places[n % 7 % len(places)]
+        voter = Contact(phone=f"+25470020{n:04d}", language="sw", county=county, ward=ward)
+        db.session.add(voter)
+        db.session.flush()
+        db.session.add(
+            Vote(
+                poll_id=poll.id,
+                contact_id=voter.id,
+                option_id=poll.options[n % 5 % len(poll.options)].id,
+                channel="ussd",
+                county=county,
+                ward=ward,
+                language="sw",
+            )
+        )
+    return 61
