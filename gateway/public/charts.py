@@ -33,32 +33,34 @@ def bars(
     title: str = "",
     heading: str = "",
     footer: str = "",
+    width: int = WIDTH,
 ) -> str:
     """Horizontal bars, one per answer: its label, then its bar with the percentage and count.
-    ``heading`` and ``footer`` (the question, the source) make it a picture of its own."""
+    ``heading`` and ``footer`` (the question, the source) make it a picture of its own; a
+    page's chart is narrower (``width``), so that its words stay legible on a phone."""
     total = sum(counts)
     top = 40 if heading else 0
     height = top + ROW * len(labels) + (30 if footer else 0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title or heading)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" class="bars" role="img" aria-label="{escape(title or heading)}">',
         f"<title>{escape(title or heading)}</title>",
     ]
     if heading:
         parts.append(
-            f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>'
+            f'<rect width="{width}" height="{height}" fill="#ffffff"/>'
             f'<text x="8" y="26" font-family="sans-serif" font-size="18" font-weight="bold" '
             f'fill="{INK}">{escape(heading[:70])}</text>'
         )
     for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
         y = top + i * ROW
         share = _percent(count, total)
-        width = max(1, round((WIDTH - 170) * count / total)) if total else 1
+        bar = max(1, round((width - 130) * count / total)) if total else 1
         parts.append(
             f'<text x="8" y="{y + 16}" font-family="sans-serif" font-size="14" '
             f'fill="{INK}">{escape(label[:60])}</text>'
-            f'<rect x="8" y="{y + 22}" width="{width}" height="16" fill="{colour(i)}"/>'
-            f'<text x="{width + 14}" y="{y + 35}" font-family="sans-serif" font-size="14" '
+            f'<rect x="8" y="{y + 22}" width="{bar}" height="16" fill="{colour(i)}"/>'
+            f'<text x="{bar + 14}" y="{y + 35}" font-family="sans-serif" font-size="14" '
             f'fill="{INK}">{share}% ({count})</text>'
         )
     if footer:

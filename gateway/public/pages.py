@@ -77,7 +77,7 @@ def chart_data(tally: PublicTally, labels: Sequence[str], title: str) -> dict[st
             }
         )
     return {
-        "bars": Markup(charts.bars(labels, counts, title=title)),
+        "bars": Markup(charts.bars(labels, counts, title=title, width=360)),
         "people": tally.people,
         "labels": labels,
         "colours": [charts.colour(i) for i in range(len(labels))],
