@@ -307,6 +307,9 @@ def test_open_data_is_csv_with_a_dictionary_and_the_licence(
     meetings = get(client, "/data/meetings.csv")
     assert "Mui platform meeting" in meetings and "Past meeting" not in meetings
     assert client.get("/data/contacts.csv").status_code == 404
+    swahili = get(client, "/sw/data/")
+    assert "Leseni: CC BY 4.0." in swahili and "idadi ya watu waliotoa jibu hilo" in swahili
+    assert "the meeting's number" in get(client, "/data/dictionary.csv")
 
 
 def test_a_poll_page_with_its_image_is_small_enough_for_2g(

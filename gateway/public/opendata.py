@@ -9,12 +9,13 @@ import csv
 import io
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 
-from flask import abort, render_template
+from flask import abort, g, render_template
 from sqlalchemy import func, select
 
 from gateway.commitments.models import Commitment, DutyBearer
 from gateway.consultations.models import STANCES, Position
 from gateway.extensions import db
+from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.public import route
 from gateway.public.cache import cached
@@ -32,63 +33,35 @@ from gateway.public.sources import (
 from gateway.public.tally import OTHER, PublicTally, public_tally
 from gateway.settings import current_settings
 
-TALLY_COLUMNS = (
-    ("dimension", "all (the whole question), county, ward or platform"),
-    ("group", "the county, ward or platform; 'other' for groups folded together; empty for all"),
-    ("county", "the ward's county (ward rows only)"),
-    ("answer", "the answer: an option's number, a stance or a verdict"),
-    ("label", "what the answer means, in English"),
-    ("count", "how many people gave that answer in that group"),
-)
-# Each file: its name, what a row is, and its columns (name, meaning).
-FILES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "poll_results.csv": (
-        "one answer of one public poll in one group",
-        (("poll", "the poll's number"), ("question", "the question, in English"), *TALLY_COLUMNS),
-    ),
-    "survey_results.csv": (
-        "one answer to one multiple-choice question of a public survey in one group",
-        (
-            ("survey", "the survey's number"),
-            ("question_number", "the question's place in the survey"),
-            ("question", "the question, in English"),
-            *TALLY_COLUMNS,
-        ),
-    ),
+TALLY_COLUMNS = ("dimension", "group", "county", "answer", "label", "count")
+# Each file's columns; what a row is and what each column means are texts
+# (``public.data.<file>`` and ``public.data.<file>.<column>``, the tally's columns
+# ``public.data.tally.<column>``). The files themselves are in English.
+FILES: dict[str, tuple[str, ...]] = {
+    "poll_results.csv": ("poll", "question", *TALLY_COLUMNS),
+    "survey_results.csv": ("survey", "question_number", "question", *TALLY_COLUMNS),
     "commitments.csv": (
-        "one verdict on one public commitment in one group (each person's latest answer)",
-        (
-            ("commitment", "the commitment's number"),
-            ("duty_bearer", "who made it"),
-            ("what", "what was promised, in English"),
-            ("commitment_county", "where it applies (empty: nationally)"),
-            ("made_on", "when it was made (YYYY-MM-DD)"),
-            ("due_on", "when it is due (YYYY-MM-DD)"),
-            ("status", "open, kept, partly, not_kept or withdrawn, as the secretariat sets it"),
-            *TALLY_COLUMNS,
-        ),
+        *("commitment", "duty_bearer", "what", "commitment_county", "made_on", "due_on"),
+        *("status", *TALLY_COLUMNS),
     ),
-    "consultation_positions.csv": (
-        "one stance on one clause of a public consultation in one group",
-        (
-            ("consultation", "the consultation's number"),
-            ("clause", "the clause's number"),
-            ("reference", "the clause's reference in the draft"),
-            *TALLY_COLUMNS,
-        ),
-    ),
-    "meetings.csv": (
-        "one scheduled meeting or national dialogue ahead",
-        (
-            ("meeting", "the meeting's number"),
-            ("title", "its title, in English"),
-            ("county", "its county (empty: a national dialogue)"),
-            ("ward", "its ward, if any"),
-            ("place", "where it is held"),
-            ("starts_at", "when it starts (ISO 8601, UTC)"),
-        ),
-    ),
+    "consultation_positions.csv": ("consultation", "clause", "reference", *TALLY_COLUMNS),
+    "meetings.csv": ("meeting", "title", "county", "ward", "place", "starts_at"),
 }
+
+
+def _stem(name: str) -> str:
+    return name.removesuffix(".csv")
+
+
+def meaning(name: str, column: str, language: str) -> str:
+    """What ``column`` of the file ``name`` means (the tally's columns are shared)."""
+    tally = FILES[name][-len(TALLY_COLUMNS) :] == TALLY_COLUMNS and column in TALLY_COLUMNS
+    key = f"public.data.tally.{column}" if tally else f"public.data.{_stem(name)}.{column}"
+    return catalogs().text(key, language)
+
+
+def row_meaning(name: str, language: str) -> str:
+    return catalogs().text(f"public.data.{_stem(name)}", language)
 
 
 def tally_rows(
@@ -196,8 +169,12 @@ ROWS = {
 @route("/data/")
 @cached()
 def data() -> str:
+    files = [
+        (name, row_meaning(name, g.lang), [(c, meaning(name, c, g.lang)) for c in columns])
+        for name, columns in FILES.items()
+    ]
     return render_template(
-        "public/data.html", files=FILES, licence=current_settings().public_licence
+        "public/data.html", files=files, licence=current_settings().public_licence
     )
 
 
@@ -208,11 +185,11 @@ def data_file(name: str) -> str:
         return to_csv(
             ("file", "column", "meaning"),
             (
-                (file, column, meaning)
-                for file, (_, columns) in FILES.items()
-                for column, meaning in columns
+                (file, column, meaning(file, column, "en"))
+                for file, columns in FILES.items()
+                for column in columns
             ),
         )
     if name not in FILES:
         abort(404)
-    return to_csv((column for column, _ in FILES[name][1]), ROWS[name]())
+    return to_csv(FILES[name], ROWS[name]())
