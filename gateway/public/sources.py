@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Executable, func, select
 
 from gateway.commitments.models import VERDICTS, Commitment, FollowUpAnswer
 from gateway.extensions import db
@@ -39,7 +39,7 @@ def public_survey(survey_id: int) -> Survey | None:
     return survey if survey is not None and survey.public else None
 
 
-def _platform_counts(query: Select[Any]) -> list[tuple[Any, str, int]]:
+def _platform_counts(query: Executable) -> list[tuple[Any, str, int]]:
     return [(row[0], row[1], row[2]) for row in db.session.execute(query)]
 
 
