@@ -68,8 +68,10 @@ def test_a_public_poll_shows_totals_and_groups_in_english_and_kiswahili(
     assert '<th scope="row">Mui (Kitui)</th><td>30</td>' in page
     assert '<th scope="row">Other (small groups together)</th><td>36</td>' in page
     assert "Kwale" not in page and "Ramisi" not in page and "Nuu" not in page
-    # Platforms: Tiny (4) alone would be a small "other", so Nuu's (12) joins it.
+    # Platforms: Tiny (4) alone would be a small "other", so Nuu's (12) joins it; the 20 in no
+    # platform are a group too (else the total minus the platforms would give them back).
     assert '<th scope="row">Mui Basin Platform</th><td>30</td>' in page
+    assert '<th scope="row">In no platform</th><td>20</td>' in page
     assert '<th scope="row">Other (small groups together)</th><td>16</td>' in page
     for name in SMALL_NAMES:
         assert name not in page
@@ -237,6 +239,10 @@ def test_the_scorecard_shows_public_commitments_with_the_communitys_verdicts(
     assert "Drill two boreholes in Mui" in page and "due 2026-11-01" in page
     assert "A private promise" not in page
     assert "45 people answered." in page and "33% (15)" in page
+    # 3 of the 45 are in no platform: a small group, so Nuu's 12 are folded in with them.
+    assert '<th scope="row">Mui Basin Platform</th><td>30</td>' in page
+    assert "Nuu Platform" not in page and "In no platform" not in page
+    assert page.count('<th scope="row">Other (small groups together)</th><td>15</td>') == 2
     assert "Kuchimba visima viwili Mui" in get(client, "/sw/scorecard/")
 
 

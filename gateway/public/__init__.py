@@ -14,12 +14,14 @@ import hashlib
 import importlib
 from base64 import b64encode
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request, url_for
 
 from gateway.i18n import catalogs
+from gateway.settings import current_settings
 
 LANGUAGES = ("en", "sw")  # the site's languages; English at /, the others at /<code>/
 SECTIONS = ("/results/", "/consultations/", "/scorecard/", "/calendar/", "/guides/", "/data/")
@@ -87,9 +89,14 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def day(moment: datetime) -> str:
+    """A date as the site writes it (ISO, in GATEWAY_TIMEZONE: a date in both languages)."""
+    return moment.astimezone(current_settings().timezone).strftime("%Y-%m-%d")
+
+
 @bp.context_processor
 def _page_parts() -> dict[str, object]:
-    return {"style": STYLE, "other_languages": other_languages, "public_t": t}
+    return {"style": STYLE, "other_languages": other_languages, "public_t": t, "day": day}
 
 
 def init_app(app: Flask) -> None:

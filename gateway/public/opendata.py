@@ -75,7 +75,7 @@ def tally_rows(
         yield ("all", "", "", answer, named[answer], tally.total[answer])
     for dimension, groups in tally.breakdowns.items():
         for group in groups:
-            name = "other" if group.name is OTHER else group.name or "not known"
+            name = "other" if group.name is OTHER else group.name or _unknown(dimension)
             for answer in tally.answers:
                 yield (
                     dimension,
@@ -85,6 +85,10 @@ def tally_rows(
                     named[answer],
                     group.counts[answer],
                 )
+
+
+def _unknown(dimension: str) -> str:
+    return "no platform" if dimension == "platform" else "not known"
 
 
 def to_csv(header: Iterable[str], rows: Iterable[Sequence[object]]) -> str:

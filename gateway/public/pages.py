@@ -39,6 +39,8 @@ def min_group() -> int:
 def group_name(group: Group, dimension: str) -> str:
     if group.name is OTHER:
         return t("results.other")
+    if dimension == "platform" and group.name == UNKNOWN:
+        return t("results.no_platform")
     name = group.name or t("results.unknown")
     if dimension == "ward" and group.county is not None:
         return f"{name} ({group.county or t('results.unknown')})"

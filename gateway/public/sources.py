@@ -3,9 +3,10 @@ GROUP BY a question), handed to :func:`gateway.public.tally.public_tally` at onc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from gateway.commitments.models import VERDICTS, Commitment, FollowUpAnswer
 from gateway.extensions import db
@@ -39,8 +40,23 @@ def public_survey(survey_id: int) -> Survey | None:
     return survey if survey is not None and survey.public else None
 
 
-def _platform_counts(query: Executable) -> list[tuple[Any, str, int]]:
-    return [(row[0], row[1], row[2]) for row in db.session.execute(query)]
+def _by_platform(
+    joined: Select[Any], answer: Any, contact: Any, keep: Callable[[Any], Any] = lambda a: a
+) -> tuple[list[tuple[Any, str, int]], dict[Any, int]]:
+    """From ``joined`` (the members joined to their answers): each answer's count per platform,
+    and how many distinct members gave it (the rest of the answers are from people in no
+    platform, a group the small-group rule must see too). ``keep`` maps a stored answer to the
+    tally's (None: left out)."""
+    rows = db.session.execute(
+        joined.with_only_columns(answer, Platform.name, func.count()).group_by(
+            answer, Platform.name
+        )
+    )
+    members = db.session.execute(
+        joined.with_only_columns(answer, func.count(func.distinct(contact))).group_by(answer)
+    )
+    counts = [(keep(a), name, n) for a, name, n in rows if keep(a) is not None]
+    return counts, {keep(a): n for a, n in members if keep(a) is not None}
 
 
 def _poll_is(poll_id: int) -> ColumnElement[bool]:
@@ -61,19 +77,20 @@ def poll_tally(poll: Poll, min_group: int) -> PublicTally:
         .where(Vote.poll_id == poll.id)
         .group_by(Vote.option_id, Vote.county, Vote.ward)
     )
-    platforms = (
-        select(Vote.option_id, Platform.name, func.count())
+    joined = (
+        select(Vote.option_id)
         .select_from(Membership)
         .join(Platform, Platform.id == Membership.platform_id)
         .join(Vote, (Vote.contact_id == Membership.contact_id) & (_poll_is(poll.id)))
-        .group_by(Vote.option_id, Platform.name)
     )
     position = {o.id: o.position for o in poll.options}
+    platforms, members = _by_platform(joined, Vote.option_id, Vote.contact_id, position.get)
     return public_tally(
         [o.position for o in poll.options],
         [(position[o], county, ward, n) for o, county, ward, n in places],
-        [(position[o], name, n) for o, name, n in _platform_counts(platforms)],
+        platforms,
         min_group,
+        members,
     )
 
 
@@ -85,21 +102,27 @@ def survey_tally(question: SurveyQuestion, min_group: int) -> PublicTally:
         .where(SurveyAnswer.question_id == question.id)
         .group_by(SurveyAnswer.value, SurveyResponse.county, SurveyResponse.ward)
     )
-    platforms = (
-        select(SurveyAnswer.value, Platform.name, func.count())
+    joined = (
+        select(SurveyAnswer.value)
         .select_from(SurveyAnswer)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
         .join(Membership, Membership.contact_id == SurveyResponse.contact_id)
         .join(Platform, Platform.id == Membership.platform_id)
         .where(SurveyAnswer.question_id == question.id)
-        .group_by(SurveyAnswer.value, Platform.name)
     )
     answers = [str(n) for n in range(1, len(question.options) + 1)]
+    platforms, members = _by_platform(
+        joined,
+        SurveyAnswer.value,
+        SurveyResponse.contact_id,
+        lambda value: value if value in answers else None,
+    )
     return public_tally(
         answers,
         [(v, c, w, n) for v, c, w, n in places if v in answers],
-        [(v, p, n) for v, p, n in _platform_counts(platforms) if v in answers],  # type: ignore[arg-type]
+        platforms,
         min_group,
+        members,
     )
 
 
@@ -134,17 +157,18 @@ def commitment_tally(commitment: Commitment, min_group: int) -> PublicTally:
         .where(FollowUpAnswer.id.in_(latest))
         .group_by(FollowUpAnswer.verdict, FollowUpAnswer.county, FollowUpAnswer.ward)
     )
-    platforms = (
-        select(FollowUpAnswer.verdict, Platform.name, func.count())
+    joined = (
+        select(FollowUpAnswer.verdict)
         .select_from(FollowUpAnswer)
         .join(Membership, Membership.contact_id == FollowUpAnswer.contact_id)
         .join(Platform, Platform.id == Membership.platform_id)
         .where(FollowUpAnswer.id.in_(latest))
-        .group_by(FollowUpAnswer.verdict, Platform.name)
     )
+    platforms, members = _by_platform(joined, FollowUpAnswer.verdict, FollowUpAnswer.contact_id)
     return public_tally(
         VERDICTS,
         [tuple(row) for row in places],  # type: ignore[misc]
-        _platform_counts(platforms),  # type: ignore[arg-type]
+        platforms,
         min_group,
+        members,
     )

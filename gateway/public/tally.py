@@ -5,7 +5,7 @@ through the small-group rule (:mod:`gateway.public.groups`) before anything read
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gateway.public.groups import Folded, fold_small, total_shown
@@ -87,8 +87,12 @@ def public_tally(
     places: Iterable[PlaceRow],
     platforms: Iterable[PlatformRow],
     min_group: int,
+    members: Mapping[Hashable, int] | None = None,
 ) -> PublicTally:
-    """The counts the public may see (see the module's docstring)."""
+    """The counts the public may see (see the module's docstring). ``members``: how many
+    distinct platform members gave each answer; the others are a group of their own
+    (``UNKNOWN``: in no platform), so that it too passes the small-group rule rather than be
+    had back as the total minus the platforms."""
     overall: Counter[Hashable] = Counter()
     by_county: dict[str, Counter[Hashable]] = defaultdict(Counter)
     by_ward: dict[tuple[str, str], Counter[Hashable]] = defaultdict(Counter)
@@ -99,6 +103,10 @@ def public_tally(
     by_platform: dict[str, Counter[Hashable]] = defaultdict(Counter)
     for answer, platform, count in platforms:
         by_platform[platform][answer] += count
+    if by_platform or members:
+        outside = Counter({a: overall[a] - (members or {}).get(a, 0) for a in overall})
+        if +outside:
+            by_platform[UNKNOWN] = +outside
     total = total_shown(overall, min_group)
     if total is None:
         return PublicTally(answers, None)
