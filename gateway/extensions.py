@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Request, Response, current_app
