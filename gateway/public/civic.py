@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, abort, render_template
 from sqlalchemy import func, select
 
-from gateway.commitments.models import VERDICTS, Commitment, DutyBearer
+from gateway.commitments.models import VERDICTS, DutyBearer
 from gateway.consultations.models import STANCES, Consultation, Position
 from gateway.extensions import db
 from gateway.public import route
@@ -137,6 +137,3 @@ def scorecard() -> str:
         bearers=sorted(((names[i], rows) for i, rows in bearers.items()), key=lambda b: b[0].name),
         min_group=min_group(),
     )
-
-
-__all__ = ["Commitment"]

@@ -215,6 +215,3 @@ def survey_image(survey_id: int, number: int) -> str:
 def labels_of(answers: Sequence[Hashable], key: str) -> list[str]:
     """Catalog labels for fixed answers (a commitment's verdicts: ``public.<key>.<answer>``)."""
     return [t(f"{key}.{answer}") for answer in answers]
-
-
-__all__ = ["UNKNOWN", "chart_data", "labels_of", "local", "min_group", "share_svg"]
