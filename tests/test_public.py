@@ -111,6 +111,12 @@ def test_the_secretariat_marks_a_poll_and_a_survey_public_in_the_admin(
     """Can an admin put a poll's results on the public site and take them off?"""
     admin = admin_as("admin")
     poll_id = site.ids["private_poll"]
+    viewer = admin_as("viewer")
+    refused = viewer.post(
+        f"/admin/polls/{poll_id}/public", data={"public": "1"}, page=f"/admin/polls/{poll_id}"
+    )
+    assert refused.status_code == 403
+    assert client.get(f"/results/poll/{poll_id}").status_code == 404
     page = admin.get(f"/admin/polls/{poll_id}").get_data(as_text=True)
     assert "Not on the public site." in page
     answer = admin.post(
