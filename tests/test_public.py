@@ -26,6 +26,7 @@ from gateway.public import cache
 from gateway.public.groups import fold_small
 
 MIN = 10
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_a_public_poll_shows_totals_and_groups_in_english_and_kiswahili(
     image = client.get(f"/results/poll/{site.ids['poll']}.svg")
     assert image.mimetype == "image/svg+xml"
     svg = ElementTree.fromstring(image.data)
-    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert texts[0] == "MADINI: should the mine publish its EIA?"
     assert "67% (44)" in texts and "33% (22)" in texts
     assert "Haki Madini Kenya - 66 people answered - CC BY 4.0" in texts
@@ -250,6 +251,11 @@ def test_the_scorecard_shows_public_commitments_with_the_communitys_verdicts(
     assert "Nuu Platform" not in page and "In no platform" not in page
     assert page.count('<th scope="row">Other (small groups together)</th><td>15</td>') == 2
     assert "Kuchimba visima viwili Mui" in get(client, "/sw/scorecard/")
+    image = client.get(f"/scorecard/{site.ids['commitment']}.svg")
+    assert image.mimetype == "image/svg+xml"
+    texts = [t.text for t in ElementTree.fromstring(image.data).iter(f"{SVG}text")]
+    assert texts[:1] == ["Drill two boreholes in Mui"] and texts.count("33% (15)") == 3
+    assert client.get(f"/scorecard/{site.ids['private_commitment']}.svg").status_code == 404
 
 
 def test_the_calendar_lists_meetings_ahead_with_an_icalendar_feed_per_county(
@@ -348,6 +354,7 @@ def _public_urls(app: Flask) -> list[str]:
         values: dict[str, list[Any]] = {
             "poll_id": list(db.session.scalars(db.select(Poll.id))),
             "consultation_id": list(db.session.scalars(db.select(Consultation.id))),
+            "commitment_id": list(db.session.scalars(db.select(Commitment.id))),
             "county": [slug(c) for c in areas()],
             "name": [*FILES, "dictionary.csv"],
         }

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Response, abort, render_template
 from sqlalchemy import func, select
 
-from gateway.commitments.models import VERDICTS, DutyBearer
+from gateway.commitments.models import VERDICTS, Commitment, DutyBearer
 from gateway.consultations.models import STANCES, Consultation, Position
 from gateway.extensions import db
 from gateway.public import route
 from gateway.public.cache import cached
-from gateway.public.pages import chart_data, labels_of, local, min_group
+from gateway.public.pages import chart_data, labels_of, local, min_group, share_svg
 from gateway.public.sources import commitment_tally, public_commitments
 from gateway.public.tally import public_tally
 
@@ -110,6 +110,17 @@ def memorandum(consultation_id: int) -> Response:
             "Cache-Control": "public, max-age=60",
         },
     )
+
+
+@route("/scorecard/<int:commitment_id>.svg")
+@cached("image/svg+xml")
+def commitment_image(commitment_id: int) -> str:
+    """The picture shared with a commitment: the community's verdicts as bars."""
+    commitment = db.session.get(Commitment, commitment_id)
+    if commitment is None or not commitment.public:
+        abort(404)
+    tally = commitment_tally(commitment, min_group())
+    return share_svg(local(commitment.what), labels_of(VERDICTS, "verdict"), tally)
 
 
 @route("/scorecard/")
