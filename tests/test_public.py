@@ -102,6 +102,8 @@ def test_a_poll_not_marked_public_is_not_there(
     """Does a poll stay off the site until the secretariat marks it public?"""
     for path in ("/results/poll/{}", "/results/poll/{}.svg", "/sw/results/poll/{}"):
         assert client.get(path.format(site.ids["private_poll"])).status_code == 404
+    missing = client.get(f"/sw/results/poll/{site.ids['private_poll']}")
+    assert "Hakuna ukurasa kama huo, au si wa umma." in missing.get_data(as_text=True)
     assert "SIRI" not in get(client, "/results/")
     assert "SIRI" not in get(client, "/data/poll_results.csv")
 

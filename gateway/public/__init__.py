@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request, url_for
+from flask import Blueprint, Flask, Response, g, render_template, request, url_for
 
 from gateway.i18n import catalogs
 from gateway.settings import current_settings
@@ -87,6 +87,13 @@ def other_languages() -> list[tuple[str, str]]:
 def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     return response
+
+
+@bp.errorhandler(404)
+def _not_found(error: Exception) -> tuple[str, int]:
+    """A page that is not there, or not public (the same answer: which is which stays
+    private), in the page's language, with the way back."""
+    return render_template("public/not_found.html"), 404
 
 
 def day(moment: datetime) -> str:
