@@ -18,7 +18,7 @@ from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
 from gateway.platforms.models import LEADER, MiningSite, Platform
 from gateway.platforms.service import join
-from gateway.polls.models import Poll, PollOption
+from gateway.polls.models import Poll, PollOption, Vote
 from gateway.sms.models import Handling, InboundReceipt, Message
 from gateway.voice.demo_prompts import load_demo_prompts
 
@@ -76,6 +76,8 @@ def load() -> str:
         added += 1
     added += _meetings_and_polls()
     added += _platforms()
+
+    added += _public_site()
     added += load_demo_prompts()
     added += _platform_leaders()
     added += _consultation()
@@ -434,3 +436,31 @@ def _platforms() -> int:
                 membership.pin_hash = generate_password_hash(DEMO_LEADER_PIN)
         added += 1
     return added
+
+
+def _public_site() -> int:
+    """The demo poll's results on the public site (``/results/poll/<id>``), with demo votes from
+    enough people to pass the small-group rule (made-up numbers, as the demo contacts')."""
+    poll = db.session.scalar(select(Poll).where(Poll.keyword == "MADINI"))
+    if poll is None or poll.public:
+        return 0
+    poll.public = True
+    db.session.flush()
+    places = (("Kitui", "Mui"), ("Kitui", "Nuu"), ("Kwale", "Ramisi"), ("Migori", "Kaler"))
+    for n in range(60):
+        county, ward = places[n % 7 % len(places)]
+        voter = Contact(phone=f"+25470020{n:04d}", language="sw", county=county, ward=ward)
+        db.session.add(voter)
+        db.session.flush()
+        db.session.add(
+            Vote(
+                poll_id=poll.id,
+                contact_id=voter.id,
+                option_id=poll.options[n % 5 % len(poll.options)].id,
+                channel="ussd",
+                county=county,
+                ward=ward,
+                language="sw",
+            )
+        )
+    return 61

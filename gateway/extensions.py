@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Request, Response, current_app
+from flask import request as current_request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -210,14 +212,31 @@ class CookieSessions(SecureCookieSessionInterface):
     Flask opens and saves the session of every request; Africa's Talking's callbacks carry no
     cookie, so they get the same empty session, and the same answer headers, as before without
     paying for a signing serializer or the cookie settings.
+
+    Paths an area declares sessionless (:meth:`add_sessionless`: the public site's pages, shared
+    by caches) never read the cookie nor set or vary on it, even for a logged-in admin.
     """
+
+    def __init__(self) -> None:
+        self._sessionless: list[Callable[[str], bool]] = []
+
+    def add_sessionless(self, test: Callable[[str], bool]) -> None:
+        """Requests whose path ``test`` accepts get an empty session that is never saved."""
+        self._sessionless.append(test)
+
+    def sessionless(self, request: Request) -> bool:
+        return any(test(request.path) for test in self._sessionless)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
+        if self._sessionless and self.sessionless(request):
+            return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if self._sessionless and self.sessionless(current_request):
+            return
         # An empty session nobody changed: Flask would only add the Vary header, after
         # reading seven cookie settings it then has no use for.
         if not session and not session.modified:

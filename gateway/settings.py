@@ -246,6 +246,12 @@ class Settings:
     # spacing; the rest wait their turn. 0: no cap. Urgent broadcasts are exempt.
     max_per_contact_per_day: int = 3
     min_spacing: timedelta = timedelta(minutes=10)
+    # The public site (gateway.public): the licence its open data is under, the smallest group
+    # of people it shows (smaller ones are folded into "other" or hidden), and how long a page
+    # is kept (browsers' max-age and each web process's cache of rendered pages; 0: none).
+    public_licence: str = "CC BY 4.0"
+    public_min_group: int = 10
+    public_cache_s: int = 60
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -351,6 +357,9 @@ def load_settings(
         reply_limit_per_day=reply_limit[1],
         max_per_contact_per_day=_bounded(env, "GATEWAY_MAX_PER_CONTACT_PER_DAY", 3, 0, 1000),
         min_spacing=_duration("GATEWAY_MIN_SPACING", _str(env, "GATEWAY_MIN_SPACING", "10m") or ""),
+        public_licence=_str(env, "GATEWAY_PUBLIC_LICENCE", "CC BY 4.0") or "CC BY 4.0",
+        public_min_group=_bounded(env, "GATEWAY_PUBLIC_MIN_GROUP", 10, 2, 100000),
+        public_cache_s=_bounded(env, "GATEWAY_PUBLIC_CACHE_SECONDS", 60, 0, 3600),
         instance_path=instance,
     )
     refuse_open_callbacks(settings)

@@ -24,6 +24,7 @@ from gateway.guides import content as guide_content
 from gateway.guides.series import send_due_series
 from gateway.meetings.announce import recover_meeting_jobs
 from gateway.polls.notices import send_due_results
+from gateway.public import init_app as init_public
 from gateway.queues import DEFAULT
 from gateway.radio import init_app as init_radio
 from gateway.recovery import recover_stranded
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     init_radio(app)
     init_users(app)
     init_admin(app, ADMIN_PAGES)
+    init_public(app)  # the public site: aggregates only, no session
     messages_lint.register_cli(
         app, checks=(ussd_lint.lint_app_flow, consultation_lint.lint_consultations)
     )

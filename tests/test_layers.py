@@ -35,6 +35,7 @@ FEATURES = frozenset(
         "privacy",
         "admin",
         "webhooks",
+        "public",
     }
 )
 # The top: may import anything, and nothing below imports it, except the app factory

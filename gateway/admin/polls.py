@@ -189,6 +189,19 @@ def poll_csv(poll_id: int) -> Any:
     return csv_response(f"poll-{poll.keyword.lower()}-results.csv", CSV_HEADER, results_rows(poll))
 
 
+@bp.post("/polls/<int:poll_id>/public")
+@require_role(ADMIN, write=True)
+def poll_public(poll_id: int) -> Response:
+    """Show the poll's results on the public site, or stop showing them (aggregates only; the
+    site's pages are cached for up to GATEWAY_PUBLIC_CACHE_SECONDS)."""
+    poll = _poll_or_404(poll_id)
+    poll.public = request.form.get("public") == "1"
+    audit.record("poll.public", "poll", poll.id, public=poll.public)
+    db.session.commit()
+    flash(t("admin.public.shown" if poll.public else "admin.public.hidden"))
+    return redirect(url_for("admin.poll_detail", poll_id=poll.id))
+
+
 @bp.post("/polls/<int:poll_id>/send")
 @require_role(ADMIN, write=True)
 def poll_send(poll_id: int) -> Response | tuple[str, int]:

@@ -157,7 +157,21 @@ def survey_detail(survey_id: int) -> str:
         results=survey_results(survey),
         status=survey_status(survey),
         in_ui=in_ui,
+        can_publish=principal().is_admin,
     )
+
+
+@bp.post("/surveys/<int:survey_id>/public")
+@require_role(ADMIN, write=True)
+def survey_public(survey_id: int) -> Response:
+    """Show the survey's results on the public site (choice questions charted, the rest only
+    counted; never a person's words), or stop showing them."""
+    survey = db.get_or_404(Survey, survey_id)
+    survey.public = request.form.get("public") == "1"
+    audit.record("survey.public", "survey", survey.id, public=survey.public)
+    db.session.commit()
+    flash(t("admin.public.shown" if survey.public else "admin.public.hidden"))
+    return redirect(url_for("admin.survey_detail", survey_id=survey.id))
 
 
 @bp.route("/surveys/<int:survey_id>/responses.csv")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.extensions import db, utcnow
@@ -77,7 +77,11 @@ class Vote(db.Model):  # type: ignore[name-defined,misc]
     """One vote per phone per poll; a later vote replaces the earlier one."""
 
     __tablename__ = "votes"
-    __table_args__ = (UniqueConstraint("poll_id", "contact_id"),)
+    __table_args__ = (
+        UniqueConstraint("poll_id", "contact_id"),
+        # The public site counts a poll's votes from this index alone (gateway.public).
+        Index("ix_votes_tally", "poll_id", "option_id", "county", "ward"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
