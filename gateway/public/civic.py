@@ -3,7 +3,6 @@ the commitments scorecard (per duty bearer, with the community's verdicts)."""
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from typing import Any
 
@@ -11,6 +10,7 @@ from flask import Response, abort, render_template
 from sqlalchemy import func, select
 
 from gateway.commitments.models import VERDICTS, Commitment, DutyBearer
+from gateway.consultations.memorandum import memorandum_docx
 from gateway.consultations.models import STANCES, Consultation, Position
 from gateway.extensions import db
 from gateway.public import route
@@ -18,8 +18,6 @@ from gateway.public.cache import cached
 from gateway.public.pages import chart_data, labels_of, local, min_group, share_svg
 from gateway.public.sources import commitment_tally, public_commitments
 from gateway.public.tally import public_tally
-
-MEMORANDUM = "gateway.consultations.memorandum"  # h-memo's module: absent until it is merged
 
 
 def public_consultations() -> list[Consultation]:
@@ -92,16 +90,11 @@ def consultations() -> str:
 
 @route("/consultations/<int:consultation_id>/memorandum.docx")
 def memorandum(consultation_id: int) -> Response:
-    """The memorandum as submitted (made by :mod:`gateway.consultations.memorandum`); 404 "not
-    yet available" while that module is not part of the gateway."""
+    """The memorandum as the secretariat's page makes it (quotes only of authors who agreed)."""
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or not consultation.public:
         abort(404)
-    try:
-        module = importlib.import_module(MEMORANDUM)
-    except ModuleNotFoundError:
-        return Response("not yet available", status=404, mimetype="text/plain")
-    document: bytes = module.memorandum_docx(consultation)
+    document = memorandum_docx(consultation)
     return Response(
         document,
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
