@@ -156,6 +156,15 @@ def _duration(name: str, raw: str) -> timedelta:
     return found[0]
 
 
+def _followup(raw: str) -> timedelta:
+    """``GATEWAY_COMMITMENT_FOLLOWUP``: whole days (``30d``); a round a day at the most, since
+    rounds are dated."""
+    found = _duration("GATEWAY_COMMITMENT_FOLLOWUP", raw)
+    if found < timedelta(days=1) or found % timedelta(days=1):
+        raise ValueError(f"GATEWAY_COMMITMENT_FOLLOWUP must be whole days such as 30d, not {raw!r}")
+    return found
+
+
 def database_url(raw: str) -> str:
     """Normalise a ``DATABASE_URL`` to a SQLAlchemy URL with the psycopg 3 driver.
 
@@ -246,6 +255,8 @@ class Settings:
     # spacing; the rest wait their turn. 0: no cap. Urgent broadcasts are exempt.
     max_per_contact_per_day: int = 3
     min_spacing: timedelta = timedelta(minutes=10)
+    # A commitment's follow-up: asked on its due date, then again every so long until closed.
+    commitment_followup: timedelta = timedelta(days=30)
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -351,6 +362,7 @@ def load_settings(
         reply_limit_per_day=reply_limit[1],
         max_per_contact_per_day=_bounded(env, "GATEWAY_MAX_PER_CONTACT_PER_DAY", 3, 0, 1000),
         min_spacing=_duration("GATEWAY_MIN_SPACING", _str(env, "GATEWAY_MIN_SPACING", "10m") or ""),
+        commitment_followup=_followup(_str(env, "GATEWAY_COMMITMENT_FOLLOWUP", "30d") or ""),
         instance_path=instance,
     )
     refuse_open_callbacks(settings)

@@ -16,6 +16,7 @@ from gateway import messages_lint, spend
 from gateway.admin import init_app as init_admin
 from gateway.api import ApiBlueprint
 from gateway.api import init_app as init_api
+from gateway.commitments.followup import open_due_rounds
 from gateway.contacts import export as contact_export
 from gateway.contacts import retention
 from gateway.contacts.retention import remove_expired_text_job
@@ -59,6 +60,7 @@ def inbound_routes() -> list[Route]:
     """Who may take an incoming SMS, top to bottom: the first that takes it has it, and what
     none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
     from gateway import privacy
+    from gateway.commitments import sms as commitments
     from gateway.guides import series
     from gateway.meetings import rsvp_sms
     from gateway.polls import sms as polls
@@ -75,6 +77,7 @@ def inbound_routes() -> list[Route]:
         call_in.CALL_IN,  # a show on air: its keyword ("MADINI the dust...") or short code
         surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
         surveys.ANSWER,  # the answer to the survey question asked last
+        commitments.ANSWER,  # 1/2/3, YES/PARTLY/NO: the commitment follow-up asked last
         polls.KEYWORD,  # a poll's keyword with no option after it: told the options
         polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
         rsvp_sms.RSVP,  # YES, NO: the meeting announced (two or more: which one?)
@@ -118,6 +121,7 @@ def voice(app: Flask) -> None:
 def ussd(app: Flask) -> None:
     """Each area's ``ussd`` module registers its handlers with :mod:`gateway.ussd.registry`
     when imported; the engine is built from the registry afterwards."""
+    from gateway.commitments import ussd as _commitments  # noqa: F401
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
     from gateway.meetings import ussd as _meetings  # noqa: F401
@@ -184,6 +188,9 @@ ADMIN_PAGES = (
     "radio",
     "radio_studio",
     "reports",
+    "report_cases",
+    "commitments",
+    "duty_bearers",
     "guides",
     "voice_questions",
     "inbox",
@@ -207,6 +214,7 @@ def personal_data() -> None:
     part finds a person's anonymous reports by their USSD sessions, so it comes before the
     USSD part, which forgets those sessions' number."""
     from gateway import privacy
+    from gateway.commitments import personal as commitments
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
     from gateway.meetings import personal as meetings
@@ -225,6 +233,7 @@ def personal_data() -> None:
     part("survey_answers", surveys.answers, surveys.erase_own_words)
     part("rsvps", meetings.rsvps, None)
     part("reports", reports.reports, reports.erase_words)
+    part("commitment_answers", commitments.answers, None)  # counts, as votes: kept on deletion
     part("radio_messages", radio.radio_messages, None)
     part("voice_questions", radio.voice_questions, radio.erase_voice_questions)
     part("guide_subscriptions", guides.subscriptions, None)
@@ -252,4 +261,5 @@ PERIODIC: tuple[tuple[Callable[[], dict[str, int]], str, int], ...] = (
     (send_due_results, DEFAULT, 60),
     (remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
     (recover_voice_work, DEFAULT, 60),
+    (open_due_rounds, DEFAULT, 300),  # commitment follow-ups: a round on each due date
 )

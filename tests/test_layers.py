@@ -23,6 +23,7 @@ LOWER = ("users", "contacts", "sms", "ussd", "voice", "api")
 FEATURES = frozenset(
     {
         "broadcasts",
+        "commitments",
         "guides",
         "inbox",
         "meetings",

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
+from gateway.admin.duty_bearers import bearers
 from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t, tn
+from gateway.commitments.cases import HOW, escalations
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.numbers import whole_number
@@ -162,6 +164,9 @@ def report_detail(report_id: int) -> str:
         reporter_link=reporter_link,
         steps=history(report),
         note_max=NOTE_MAX,
+        escalations=escalations(report),
+        bearers=bearers() if principal().can_write else [],
+        how=HOW,
     )
 
 

@@ -41,6 +41,7 @@ NAV = (
     NavItem("admin.surveys", "admin.nav.surveys", (ADMIN, VIEWER)),
     NavItem("admin.radio", "admin.nav.radio", (ADMIN, RADIO_HOST, VIEWER)),
     NavItem("admin.reports", "admin.nav.reports", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.commitments", "admin.nav.commitments", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
     NavItem(
         "admin.voice_questions",

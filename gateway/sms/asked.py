@@ -18,10 +18,11 @@ from gateway.sms.models import REACHED, Message
 
 POLL_QUESTION = "poll_question"
 SURVEY_QUESTION = "survey_question"
+COMMITMENT_QUESTION = "commitment_question"  # "Has <what> been done? 1 Yes 2 Partly 3 No"
 # The meeting notices a YES or NO by SMS answers.
 MEETING_NOTICES = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
 # Every kind of SMS that asks its reader something they answer by SMS.
-QUESTIONS = (SURVEY_QUESTION, POLL_QUESTION, *MEETING_NOTICES)
+QUESTIONS = (SURVEY_QUESTION, POLL_QUESTION, COMMITMENT_QUESTION, *MEETING_NOTICES)
 
 
 @dataclass(frozen=True)

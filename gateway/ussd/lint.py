@@ -31,6 +31,9 @@ _LONG_ITEMS = {
     "guide_subscriptions": [Item(g, f"{SAMPLE_VALUES['guide']} (imewashwa)") for g in "ab"],
     "surveys": [Item(str(n), "Survey title of up to forty characters..") for n in range(6)],
     "survey_options": [Item(str(n), "An option of thirty characters") for n in range(9)],
+    "promises": [
+        Item(str(n), "A promise cut to forty-eight characters, as sh...") for n in range(6)
+    ],
 }
 _LONG_VIEWS: dict[str, dict[str, object]] = {
     "meeting": {k: SAMPLE_VALUES[k] for k in ("title", "when", "place")},
@@ -39,6 +42,10 @@ _LONG_VIEWS: dict[str, dict[str, object]] = {
     "poll_choice": {"choice": SAMPLE_VALUES["choice"]},
     "survey": {"title": "Survey title of up to forty characters.."},
     "survey_question": {"position": 10, "count": 10, "prompt": "Q" * 100},
+    "promise": {
+        "what": "A promise of the longest a commitment may have: one hundred and twenty "
+        "characters, every one of them here, no fewer!"
+    },
 }
 _SESSION = {
     "county": "Taita Taveta",
