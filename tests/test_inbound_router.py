@@ -24,6 +24,7 @@ ORDER = [
     "radio show on air: its keyword or short code",
     "survey keyword",
     "answer to the waiting survey question",
+    "answer to the commitment follow-up asked last",
     "poll keyword with anything else",
     "bare number: the poll question asked last",
     "YES, NO: the meeting announced (two or more: which one?)",
@@ -32,6 +33,7 @@ ORDER = [
 FEATURES = {
     "admin",
     "broadcasts",
+    "commitments",
     "guides",
     "meetings",
     "polls",

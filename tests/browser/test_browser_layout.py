@@ -11,6 +11,7 @@ from typing import Any
 from factories import joined_contact, start_broadcast, surveys
 
 from gateway import demo
+from gateway.commitments.models import Commitment
 from gateway.extensions import db
 from gateway.meetings.models import Meeting
 from gateway.polls.models import Poll
@@ -30,6 +31,7 @@ NOT_PAGES = {
     "/admin/simulator/replies",
     "/admin/simulator/call",
     "/admin/inbox/rows",  # the inbox's rows, fetched into the inbox page
+    "/admin/commitments/scorecard.csv",
 }
 LIST_PAGES = [
     "/admin/",
@@ -57,6 +59,10 @@ LIST_PAGES = [
     "/admin/users",
     "/admin/tokens",
     "/admin/audit",
+    "/admin/commitments",
+    "/admin/commitments/new",
+    "/admin/commitments/scorecard",
+    "/admin/duty-bearers",
 ]
 # The rendered size of each chart label: its CSS font size times its chart's scale.
 CHART_FONTS = """() => [...document.querySelectorAll('svg.chart text')].map(
@@ -106,6 +112,7 @@ def _content(live: Live) -> dict[str, int]:
         db.session.commit()
         meeting = db.session.scalar(db.select(Meeting.id).limit(1))
         poll = db.session.scalar(db.select(Poll.id).limit(1))
+        commitment = db.session.scalar(db.select(Commitment.id).limit(1))
         return {
             "contact": contact,
             "broadcast": broadcast,
@@ -114,6 +121,7 @@ def _content(live: Live) -> dict[str, int]:
             "show": show.id,
             "meeting": meeting,
             "poll": poll,
+            "commitment": commitment,
         }
 
 
@@ -130,6 +138,8 @@ def _pages(live: Live, ids: dict[str, int]) -> list[str]:
         f"/admin/radio/{ids['show']}",
         f"/admin/radio/{ids['show']}/edit",
         f"/admin/users/{ids['user']}",
+        f"/admin/commitments/{ids['commitment']}",
+        f"/admin/commitments/{ids['commitment']}/edit",
     ]
 
 
