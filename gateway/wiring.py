@@ -140,6 +140,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.api import contacts, messages, tokens, users
     from gateway.api.fields import register_keyword_owner
     from gateway.broadcasts import api as broadcasts
+    from gateway.commitments import api as commitments
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
     from gateway.polls import api as polls
@@ -164,6 +165,8 @@ def api_blueprints() -> list[ApiBlueprint]:
         polls.blp,
         surveys.blp,
         reports.blp,
+        commitments.cases_blp,
+        commitments.bearers_blp,
         users.blp,
         users.audit_blp,
         tokens.blp,

@@ -23,7 +23,7 @@ from flask import Flask
 from helpers import received, send_confirmed, text
 from sqlalchemy import func, select
 
-from gateway.commitments.followup import open_due_rounds, send_round
+from gateway.commitments.followup import open_due_rounds, send_round, tally_by_ward
 from gateway.commitments.models import (
     Commitment,
     DutyBearer,
@@ -31,6 +31,9 @@ from gateway.commitments.models import (
     FollowUpAnswer,
     FollowUpRound,
 )
+from gateway.contacts.export import collect
+from gateway.contacts.models import Contact
+from gateway.contacts.service import anonymise
 from gateway.extensions import db
 from gateway.queues import DEFAULT
 from gateway.reports.cases import ReportEvent
@@ -554,3 +557,65 @@ def test_a_commitment_is_checked_before_it_is_kept(app: Flask, admin_as) -> None
     assert "The due date cannot come before the date it was made." in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Commitment)) == 0
+
+
+def test_the_api_escalates_a_report_and_records_the_response(
+    app: Flask, api, workers, emulator
+) -> None:
+    """Can a token list and add duty bearers, escalate a report (reporter told by SMS) and
+    record the response, refused a response before any escalation and a future time?"""
+    report = _report(app, "R-APICAS", joined_contact(app, EN, "en"))
+    made = api.post("/duty-bearers", {"name": "NEMA", "kind": "nema"})
+    assert made.status_code == 201
+    assert api.post("/duty-bearers", {"name": "nema", "kind": "nema"}).status_code == 409
+    assert [b["name"] for b in api.get("/duty-bearers").json] == ["NEMA"]
+    early = api.post(f"/reports/{report}/response", {"response": "Done."})
+    assert early.status_code == 409 and "not been escalated" in early.json["message"]
+    future = api.post(
+        f"/reports/{report}/escalations",
+        {"duty_bearer_id": made.json["id"], "how": "email", "escalated_at": "2099-01-01T10:00:00Z"},
+    )
+    assert future.status_code == 422
+    escalated = api.post(
+        f"/reports/{report}/escalations",
+        {"duty_bearer_id": made.json["id"], "how": "email", "their_reference": "N/114"},
+    )
+    assert escalated.status_code == 201
+    assert [(e["duty_bearer"]["name"], e["how"], e["their_reference"]) for e in escalated.json] == [
+        ("NEMA", "email", "N/114")
+    ]
+    answered = api.post(f"/reports/{report}/response", {"response": "Inspection on Friday."})
+    assert answered.status_code == 201 and answered.json[0]["response"] == "Inspection on Friday."
+    assert api.get(f"/reports/{report}").json["status"] == "responded"
+    workers.drain()
+    assert received(emulator, EN) == [
+        text(app, f"sms.report.status.{status}", "en", reference="R-APICAS")
+        for status in ("escalated", "responded")
+    ]
+    (score,) = api.get("/duty-bearers/scorecard").json
+    assert score["duty_bearer"]["name"] == "NEMA" and score["made"] == 0
+
+
+def test_a_persons_answers_are_in_their_export_and_stay_as_counts_on_deletion(
+    app: Flask, admin_as, area, workers, emulator, at
+) -> None:
+    """Are a person's answers to follow-ups in their export, and after they delete their data
+    does the tally still count their answer (naming nobody)?"""
+    bearers = _bearers(app)
+    with time_machine.travel(MORNING):
+        session = admin_as("admin")
+        commitment = _new_commitment(session, bearers["county"])
+        _run_rounds(workers)
+        _send(session, commitment, 1, app)
+        workers.drain()
+        at.sms(SW, "NDIO")
+        workers.drain()
+    with app.app_context():
+        contact = db.session.get(Contact, area["sw"])
+        (answer,) = collect(contact)["commitment_answers"]
+        assert (answer["answer"], answer["channel"], answer["round"]) == ("yes", "sms", 1)
+        assert answer["commitment"] == WHAT and answer["duty_bearer"] == "Kitui County Government"
+        anonymise(contact)
+        db.session.commit()
+        round_id = db.session.scalar(select(FollowUpRound.id))
+        assert tally_by_ward(round_id) == {"Mui": {"yes": 1, "partly": 0, "no": 0}}
