@@ -196,6 +196,8 @@ def test_a_response_needs_an_escalation_and_an_escalation_a_duty_bearer_and_a_pa
         page=path,
     )
     assert "That time is in the future." in session.get(path).get_data(as_text=True)
+    # Escalated and responded come with their details, from their own forms, never bare.
+    assert session.post(f"{path}/status", {"status": "escalated"}, page=path).status_code == 400
     workers.drain()
     assert emulator.messages() == []
     with app.app_context():
@@ -574,6 +576,8 @@ def test_the_api_escalates_a_report_and_records_the_response(
     assert made.status_code == 201
     assert api.post("/duty-bearers", {"name": "nema", "kind": "nema"}).status_code == 409
     assert [b["name"] for b in api.get("/duty-bearers").json] == ["NEMA"]
+    bare = api.patch(f"/reports/{report}", {"status": "escalated"})
+    assert bare.status_code == 400 and "status" in bare.json["errors"]["json"]
     early = api.post(f"/reports/{report}/response", {"response": "Done."})
     assert early.status_code == 409 and "not been escalated" in early.json["message"]
     future = api.post(
