@@ -93,6 +93,7 @@ def voice(app: Flask) -> None:
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
     from gateway.broadcasts.estimate import committed
+    from gateway.commitments import voice as _commitments  # noqa: F401
     from gateway.guides import voice as _guides  # noqa: F401
     from gateway.meetings import voice as _meetings  # noqa: F401
     from gateway.polls import voice as _polls  # noqa: F401

@@ -3,9 +3,9 @@ duty bearer, their response, resolved or closed) with the reporter's SMS at each
 their language, none for an anonymous report; how fast cases move on the dashboard; a duty
 bearer's commitment followed up from the ground (a round on its due date, sent only after its
 estimate is confirmed, once per person per round, answered by SMS and USSD in English and
-Kiswahili, tallied by ward, asked again after the interval, not after it is closed); the
-scorecard and its CSV. Through the admin UI, Africa's Talking callbacks in its wire format,
-real RQ workers and the emulator."""
+Kiswahili, and on the voice line, tallied by ward, asked again after the interval, not after
+it is closed); the scorecard and its CSV. Through the admin UI and the API, Africa's Talking
+callbacks in its wire format, real RQ workers and the emulator."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from gateway.queues import DEFAULT
 from gateway.reports.cases import ReportEvent
 from gateway.reports.models import Report
 from gateway.sms.models import Message
+from tests.test_voice import AMINA, VoiceCaller, spoken
+from tests.test_voice import text as said
 
 EAT = ZoneInfo("Africa/Nairobi")
 UNPACED = {"max_per_contact_per_day": 0, "min_spacing": timedelta(0)}
@@ -628,3 +630,51 @@ def test_a_persons_answers_are_in_their_export_and_stay_as_counts_on_deletion(
         db.session.commit()
         round_id = db.session.scalar(select(FollowUpRound.id))
         assert tally_by_ward(round_id) == {"Mui": {"yes": 1, "partly": 0, "no": 0}}
+
+
+def _open_round(app: Flask, bearer_id: int) -> tuple[int, int]:
+    """A commitment for Mui whose first round was sent: (commitment, round)."""
+    with app.app_context():
+        commitment = Commitment(
+            duty_bearer_id=bearer_id,
+            what=WHAT,
+            county="Kitui",
+            wards=["Mui"],
+            made_on=DUE - timedelta(days=90),
+            due_on=DUE,
+        )
+        db.session.add(commitment)
+        db.session.flush()
+        found = FollowUpRound(commitment_id=commitment.id, number=1, asked_on=DUE, status="sent")
+        db.session.add(found)
+        db.session.commit()
+        return commitment.id, found.id
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_caller_answers_a_promise_on_the_voice_line(app: Flask, client, language: str) -> None:
+    """Is Promises offered on the voice line only when one is followed up in the caller's area;
+    does the caller hear what was promised and the three answers, and is their key counted?"""
+    contact = joined_contact(app, AMINA, language)
+    bearers = _bearers(app)
+    menu = spoken(VoiceCaller(client, AMINA).answer())
+    assert said(app, "voice.main.promises", language, key="6") not in menu  # none followed up
+    _, round_id = _open_round(app, bearers["county"])
+    caller = VoiceCaller(client, AMINA)
+    assert said(app, "voice.main.promises", language, key="6") in spoken(caller.answer())
+    listing = spoken(caller.press("6"))
+    assert said(app, "voice.promises.title", language) in listing and WHAT[language] in listing
+    answers = spoken(caller.press("1"))
+    assert WHAT[language] in answers
+    for key, verdict in enumerate(("yes", "partly", "no"), 1):
+        assert said(app, f"voice.promises.{verdict}", language) in answers
+        assert said(app, "voice.list.press", language, key=str(key)) in answers
+    assert said(app, "voice.promises.thanks", language) in spoken(caller.press("2"))
+    with app.app_context():
+        (answer,) = db.session.scalars(select(FollowUpAnswer))
+        assert (answer.round_id, answer.contact_id, answer.verdict, answer.channel) == (
+            round_id,
+            contact,
+            "partly",
+            "voice",
+        )
