@@ -547,7 +547,8 @@ def test_the_scorecard_counts_each_duty_bearers_commitments_with_the_communitys_
 
 def test_a_commitment_is_checked_before_it_is_kept(app: Flask, admin_as) -> None:
     """Is a commitment refused with the reason when what was promised is too long, its wards
-    are not of its county, or it is due before it was made, and nothing saved?"""
+    are not of its county, or it is due before it was made, and nothing saved; and kept, to be
+    shown on the public site, once corrected?"""
     bearers = _bearers(app)
     session = admin_as("admin")
     form = {
@@ -566,6 +567,12 @@ def test_a_commitment_is_checked_before_it_is_kept(app: Flask, admin_as) -> None
     assert "The due date cannot come before the date it was made." in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Commitment)) == 0
+    made = _new_commitment(session, bearers["county"], public="on")  # the same, corrected
+    assert "Shown on the scorecard" in session.get(f"/admin/commitments/{made}").get_data(True)
+    with app.app_context():
+        kept = db.session.get(Commitment, made)
+        assert kept is not None and kept.public and kept.wards == ["Mui", "Nuu"]
+        assert kept.what == WHAT and kept.made_at_event == "Mui platform meeting"
 
 
 def test_the_api_escalates_a_report_and_records_the_response(

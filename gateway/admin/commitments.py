@@ -119,6 +119,7 @@ def _form_page(
             "made_on": commitment.made_on.isoformat(),
             "due_on": commitment.due_on.isoformat(),
             "source": commitment.source,
+            "public": "on" if commitment.public else "",
             **{f"what_{code}": text for code, text in commitment.what.items()},
         }
     wards = (

@@ -96,4 +96,5 @@ def check_commitment(
     if len(source) > SOURCE_MAX:
         problems["source"] = "admin.commitments.problem.too_long"
     values["source"] = source
+    values["public"] = form.get("public") == "on"
     return checked
