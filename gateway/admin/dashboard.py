@@ -149,8 +149,9 @@ def dashboard() -> str:
 def _case_times(who: Principal) -> dict[str, list[tuple[str, int, Any, int, Any]]]:
     """Median times to verification and to first response (as waits), per county and per duty
     bearer, over the reports ``who`` may read."""
-    ids = list(db.session.scalars(visible_reports(who).with_only_columns(Report.id).order_by(None)))
-    by_county, by_bearer = case_times(ids)
+    by_county, by_bearer = case_times(
+        visible_reports(who).with_only_columns(Report.id).order_by(None)
+    )
 
     def wait(seconds: float | None) -> timedelta | None:
         return None if seconds is None else timedelta(seconds=seconds)

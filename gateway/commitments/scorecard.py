@@ -80,7 +80,9 @@ def latest_answers(commitment_id: int) -> Tally:
         return dict.fromkeys(VERDICTS, 0)
     numbers = dict(
         db.session.execute(
-            select(FollowUpRound.id, FollowUpRound.number).where(FollowUpRound.id.in_(by_round))
+            select(FollowUpRound.id, FollowUpRound.number).where(
+                FollowUpRound.id.in_(list(by_round))
+            )
         ).all()
     )
     return by_round[max(by_round, key=lambda round_id: numbers[round_id])]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from gateway.commitments.models import DutyBearer, Escalation
 from gateway.extensions import db
@@ -37,9 +38,11 @@ def _median(values: list[float]) -> float | None:
     return median(values) if values else None
 
 
-def case_times(report_ids: list[int] | None = None) -> tuple[list[CaseTimes], list[CaseTimes]]:
-    """The times per county and per duty bearer, each by name; ``report_ids``: only those
-    reports (what the reader may see), else every one."""
+def case_times(
+    report_ids: Select[Any] | None = None,
+) -> tuple[list[CaseTimes], list[CaseTimes]]:
+    """The times per county and per duty bearer, each by name; ``report_ids`` (a query of
+    ids): only those reports (what the reader may see), else every one."""
     reports = select(Report.id, Report.county, Report.created_at)
     if report_ids is not None:
         reports = reports.where(Report.id.in_(report_ids))
