@@ -42,10 +42,7 @@ _LONG_VIEWS: dict[str, dict[str, object]] = {
     "poll_choice": {"choice": SAMPLE_VALUES["choice"]},
     "survey": {"title": "Survey title of up to forty characters.."},
     "survey_question": {"position": 10, "count": 10, "prompt": "Q" * 100},
-    "promise": {
-        "what": "A promise of the longest a commitment may have: one hundred and twenty "
-        "characters, every one of them here, no fewer!"
-    },
+    "promise": {"what": ("A promise as long as a commitment's may be: " * 3)[:120]},
 }
 _SESSION = {
     "county": "Taita Taveta",
