@@ -425,6 +425,9 @@ def test_a_commitment_is_followed_up_from_its_due_date_once_per_person_per_round
         assert wards is not None
         cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in wards.group(1).split("<tr>")]
         assert [c for c in cells if c] == [["Mui", "1", "0", "2"], ["Nuu", "0", "1", "0"]]
+        first = re.search(r'<tr id="round-1">(.*?)</tr>', page, re.S)
+        assert first is not None  # the round's answers over all wards: yes 1, partly 1, no 2
+        assert re.findall(r'<td class="num">(\d+)</td>', first.group(1)) == ["4", "1", "1", "2"]
 
     with time_machine.travel(MORNING + timedelta(days=29)):
         _run_rounds(workers)
@@ -685,3 +688,81 @@ def test_a_caller_answers_a_promise_on_the_voice_line(app: Flask, client, langua
             "partly",
             "voice",
         )
+
+
+def test_the_secretariat_keeps_the_list_of_duty_bearers(app: Flask, admin_as) -> None:
+    """Can an admin add and rename duty bearers (a name taken twice refused, whatever its case),
+    and a viewer read the list but not change it?"""
+    admin = admin_as("admin")
+    added = admin.post("/admin/duty-bearers", {"name": "NEMA", "kind": "nema"})
+    assert added.status_code == 302
+    again = admin.post("/admin/duty-bearers", {"name": "nema", "kind": "nema"}, page="/admin/")
+    assert again.status_code == 409 and "There is already a duty bearer called nema" in (
+        again.get_data(as_text=True)
+    )
+    bad = admin.post("/admin/duty-bearers", {"name": "Kanziku", "kind": "chief"}, page="/admin/")
+    assert bad.status_code == 422
+    with app.app_context():
+        bearer = db.session.scalar(select(DutyBearer))
+        assert bearer is not None and (bearer.name, bearer.kind) == ("NEMA", "nema")
+    path = f"/admin/duty-bearers/{bearer.id}"
+    renamed = admin.post(path, {"name": "NEMA Kitui office", "kind": "nema"})
+    assert renamed.status_code == 302
+    viewer = admin_as("viewer")
+    listed = viewer.get("/admin/duty-bearers").get_data(as_text=True)
+    assert "NEMA Kitui office" in listed and 'id="bearer-form"' not in listed
+    refused = viewer.post("/admin/duty-bearers", {"name": "Police", "kind": "police"})
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.scalars(select(DutyBearer.name)).all() == ["NEMA Kitui office"]
+
+
+def test_the_commitments_list_filters_by_duty_bearer_status_county_and_overdue(
+    app: Flask, admin_as
+) -> None:
+    """Does the list show only the commitments of the duty bearer, status, county chosen, or
+    only the overdue ones (open after their due date)?"""
+    bearers = _bearers(app)
+    with time_machine.travel(MORNING):
+        session = admin_as("admin")
+        late = _new_commitment(session, bearers["county"], due_on="2026-11-01")
+        ahead = _new_commitment(session, bearers["county"], due_on="2027-03-01")
+        kept = _new_commitment(session, bearers["company"], due_on="2026-10-01")
+        session.post(f"/admin/commitments/{kept}/status", {"status": "kept"}, page="/admin/")
+        kwale = _new_commitment(session, bearers["nema"], county="Kwale", wards=[])
+
+        def listed(**query: str) -> set[int]:
+            page = session.get("/admin/commitments", query_string=query).get_data(as_text=True)
+            return {int(n) for n in re.findall(r'href="/admin/commitments/(\d+)"', page)}
+
+        assert listed() == {late, ahead, kept, kwale}
+        assert listed(overdue="1") == {late}  # Kwale's is due today: not yet overdue
+        assert listed(duty_bearer=str(bearers["county"])) == {late, ahead}
+        assert listed(status="kept") == {kept}
+        assert listed(county="Kwale") == {kwale}
+        coordinator = admin_as("coordinator", counties=("Kwale",))
+        page = coordinator.get("/admin/commitments").get_data(as_text=True)
+        assert {int(n) for n in re.findall(r'href="/admin/commitments/(\d+)"', page)} == {kwale}
+        assert coordinator.get(f"/admin/commitments/{late}").status_code == 404
+
+
+def test_the_demo_has_duty_bearers_two_commitments_and_an_escalated_report(
+    app: Flask, runner
+) -> None:
+    """Does `flask demo load` add the five kinds of duty bearer, two Kitui commitments (one
+    overdue, one due ahead) and a verified report escalated to NEMA?"""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        kinds = set(db.session.scalars(select(DutyBearer.kind)))
+        assert kinds == {"company", "county", "nema", "ministry", "police"}
+        today = datetime.now(EAT).date()
+        dues = sorted(c.due_on for c in db.session.scalars(select(Commitment)))
+        assert len(dues) == 2 and dues[0] < today < dues[1]
+        report = db.session.scalar(select(Report).where(Report.reference == "R-DEMO01"))
+        assert report is not None and report.status == "escalated"
+        steps = db.session.scalars(
+            select(ReportEvent.to_status).where(ReportEvent.report_id == report.id)
+        ).all()
+        assert steps == ["verified", "escalated"]
+        (escalation,) = db.session.scalars(select(Escalation))
+        assert db.session.get(DutyBearer, escalation.duty_bearer_id).name == "NEMA"
