@@ -194,6 +194,7 @@ ADMIN_PAGES = (
     "reports",
     "report_cases",
     "commitments",
+    "scorecard",
     "duty_bearers",
     "guides",
     "voice_questions",

@@ -23,7 +23,8 @@ from flask import Flask
 from helpers import received, send_confirmed, text
 from sqlalchemy import func, select
 
-from gateway.commitments.followup import open_due_rounds, send_round, tally_by_ward
+from gateway.commitments.answers import tally_by_ward
+from gateway.commitments.followup import open_due_rounds, send_round
 from gateway.commitments.models import (
     Commitment,
     DutyBearer,

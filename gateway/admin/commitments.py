@@ -2,7 +2,8 @@
 county, overdue), a new one or a change (:mod:`gateway.commitments.edit` checks it), its
 follow-up rounds with the answers by ward and round, sending a pending round after its estimate
 is confirmed, the status set with the community's answers beside it, and the scorecard per duty
-bearer with its CSV. Admins write; coordinators read their counties; viewers read.
+bearer with its CSV (:mod:`gateway.admin.scorecard`). Admins write; coordinators read their
+counties; viewers read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gateway.admin.forms import in_ui, per_language
 from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t
 from gateway.areas import areas
-from gateway.commitments import followup
+from gateway.commitments import answers, followup
 from gateway.commitments.edit import WHAT_MAX, Checked, check_commitment
 from gateway.commitments.models import (
     OPEN,
@@ -29,8 +30,7 @@ from gateway.commitments.models import (
     DutyBearer,
     FollowUpRound,
 )
-from gateway.commitments.scorecard import CSV_HEADER, latest_answers, scorecard
-from gateway.exports import csv_response
+from gateway.commitments.scorecard import latest_answers
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.meetings.models import Meeting
@@ -207,7 +207,7 @@ def commitment_update(commitment_id: int) -> Response | tuple[str, int]:
 def commitment_detail(commitment_id: int) -> str:
     commitment = _commitment_or_404(commitment_id)
     rounds = followup.rounds(commitment.id)
-    by_round = followup.tally_by_round(commitment.id)
+    by_round = answers.tally_by_round(commitment.id)
     who = principal()
     return render_template(
         "admin/commitments/detail.html",
@@ -219,7 +219,7 @@ def commitment_detail(commitment_id: int) -> str:
         meeting=db.session.get(Meeting, commitment.meeting_id) if commitment.meeting_id else None,
         rounds=rounds,
         by_round={r.id: by_round.get(r.id, dict.fromkeys(VERDICTS, 0)) for r in rounds},
-        by_ward={r.id: followup.tally_by_ward(r.id) for r in rounds},
+        by_ward={r.id: answers.tally_by_ward(r.id) for r in rounds},
         latest=latest_answers(commitment.id),
         verdicts=VERDICTS,
         statuses=STATUSES,
@@ -283,32 +283,3 @@ def commitment_status(commitment_id: int) -> Response:
         db.session.commit()
         flash(t("admin.commitments.status_saved", status=t(f"admin.commitments.status.{status}")))
     return _back(commitment)
-
-
-# -- the scorecard ---------------------------------------------------------------------------
-
-
-def _county_arg() -> str | None:
-    """The county the scorecard is for (None: all). Counts name nobody, so every reader may
-    see every county's."""
-    return _arg("county", list(areas()))
-
-
-@bp.route("/commitments/scorecard")
-@require_role(*READERS)
-def commitments_scorecard() -> str:
-    county = _county_arg()
-    return render_template(
-        "admin/commitments/scorecard.html",
-        rows=scorecard(county),
-        county=county,
-        counties=list(areas()),
-    )
-
-
-@bp.route("/commitments/scorecard.csv")
-@require_role(*READERS)
-def commitments_scorecard_csv() -> Response:
-    county = _county_arg()
-    name = f"scorecard-{county.lower().replace(' ', '-')}.csv" if county else "scorecard.csv"
-    return csv_response(name, CSV_HEADER, [row.csv() for row in scorecard(county)])

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from gateway.commitments.followup import Tally, majority, tally_by_round, today
+from gateway.commitments.answers import Tally, majority, tally_by_round
+from gateway.commitments.followup import today
 from gateway.commitments.models import (
     KEPT,
     NOT_KEPT,

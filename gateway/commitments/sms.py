@@ -10,7 +10,7 @@ the SMS when the follow-up was not asked last.
 
 from __future__ import annotations
 
-from gateway.commitments import followup
+from gateway.commitments import answers, followup
 from gateway.commitments.models import NO, PARTLY, YES, FollowUpRound
 from gateway.contacts.models import Contact
 from gateway.extensions import db
@@ -48,7 +48,7 @@ def round_asked_last(contact: Contact) -> FollowUpRound | None:
     if asked is None or asked.kind != followup.ASKED:
         return None
     found = db.session.get(FollowUpRound, asked.about)
-    return found if found is not None and followup.answerable(found) else None
+    return found if found is not None and answers.answerable(found) else None
 
 
 def _answer(message: Message, contact: Contact, keyword: KeywordMatch | None) -> str | None:
@@ -59,7 +59,7 @@ def _answer(message: Message, contact: Contact, keyword: KeywordMatch | None) ->
     if found is None:
         return None
     message.kind = "commitment_answer"
-    followup.record_answer(found, contact, verdict, "sms")
+    answers.record_answer(found, contact, verdict, "sms")
     reply(contact, f"sms.commitment.thanks.{verdict}", kind="commitment_thanks")
     return f"commitment {found.commitment_id} round {found.number}: {verdict}"
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from gateway.commitments import followup
+from gateway.commitments import answers
 from gateway.commitments.models import VERDICTS, Commitment, FollowUpRound
 from gateway.extensions import db
 from gateway.localized import pick
@@ -19,7 +19,7 @@ def _short(text: str) -> str:
 
 @condition("has_promises")
 def has_promises(ctx: Context) -> bool:
-    return bool(followup.open_rounds(ctx.contact))
+    return bool(answers.open_rounds(ctx.contact))
 
 
 @source("promises")
@@ -27,7 +27,7 @@ def promise_list(ctx: Context) -> list[Item]:
     chain = ctx.catalogs.chain(ctx.language)
     return [
         Item(str(found.id), _short(pick(commitment.what, chain)))
-        for found, commitment in followup.open_rounds(ctx.contact)
+        for found, commitment in answers.open_rounds(ctx.contact)
     ]
 
 
@@ -53,9 +53,9 @@ def promise_verdicts(ctx: Context) -> list[Item]:
 def answer_promise(ctx: Context) -> None:
     found = _round(ctx)
     verdict = ctx.data.get("promise_verdict", "")
-    counted = verdict in VERDICTS and followup.answerable(found)
+    counted = verdict in VERDICTS and answers.answerable(found)
     if counted:
-        followup.record_answer(found, ctx.contact, verdict, "ussd")
+        answers.record_answer(found, ctx.contact, verdict, "ussd")
     ctx.data["promise_counted"] = "yes" if counted else "no"
 
 

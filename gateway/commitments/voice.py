@@ -4,7 +4,7 @@ key, and the answer counts as by SMS and USSD (one per person per round, the lat
 
 from __future__ import annotations
 
-from gateway.commitments import followup
+from gateway.commitments import answers
 from gateway.commitments.models import VERDICTS, Commitment, FollowUpRound
 from gateway.extensions import db
 from gateway.localized import pick
@@ -26,14 +26,14 @@ def _item(found: FollowUpRound, commitment: Commitment, ctx: CallContext) -> Ite
 
 @condition("has_promises")
 def has_promises(ctx: CallContext) -> bool:
-    return ctx.contact is not None and bool(followup.open_rounds(ctx.contact))
+    return ctx.contact is not None and bool(answers.open_rounds(ctx.contact))
 
 
 @source("promises")
 def promise_items(ctx: CallContext) -> list[Item]:
     if ctx.contact is None:
         return []
-    return [_item(found, c, ctx) for found, c in followup.open_rounds(ctx.contact)]
+    return [_item(found, c, ctx) for found, c in answers.open_rounds(ctx.contact)]
 
 
 @source("promise")
@@ -41,7 +41,7 @@ def promise_item(ctx: CallContext) -> list[Item]:
     """The chosen promise, heard before the answers (none if it stopped being followed up)."""
     found = _round(ctx)
     commitment = db.session.get(Commitment, found.commitment_id) if found else None
-    if found is None or commitment is None or not followup.answerable(found):
+    if found is None or commitment is None or not answers.answerable(found):
         return []
     return [_item(found, commitment, ctx)]
 
@@ -50,7 +50,7 @@ def promise_item(ctx: CallContext) -> list[Item]:
 def verdict_items(ctx: CallContext) -> list[Item]:
     """Yes, partly, no: keys 1, 2, 3, as by SMS. None when the round stopped taking answers."""
     found = _round(ctx)
-    if found is None or not followup.answerable(found):
+    if found is None or not answers.answerable(found):
         return []
     return [Item(verdict, (f"voice.promises.{verdict}",)) for verdict in VERDICTS]
 
@@ -62,11 +62,11 @@ def answer_promise(ctx: CallContext, _value: str | None) -> None:
         found is not None
         and ctx.contact is not None
         and verdict in VERDICTS
-        and followup.answerable(found)
+        and answers.answerable(found)
     )
     if counted:
         assert found is not None and ctx.contact is not None
-        followup.record_answer(found, ctx.contact, verdict, "voice")
+        answers.record_answer(found, ctx.contact, verdict, "voice")
     ctx.data["promise_counted"] = counted
 
 
