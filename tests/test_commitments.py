@@ -767,3 +767,22 @@ def test_the_demo_has_duty_bearers_two_commitments_and_an_escalated_report(
         assert steps == ["verified", "escalated"]
         (escalation,) = db.session.scalars(select(Escalation))
         assert db.session.get(DutyBearer, escalation.duty_bearer_id).name == "NEMA"
+
+
+def test_a_round_confirmed_in_the_quiet_hours_is_asked_when_they_end(
+    app: Flask, admin_as, area, workers, emulator
+) -> None:
+    """Does a round the secretariat confirms at night wait for the end of the quiet hours?"""
+    bearers = _bearers(app)
+    night = datetime(2026, 12, 7, 21, 0, tzinfo=EAT)
+    with time_machine.travel(night):
+        session = admin_as("admin")
+        commitment = _new_commitment(session, bearers["county"])
+        _run_rounds(workers)
+        _send(session, commitment, 1, app)
+        workers.drain()
+        assert emulator.messages() == []  # quiet hours: it waits
+    with time_machine.travel(night + timedelta(hours=10, minutes=5)):  # 07:05 the next day
+        workers.drain()
+        assert received(emulator, EN) == [_question(app, "en")]
+        assert received(emulator, SW) == [_question(app, "sw")]
