@@ -49,6 +49,8 @@ SAMPLE_VALUES = {
     # Radio shows: the longest name and station the radio API accepts (60 and 40 characters).
     "show": "Madini Ni Yetu: sauti ya jamii za maeneo ya madini ya Kitui",
     "station": "Kitui Community Radio 88.5 FM, Mwingi",
+    # A commitment followed up: what was promised, as long as the admin form accepts.
+    "what": ("kukarabati kisima cha Mui na kuweka tangi la maji karibu na shule, " * 2)[:120],
 }
 SAMPLE_UNKNOWN = "x" * 20  # a placeholder with no sample above renders as 20 characters
 CONSENT_KEY = re.compile(r"consent\.v(\d+)")

@@ -156,6 +156,15 @@ def _duration(name: str, raw: str) -> timedelta:
     return found[0]
 
 
+def _followup(raw: str) -> timedelta:
+    """``GATEWAY_COMMITMENT_FOLLOWUP``: whole days (``30d``); a round a day at the most, since
+    rounds are dated."""
+    found = _duration("GATEWAY_COMMITMENT_FOLLOWUP", raw)
+    if found < timedelta(days=1) or found % timedelta(days=1):
+        raise ValueError(f"GATEWAY_COMMITMENT_FOLLOWUP must be whole days such as 30d, not {raw!r}")
+    return found
+
+
 def database_url(raw: str) -> str:
     """Normalise a ``DATABASE_URL`` to a SQLAlchemy URL with the psycopg 3 driver.
 
@@ -252,6 +261,9 @@ class Settings:
     public_licence: str = "CC BY 4.0"
     public_min_group: int = 10
     public_cache_s: int = 60
+
+    # A commitment's follow-up: asked on its due date, then again every so long until closed.
+    commitment_followup: timedelta = timedelta(days=30)
     instance_path: Path = field(default_factory=Path)
 
     @property
@@ -360,6 +372,7 @@ def load_settings(
         public_licence=_str(env, "GATEWAY_PUBLIC_LICENCE", "CC BY 4.0") or "CC BY 4.0",
         public_min_group=_bounded(env, "GATEWAY_PUBLIC_MIN_GROUP", 10, 2, 100000),
         public_cache_s=_bounded(env, "GATEWAY_PUBLIC_CACHE_SECONDS", 60, 0, 3600),
+        commitment_followup=_followup(_str(env, "GATEWAY_COMMITMENT_FOLLOWUP", "30d") or ""),
         instance_path=instance,
     )
     refuse_open_callbacks(settings)

@@ -16,6 +16,7 @@ from gateway import messages_lint, spend
 from gateway.admin import init_app as init_admin
 from gateway.api import ApiBlueprint
 from gateway.api import init_app as init_api
+from gateway.commitments.followup import open_due_rounds
 from gateway.consultations import lint as consultation_lint
 from gateway.contacts import export as contact_export
 from gateway.contacts import retention
@@ -66,6 +67,7 @@ def inbound_routes() -> list[Route]:
     """Who may take an incoming SMS, top to bottom: the first that takes it has it, and what
     none takes goes to the inbox (:mod:`gateway.sms.inbound`)."""
     from gateway import privacy
+    from gateway.commitments import sms as commitments
     from gateway.consultations import sms as consultations
     from gateway.guides import series
     from gateway.leaders import sms as leader_sms
@@ -89,6 +91,7 @@ def inbound_routes() -> list[Route]:
         consultations.KEYWORD,  # MAONI, MAONI 3, MAONI 3 NDIO, MAONI 3 <comment>, MAONI NUKUU
         surveys.KEYWORD,  # a survey's keyword: starts it, or resumes it with a question waiting
         surveys.ANSWER,  # the answer to the survey question asked last
+        commitments.ANSWER,  # 1/2/3, YES/PARTLY/NO: the commitment follow-up asked last
         polls.KEYWORD,  # a poll's keyword with no option after it: told the options
         polls.BARE_NUMBER,  # a bare number: a vote in the poll whose question came last
         consultations.BARE,  # words after a consultation's clause (or list): about that clause
@@ -105,6 +108,7 @@ def voice(app: Flask) -> None:
     when imported; the engine is built from the registry afterwards. SMS and calls each add
     what they cost to the month's spend (:mod:`gateway.spend`)."""
     from gateway.broadcasts.estimate import committed
+    from gateway.commitments import voice as _commitments  # noqa: F401
     from gateway.consultations import voice as _consultations  # noqa: F401
     from gateway.guides import voice as _guides  # noqa: F401
     from gateway.meetings import voice as _meetings  # noqa: F401
@@ -134,6 +138,7 @@ def voice(app: Flask) -> None:
 def ussd(app: Flask) -> None:
     """Each area's ``ussd`` module registers its handlers with :mod:`gateway.ussd.registry`
     when imported; the engine is built from the registry afterwards."""
+    from gateway.commitments import ussd as _commitments  # noqa: F401
     from gateway.consultations import ussd as _consultations  # noqa: F401
     from gateway.guides import ussd as _guides  # noqa: F401
     from gateway.guides.ussd_lint import chapter_variants
@@ -165,6 +170,7 @@ def api_blueprints() -> list[ApiBlueprint]:
     from gateway.api import contacts, messages, tokens, users
     from gateway.api.fields import register_keyword_owner
     from gateway.broadcasts import api as broadcasts
+    from gateway.commitments import api as commitments
     from gateway.consultations.models import Consultation
     from gateway.guides import api as guides
     from gateway.meetings import api as meetings
@@ -193,6 +199,8 @@ def api_blueprints() -> list[ApiBlueprint]:
         polls.blp,
         surveys.blp,
         reports.blp,
+        commitments.cases_blp,
+        commitments.bearers_blp,
         users.blp,
         users.audit_blp,
         tokens.blp,
@@ -217,6 +225,10 @@ ADMIN_PAGES = (
     "radio",
     "radio_studio",
     "reports",
+    "report_cases",
+    "commitments",
+    "scorecard",
+    "duty_bearers",
     "guides",
     "voice_questions",
     "inbox",
@@ -248,6 +260,7 @@ def personal_data() -> None:
     part finds a person's anonymous reports by their USSD sessions, so it comes before the
     USSD part, which forgets those sessions' number."""
     from gateway import privacy
+    from gateway.commitments import personal as commitments
     from gateway.consultations import personal as consultations
     from gateway.guides import personal as guides
     from gateway.inbox import personal as inbox
@@ -278,6 +291,7 @@ def personal_data() -> None:
         platform_leaders.erase_announcements,
     )
     part("reports", reports.reports, reports.erase_words)
+    part("commitment_answers", commitments.answers, None)  # counts, as votes: kept on deletion
     part("radio_messages", radio.radio_messages, None)
     part("voice_questions", radio.voice_questions, radio.erase_voice_questions)
     part("guide_subscriptions", guides.subscriptions, None)
@@ -317,4 +331,5 @@ PERIODIC: tuple[tuple[Callable[[], dict[str, int]], str, int], ...] = (
     (send_due_results, DEFAULT, 60),
     (remove_expired_text_job, DEFAULT, 24 * 3600),  # GATEWAY_RETENTION_DAYS
     (recover_voice_work, DEFAULT, 60),
+    (open_due_rounds, DEFAULT, 300),  # commitment follow-ups: a round on each due date
 )

@@ -568,6 +568,55 @@ AREAS: dict[str, list[Row]] = {
             only({C: 404, L: 201, A: 201}),
         ),
     ],
+    "accountability": [
+        (
+            "POST",
+            "/duty-bearers",
+            lambda w, r: (
+                "/duty-bearers",
+                {"name": f"Bearer {next(_numbers)}", "kind": "nema"},
+                None,
+            ),
+            only({L: 201, A: 201}),
+        ),
+        ("GET", "/duty-bearers", at("/duty-bearers"), only({V: 200, C: 200, L: 200, A: 200})),
+        (
+            "GET",
+            "/duty-bearers/scorecard",
+            at("/duty-bearers/scorecard"),
+            only({V: 200, C: 200, L: 200, A: 200}),
+        ),
+        (  # duty bearer 1: the legacy token's, just made
+            "POST",
+            "/reports/{report_id}/escalations",
+            at("/reports/{w.reports[kitui]}/escalations", {"duty_bearer_id": 1, "how": "letter"}),
+            only({C: 201, L: 201, A: 201}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/escalations",
+            at("/reports/{w.reports[kwale]}/escalations", {"duty_bearer_id": 1, "how": "letter"}),
+            only({C: 404, L: 201, A: 201}),
+        ),
+        (
+            "POST",
+            "/reports/{report_id}/response",
+            at("/reports/{w.reports[kitui]}/response", {"response": "We will inspect."}),
+            only({C: 201, L: 201, A: 201}),
+        ),
+        (
+            "GET",
+            "/reports/{report_id}/escalations",
+            at("/reports/{w.reports[kitui]}/escalations"),
+            only({V: 200, C: 200, L: 200, A: 200}),
+        ),
+        (
+            "GET",
+            "/reports/{report_id}/escalations",
+            at("/reports/{w.reports[sensitive]}/escalations"),
+            only({V: 404, C: 404, L: 200, A: 200}),
+        ),
+    ],
     "users": [
         ("GET", "/users", at("/users"), only({L: 200, A: 200})),
         ("POST", "/users", at("/users", _user), only({L: 201, A: 201})),

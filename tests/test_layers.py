@@ -24,6 +24,7 @@ FEATURES = frozenset(
     {
         "broadcasts",
         "consultations",
+        "commitments",
         "guides",
         "inbox",
         "platforms",

@@ -15,9 +15,12 @@ from sqlalchemy import Select, func, select
 from gateway.admin import bp
 from gateway.admin.templating import language_name
 from gateway.broadcasts.estimate import committed, spent_this_month_by_source
+from gateway.commitments.timings import case_times
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.inbox.stats import inbox_counts
+from gateway.reports.models import Report
+from gateway.reports.service import visible_reports
 from gateway.settings import Settings, current_settings
 from gateway.sms.models import Message
 from gateway.spend import month_start, spent_this_month
@@ -139,4 +142,24 @@ def dashboard() -> str:
         inbound_failed=inbound_failed() if who.visible_counties() is None else None,
         callbacks_held=callbacks_held_this_month(settings),
         inbox=inbox_counts(who) if not who.has_role(RADIO_HOST) else None,
+        cases=_case_times(who) if not who.has_role(RADIO_HOST) else None,
     )
+
+
+def _case_times(who: Principal) -> dict[str, list[tuple[str, int, Any, int, Any]]]:
+    """Median times to verification and to first response (as waits), per county and per duty
+    bearer, over the reports ``who`` may read."""
+    by_county, by_bearer = case_times(
+        visible_reports(who).with_only_columns(Report.id).order_by(None)
+    )
+
+    def wait(seconds: float | None) -> timedelta | None:
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    return {
+        name: [
+            (r.name, r.verified, wait(r.to_verification_s), r.responded, wait(r.to_response_s))
+            for r in rows
+        ]
+        for name, rows in (("county", by_county), ("bearer", by_bearer))
+    }

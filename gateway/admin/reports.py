@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from gateway.admin import bp
+from gateway.admin.duty_bearers import bearers
 from gateway.admin.send_estimate import confirm_page, confirmed
 from gateway.admin.templating import t, tn
+from gateway.commitments.cases import HOW, escalations
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.numbers import whole_number
@@ -25,6 +27,7 @@ from gateway.reports.cases import NOTE_MAX, add_note, history
 from gateway.reports.estimate import reply_estimate
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
+    TRIAGE_STATUSES,
     ReplyRefused,
     assign,
     reply_to_reporter,
@@ -162,6 +165,10 @@ def report_detail(report_id: int) -> str:
         reporter_link=reporter_link,
         steps=history(report),
         note_max=NOTE_MAX,
+        triage_statuses=TRIAGE_STATUSES,
+        escalations=escalations(report),
+        bearers=bearers() if principal().can_write else [],
+        how=HOW,
     )
 
 
@@ -206,7 +213,9 @@ def _back(report: Report) -> Response:
 def report_status(report_id: int) -> Response:
     report = _report_or_404(report_id)
     status = request.form.get("status", "")
-    if status not in STATUSES:
+    if not status:  # the step's own status left as it is
+        return _back(report)
+    if status not in TRIAGE_STATUSES:  # escalated, responded: by their own forms
         abort(400)
     if set_status(report, status):
         db.session.commit()

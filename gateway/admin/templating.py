@@ -49,6 +49,7 @@ NAV = (
         (ADMIN, COORDINATOR, VIEWER),
     ),
     NavItem("admin.attendance_index", "admin.nav.attendance", (ADMIN, COORDINATOR, VIEWER)),
+    NavItem("admin.commitments", "admin.nav.commitments", (ADMIN, COORDINATOR, VIEWER)),
     NavItem("admin.guides", "admin.nav.guides", (ADMIN, VIEWER)),
     NavItem(
         "admin.voice_questions",

@@ -22,6 +22,7 @@ from gateway.reports.cases import NOTE_MAX, add_note, history
 from gateway.reports.estimate import reply_estimate
 from gateway.reports.models import CATEGORIES, STATUSES, Report
 from gateway.reports.service import (
+    TRIAGE_STATUSES,
     ReplyRefused,
     assign,
     reply_to_reporter,
@@ -80,7 +81,13 @@ class ReportOut(ma.Schema):
 
 
 class ReportUpdate(ma.Schema):
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(TRIAGE_STATUSES),
+        metadata={
+            "description": "`escalated` and `responded` are set by "
+            "`POST /reports/<id>/escalations` and `POST /reports/<id>/response`."
+        },
+    )
     assigned_to_id = ma.fields.Integer(
         allow_none=True,
         validate=ma.validate.Range(1, MAX_ID),

@@ -17,6 +17,11 @@ from gateway.users import audit
 from gateway.users.access import Principal
 from gateway.users.models import User
 
+# Statuses only their own step sets, with its details (to whom, how; their response): see
+# gateway.commitments.cases. The triage form and PATCH offer the others.
+STEP_STATUSES = ("escalated", "responded")
+TRIAGE_STATUSES = tuple(s for s in STATUSES if s not in STEP_STATUSES)
+
 # No 0/O, 1/I/L: a reference is read aloud and typed on keypads.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 

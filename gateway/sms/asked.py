@@ -18,6 +18,7 @@ from gateway.sms.models import REACHED, Message
 
 POLL_QUESTION = "poll_question"
 SURVEY_QUESTION = "survey_question"
+COMMITMENT_QUESTION = "commitment_question"  # "Has <what> been done? 1 Yes 2 Partly 3 No"
 # The meeting notices a YES or NO by SMS answers.
 MEETING_NOTICES = ("meeting_alert", "meeting_reminder", "meeting_rescheduled")
 # A consultation's list of clauses and one clause: words sent after them are about the clause
@@ -28,6 +29,7 @@ CONSULTATION_CLAUSE = "consultation_clause"
 QUESTIONS = (
     SURVEY_QUESTION,
     POLL_QUESTION,
+    COMMITMENT_QUESTION,
     *MEETING_NOTICES,
     CONSULTATION_LIST,
     CONSULTATION_CLAUSE,

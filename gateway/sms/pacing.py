@@ -31,7 +31,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
-from gateway.sms.asked import POLL_QUESTION
+from gateway.sms.asked import COMMITMENT_QUESTION, POLL_QUESTION
 from gateway.sms.models import REACHED, Message
 
 # What the gateway sends on its own initiative. An SMS of another kind (a reply, a staff
@@ -46,6 +46,7 @@ PACED_KINDS = frozenset(
         "meeting_cancelled",
         POLL_QUESTION,
         "poll_results",
+        COMMITMENT_QUESTION,
         "guide_series",
         "guide_series_end",
     }

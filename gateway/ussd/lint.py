@@ -33,6 +33,9 @@ _LONG_ITEMS = {
     "survey_options": [Item(str(n), "An option of thirty characters") for n in range(9)],
     "consultations": [Item(str(n), str(SAMPLE_VALUES["question"])[:48]) for n in range(6)],
     "consultation_clauses": [Item(str(n), "Regulation 17(2)(b) and Schedule 3") for n in range(12)],
+    "promises": [
+        Item(str(n), "A promise cut to forty-eight characters, as sh...") for n in range(6)
+    ],
 }
 _LONG_VIEWS: dict[str, dict[str, object]] = {
     "meeting": {k: SAMPLE_VALUES[k] for k in ("title", "when", "place")},
@@ -44,6 +47,7 @@ _LONG_VIEWS: dict[str, dict[str, object]] = {
     "consultation": {"title": str(SAMPLE_VALUES["question"])[:48]},
     "clause": {"reference": "Regulation 17(2)(b) and Schedule 3"},
     "clause_summary": {"content": "Regulation 17(2)(b): " + "A clause summary. " * 16},
+    "promise": {"what": ("A promise as long as a commitment's may be: " * 3)[:120]},
 }
 _SESSION = {
     "county": "Taita Taveta",

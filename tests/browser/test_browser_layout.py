@@ -11,6 +11,7 @@ from typing import Any
 from factories import joined_contact, start_broadcast, surveys
 
 from gateway import demo
+from gateway.commitments.models import Commitment
 from gateway.extensions import db
 from gateway.meetings.models import Meeting
 from gateway.platforms.models import Platform
@@ -31,6 +32,7 @@ NOT_PAGES = {
     "/admin/simulator/replies",
     "/admin/simulator/call",
     "/admin/inbox/rows",  # the inbox's rows, fetched into the inbox page
+    "/admin/commitments/scorecard.csv",
 }
 LIST_PAGES = [
     "/admin/",
@@ -63,6 +65,10 @@ LIST_PAGES = [
     "/admin/platforms/announcements",
     "/admin/attendance",
     "/admin/platforms",
+    "/admin/commitments",
+    "/admin/commitments/new",
+    "/admin/commitments/scorecard",
+    "/admin/duty-bearers",
 ]
 # The rendered size of each chart label: its CSS font size times its chart's scale.
 CHART_FONTS = """() => [...document.querySelectorAll('svg.chart text')].map(
@@ -112,6 +118,7 @@ def _content(live: Live) -> dict[str, int]:
         db.session.commit()
         meeting = db.session.scalar(db.select(Meeting.id).limit(1))
         poll = db.session.scalar(db.select(Poll.id).limit(1))
+        commitment = db.session.scalar(db.select(Commitment.id).limit(1))
         return {
             "contact": contact,
             "broadcast": broadcast,
@@ -121,6 +128,7 @@ def _content(live: Live) -> dict[str, int]:
             "meeting": meeting,
             "poll": poll,
             "platform": db.session.scalar(db.select(Platform.id).limit(1)),
+            "commitment": commitment,
         }
 
 
@@ -138,6 +146,8 @@ def _pages(live: Live, ids: dict[str, int]) -> list[str]:
         f"/admin/radio/{ids['show']}/edit",
         f"/admin/users/{ids['user']}",
         f"/admin/platforms/{ids['platform']}",
+        f"/admin/commitments/{ids['commitment']}",
+        f"/admin/commitments/{ids['commitment']}/edit",
     ]
 
 
