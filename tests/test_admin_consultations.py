@@ -717,9 +717,7 @@ def test_an_admin_puts_a_consultation_on_the_public_site_and_takes_it_off(app, a
     with app.app_context():
         assert db.session.get(Consultation, cid).public is True
         cache.clear()
-    assert "Community development agreements" in site.get("/consultations/").get_data(
-        as_text=True
-    )
+    assert "Community development agreements" in site.get("/consultations/").get_data(as_text=True)
     assert site.get(f"/consultations/{cid}/memorandum.docx").status_code == 200
 
     admin.post(f"{detail}/public", {"public": "0"}, page=detail)
@@ -733,7 +731,10 @@ def test_an_admin_puts_a_consultation_on_the_public_site_and_takes_it_off(app, a
             )
         )
         cache.clear()
-    assert [(e.target_id, e.details["public"]) for e in events] == [(str(cid), True), (str(cid), False)]
+    assert [(e.target_id, e.details["public"]) for e in events] == [
+        (str(cid), True),
+        (str(cid), False),
+    ]
     assert "Not on the public site." in _page(admin.get(detail))
     assert "Community development agreements" not in site.get("/consultations/").get_data(
         as_text=True
