@@ -31,6 +31,8 @@ GROUPS = (
 SMALL_NAMES = ("Nguni", "Migori", "Kaler", "Tiny Platform")
 # Words people wrote: none of them may reach a public page or file.
 PRIVATE_WORDS = ("+254711999888 please call me", "my neighbour Wanjiku was beaten")
+# Words an author agreed to have quoted: only masked, and only in the memorandum.
+QUOTED_WORDS = "The river is dirty since the mine opened, ask Kamau on 0711 222 333."
 
 
 @dataclass
@@ -193,6 +195,25 @@ def seed(app: Flask) -> Seeded:
                 contact_id=contacts[0][0],
                 text=PRIVATE_WORDS[0],
                 channel="sms",
+                county=contacts[0][1],
+                ward=contacts[0][2],
+            )
+        )
+        # A comment its author (in Migori, a small group) let be quoted and the secretariat
+        # picked: the public memorandum quotes it masked, without naming the small county.
+        migori = next(c for c in contacts if c[1] == "Migori")
+        db.session.add(
+            Comment(
+                consultation_id=consultation.id,
+                clause_id=consultation.clauses[0].id,
+                contact_id=migori[0],
+                text=QUOTED_WORDS,
+                channel="sms",
+                county="Migori",
+                ward="Kaler",
+                language="sw",
+                quote_ok=True,
+                quoted=True,
             )
         )
         seeded.ids["consultation"] = consultation.id

@@ -686,3 +686,57 @@ def test_the_audience_may_name_platforms_when_there_are_some(app, admin_as):
         assert _consultation(app).audience == {"platforms": [platform_id]}
     detail = _page(session.get(response.headers["Location"]))
     assert re.search(r'id="audience">Mui Basin Community Platform<', detail)
+
+
+def test_an_admin_puts_a_consultation_on_the_public_site_and_takes_it_off(app, admin_as):
+    """Can an admin show a consultation on the public site (a viewer cannot), with an audit
+    entry each time, and take it off again?"""
+    from gateway.public import cache
+
+    made = _with_comments(app)
+    cid = made["id"]
+    site = app.test_client()
+    detail = f"/admin/consultations/{cid}"
+    assert "Community development agreements" not in site.get("/consultations/").get_data(
+        as_text=True
+    )
+    assert site.get(f"/consultations/{cid}/memorandum.docx").status_code == 404
+
+    viewer = admin_as("viewer")
+    assert viewer.post(f"{detail}/public", {"public": "1"}, page=detail).status_code == 403
+    viewer_page = _page(viewer.get(detail))
+    assert "Not on the public site." in viewer_page
+    assert f'action="{detail}/public"' not in viewer_page  # no switch for a viewer
+
+    admin = admin_as("admin")
+    assert f'action="{detail}/public"' in _page(admin.get(detail))
+    answer = admin.post(f"{detail}/public", {"public": "1"}, page=detail)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(detail)
+    page = _page(admin.get(detail))
+    assert "See the public page" in page and 'href="/consultations/"' in page
+    with app.app_context():
+        assert db.session.get(Consultation, cid).public is True
+        cache.clear()
+    assert "Community development agreements" in site.get("/consultations/").get_data(as_text=True)
+    assert site.get(f"/consultations/{cid}/memorandum.docx").status_code == 200
+
+    admin.post(f"{detail}/public", {"public": "0"}, page=detail)
+    with app.app_context():
+        assert db.session.get(Consultation, cid).public is False
+        events = list(
+            db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "consultation.public")
+                .order_by(AuditEvent.id)
+            )
+        )
+        cache.clear()
+    assert [(e.target_id, e.details["public"]) for e in events] == [
+        (str(cid), True),
+        (str(cid), False),
+    ]
+    assert "Not on the public site." in _page(admin.get(detail))
+    assert "Community development agreements" not in site.get("/consultations/").get_data(
+        as_text=True
+    )
+    assert site.get(f"/consultations/{cid}/memorandum.docx").status_code == 404

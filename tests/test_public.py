@@ -18,7 +18,7 @@ import phonenumbers
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from public_seed import PRIVATE_WORDS, SMALL_NAMES, Seeded, seed
+from public_seed import PRIVATE_WORDS, QUOTED_WORDS, SMALL_NAMES, Seeded, seed
 
 from gateway.extensions import db
 from gateway.polls.models import Poll
@@ -27,6 +27,7 @@ from gateway.public.groups import fold_small
 
 MIN = 10
 SVG = "{http://www.w3.org/2000/svg}"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -239,6 +240,67 @@ def test_consultations_show_participation_and_you_said_we_did(
     assert "Rasimu ya Kanuni za Madini" in get(client, "/sw/consultations/")
 
 
+def _tables(data: bytes) -> dict[str, list[list[str]]]:
+    """A memorandum's tables by caption (the paragraph before each), rows without headings."""
+    document = docx.Document(io.BytesIO(data))
+    body = document.element.body
+    found, caption = {}, ""
+    tables = iter(document.tables)
+    for child in body.iterchildren():
+        if child.tag.endswith("}p"):
+            caption = "".join(t.text or "" for t in child.iter() if t.tag.endswith("}t"))
+        elif child.tag.endswith("}tbl"):
+            table = next(tables)
+            found[caption] = [[c.text for c in row.cells] for row in table.rows[1:]]
+    return found
+
+
+def test_the_public_memorandum_folds_small_groups_the_submitted_one_keeps_them(
+    client: FlaskClient, site: Seeded, admin_as: Any
+) -> None:
+    """Does the memorandum the public site offers fold every group under the threshold (as the
+    site's pages do), while the secretariat's, the one submitted, still gives every group?"""
+    cid = site.ids["consultation"]
+    admin = admin_as("admin")
+    submitted = _tables(admin.get(f"/admin/consultations/{cid}/memorandum.docx").data)
+    published = _tables(client.get(f"/consultations/{cid}/memorandum.docx").data)
+    assert set(submitted) == set(published)
+    # 41 took part: 40 in Kitui and the quoted author in Migori; Kitui alone would leave an
+    # "other" of 1 (the total minus Kitui), so Kitui joins it.
+    assert submitted["Participants by county"] == [
+        ["Kitui", "40", "97.6%"],
+        ["Migori", "1", "2.4%"],
+    ]
+    assert published["Participants by county"] == [
+        ["Other (small groups together)", "41", "100.0%"]
+    ]
+    assert ["Kitui", "Nuu", "10", "24.4%"] in submitted["Participants by county and ward"]
+    assert published["Participants by county and ward"] == [
+        ["Other (small groups together)", "", "41", "100.0%"]
+    ]
+    # The positions on clause 1 were all taken in Kitui (40): a group large enough to show.
+    assert published["Clause 1: positions by county"] == [["Kitui", "14", "13", "13", "40"]]
+    assert published["Clause 1: positions"] == submitted["Clause 1: positions"]
+    # Clause 2 has no position: too few to show, as on the site's page.
+    assert published["Clause 2: positions"] == [
+        ["Too few people to show (we show groups of 10 people or more).", "", ""]
+    ]
+
+    def words(session: Any, path: str) -> str:
+        document = docx.Document(io.BytesIO(session.get(path).data))
+        return "\n".join(p.text for p in document.paragraphs)
+
+    # The quote names its author's county only where that county is a group shown.
+    submitted_words = words(admin, f"/admin/consultations/{cid}/memorandum.docx")
+    assert "(Migori, SMS)" in submitted_words
+    published_words = words(client, f"/consultations/{cid}/memorandum.docx")
+    assert "Migori" not in published_words and "(SMS)" in published_words
+    assert "groups of fewer than 10 people are shown together" in published_words
+    assert "groups of fewer than" not in submitted_words
+    sw = _tables(client.get(f"/sw/consultations/{cid}/memorandum.docx").data)
+    assert [["Vingine (vikundi vidogo pamoja)", "41", "100.0%"]] in sw.values()
+
+
 def test_the_scorecard_shows_public_commitments_with_the_communitys_verdicts(
     client: FlaskClient, site: Seeded
 ) -> None:
@@ -387,28 +449,82 @@ def _public_urls(app: Flask) -> list[str]:
     return sorted(set(urls))
 
 
+def _memo_headings(app: Flask) -> tuple[set[str], set[str]]:
+    """The memorandum's column headings, in each public language: those that name a group of
+    people (a county, ward, language, channel), and those that count the people in a row."""
+    from gateway.i18n import catalogs
+
+    with app.app_context():
+
+        def texts(*keys: str) -> set[str]:
+            return {
+                catalogs().text(f"admin.memo.col.{k}", code) for k in keys for code in ("en", "sw")
+            }
+
+        return texts("county", "ward", "language", "channel"), texts("people", "total")
+
+
+def _docx(data: bytes, headings: tuple[set[str], set[str]]) -> tuple[str, list[str], list[int]]:
+    """A memorandum's every word (paragraphs and every table cell), its quotes, and the size of
+    each group of people in its tables (a row of a table whose first column names groups)."""
+    document = docx.Document(io.BytesIO(data))
+    words = [p.text for p in document.paragraphs]
+    quotes = [
+        p.text for p in document.paragraphs if p.style is not None and p.style.name == "Quote"
+    ]
+    sizes = []
+    named, people = headings
+    for table in document.tables:
+        rows = [[cell.text for cell in row.cells] for row in table.rows]
+        words += [text for row in rows for text in row]
+        header = rows[0]
+        if header[0] not in named:
+            continue  # positions and themes of a whole clause: not groups of people
+        column = next(n for n, text in enumerate(header) if text in people)
+        for row in rows[1:]:
+            if row[column]:  # empty: the "too few to show" row
+                sizes.append(int(row[column].replace(",", "")))
+    return "\n".join(words), quotes, sizes
+
+
 def test_nothing_personal_and_no_small_group_appears_anywhere_public(
     client: FlaskClient, site: Seeded, app: Flask
 ) -> None:
     """Does every public page, image and file keep to aggregates: no phone number, no words
-    anyone wrote, no group of fewer than GATEWAY_PUBLIC_MIN_GROUP people?"""
+    anyone wrote (but the masked quotes of the memorandum, whose authors agreed), no group of
+    fewer than GATEWAY_PUBLIC_MIN_GROUP people?"""
+    from gateway.consultations.quotes import mask_quote
+
     urls = _public_urls(app)
     assert len(urls) > 60
-    served = 0
+    headings = _memo_headings(app)
+    masked = mask_quote(QUOTED_WORDS)
+    assert "Kamau" not in masked and "[number]" in masked
+    served, memoranda = 0, 0
     for url in urls:
         answer = client.get(url)
         if answer.status_code == 404:
             continue
         assert answer.status_code == 200, url
         served += 1
-        body = answer.get_data(as_text=True)
+        counts: list[int] = []
+        if answer.mimetype == DOCX:
+            memoranda += 1
+            body, quotes, counts = _docx(answer.data, headings)
+            # The one quote its author agreed to, masked, named by its channel only (its
+            # county, Migori, is a small group).
+            assert quotes == [f"\u201c{masked}\u201d (SMS)"], (url, quotes)
+            assert counts, url  # the tables of groups were read
+            counts += [int(n) for n in re.findall(r"(\d+) people took part", body)]
+            counts += [int(n) for n in re.findall(r"Watu (\d+) walishiriki", body)]
+        else:
+            body = answer.get_data(as_text=True)
         for match in phonenumbers.PhoneNumberMatcher(body, "KE"):
             raise AssertionError(f"{url} shows a phone number: {match.raw_string}")
         for phone in site.phones:
             assert phone[-9:] not in body, url
-        for words in (*PRIVATE_WORDS, "A private promise", "SIRI"):
+        for words in (*PRIVATE_WORDS, QUOTED_WORDS, "Kamau", "A private promise", "SIRI"):
             assert words not in body, url
-        counts: list[int] = []
         if answer.mimetype == "text/html":
             counts += [int(n) for n in re.findall(r"</th><td>(\d+)</td><td><svg", body)]
             counts += [int(n) for n in re.findall(r"(\d+) people (?:answered|took part)", body)]
@@ -428,3 +544,4 @@ def test_nothing_personal_and_no_small_group_appears_anywhere_public(
             for name in SMALL_NAMES:
                 assert name not in body, (url, name)
     assert served > 50
+    assert memoranda == 2  # the public consultation's, in English and Kiswahili

@@ -192,6 +192,26 @@ def consultation_detail(consultation_id: int) -> str:
     )
 
 
+@bp.post("/consultations/<int:consultation_id>/public")
+@require_role(*EDITORS, write=True)
+def consultation_public(consultation_id: int) -> Response:
+    """Show the consultation on the public site (what was asked, how many took part, the
+    memorandum with small groups folded), or stop showing it; the site's pages are cached for
+    up to GATEWAY_PUBLIC_CACHE_SECONDS."""
+    consultation = consultation_or_404(consultation_id)
+    consultation.public = request.form.get("public") == "1"
+    audit.record(
+        "consultation.public",
+        "consultation",
+        consultation.id,
+        keyword=consultation.keyword,
+        public=consultation.public,
+    )
+    db.session.commit()
+    flash(t("admin.public.shown" if consultation.public else "admin.public.hidden"))
+    return redirect(url_for("admin.consultation_detail", consultation_id=consultation.id))
+
+
 @bp.route("/consultations/<int:consultation_id>/draft.pdf")
 @require_role(*READERS)
 def consultation_draft(consultation_id: int) -> Any:

@@ -6,11 +6,21 @@ full tables. :func:`memorandum_data` gives what the printable HTML page shows;
 Every number is a figure of :mod:`gateway.consultations.tallies` and can be recomputed from the
 CSV export; every word is an ``admin.memo.*`` text of ``messages/``. Quotes are only comments
 their authors let be quoted, the secretariat picked, and not erased; masked, five per clause.
+
+The secretariat's memorandum (the one submitted) is complete. The public site's (``min_group``
+given) passes every table of groups of people (by county, ward, language, channel; positions
+by county) through the public site's small-group rule (:mod:`gateway.small_groups`): a group of
+fewer than ``min_group`` people is folded into "other", or not shown; a clause's positions or
+themes are shown only once ``min_group`` people took a position or commented, as the site's
+charts; and a quote names its author's county only when that county is shown.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -30,9 +40,43 @@ from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick
 from gateway.settings import current_settings
+from gateway.small_groups import fold_small, total_shown
 
 MAIN_THEMES = 5  # per clause in the body; the annex has them all
 QUOTES = 5  # per clause
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """How the tables of groups of people are written: every group (``min_group`` None, the
+    secretariat's memorandum), or the public site's rule (see the module's docstring)."""
+
+    min_group: int | None = None
+
+    def fold(
+        self, groups: Mapping[K, Counter[Any]]
+    ) -> tuple[list[tuple[K, Counter[Any]]], Counter[Any] | None]:
+        """The groups shown, in the order given, and the folded rest (None: no "other" row)."""
+        items = [(key, Counter(counts)) for key, counts in groups.items()]
+        if self.min_group is None:
+            return items, None
+        folded = fold_small(items, self.min_group)
+        shown = {key for key, _ in folded.shown}
+        return [(key, counts) for key, counts in items if key in shown], folded.other
+
+    def fold_counts(self, counts: Mapping[K, int]) -> tuple[list[tuple[K, int]], int | None]:
+        """:meth:`fold` of groups that are one number each (people)."""
+        shown, other = self.fold({key: Counter({"people": n}) for key, n in counts.items()})
+        return [(key, c["people"]) for key, c in shown], (other["people"] if other else None)
+
+    def whole(self, people: int) -> bool:
+        """May a whole of ``people`` (a clause's positions, its comments) be shown?"""
+        return self.min_group is None or total_shown({"people": people}, self.min_group) is not None
+
+    def too_few(self, w: Writer, columns: int) -> list[str]:
+        """The row a table shows instead of rows of too few people."""
+        return [w.t("too_few", min_group=self.min_group or 0), *[""] * (columns - 1)]
 
 
 def _by_count(counter: Counter[object]) -> list[tuple[object, int]]:
@@ -40,7 +84,7 @@ def _by_count(counter: Counter[object]) -> list[tuple[object, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], str(item[0] or "")))
 
 
-def _participation(w: Writer, found: Figures) -> list[Table]:
+def _participation(w: Writer, found: Figures, groups: Groups) -> list[Table]:
     people = w.t("col.people")
     tables = []
     for key, heading, label in (
@@ -48,10 +92,15 @@ def _participation(w: Writer, found: Figures) -> list[Table]:
         ("language", w.t("col.language"), w.language_name),
         ("channel", w.t("col.channel"), w.channel),
     ):
+        shown, other = groups.fold_counts(dict(_by_count(found.took_part[key])))
         rows = [
             [label(value), w.n(n), w.pct(n, found.participants)]  # type: ignore[arg-type]
-            for value, n in _by_count(found.took_part[key])
+            for value, n in shown
         ]
+        if other is not None:
+            rows.append([w.t("other_groups"), w.n(other), w.pct(other, found.participants)])
+        if not rows and groups.min_group is not None:
+            rows.append(groups.too_few(w, 3))
         tables.append(
             Table(
                 f"participants-{key}",
@@ -63,10 +112,12 @@ def _participation(w: Writer, found: Figures) -> list[Table]:
     return tables
 
 
-def _positions(w: Writer, clause: Clause, stances: Counter[str]) -> Table:
+def _positions(w: Writer, clause: Clause, stances: Counter[str], groups: Groups) -> Table:
     total = sum(stances.values())
     rows = [[w.stance(s), w.n(stances[s]), w.pct(stances[s], total)] for s in STANCES]
     rows.append([w.t("col.total"), w.n(total), w.pct(total, total)])
+    if not groups.whole(total):
+        rows = [groups.too_few(w, 3)]
     return Table(
         f"clause-{clause.number}-positions",
         w.t("table.positions", number=clause.number),
@@ -76,22 +127,31 @@ def _positions(w: Writer, clause: Clause, stances: Counter[str]) -> Table:
 
 
 def _themes(
-    w: Writer, clause: Clause, themes: Counter[str], comments: int, top: int | None
+    w: Writer,
+    clause: Clause,
+    themes: Counter[str],
+    comments: int,
+    top: int | None,
+    groups: Groups,
 ) -> Table:
     shown = _by_count(themes)  # type: ignore[arg-type]
     if top is not None:
         shown = shown[:top]
     key = "themes" if top is not None else "all_themes"
+    rows = [[str(name), w.n(n), w.pct(n, comments)] for name, n in shown]
+    if rows and not groups.whole(comments):
+        rows = [groups.too_few(w, 3)]
     return Table(
         f"clause-{clause.number}-{key}",
         w.t(f"table.{key}", number=clause.number),
         [w.t("col.theme"), w.t("col.comments"), w.t("col.percent_comments")],
-        [[str(name), w.n(n), w.pct(n, comments)] for name, n in shown],
+        rows,
     )
 
 
-def _quotes(w: Writer, clause: Clause) -> list[Quote]:
-    """The first five comments of the clause that may be quoted, masked."""
+def _quotes(w: Writer, clause: Clause, counties: set[str | None] | None) -> list[Quote]:
+    """The first five comments of the clause that may be quoted, masked; the author's county
+    named only when it is among ``counties`` (None: any)."""
     known = places()
     rows = db.session.scalars(
         select(Comment)
@@ -107,17 +167,30 @@ def _quotes(w: Writer, clause: Clause) -> list[Quote]:
         .limit(QUOTES)
     )
     return [
-        Quote(mask_quote(c.text or "", known), f"{w.unknown(c.county)}, {w.channel(c.channel)}")
+        Quote(
+            mask_quote(c.text or "", known),
+            f"{w.unknown(c.county)}, {w.channel(c.channel)}"
+            if counties is None or c.county in counties
+            else w.channel(c.channel),
+        )
         for c in rows
         if quotable(c.text, c.quote_ok, c.quoted, c.erased_at is not None)
     ]
 
 
-def _by_county(w: Writer, clause: Clause, counts: dict[str | None, Counter[str]]) -> Table:
+def _by_county(
+    w: Writer, clause: Clause, counts: dict[str | None, Counter[str]], groups: Groups
+) -> Table:
+    shown, other = groups.fold(dict(sorted(counts.items(), key=lambda item: item[0] or "~")))
+    named: list[tuple[str, Counter[Any]]] = [(w.unknown(c), stances) for c, stances in shown]
+    if other is not None:
+        named.append((w.t("other_groups"), other))
     rows = []
-    for county, stances in sorted(counts.items(), key=lambda item: item[0] or "~"):
+    for name, stances in named:
         total = sum(stances.values())
-        rows.append([w.unknown(county), *(w.n(stances[s]) for s in STANCES), w.n(total)])
+        rows.append([name, *(w.n(stances[s]) for s in STANCES), w.n(total)])
+    if not rows and groups.min_group is not None and counts:
+        rows.append(groups.too_few(w, len(STANCES) + 2))
     return Table(
         f"clause-{clause.number}-counties",
         w.t("table.positions_by_county", number=clause.number),
@@ -126,14 +199,36 @@ def _by_county(w: Writer, clause: Clause, counts: dict[str | None, Counter[str]]
     )
 
 
-def _wards(w: Writer, found: Figures) -> Table:
-    rows = [
-        [w.unknown(county), w.unknown(ward), w.n(n), w.pct(n, found.participants)]
-        for (county, ward), n in sorted(
-            found.took_part["ward"].items(),
-            key=lambda item: (item[0][0] or "~", item[0][1] or "~"),
-        )
-    ]
+def _wards(w: Writer, found: Figures, groups: Groups, counties: set[str | None] | None) -> Table:
+    """Every ward; or, by the public rule, the wards of the shown ``counties`` only, each
+    folded within its county (else "the county minus its shown wards" gives a small ward back),
+    and everything else in one "other" row when it is not small itself."""
+    ordered = sorted(
+        found.took_part["ward"].items(),
+        key=lambda item: (item[0][0] or "~", item[0][1] or "~"),
+    )
+    per_county: dict[str | None, dict[tuple[str | None, str | None], int]] = {}
+    leftover = 0
+    for (county, ward), n in ordered:
+        if counties is None or county in counties:
+            per_county.setdefault(county, {})[(county, ward)] = n
+        else:
+            leftover += n
+    rows = []
+    for in_county in per_county.values():
+        shown, other = groups.fold_counts(in_county)
+        rows += [
+            [w.unknown(county), w.unknown(ward), w.n(n), w.pct(n, found.participants)]
+            for (county, ward), n in shown
+        ]
+        leftover += sum(in_county.values()) - sum(n for _, n in shown)
+    if groups.min_group is not None:
+        if groups.whole(leftover) and leftover:
+            rows.append(
+                [w.t("other_groups"), "", w.n(leftover), w.pct(leftover, found.participants)]
+            )
+        if not rows:
+            rows.append(groups.too_few(w, 4))
     return Table(
         "participants-ward",
         w.t("table.by_ward"),
@@ -154,9 +249,26 @@ def _audience(w: Writer, consultation: Consultation) -> str:
     return "; ".join(parts)
 
 
-def _method(w: Writer, consultation: Consultation, found: Figures) -> list[str]:
-    channels = [w.channel(c) for c, _ in _by_count(found.took_part["channel"])]  # type: ignore[arg-type]
-    languages = [w.language_name(c) for c, _ in _by_count(found.took_part["language"])]  # type: ignore[arg-type]
+def _method(w: Writer, consultation: Consultation, found: Figures, groups: Groups) -> list[str]:
+    # Only the channels and languages of groups the tables show: naming one a few people used
+    # would tell what the tables fold away.
+    channel_groups, _ = groups.fold_counts(dict(_by_count(found.took_part["channel"])))
+    language_groups, _ = groups.fold_counts(dict(_by_count(found.took_part["language"])))
+    channels = [w.channel(c) for c, _ in channel_groups]  # type: ignore[arg-type]
+    languages = [w.language_name(c) for c, _ in language_groups]  # type: ignore[arg-type]
+    took_part = (
+        w.t(
+            "method.took_part",
+            people=w.n(found.participants),
+            positions=w.n(found.positions),
+            clauses=w.n(len(consultation.clauses)),
+            comments=w.n(found.comments),
+            channels=w.listing(channels) or w.t("unknown"),
+            languages=w.listing(languages) or w.t("unknown"),
+        )
+        if groups.whole(found.participants)
+        else w.t("too_few", min_group=groups.min_group or 0)
+    )
     invited = (
         w.t(
             "method.invited",
@@ -176,15 +288,7 @@ def _method(w: Writer, consultation: Consultation, found: Figures) -> list[str]:
             body=consultation.issuing_body,
         ),
         invited,
-        w.t(
-            "method.took_part",
-            people=w.n(found.participants),
-            positions=w.n(found.positions),
-            clauses=w.n(len(consultation.clauses)),
-            comments=w.n(found.comments),
-            channels=w.listing(channels) or w.t("unknown"),
-            languages=w.listing(languages) or w.t("unknown"),
-        ),
+        took_part,
         w.t(
             "method.coding",
             coded=w.n(found.coded),
@@ -196,12 +300,20 @@ def _method(w: Writer, consultation: Consultation, found: Figures) -> list[str]:
     ]
 
 
-def memorandum_data(consultation: Consultation, language: str | None = None) -> Memorandum:
-    """The memorandum of ``consultation`` written in ``language`` (default: the gateway's)."""
+def memorandum_data(
+    consultation: Consultation, language: str | None = None, min_group: int | None = None
+) -> Memorandum:
+    """The memorandum of ``consultation`` written in ``language`` (default: the gateway's);
+    complete, or with ``min_group`` the public site's (see the module's docstring)."""
     w = Writer(language or current_settings().default_language)
+    groups = Groups(min_group)
     found = figures(consultation)
     chain = catalogs().chain(w.language)
-    sections, annex = [], [_wards(w, found)]
+    counties: set[str | None] | None = None
+    if min_group is not None:
+        shown, _ = groups.fold_counts(dict(found.took_part["county"]))
+        counties = {county for county, _ in shown}
+    sections, annex = [], [_wards(w, found, groups, counties)]
     for clause in consultation.clauses:
         stances = found.stances.get(clause.id, Counter())
         themes = found.themes_by_clause.get(clause.id, Counter())
@@ -211,13 +323,13 @@ def memorandum_data(consultation: Consultation, language: str | None = None) -> 
                 heading=w.t("clause", number=clause.number, reference=clause.reference),
                 summary=pick(clause.summary, chain),
                 comments=w.t("clause_comments", comments=w.n(comments)),
-                positions=_positions(w, clause, stances),
-                themes=_themes(w, clause, themes, comments, MAIN_THEMES),
-                quotes=_quotes(w, clause),
+                positions=_positions(w, clause, stances, groups),
+                themes=_themes(w, clause, themes, comments, MAIN_THEMES, groups),
+                quotes=_quotes(w, clause, counties),
             )
         )
-        annex.append(_by_county(w, clause, found.stances_by_county.get(clause.id, {})))
-        annex.append(_themes(w, clause, themes, comments, None))
+        annex.append(_by_county(w, clause, found.stances_by_county.get(clause.id, {}), groups))
+        annex.append(_themes(w, clause, themes, comments, None, groups))
     title = pick(consultation.title, chain) or consultation.draft_name
     return Memorandum(
         language=w.language,
@@ -230,16 +342,20 @@ def memorandum_data(consultation: Consultation, language: str | None = None) -> 
         ],
         sample=w.t("sample") if consultation.sample else "",
         method_heading=w.t("method.heading"),
-        method=_method(w, consultation, found),
-        participation=_participation(w, found),
+        method=_method(w, consultation, found, groups),
+        participation=_participation(w, found, groups),
         sections=sections,
         annex_heading=w.t("annex"),
         annex=annex,
-        notes=[w.t("reproducible")],
+        notes=[w.t("reproducible")]
+        if min_group is None
+        else [w.t("small_groups", min_group=min_group), w.t("reproducible")],
         labels={"quotes": w.t("quotes"), "no_quotes": w.t("no_quotes")},
     )
 
 
-def memorandum_docx(consultation: Consultation, language: str | None = None) -> bytes:
+def memorandum_docx(
+    consultation: Consultation, language: str | None = None, min_group: int | None = None
+) -> bytes:
     """The memorandum as a Word file (python-docx), the same as :func:`memorandum_data`."""
-    return write_docx(memorandum_data(consultation, language))
+    return write_docx(memorandum_data(consultation, language, min_group))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from flask import Response, abort, render_template
+from flask import Response, abort, g, render_template
 from sqlalchemy import func, select
 
 from gateway.commitments.models import VERDICTS, Commitment, DutyBearer
@@ -90,11 +90,14 @@ def consultations() -> str:
 
 @route("/consultations/<int:consultation_id>/memorandum.docx")
 def memorandum(consultation_id: int) -> Response:
-    """The memorandum as the secretariat's page makes it (quotes only of authors who agreed)."""
+    """The memorandum in the page's language, with the small-group rule (quotes only of authors
+    who agreed)."""
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or not consultation.public:
         abort(404)
-    document = memorandum_docx(consultation)
+    # Groups under the threshold folded as on every public page; the secretariat's own
+    # (admin) memorandum, the one submitted, stays complete.
+    document = memorandum_docx(consultation, g.lang, min_group=min_group())
     return Response(
         document,
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
