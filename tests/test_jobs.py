@@ -9,6 +9,7 @@ from rq.job import Job
 from rq.utils import import_attribute
 
 from gateway.broadcasts.dispatch import send_broadcast_chunk, start_broadcast
+from gateway.commitments import followup
 from gateway.contacts import retention
 from gateway.contacts.imports import run_import
 from gateway.guides import series
@@ -70,6 +71,7 @@ def test_each_periodic_job_does_nothing_while_another_run_holds_its_lock(
         notices.RESULTS_LOCK,
         retention.LOCK,
         voice_callbacks.RECOVER_LOCK,
+        followup.ROUNDS_LOCK,
     )
     for lock in locks:
         redis.set(lock, "another run")

@@ -332,3 +332,16 @@ def test_real_template_keeps_keys_only_data_uses() -> None:
     with (DEFAULT_MESSAGES_DIR / "messages.pot").open("rb") as fileobj:
         template = {message.id for message in read_po(fileobj) if message.id}
     assert {"keyword.join", "keyword.stop", "keyword.help", "consent.v1"} <= template
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(DEFAULT_MESSAGES_DIR.glob("*/LC_MESSAGES/*.po")),
+    ids=lambda p: "/".join(p.parts[-3:]),
+)
+def test_every_catalog_file_is_well_formed(path: Path) -> None:
+    """Is every entry of every catalog whole (a msgid with its msgstr)? A broken one is read
+    with a warning printed to stdout, into what a command such as ``flask tokens create``
+    prints, and its text is lost."""
+    with path.open("rb") as po:
+        read_po(po, abort_invalid=True)
