@@ -112,6 +112,7 @@ def _announce(token: str, password: str, use_emulator: bool) -> None:
     lines = [
         "",
         "HMK Civic Gateway is starting. Ctrl-C stops everything.",
+        f"  Public site:       {base}/   (and {base}/sw/; no login)",
         f"  Admin UI:          {base}/admin/   ({DEMO_ADMIN}, password {password})",
         f"  Phone simulator:   {base}/admin/simulator",
         f"  Health:            {base}/healthz",
@@ -130,6 +131,8 @@ def _announce(token: str, password: str, use_emulator: bool) -> None:
         "  Dial the USSD menu as a phone would:",
         f"    curl -s -d sessionId=demo1 -d serviceCode='*384*123#' "
         f"-d phoneNumber=%2B254700100009 -d text= {base}/at/ussd",
+        "  Demo platform leaders: +254700100011 (Mui Basin), +254700100021 (Kanziku); their",
+        "  leader menu is the USSD menu's last line, PIN 1234.",
         "",
     ]
     print("\n".join(lines), flush=True)
