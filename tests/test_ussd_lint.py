@@ -40,3 +40,33 @@ def test_a_screen_that_no_longer_fits_fails_the_lint(make_app, tmp_path: Path):
         for line in lines
     ), result.output
     assert not any(line.startswith("en meeting_detail") for line in lines)
+
+
+def test_the_fullest_main_menu_keeps_every_option(app):
+    """A caller not yet joined who leads a platform, with a consultation open and a promise
+    followed up in their area, sees ten options: does each stay on the screen (the title goes
+    first), within 160 characters, in every language?"""
+    from gateway.contacts.models import Contact
+    from gateway.i18n import catalogs
+    from gateway.settings import current_settings
+    from gateway.ussd.engine import Context, Hop, Walk
+    from gateway.ussd.registry import Handlers
+    from gateway.ussd.screens import Renderer
+
+    with app.app_context():
+        engine = app.extensions["ussd_engine"]
+        real = engine.handlers
+        every = {name: (lambda ctx: True) for name in real.conditions}
+        renderer = Renderer(Handlers(conditions=every, sources=real.sources, views=real.views))
+        node = engine.flow.nodes["main"]
+        for language in ("en", "sw", "kam"):
+            contact = Contact(phone="+254700000001", language=language)
+            settings = current_settings()
+            ctx = Context(
+                Hop("s", contact.phone, settings.ussd_code, ""), contact, settings, catalogs()
+            )
+            screen = renderer.render(node, Walk("main", 0), ctx)
+            lines = screen.text.split("\n")
+            assert len(screen.text) <= 160 and "text" not in screen.dropped, screen.text
+            assert [line.split(".")[0] for line in lines] == [str(n) for n in range(1, 11)]
+            assert screen.dropped == ("title",), (language, screen.dropped)

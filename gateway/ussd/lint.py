@@ -96,6 +96,10 @@ def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Pr
         views[name] = _constant(values)
     handlers = Handlers(conditions=real.conditions, sources=sources, views=views)
     renderer = Renderer(handlers)
+    # A menu as full as any caller may see it: every option a condition may show, shown (some
+    # exclude each other; this errs on the side of a full screen).
+    shown = {name: _constant(True) for name in real.conditions}
+    full = Renderer(Handlers(conditions=shown, sources=sources, views=views))
     problems: list[Problem] = []
     for language in catalogs.languages():
         for node in engine.flow.nodes.values():
@@ -111,6 +115,8 @@ def lint_flow(engine: Engine, catalogs: Catalogs, settings: Settings) -> list[Pr
                     data={**_SESSION, **extra},
                 )
                 problems += _check_node(renderer, node, ctx, language.code)
+                if node.kind == "menu":
+                    problems += _check_full_menu(full, node, ctx, language.code)
     return problems
 
 
@@ -136,7 +142,11 @@ def _check_node(renderer: Renderer, node: Node, ctx: Context, language: str) -> 
         for hint in (None, node.hint or INVALID):
             walk = Walk(node.id, page, history=[("main", 0)], hint=hint)
             screen = renderer.render(node, walk, ctx)
-            lost = [d for d in screen.dropped if d != "hint" and (hint is None or d != "back")]
+            lost = [
+                d
+                for d in screen.dropped
+                if d not in ("hint", "title") and (hint is None or d != "back")
+            ]
             if lost:
                 problems.append(
                     Problem(
@@ -149,6 +159,15 @@ def _check_node(renderer: Renderer, node: Node, ctx: Context, language: str) -> 
             if "?" in screen.text and "?" not in _source_text(renderer, node, ctx):
                 problems.append(Problem(language, where, "characters lost in transliteration"))
     return problems
+
+
+def _check_full_menu(full: Renderer, node: Node, ctx: Context, language: str) -> list[Problem]:
+    """A menu with every option a caller may have: it may lose its title and Back line (0 still
+    works), never an option."""
+    screen = full.render(node, Walk(node.id, 0, history=[("main", 0)]), ctx)
+    if "text" not in screen.dropped:
+        return []
+    return [Problem(language, node.id, f"the fullest menu does not fit: {screen.text!r}")]
 
 
 def _source_text(renderer: Renderer, node: Node, ctx: Context) -> str:

@@ -28,7 +28,7 @@ BACK, HOME, MORE = "0", "00", "98"
 class Screen:
     text: str
     end: bool
-    dropped: tuple[str, ...] = ()  # what did not fit: "back", "hint", "text" (cut short)
+    dropped: tuple[str, ...] = ()  # what did not fit: "back", "hint", "title", "text" (cut)
 
     @property
     def body(self) -> str:
@@ -115,22 +115,36 @@ class Renderer:
             more = walk.page + 1 < len(pages)
         end = node.kind == "end"
         nav = [] if end else self.nav(ctx, more, back=bool(walk.history))
-        return self.fit(node, ctx, hint, body, nav, end)
+        # A menu's title may go before its last options would: they are what the caller needs.
+        title = 1 if node.kind == "menu" and node.text and len(body) > 1 else 0
+        return self.fit(node, ctx, hint, body, nav, end, title=title)
 
     def fit(
-        self, node: Node, ctx: Context, hint: list[str], body: list[str], nav: list[str], end: bool
+        self,
+        node: Node,
+        ctx: Context,
+        hint: list[str],
+        body: list[str],
+        nav: list[str],
+        end: bool,
+        *,
+        title: int = 0,
     ) -> Screen:
         """The fullest screen that fits: without the Back line (0 still works), then without
-        the hint (the same screen again says as much); cutting text is the last resort."""
+        the hint (the same screen again says as much), then without a menu's ``title`` first
+        line(s) (a main menu with every option a caller may have); cutting text is the last
+        resort."""
         without_back = [line for line in nav if not line.startswith(f"{BACK}.")]
         back = ("back",) if without_back != nav else ()
         hinted = ("hint",) if hint else ()
-        candidates = (
+        candidates = [
             (hint + body + nav, ()),
             (hint + body + without_back, back),
             (body + nav, hinted),
             (body + without_back, hinted + back),
-        )
+        ]
+        if title:
+            candidates.append((body[title:] + without_back, (*hinted, *back, "title")))
         for lines, dropped in candidates:
             text = transliterate("\n".join(lines))
             if len(text) <= SCREEN_LIMIT:
