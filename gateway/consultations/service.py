@@ -8,7 +8,7 @@ it lists; nothing listed is everyone. It is open from ``opens_at`` until ``close
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +99,18 @@ def title(consultation: Consultation, chain: Sequence[str]) -> str:
 
 def summary(clause: Clause, chain: Sequence[str]) -> str:
     return pick(clause.summary, chain)
+
+
+def chosen(data: Mapping[str, Any]) -> tuple[Consultation | None, Clause | None]:
+    """The consultation and clause a USSD session or a call chose (their ids under
+    ``consultation`` and ``clause``); a clause of another consultation is no clause."""
+    picked = str(data.get("consultation") or "")
+    consultation = db.session.get(Consultation, int(picked)) if picked.isdigit() else None
+    picked = str(data.get("clause") or "")
+    clause = db.session.get(Clause, int(picked)) if picked.isdigit() else None
+    if clause is None or consultation is None or clause.consultation_id != consultation.id:
+        return consultation, None
+    return consultation, clause
 
 
 def clause_by_number(consultation: Consultation, number: int) -> Clause | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from gateway.consultations.models import AGREE, DISAGREE, NOT_SURE, Clause, Consultation
 from gateway.consultations.service import (
     add_comment,
+    chosen,
     is_open,
     open_to,
     record_position,
     summary,
     title,
 )
-from gateway.extensions import db
 from gateway.ussd.engine import Context, Item
 from gateway.ussd.registry import action, condition, source, view
 
@@ -30,17 +30,11 @@ def _short(text: str, limit: int = LABEL_LIMIT) -> str:
 
 
 def _consultation(ctx: Context) -> Consultation | None:
-    chosen = ctx.data.get("consultation", "")
-    return db.session.get(Consultation, int(chosen)) if chosen.isdigit() else None
+    return chosen(ctx.data)[0]
 
 
 def _clause(ctx: Context) -> Clause | None:
-    chosen = ctx.data.get("clause", "")
-    clause = db.session.get(Clause, int(chosen)) if chosen.isdigit() else None
-    consultation = _consultation(ctx)
-    if clause is None or consultation is None or clause.consultation_id != consultation.id:
-        return None
-    return clause
+    return chosen(ctx.data)[1]
 
 
 @condition("has_open_consultations")

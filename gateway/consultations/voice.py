@@ -12,6 +12,7 @@ from __future__ import annotations
 from gateway.consultations.models import Clause, Comment, Consultation
 from gateway.consultations.service import (
     add_comment,
+    chosen,
     is_open,
     open_to,
     record_position,
@@ -29,17 +30,11 @@ SUMMARY = "voice.consult.summary"
 
 
 def _consultation(ctx: CallContext) -> Consultation | None:
-    chosen = str(ctx.data.get("consultation") or "")
-    return db.session.get(Consultation, int(chosen)) if chosen.isdigit() else None
+    return chosen(ctx.data)[0]
 
 
 def _clause(ctx: CallContext) -> Clause | None:
-    chosen = str(ctx.data.get("clause") or "")
-    clause = db.session.get(Clause, int(chosen)) if chosen.isdigit() else None
-    consultation = _consultation(ctx)
-    if clause is None or consultation is None or clause.consultation_id != consultation.id:
-        return None
-    return clause
+    return chosen(ctx.data)[1]
 
 
 @condition("has_open_consultations")
