@@ -50,12 +50,12 @@ class Platforms(MethodView):
         """Every platform (a coordinator's: their counties'), by county and name; no member's
         number (see a contact's export)."""
         counts: dict[tuple[int, bool], int] = {}
-        for platform_id, leader, n in db.session.execute(
-            select(Membership.platform_id, Membership.role == LEADER, func.count()).group_by(
-                Membership.platform_id, Membership.role == LEADER
+        for platform_id, role, n in db.session.execute(
+            select(Membership.platform_id, Membership.role, func.count()).group_by(
+                Membership.platform_id, Membership.role
             )
         ):
-            counts[(platform_id, bool(leader))] = int(n)
+            counts[(platform_id, role == LEADER)] = int(n)
         query = select(Platform).order_by(Platform.county, Platform.name)
         visible = principal().visible_counties()
         if visible is not None:  # a coordinator: their counties' platforms
