@@ -23,6 +23,7 @@ from helpers import confirmation, received, text
 from sqlalchemy import func, select
 
 from gateway import demo
+from gateway.consultations import demo as sample
 from gateway.consultations.models import (
     Clause,
     Coding,
@@ -214,7 +215,7 @@ def demo_consultation(app: Any) -> int:
     with app.app_context():
         demo.load()
         found: int = db.session.scalar(
-            select(Consultation.id).where(Consultation.keyword == demo.CONSULTATION_KEYWORD)
+            select(Consultation.id).where(Consultation.keyword == sample.CONSULTATION_KEYWORD)
         )
         return found
 

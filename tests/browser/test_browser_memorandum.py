@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway import demo
+from gateway.consultations import demo as sample
 from gateway.consultations.models import Consultation
 from gateway.extensions import db
 
@@ -26,7 +27,7 @@ def test_the_memorandum_fits_a_phone_and_prints_without_the_admin(
     with live.app.app_context():
         demo.load()
         consultation = db.session.scalar(
-            select(Consultation.id).where(Consultation.keyword == demo.CONSULTATION_KEYWORD)
+            select(Consultation.id).where(Consultation.keyword == sample.CONSULTATION_KEYWORD)
         )
     make_user("admin", email="memo@hmk.example")
     context = browser.new_context(viewport=PHONE)
