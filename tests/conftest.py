@@ -610,11 +610,17 @@ def live_gateway(app: Any) -> Any:
 @pytest.fixture
 def voice_line(app: Any, emulator: Any, live_gateway: str) -> Any:
     from dataclasses import replace
+    from datetime import time
 
     from tests.voice_phone import configure_voice
 
+    # A live line is tried whatever the hour: no quiet hours (those have tests of their own).
     app.config["GATEWAY"] = replace(
-        app.config["GATEWAY"], at_api_url=emulator.url, public_url=live_gateway
+        app.config["GATEWAY"],
+        at_api_url=emulator.url,
+        public_url=live_gateway,
+        quiet_start=time(0, 0),
+        quiet_end=time(0, 0),
     )
     configure_voice(emulator.url, voice_url=f"{live_gateway}/at/voice", auto_answer=True)
     yield emulator

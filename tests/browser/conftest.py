@@ -15,7 +15,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,10 @@ def _serve(app: Flask) -> tuple[Any, str]:
 def live(
     app: Flask, database: str, redis_url: str, emulator: Any, tmp_path: Path
 ) -> Iterator[Live]:
+    # The served app and its worker both without quiet hours: a browser test runs at any hour.
+    app.config["GATEWAY"] = replace(
+        app.config["GATEWAY"], quiet_start=time(0, 0), quiet_end=time(0, 0)
+    )
     server, url = _serve(app)
     env = {
         **os.environ,
