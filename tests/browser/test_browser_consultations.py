@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 from test_admin_consultations import _with_comments
 
@@ -70,7 +71,7 @@ def test_a_coder_codes_a_comment_on_a_phone_and_reads_the_agreement(
         page.select_option("select[name=a]", label="Amina (amina@hmk.example)")
         page.select_option("select[name=b]", label="Otieno (otieno@hmk.example)")
         page.click("#choose-coders button")
-        assert page.locator("#both-coded").text_content() == "3 comments coded by both."
+        expect(page.locator("#both-coded")).to_have_text("3 comments coded by both.")
         # Water over (mui, kyuso, kwale): (Y,Y), (Y,N), (N,Y): kappa -0.5 (worked by hand in
         # test_admin_consultations); compensation: (N,N), (N,N), (Y,Y): 1.
         assert page.locator(f"#kappa-{water_id} .kappa").text_content() == "-0.50"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from factories import joined_contact, meetings, polls
+from playwright.sync_api import expect
 
 from gateway.contacts.models import ContactTag
 from gateway.extensions import db
@@ -51,7 +52,7 @@ def test_a_coordinator_cannot_open_another_countys_contact(
     login(page, live, "kitui@hmk.example")
     page.click("header nav >> text=Contacts")
     rows = page.locator("table#contacts tbody tr")
-    assert rows.count() == 9
+    expect(rows).to_have_count(9)  # waits for the list: a click does not wait for the next page
     text = page.locator("table#contacts").text_content() or ""
     assert "Kwale" not in text and KITUI not in text and "+2547••••••01" in text
     shot(page, "contacts")
@@ -125,5 +126,5 @@ def test_an_import_shows_its_progress_and_then_the_error_report(
     )
     shot(page, "contacts_import_done")
     page.click("text=Back to the contacts")
-    assert "600 contacts" in (page.locator("#total").text_content() or "")
+    expect(page.locator("#total")).to_contain_text("600 contacts")
     assert page.console_errors == []
