@@ -842,7 +842,8 @@ class Bench:
         try:
             if mode == "continue" and target != "hello":
                 threads = self.args.wrk_threads if self.use_wrk else 1
-                wanted = max(warm.rate, 500) * self.args.seconds * 2 / threads + RING
+                # x4: the measured hop may run several times faster than the warm-up's sessions
+                wanted = max(warm.rate, 500) * self.args.seconds * 4 / threads + RING
                 prepared = min(MAX_PREPARED // threads, math.ceil(wanted))
                 steps = session_steps(self.args.hop)
                 if sessions.prepare(server, steps, f"m{tag}", threads, prepared) == 0:

@@ -127,7 +127,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
-def _gevent_patched() -> bool:
+def gevent_patched() -> bool:
     """True in a gunicorn gevent worker (the web process), where the standard library's
     sockets and locks are gevent's."""
     monkey = sys.modules.get("gevent.monkey")
@@ -165,7 +165,7 @@ def _sqlite_transactions_take_turns(engine: Engine) -> None:
 
 
 def init_db(app: Flask) -> None:
-    if _gevent_patched() and str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+    if gevent_patched() and str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # Transactions take turns (below), and one holding the turn may need a second
         # connection (a one-statement read): with a bounded pool, the greenlets waiting for the
         # turn could hold every connection, and the holder would wait for one until the pool's
@@ -179,7 +179,7 @@ def init_db(app: Flask) -> None:
         _guard_engine_across_fork(engine)
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
-            if _gevent_patched():
+            if gevent_patched():
                 _sqlite_transactions_take_turns(engine)
             reader = engine  # pysqlite begins no transaction for a SELECT anyway
         else:

@@ -311,6 +311,61 @@ def test_slow_clients_cannot_hold_the_web_process(web_alone: str) -> None:
     assert max(took) < 1.0, took
 
 
+def _slow_body(port: int, n: int, stop: threading.Event) -> None:
+    """A USSD callback whose headers come at once and whose body then comes a byte a second."""
+    body = (
+        f"sessionId=ATUid_body{n}&serviceCode=%2A384%2A123%23&phoneNumber=%2B2547113330{n:02d}"
+        "&networkCode=63902&text="
+    ).encode()
+    head = (
+        "POST /at/ussd?secret=e2e-secret HTTP/1.1\r\nHost: gateway\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(head)
+            for byte in body:
+                if stop.wait(1.0):
+                    return
+                sock.sendall(bytes([byte]))
+    except OSError:
+        return
+
+
+def test_callbacks_whose_body_comes_slowly_hold_no_callers_turn(web_alone: str) -> None:
+    """Callbacks take turns, a few at a time per worker (gateway.webhooks.admission); twelve
+    that send their body a byte a second (about two minutes each) wait outside the turns, so
+    other callers' hops are answered meanwhile."""
+    port = int(web_alone.rsplit(":", 1)[1])
+    stop = threading.Event()
+    slow = [threading.Thread(target=_slow_body, args=(port, n, stop)) for n in range(12)]
+    for thread in slow:
+        thread.start()
+    try:
+        time.sleep(2)  # every slow callback connected, its body started
+        screens = []
+        for n in range(10):
+            answer = requests.post(
+                f"{web_alone}/at/ussd",
+                params={"secret": "e2e-secret"},
+                timeout=20,
+                data={
+                    "sessionId": f"ATUid_quick{n}",
+                    "serviceCode": "*384*123#",
+                    "phoneNumber": f"+2547112221{n:02d}",
+                    "networkCode": "63902",
+                    "text": "",
+                },
+            )
+            screens.append(answer.text.split("\n", 1)[0])
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join()
+    assert screens == ["CON Choose your language"] * 10  # a new caller's first screen
+
+
 def test_many_callers_at_once_are_answered_without_stalls(web_alone: str) -> None:
     """Eighty callers joining at once (forty at a time), each hop a write to the database, are
     all answered promptly by the Procfile's web process: on SQLite its gevent workers' requests

@@ -75,3 +75,80 @@ def test_forty_requests_at_once_under_gevent_all_get_their_text(database: str, a
     assert found == {"errors": [], "screens": 40}, done.stderr[-2000:]
     # The overrides were read, not given up on after the pool's wait.
     assert "text overrides not reloaded" not in done.stderr, done.stderr[-2000:]
+
+
+TURNS = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import io, json
+import gevent
+
+from gateway.webhooks.admission import CallbacksInTurn
+
+inside, most, started, arrivals, admin_beside = [0], [0], [], [], []
+
+
+def app(environ, start_response):
+    if environ["PATH_INFO"].startswith("/admin"):
+        # callbacks running, and waiting their turn, when the admin's request started
+        admin_beside.append([inside[0] > 0, len(wrapped.turns.waiting) > 0])
+    else:
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        started.append(environ["n"])
+        assert environ["wsgi.input"].read() == b"text=1"  # the body was read for it, kept whole
+        gevent.sleep(0.005)  # two waits on Redis, as a hop has
+        gevent.sleep(0.005)
+        inside[0] -= 1
+    start_response("200 OK", [])
+    return [b"CON ok"]
+
+
+wrapped = CallbacksInTurn(app, "/at/", 16384, slots=2)
+
+
+def call(n, path="/at/ussd"):
+    body = io.BytesIO(b"text=1")
+    environ = {"PATH_INFO": path, "CONTENT_LENGTH": "6", "wsgi.input": body, "n": n}
+    assert b"".join(wrapped(environ, lambda *a: None)) == b"CON ok"
+
+
+def arrive(n):
+    arrivals.append(n)
+    call(n)
+
+
+def connection(c):
+    for k in range(10):  # a keep-alive connection: its next request as soon as one is answered
+        arrive((c, k))
+        if (c, k) == (0, 5):
+            gevent.spawn(call, -1, "/admin/inbox").join()
+
+
+# Eight connections, each asking again at once: a semaphore that let a newcomer take a freed turn
+# before the waiters woke would let one connection go again and again ahead of the others.
+gevent.joinall([gevent.spawn(connection, c) for c in range(8)], raise_error=True)
+# Two turns handed out in one moment may start either way round: overtaken by at most one.
+overtaken = max(
+    sum(1 for later in arrivals[i + 1:] if started.index(later) < started.index(n))
+    for i, n in enumerate(arrivals)
+)
+print(json.dumps({"most": most[0], "overtaken": overtaken, "served": len(started),
+                  "admin_beside": admin_beside}))
+"""
+
+
+def test_callbacks_take_turns_in_arrival_order_two_at_a_time(app) -> None:
+    """Under gevent, a worker runs at most two callbacks at once and starts them in the order
+    they came: a hop that has started is not slowed by all the others in flight (the tail that
+    bench/ussd.py measured), and none is overtaken by one that came later. The admin is not
+    held back by callbacks."""
+    done = subprocess.run(
+        [sys.executable, "-c", TURNS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found.pop("overtaken") <= 1
+    assert found == {"most": 2, "served": 80, "admin_beside": [[True, True]]}

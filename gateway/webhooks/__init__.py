@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.extensions import db
+from gateway.extensions import db, gevent_patched
 from gateway.settings import Settings, current_settings
 from gateway.webhooks.forms import BadCallback
 
@@ -96,5 +96,11 @@ def init_app(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
+    if gevent_patched():  # the Procfile's web process
+        from gateway.webhooks.admission import CallbacksInTurn
+
+        app.wsgi_app = CallbacksInTurn(  # type: ignore[method-assign]
+            app.wsgi_app, f"{bp.url_prefix}/", MAX_CALLBACK_BYTES
         )
     app.register_blueprint(bp)
