@@ -26,7 +26,7 @@ from gateway.meetings.notices import (
     reschedule,
     rsvp_counts,
 )
-from gateway.platforms.service import platform_problem
+from gateway.platforms.api import PlatformOfCounty
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.users.access import principal
@@ -57,7 +57,7 @@ def _in_the_future(moment: Any) -> None:
         raise ma.ValidationError("The meeting must start in the future.")
 
 
-class MeetingIn(ma.Schema):
+class MeetingIn(PlatformOfCounty):
     title = _per_language(
         TITLE_MAX,
         required=True,
@@ -89,12 +89,6 @@ class MeetingIn(ma.Schema):
         validate=_in_the_future,
         metadata={"description": "ISO 8601 with a timezone, e.g. `2026-12-08T10:00:00+03:00`."},
     )
-
-    @ma.validates_schema
-    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
-        problem = platform_problem(data.get("platform_id"), data.get("county"))
-        if problem:
-            raise ma.ValidationError(problem, "platform_id")
 
     @ma.validates_schema
     def _ward_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
