@@ -15,9 +15,9 @@ from functools import partial
 from sqlalchemy import Select, select
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import messageable, opted_out
+from gateway.contacts.service import opted_out
 from gateway.extensions import db, utcnow
-from gateway.platforms.service import in_platform
+from gateway.platforms.service import county_audience
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
 from gateway.polls.results import vote_counts
@@ -41,12 +41,7 @@ class PollClosed(Exception):
 
 def audience(poll: Poll) -> Select[Contact]:
     """Contacts with consent in the poll's county, or everywhere for a poll for everyone."""
-    query = select(Contact).where(messageable())
-    if poll.county is not None:
-        query = query.where(Contact.county == poll.county)
-    if poll.platform_id is not None:  # a platform's own poll: its members
-        query = query.where(in_platform(poll.platform_id))
-    return query.order_by(Contact.id)
+    return county_audience(poll.county, poll.platform_id)
 
 
 def not_yet_asked(poll: Poll) -> Select[Contact]:
