@@ -3,14 +3,14 @@ move it, cancel it."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
 from gateway.api.estimates import SendEstimateOut, estimate_out
+from gateway.api.fields import fail
 from gateway.api.schemas import _known_county, _known_language
 from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
 from gateway.areas import areas
@@ -159,15 +159,10 @@ MEETING_COLUMNS = (
 )
 
 
-def _fail(status: int, message: str) -> NoReturn:
-    abort(status, message=message)
-    raise AssertionError("abort() returned")  # pragma: no cover
-
-
 def _meeting_or_404(meeting_id: int) -> Meeting:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or not principal().sees_county(meeting.county):
-        _fail(404, f"No meeting with the id {meeting_id}.")
+        fail(404, message=f"No meeting with the id {meeting_id}.")
     return meeting
 
 
@@ -221,7 +216,7 @@ class MeetingMoveEstimate(MethodView):
         """What moving this meeting (as PATCH would) would send, and sends nothing."""
         meeting = _meeting_or_404(meeting_id)
         if meeting.status != "scheduled":
-            _fail(409, f"Meeting {meeting_id} is cancelled; create a new one.")
+            fail(409, message=f"Meeting {meeting_id} is cancelled; create a new one.")
         return estimate_out(
             move_estimate(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
         )
@@ -246,7 +241,7 @@ class MeetingById(MethodView):
         try:
             reschedule(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
         except MeetingClosed:
-            _fail(409, f"Meeting {meeting_id} is cancelled; create a new one.")
+            fail(409, message=f"Meeting {meeting_id} is cancelled; create a new one.")
         db.session.commit()
         return _described(meeting)
 
