@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gateway.commitments.demo import load_demo_accountability
 from gateway.consultations.demo import load_sample_consultation
 from gateway.contacts.models import Contact
-from gateway.contacts.service import find_contact, record_consent
+from gateway.contacts.service import add_demo_contact, find_contact
 from gateway.encoding import analyse
 from gateway.extensions import db, utcnow
 from gateway.meetings.models import Meeting
@@ -40,15 +40,7 @@ def load() -> str:
     for phone, language, county, ward in DEMO_CONTACTS:
         if find_contact(phone) is not None:
             continue
-        contact = Contact(phone=phone, language=language, county=county, ward=ward)
-        db.session.add(contact)
-        record_consent(
-            contact,
-            channel="demo",
-            wording_version="consent.v1",
-            wording_text=None,
-            language=language,
-        )
+        add_demo_contact(phone, language, county, ward)
         added += 1
     db.session.flush()
     for phone, external_id, text in DEMO_INBOX:

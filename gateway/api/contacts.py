@@ -3,13 +3,13 @@ everything held about one number (admin tokens only)."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
+from gateway.api.fields import fail
 from gateway.api.schemas import ContactIn, ContactOut, ContactUpdate
 from gateway.api.scope import ADMIN, ADMIN_ONLY, COORDINATOR, STAFF, forbid, roles
 from gateway.contacts.export import PARTS, collect
@@ -30,16 +30,11 @@ blp = ApiBlueprint(
 )
 
 
-def _fail(status: int, **details: Any) -> NoReturn:
-    abort(status, **details)
-    raise AssertionError("abort() returned")  # pragma: no cover
-
-
 def _contact_or_404(phone: str) -> Contact:
     try:
         e164 = normalise_phone(phone)
     except InvalidPhone:
-        _fail(
+        fail(
             400,
             message=f"'{phone[:32]}' is not a phone number.",
             errors={"path": {"phone": ["Not a valid phone number."]}},
@@ -50,7 +45,7 @@ def _contact_or_404(phone: str) -> Contact:
         or contact.anonymised_at is not None
         or not principal().sees_county(contact.county)
     ):
-        _fail(404, message=f"No contact with the number {e164}.")
+        fail(404, message=f"No contact with the number {e164}.")
     return contact
 
 
@@ -82,7 +77,7 @@ class Contacts(MethodView):
         if held is not None and not principal().sees_county(held.county):
             return _as_if_created(held.id, data)
         if held is not None:
-            _fail(
+            fail(
                 409,
                 message=f"A contact with the number {data['phone']} exists already; "
                 "update it with PATCH.",

@@ -1,4 +1,5 @@
-"""Fields the polls and surveys APIs share: texts per language, and SMS keywords."""
+"""Fields the polls and surveys APIs share: texts per language, SMS keywords, options, and the
+window they are open in."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.api.schemas import _known_language
-from gateway.extensions import db
+from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
+from gateway.sms.choices import folded_phrase
 from gateway.sms.keywords import KEYWORDS, fold, keyword_table
 
 KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,19}")
@@ -28,6 +30,34 @@ def per_language(max_length: int, **kwargs: Any) -> ma.fields.Dict:
         values=ma.fields.String(validate=ma.validate.Length(1, max_length)),
         **kwargs,
     )
+
+
+def refuse_repeated_options(options: list[dict[str, str]]) -> None:
+    """Two options with the same label in any language (as a reply is read: folded) could not be
+    told apart when someone answers in words."""
+    seen: dict[str, int] = {}
+    for number, labels in enumerate(options, start=1):
+        for label in labels.values():
+            if seen.setdefault(folded_phrase(label), number) != number:
+                raise ma.ValidationError(
+                    f"Options {seen[folded_phrase(label)]} and {number} are both '{label}'.",
+                    "options",
+                )
+
+
+def opens_at_field() -> ma.fields.AwareDateTime:
+    return ma.fields.AwareDateTime(
+        load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
+    )
+
+
+def check_window(data: dict[str, Any]) -> None:
+    """``closes_at`` comes after ``opens_at`` (now, if not given) and is still to come."""
+    opens, closes = data.get("opens_at") or utcnow(), data.get("closes_at")
+    if closes is not None and closes <= opens:
+        raise ma.ValidationError("Must be after opens_at.", "closes_at")
+    if closes is not None and closes <= utcnow():
+        raise ma.ValidationError("Must be in the future.", "closes_at")
 
 
 class Keyword(ma.fields.String):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
-from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
+from gateway.api.fields import fail
 from gateway.api.scope import ADMIN, VIEWER
 from gateway.broadcasts.dispatch import (
     OverBudget,
@@ -230,11 +230,6 @@ class BroadcastOut(ma.Schema):
     spent_kes = ma.fields.Decimal(as_string=True)
 
 
-def _fail(status: int, **details: Any) -> NoReturn:
-    abort(status, **details)
-    raise AssertionError("abort() returned")  # pragma: no cover
-
-
 def _out(broadcast: Broadcast, found: Any = None) -> dict[str, Any]:
     fields = {
         name: getattr(broadcast, name)
@@ -297,13 +292,13 @@ class Broadcasts(MethodView):
             )
         except Uncovered as exc:
             estimate_out = EstimateOut().dump(exc.estimate)
-            _fail(
+            fail(
                 409,
                 message=str(exc),
                 errors={"uncovered": exc.estimate.uncovered, "estimate": estimate_out},
             )
         except OverBudget as exc:
-            _fail(409, message=str(exc), errors={"estimate": EstimateOut().dump(exc.estimate)})
+            fail(409, message=str(exc), errors={"estimate": EstimateOut().dump(exc.estimate)})
         db.session.commit()
         return _out(broadcast, found)
 
@@ -332,5 +327,5 @@ class BroadcastCancel(MethodView):
 def _broadcast(broadcast_id: int) -> Broadcast:
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        _fail(404, message=f"No broadcast {broadcast_id}.")
+        fail(404, message=f"No broadcast {broadcast_id}.")
     return broadcast

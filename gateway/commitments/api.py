@@ -27,9 +27,9 @@ from gateway.commitments.models import BEARER_KINDS, DutyBearer
 from gateway.commitments.scorecard import scorecard
 from gateway.extensions import db
 from gateway.numbers import MAX_ID
+from gateway.reports.api import report_or_404
 from gateway.reports.models import Report
 from gateway.users import audit
-from gateway.users.access import principal
 
 bearers_blp = ApiBlueprint(
     "duty_bearers",
@@ -109,15 +109,6 @@ class EscalationOut(ma.Schema):
     response = ma.fields.String(allow_none=True)
 
 
-def _report_or_404(report_id: int) -> Report:
-    report = db.session.get(Report, report_id)
-    # "No such report" and "not yours to see" answer alike: a sensitive one is not confirmed.
-    if report is None or not principal().sees_report(report.county, report.sensitive):
-        abort(404, message=f"No report with the id {report_id}.")
-    assert report is not None
-    return report
-
-
 def _escalations(report: Report) -> list[dict[str, Any]]:
     return [
         {
@@ -188,7 +179,7 @@ class ReportEscalations(MethodView):
     )
     def get(self, report_id: int) -> list[dict[str, Any]]:
         """The report's escalations, oldest first, with their response."""
-        return _escalations(_report_or_404(report_id))
+        return _escalations(report_or_404(report_id))
 
     @cases_blp.arguments(EscalationIn)
     @cases_blp.response(201, EscalationOut(many=True))
@@ -199,7 +190,7 @@ class ReportEscalations(MethodView):
     def post(self, data: dict[str, Any], report_id: int) -> list[dict[str, Any]]:
         """Take the report to a duty bearer: its status becomes `escalated` and a named reporter
         is told by SMS; answers every escalation of the report."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         bearer = db.session.get(DutyBearer, data["duty_bearer_id"])
         if bearer is None:
             abort(422, message="No such duty bearer.", errors={"json": {"duty_bearer_id": ["?"]}})
@@ -231,7 +222,7 @@ class ReportResponse(MethodView):
     def post(self, data: dict[str, Any], report_id: int) -> list[dict[str, Any]]:
         """Record the duty bearer's response (on the latest escalation not yet answered): the
         status becomes `responded` and a named reporter is told by SMS."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         try:
             record_response(report, data["response"], at=data["responded_at"])
         except CaseRefused as refused:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.exc import IntegrityError
@@ -30,15 +31,14 @@ from gateway.settings import Settings, current_settings
 from gateway.sms.asked import COMMITMENT_QUESTION
 from gateway.sms.estimate import Planned, SendEstimate, estimate_send, reach_where
 from gateway.sms.models import Message
-from gateway.sms.scheduled import queue_once
-from gateway.sms.texts import language_of, say, with_optout_hint
+from gateway.sms.scheduled import queue_to_each
+from gateway.sms.texts import say, with_optout_hint
 from gateway.users import audit
 
 log = logging.getLogger(__name__)
 
 ASKED = COMMITMENT_QUESTION  # the kind of every SMS that asks a round's question
 PENDING, SENT, SKIPPED = "pending", "sent", "skipped"
-BATCH = 500
 ROUNDS_LOCK = "gateway:commitments:rounds:lock"
 ROUNDS_LOCK_S = 300
 
@@ -207,28 +207,13 @@ def send_round(round_id: int) -> str:
         return "closed: nothing sent"
     now = utcnow()
     at = next_send_time(now, current_settings())
-    not_before = at if at > now else None
-    by_language: dict[str, str] = {}
-    queued, last_id = 0, 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                not_yet_asked(commitment, round_id).where(Contact.id > last_id).limit(BATCH)
-            )
-        )
-        if not batch:
-            break
-        for contact in batch:
-            last_id = contact.id
-            language = language_of(contact)
-            if language not in by_language:
-                by_language[language] = question_sms(commitment, language)
-            key = question_key(round_id, contact.id)
-            if queue_once(
-                contact, by_language[language], kind=ASKED, dedupe_key=key, not_before=not_before
-            ):
-                queued += 1
-        db.session.commit()
+    queued = queue_to_each(
+        not_yet_asked(commitment, round_id),
+        partial(question_sms, commitment),
+        kind=ASKED,
+        dedupe_key=partial(question_key, round_id),
+        not_before=at if at > now else None,
+    )
     followup.recipients = (
         db.session.scalar(
             select(func.count()).where(

@@ -4,32 +4,21 @@ name nobody (the row keeps only the ward, as the tally does)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from gateway.commitments.models import Commitment, DutyBearer, FollowUpAnswer, FollowUpRound
-from gateway.contacts.export import Row, iso_time
-from gateway.contacts.models import Contact
-from gateway.extensions import db
+from gateway.contacts.export import rows_part
 
-
-def answers(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(FollowUpAnswer, FollowUpRound.number, Commitment.what, DutyBearer.name)
-        .join(FollowUpRound, FollowUpRound.id == FollowUpAnswer.round_id)
-        .join(Commitment, Commitment.id == FollowUpAnswer.commitment_id)
-        .join(DutyBearer, DutyBearer.id == Commitment.duty_bearer_id)
-        .where(FollowUpAnswer.contact_id == contact.id)
-        .order_by(FollowUpAnswer.id)
-    )
-    return [
-        {
-            "commitment": what,
-            "duty_bearer": bearer,
-            "round": number,
-            "answer": answer.verdict,
-            "channel": answer.channel,
-            "ward": answer.ward,
-            "at": iso_time(answer.answered_at),
-        }
-        for answer, number, what, bearer in rows
-    ]
+answers = rows_part(
+    FollowUpAnswer,
+    Commitment.what.label("commitment"),
+    DutyBearer.name.label("duty_bearer"),
+    FollowUpRound.number.label("round"),
+    FollowUpAnswer.verdict.label("answer"),
+    FollowUpAnswer.channel,
+    FollowUpAnswer.ward,
+    FollowUpAnswer.answered_at.label("at"),
+    joins=[
+        (FollowUpRound, FollowUpRound.id == FollowUpAnswer.round_id),
+        (Commitment, Commitment.id == FollowUpAnswer.commitment_id),
+        (DutyBearer, DutyBearer.id == Commitment.duty_bearer_id),
+    ],
+)

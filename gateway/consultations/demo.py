@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gateway.contacts.models import Contact
-from gateway.contacts.service import record_consent
+from gateway.contacts.service import add_demo_contact
 from gateway.extensions import db, utcnow
 
 # -- A sample consultation and its memorandum (gateway/consultations/) ----------------------
@@ -154,15 +153,7 @@ def load_sample_consultation() -> int:
     for n in range(90):
         county, ward = SAMPLE_PLACES[n % len(SAMPLE_PLACES)]
         language = ("sw", "kam", "en", "sw")[n % 4]
-        contact = Contact(phone=f"+2547009{n:05d}", language=language, county=county, ward=ward)
-        db.session.add(contact)
-        record_consent(
-            contact,
-            channel="demo",
-            wording_version="consent.v1",
-            wording_text=None,
-            language=language,
-        )
+        contact = add_demo_contact(f"+2547009{n:05d}", language, county, ward)
         people.append((contact, rng.choice(("ussd", "ussd", "sms", "voice"))))
     db.session.flush()
     added = 0

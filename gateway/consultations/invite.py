@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Select, select
 
@@ -26,13 +27,12 @@ from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.sms.estimate import Planned, SendEstimate, estimate_send, reach_where
 from gateway.sms.models import Message
-from gateway.sms.scheduled import queue_once
-from gateway.sms.texts import language_of, say, with_optout_hint
+from gateway.sms.scheduled import queue_to_each
+from gateway.sms.texts import say, with_optout_hint
 
 log = logging.getLogger(__name__)
 
 INVITE = "consultation_invite"
-BATCH = 500
 
 
 class ConsultationClosed(Exception):
@@ -125,27 +125,12 @@ def send_invitations(consultation_id: int) -> str:
         at = send_time(consultation)
     except ConsultationClosed:
         return "closed: nothing sent"
-    not_before = at if at > utcnow() else None
-    texts: dict[str, str] = {}
-    queued, last_id = 0, 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                not_yet_invited(consultation).where(Contact.id > last_id).limit(BATCH)
-            )
-        )
-        if not batch:
-            break
-        for contact in batch:
-            last_id = contact.id
-            language = language_of(contact)
-            if language not in texts:
-                texts[language] = invite_text(consultation, language)
-            key = invite_key(consultation.id, contact.id)
-            if queue_once(
-                contact, texts[language], kind=INVITE, dedupe_key=key, not_before=not_before
-            ):
-                queued += 1
-        db.session.commit()
+    queued = queue_to_each(
+        not_yet_invited(consultation),
+        partial(invite_text, consultation),
+        kind=INVITE,
+        dedupe_key=partial(invite_key, consultation.id),
+        not_before=at if at > utcnow() else None,
+    )
     log.info("consultation %s invitations queued to %d", consultation_id, queued)
     return f"{queued} invitations queued"

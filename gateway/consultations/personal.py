@@ -10,54 +10,43 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from gateway.consultations.models import Clause, Comment, Consultation, Position
-from gateway.contacts.export import Row, iso_time
+from gateway.contacts.export import rows_part
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
 from gateway.voice.models import AudioClip, VoiceRecording
 
+# Both name the clause as the memorandum does: its number and its reference.
+_CLAUSE = (
+    Consultation.keyword.label("consultation"),
+    Clause.number.label("clause"),
+    Clause.reference,
+)
 
-def positions(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Position, Consultation.keyword, Clause.number, Clause.reference)
-        .join(Consultation, Consultation.id == Position.consultation_id)
-        .join(Clause, Clause.id == Position.clause_id)
-        .where(Position.contact_id == contact.id)
-        .order_by(Position.id)
-    )
-    return [
-        {
-            "consultation": keyword,
-            "clause": number,
-            "reference": reference,
-            "stance": position.stance,
-            "channel": position.channel,
-            "at": iso_time(position.updated_at),
-        }
-        for position, keyword, number, reference in rows
-    ]
+positions = rows_part(
+    Position,
+    *_CLAUSE,
+    Position.stance,
+    Position.channel,
+    Position.updated_at.label("at"),
+    joins=[
+        (Consultation, Consultation.id == Position.consultation_id),
+        (Clause, Clause.id == Position.clause_id),
+    ],
+)
 
-
-def comments(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Comment, Consultation.keyword, Clause.number, Clause.reference)
-        .join(Consultation, Consultation.id == Comment.consultation_id)
-        .join(Clause, Clause.id == Comment.clause_id)
-        .where(Comment.contact_id == contact.id)
-        .order_by(Comment.id)
-    )
-    return [
-        {
-            "consultation": keyword,
-            "clause": number,
-            "reference": reference,
-            "text": comment.text,
-            "recorded": comment.recording_id is not None,
-            "channel": comment.channel,
-            "quote_ok": comment.quote_ok,
-            "at": iso_time(comment.created_at),
-        }
-        for comment, keyword, number, reference in rows
-    ]
+comments = rows_part(
+    Comment,
+    *_CLAUSE,
+    Comment.text,
+    Comment.recording_id.is_not(None).label("recorded"),
+    Comment.channel,
+    Comment.quote_ok,
+    Comment.created_at.label("at"),
+    joins=[
+        (Consultation, Consultation.id == Comment.consultation_id),
+        (Clause, Clause.id == Comment.clause_id),
+    ],
+)
 
 
 def erase_comments(contact: Contact) -> None:

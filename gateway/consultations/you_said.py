@@ -12,6 +12,7 @@ quiet hours.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, literal, select, union
@@ -27,8 +28,8 @@ from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.sms.estimate import Planned, SendEstimate, estimate_send, reach_where
 from gateway.sms.models import Message
-from gateway.sms.scheduled import queue_once
-from gateway.sms.texts import language_of, say, with_optout_hint
+from gateway.sms.scheduled import queue_to_each
+from gateway.sms.texts import say, with_optout_hint
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ SUBMITTED, RESPONDED = "submitted", "responded"
 NOTICES = (SUBMITTED, RESPONDED)
 KIND = {SUBMITTED: "consultation_submitted", RESPONDED: "consultation_responded"}
 TEXT_KEY = {n: f"sms.consultation.you_said.{n}" for n in NOTICES}
-BATCH = 500
 
 
 def notice_prefix(consultation_id: int, notice: str) -> str:
@@ -111,33 +111,13 @@ def send_you_said(consultation_id: int, notice: str) -> str:
         return "nothing to send"
     now = utcnow()
     at = next_send_time(now, current_settings())
-    not_before = at if at > now else None
-    texts: dict[str, str] = {}
-    queued, last_id = 0, 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                select(Contact)
-                .where(participants(consultation_id), messageable(), Contact.id > last_id)
-                .order_by(Contact.id)
-                .limit(BATCH)
-            )
-        )
-        if not batch:
-            break
-        for contact in batch:
-            last_id = contact.id
-            language = language_of(contact)
-            if language not in texts:
-                texts[language] = notice_text(consultation, notice, language)
-            if queue_once(
-                contact,
-                texts[language],
-                kind=KIND[notice],
-                dedupe_key=notice_prefix(consultation_id, notice) + str(contact.id),
-                not_before=not_before,
-            ):
-                queued += 1
-        db.session.commit()
+    prefix = notice_prefix(consultation_id, notice)
+    queued = queue_to_each(
+        select(Contact).where(participants(consultation_id), messageable()).order_by(Contact.id),
+        partial(notice_text, consultation, notice),
+        kind=KIND[notice],
+        dedupe_key=lambda contact_id: prefix + str(contact_id),
+        not_before=at if at > now else None,
+    )
     log.info("consultation %s %s notice queued to %d", consultation_id, notice, queued)
     return f"{queued} {notice} notices queued"

@@ -13,12 +13,13 @@ whether anything is held at all (:func:`holds_anything`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import QueryableAttribute
 
 from gateway.contacts.models import ConsentEvent, Contact, ContactTag
 from gateway.extensions import db
@@ -52,6 +53,35 @@ def iso_time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+Field = QueryableAttribute[Any] | ColumnElement[Any]  # a column, or an expression ``.label``led
+
+
+def rows_part(
+    model: type[Any],
+    *fields: Field,
+    joins: Sequence[tuple[type[Any], ColumnElement[bool]]] = (),
+    owner: Field | None = None,
+) -> Callable[[Contact], list[Row]]:
+    """An area's ``collect`` for the common case: the rows of ``model`` that name a contact
+    (``owner``, by default ``model.contact_id``), oldest first, each as ``fields`` under their
+    names (a column's, or its label), times as :func:`iso_time` writes them. A part with more
+    to it than one query writes its own."""
+    query = select(*fields).select_from(model)
+    for target, on in joins:
+        query = query.join(target, on)
+    theirs = model.contact_id if owner is None else owner
+
+    def collect(contact: Contact) -> list[Row]:
+        found = db.session.execute(query.where(theirs == contact.id).order_by(model.id))
+        return [{k: _json(v) for k, v in row._mapping.items()} for row in found]
+
+    return collect
+
+
+def _json(value: Any) -> Any:
+    return iso_time(value) if isinstance(value, datetime) else value
+
+
 def _contact(contact: Contact) -> Row:
     return {
         "id": contact.id,
@@ -68,21 +98,15 @@ def _contact(contact: Contact) -> Row:
     }
 
 
-def consent_events(contact: Contact) -> list[Row]:
-    events = db.session.scalars(
-        select(ConsentEvent).where(ConsentEvent.contact_id == contact.id).order_by(ConsentEvent.id)
-    )
-    return [
-        {
-            "action": e.action,
-            "channel": e.channel,
-            "wording_version": e.wording_version,
-            "wording_text": e.wording_text,
-            "language": e.language,
-            "at": iso_time(e.created_at),
-        }
-        for e in events
-    ]
+consent_events = rows_part(
+    ConsentEvent,
+    ConsentEvent.action,
+    ConsentEvent.channel,
+    ConsentEvent.wording_version,
+    ConsentEvent.wording_text,
+    ConsentEvent.language,
+    ConsentEvent.created_at.label("at"),
+)
 
 
 def tags(contact: Contact) -> list[str]:

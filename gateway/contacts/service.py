@@ -122,6 +122,16 @@ def load_contacts(phones: Iterable[str]) -> None:
     remember(GROUP_CONTACT_IDS, sorted(c.id for c in found.values()))
 
 
+def add_demo_contact(phone: str, language: str, county: str, ward: str | None) -> Contact:
+    """A contact of the demo content, with consent recorded as given at a demo."""
+    contact = Contact(phone=phone, language=language, county=county, ward=ward)
+    db.session.add(contact)
+    record_consent(
+        contact, channel="demo", wording_version="consent.v1", wording_text=None, language=language
+    )
+    return contact
+
+
 def record_consent(
     contact: Contact,
     *,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.extensions import db, utcnow
+from gateway.leaders.access import actor_name, audit
 from gateway.meetings.models import Meeting
 from gateway.phones import InvalidPhone, mask_phone, normalise_phone
 from gateway.platforms.models import Attendance, MeetingCode, Platform
@@ -136,8 +137,10 @@ def split_numbers(text: str) -> list[str]:
     return parts
 
 
-def enter(meeting: Meeting, text: str, recorded_by: str) -> Entered:
-    """Count each number in ``text`` at ``meeting`` (a leader's entry)."""
+def enter(meeting: Meeting, text: str, leader: Contact, channel: str) -> Entered:
+    """Count each number in ``text`` at ``meeting``: a leader's entry, by SMS or USSD, recorded
+    and audited in their name."""
+    recorded_by = actor_name(leader)
     done = Entered()
     for raw in split_numbers(text):
         try:
@@ -149,6 +152,16 @@ def enter(meeting: Meeting, text: str, recorded_by: str) -> Entered:
         db.session.flush()
         target = done.recorded if record(meeting, contact, LEADER, recorded_by) else done.already
         target.append(mask_phone(phone))
+    audit(
+        leader,
+        "leader.attendance",
+        "meeting",
+        meeting.id,
+        recorded=done.recorded,
+        already=done.already,
+        unreadable=len(done.unreadable),
+        channel=channel,
+    )
     return done
 
 

@@ -5,48 +5,33 @@ were sent it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from gateway.contacts.export import Row, iso_time
+from gateway.contacts.export import rows_part
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.meetings.models import Meeting
 from gateway.platforms.models import Announcement, Attendance
 
+attendance = rows_part(
+    Attendance,
+    Meeting.title.label("meeting"),
+    Meeting.starts_at.label("meeting_starts_at"),
+    Attendance.via,
+    Attendance.recorded_by,
+    Attendance.recorded_at.label("at"),
+    joins=[(Meeting, Meeting.id == Attendance.meeting_id)],
+)
 
-def attendance(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Attendance, Meeting.title, Meeting.starts_at)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Attendance.contact_id == contact.id)
-        .order_by(Attendance.id)
-    )
-    return [
-        {
-            "meeting": title,
-            "meeting_starts_at": iso_time(starts_at),
-            "via": row.via,
-            "recorded_by": row.recorded_by,
-            "at": iso_time(row.recorded_at),
-        }
-        for row, title, starts_at in rows
-    ]
-
-
-def announcements(contact: Contact) -> list[Row]:
-    rows = db.session.scalars(
-        select(Announcement).where(Announcement.leader_id == contact.id).order_by(Announcement.id)
-    )
-    return [
-        {
-            "text": row.text,
-            "language": row.language,
-            "channel": row.channel,
-            "status": row.status,
-            "at": iso_time(row.created_at),
-        }
-        for row in rows
-    ]
+announcements = rows_part(
+    Announcement,
+    Announcement.text,
+    Announcement.language,
+    Announcement.channel,
+    Announcement.status,
+    Announcement.created_at.label("at"),
+    owner=Announcement.leader_id,
+)
 
 
 def erase_announcements(contact: Contact) -> None:

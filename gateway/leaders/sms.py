@@ -21,7 +21,7 @@ from gateway.contacts.models import Contact
 from gateway.extensions import utcnow
 from gateway.i18n import catalogs
 from gateway.leaders import announce, attendance, verify
-from gateway.leaders.access import actor_name, audit, leadership, locked_until
+from gateway.leaders.access import leadership, locked_until
 from gateway.leaders.access import platform_of as platform_of_membership
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting
@@ -97,17 +97,7 @@ def _attend(membership: Membership, contact: Contact, command: KeywordMatch) -> 
     if meeting is None or meeting.platform_id != membership.platform_id:
         _answer(contact, "sms.leader.attend.unknown_code", code=fold(parts[0]).upper())
         return "attend: not a meeting of the leader's platform"
-    entered = attendance.enter(meeting, parts[1], actor_name(contact))
-    audit(
-        contact,
-        "leader.attendance",
-        "meeting",
-        meeting.id,
-        recorded=entered.recorded,
-        already=entered.already,
-        unreadable=len(entered.unreadable),
-        channel="sms",
-    )
+    entered = attendance.enter(meeting, parts[1], contact, "sms")
     _answer(
         contact,
         "sms.leader.attend.done",

@@ -15,8 +15,6 @@ from gateway.extensions import db
 from gateway.leaders import announce, attendance, verify
 from gateway.leaders.access import (
     MAX_FAILURES,
-    actor_name,
-    audit,
     check_pin,
     leadership,
     locked_until,
@@ -174,17 +172,7 @@ def leader_attend(ctx: Context) -> None:
     numbers = ctx.data.pop("numbers", "")
     if meeting is None or not _opened(ctx):
         return
-    entered = attendance.enter(meeting, numbers, actor_name(ctx.contact))
-    audit(
-        ctx.contact,
-        "leader.attendance",
-        "meeting",
-        meeting.id,
-        recorded=entered.recorded,
-        already=entered.already,
-        unreadable=len(entered.unreadable),
-        channel="ussd",
-    )
+    entered = attendance.enter(meeting, numbers, ctx.contact, "ussd")
     ctx.data["attend_recorded"] = str(len(entered.recorded))
     ctx.data["attend_already"] = str(len(entered.already))
     ctx.data["attend_unreadable"] = ", ".join(entered.unreadable)[:40] or "-"

@@ -3,14 +3,14 @@ move it, cancel it."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import abort
 
 from gateway.api import ApiBlueprint
 from gateway.api.estimates import SendEstimateOut, estimate_out
+from gateway.api.fields import fail
 from gateway.api.schemas import _known_county, _known_language
 from gateway.api.scope import ADMIN, COORDINATOR, STAFF, forbid
 from gateway.areas import areas
@@ -26,7 +26,7 @@ from gateway.meetings.notices import (
     reschedule,
     rsvp_counts,
 )
-from gateway.platforms.service import platform_problem
+from gateway.platforms.api import PlatformOfCounty
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.users.access import principal
@@ -57,7 +57,7 @@ def _in_the_future(moment: Any) -> None:
         raise ma.ValidationError("The meeting must start in the future.")
 
 
-class MeetingIn(ma.Schema):
+class MeetingIn(PlatformOfCounty):
     title = _per_language(
         TITLE_MAX,
         required=True,
@@ -89,12 +89,6 @@ class MeetingIn(ma.Schema):
         validate=_in_the_future,
         metadata={"description": "ISO 8601 with a timezone, e.g. `2026-12-08T10:00:00+03:00`."},
     )
-
-    @ma.validates_schema
-    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
-        problem = platform_problem(data.get("platform_id"), data.get("county"))
-        if problem:
-            raise ma.ValidationError(problem, "platform_id")
 
     @ma.validates_schema
     def _ward_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -165,15 +159,10 @@ MEETING_COLUMNS = (
 )
 
 
-def _fail(status: int, message: str) -> NoReturn:
-    abort(status, message=message)
-    raise AssertionError("abort() returned")  # pragma: no cover
-
-
 def _meeting_or_404(meeting_id: int) -> Meeting:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or not principal().sees_county(meeting.county):
-        _fail(404, f"No meeting with the id {meeting_id}.")
+        fail(404, message=f"No meeting with the id {meeting_id}.")
     return meeting
 
 
@@ -227,7 +216,7 @@ class MeetingMoveEstimate(MethodView):
         """What moving this meeting (as PATCH would) would send, and sends nothing."""
         meeting = _meeting_or_404(meeting_id)
         if meeting.status != "scheduled":
-            _fail(409, f"Meeting {meeting_id} is cancelled; create a new one.")
+            fail(409, message=f"Meeting {meeting_id} is cancelled; create a new one.")
         return estimate_out(
             move_estimate(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
         )
@@ -252,7 +241,7 @@ class MeetingById(MethodView):
         try:
             reschedule(meeting, starts_at=data.get("starts_at"), place=data.get("place"))
         except MeetingClosed:
-            _fail(409, f"Meeting {meeting_id} is cancelled; create a new one.")
+            fail(409, message=f"Meeting {meeting_id} is cancelled; create a new one.")
         db.session.commit()
         return _described(meeting)
 

@@ -21,12 +21,11 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import messageable
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
 from gateway.localized import pick, when
 from gateway.meetings.models import Meeting, Rsvp
-from gateway.platforms.service import in_platform
+from gateway.platforms.service import county_audience
 from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit
 from gateway.schedule import next_send_time
 from gateway.settings import Settings
@@ -78,12 +77,7 @@ def reminder_plan(meeting: Meeting, settings: Settings, announced_at: datetime) 
 
 def audience(meeting: Meeting) -> Select[Contact]:
     """Contacts with consent in the meeting's county, or everywhere for a national dialogue."""
-    query = select(Contact).where(messageable())
-    if meeting.county is not None:
-        query = query.where(Contact.county == meeting.county)
-    if meeting.platform_id is not None:  # a platform's own meeting: its members
-        query = query.where(in_platform(meeting.platform_id))
-    return query.order_by(Contact.id)
+    return county_audience(meeting.county, meeting.platform_id)
 
 
 def meeting_text(meeting: Meeting, contact: Contact, key: str) -> str:

@@ -13,6 +13,7 @@ from gateway.api import ApiBlueprint
 from gateway.api.scope import STAFF
 from gateway.extensions import db
 from gateway.platforms.models import LEADER, Membership, Platform
+from gateway.platforms.service import platform_problem
 from gateway.users.access import principal
 
 blp = ApiBlueprint(
@@ -22,6 +23,17 @@ blp = ApiBlueprint(
     read=STAFF,
     description="Community platforms: where each works, its mining sites, how many members.",
 )
+
+
+class PlatformOfCounty(ma.Schema):
+    """An input (a meeting, poll or survey) whose ``platform_id`` must be a platform of its
+    ``county``: its audience is the platform's members."""
+
+    @ma.validates_schema
+    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problem = platform_problem(data.get("platform_id"), data.get("county"))
+        if problem:
+            raise ma.ValidationError(problem, "platform_id")
 
 
 class SiteOut(ma.Schema):

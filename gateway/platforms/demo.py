@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from gateway.contacts.models import Contact
-from gateway.contacts.service import find_contact, record_consent
+from gateway.contacts.service import add_demo_contact, find_contact
 from gateway.extensions import db
 from gateway.platforms.models import LEADER, MiningSite, Platform
 from gateway.platforms.service import join
@@ -47,15 +46,7 @@ def load_demo_platforms() -> int:
         for phone, language, ward, leader in people:
             contact = find_contact(phone)
             if contact is None:
-                contact = Contact(phone=phone, language=language, county="Kitui", ward=ward)
-                db.session.add(contact)
-                record_consent(
-                    contact,
-                    channel="demo",
-                    wording_version="consent.v1",
-                    wording_text=None,
-                    language=language,
-                )
+                contact = add_demo_contact(phone, language, "Kitui", ward)
             membership, _ = join(platform, contact, via="admin")
             if leader:
                 membership.role = LEADER

@@ -3,32 +3,23 @@ with the membership)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from gateway.contacts.export import Row, iso_time
+from gateway.contacts.export import rows_part
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.platforms.models import Membership, Platform
 
-
-def memberships(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Membership, Platform)
-        .join(Platform, Platform.id == Membership.platform_id)
-        .where(Membership.contact_id == contact.id)
-        .order_by(Membership.id)
-    )
-    return [
-        {
-            "platform": p.name,
-            "code": p.code,
-            "role": m.role,
-            "joined_via": m.joined_via,
-            "joined_at": iso_time(m.joined_at),
-            "pin_set": m.pin_hash is not None,  # never the PIN or its hash
-        }
-        for m, p in rows
-    ]
+memberships = rows_part(
+    Membership,
+    Platform.name.label("platform"),
+    Platform.code,
+    Membership.role,
+    Membership.joined_via,
+    Membership.joined_at,
+    Membership.pin_hash.is_not(None).label("pin_set"),  # never the PIN or its hash
+    joins=[(Platform, Platform.id == Membership.platform_id)],
+)
 
 
 def erase_memberships(contact: Contact) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import record_consent
+from gateway.contacts.service import messageable, record_consent
 from gateway.extensions import db
 from gateway.platforms.models import MEMBER, Membership, Platform
 
@@ -149,6 +149,17 @@ def platform_names(ids: Sequence[object]) -> list[str]:
 def in_platform(platform_id: int) -> ColumnElement[bool]:
     """Contacts who are members (or leaders) of the platform ``platform_id``."""
     return Contact.id.in_(member_ids([platform_id]))
+
+
+def county_audience(county: str | None, platform_id: int | None) -> Select[Contact]:
+    """Contacts with consent in ``county`` (everywhere for None), only the members of
+    ``platform_id`` when given (a platform's own meeting or poll), by id."""
+    query = select(Contact).where(messageable())
+    if county is not None:
+        query = query.where(Contact.county == county)
+    if platform_id is not None:
+        query = query.where(in_platform(platform_id))
+    return query.order_by(Contact.id)
 
 
 def platform_problem(platform_id: int | None, county: str | None) -> str | None:

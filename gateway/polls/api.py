@@ -12,13 +12,21 @@ from sqlalchemy import func, select
 
 from gateway.api import ApiBlueprint
 from gateway.api.estimates import SendEstimateOut, estimate_out
-from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
+from gateway.api.fields import (
+    Keyword,
+    check_window,
+    fail,
+    opens_at_field,
+    per_language,
+    refuse_repeated_options,
+    refuse_taken_keyword,
+)
 from gateway.api.schemas import _known_county
 from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER
 from gateway.exports import csv_response
-from gateway.extensions import db, utcnow
+from gateway.extensions import db
 from gateway.i18n import catalogs
-from gateway.platforms.service import platform_problem
+from gateway.platforms.api import PlatformOfCounty
 from gateway.polls import texts
 from gateway.polls.estimate import question_estimate, results_estimate
 from gateway.polls.models import Poll, PollOption
@@ -31,7 +39,6 @@ from gateway.polls.notices import (
 )
 from gateway.polls.results import CSV_HEADER, poll_results, results_rows, status
 from gateway.polls.voice_numbers import check_voice_numbers, voice_numbers_field
-from gateway.sms.choices import folded_phrase
 from gateway.sms.texts import SMS_LIMIT, fits
 from gateway.users import audit
 from gateway.users.access import principal
@@ -49,7 +56,7 @@ blp = ApiBlueprint(
 )
 
 
-class PollIn(ma.Schema):
+class PollIn(PlatformOfCounty):
     keyword = Keyword(required=True)
     question = per_language(QUESTION_MAX, required=True, validate=ma.validate.Length(min=1))
     options = ma.fields.List(
@@ -72,9 +79,7 @@ class PollIn(ma.Schema):
             "sent to the platform's members only. `null`: everyone in the county."
         },
     )
-    opens_at = ma.fields.AwareDateTime(
-        load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
-    )
+    opens_at = opens_at_field()
     closes_at = ma.fields.AwareDateTime(required=True)
     send_results = ma.fields.Boolean(
         load_default=False,
@@ -83,27 +88,10 @@ class PollIn(ma.Schema):
     voice_numbers = voice_numbers_field()
 
     @ma.validates_schema
-    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
-        problem = platform_problem(data.get("platform_id"), data.get("county"))
-        if problem:
-            raise ma.ValidationError(problem, "platform_id")
-
-    @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
-        opens, closes = data.get("opens_at") or utcnow(), data.get("closes_at")
-        if closes is not None and closes <= opens:
-            raise ma.ValidationError("Must be after opens_at.", "closes_at")
-        if closes is not None and closes <= utcnow():
-            raise ma.ValidationError("Must be in the future.", "closes_at")
+        check_window(data)
         options = data.get("options") or []
-        seen: dict[str, int] = {}
-        for position, labels in enumerate(options, start=1):
-            for label in labels.values():
-                if seen.setdefault(folded_phrase(label), position) != position:
-                    raise ma.ValidationError(
-                        f"Options {seen[folded_phrase(label)]} and {position} are both '{label}'.",
-                        "options",
-                    )
+        refuse_repeated_options(options)
         if data.get("question") and options:
             _check_sms_size(data["question"], options)
         check_voice_numbers(data)

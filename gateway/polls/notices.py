@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Select, select
 
 from gateway.contacts.models import Contact
-from gateway.contacts.service import messageable, opted_out
+from gateway.contacts.service import opted_out
 from gateway.extensions import db, utcnow
-from gateway.platforms.service import in_platform
+from gateway.platforms.service import county_audience
 from gateway.polls import texts
 from gateway.polls.models import Poll, Vote
 from gateway.polls.results import vote_counts
@@ -25,12 +26,11 @@ from gateway.queues import DEFAULT, JOB_RETRY, enqueue_after_commit, job, period
 from gateway.schedule import next_send_time
 from gateway.settings import current_settings
 from gateway.sms.models import Message
-from gateway.sms.scheduled import queue_once
-from gateway.sms.texts import language_of, with_optout_hint
+from gateway.sms.scheduled import queue_to_each
+from gateway.sms.texts import with_optout_hint
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 RESULTS_LOCK = "gateway:polls:results:lock"
 RESULTS_LOCK_S = 300  # released at the end of a run; expires if a worker dies holding it
 
@@ -41,12 +41,7 @@ class PollClosed(Exception):
 
 def audience(poll: Poll) -> Select[Contact]:
     """Contacts with consent in the poll's county, or everywhere for a poll for everyone."""
-    query = select(Contact).where(messageable())
-    if poll.county is not None:
-        query = query.where(Contact.county == poll.county)
-    if poll.platform_id is not None:  # a platform's own poll: its members
-        query = query.where(in_platform(poll.platform_id))
-    return query.order_by(Contact.id)
+    return county_audience(poll.county, poll.platform_id)
 
 
 def not_yet_asked(poll: Poll) -> Select[Contact]:
@@ -109,27 +104,13 @@ def send_poll_question(poll_id: int) -> str:
         at = question_send_time(poll)
     except PollClosed:
         return "closed: nothing sent"
-    not_before = at if at > utcnow() else None
-    by_language: dict[str, str] = {}
-    queued, last_id = 0, 0
-    while True:
-        batch = list(
-            db.session.scalars(not_yet_asked(poll).where(Contact.id > last_id).limit(BATCH))
-        )
-        if not batch:
-            break
-        for contact in batch:
-            last_id = contact.id
-            language = language_of(contact)
-            if language not in by_language:
-                question = texts.question_sms(poll, language)
-                by_language[language] = with_optout_hint(question, language)  # a bulk SMS
-            key = question_key(poll.id, contact.id)
-            if queue_once(
-                contact, by_language[language], kind=ASKED, dedupe_key=key, not_before=not_before
-            ):
-                queued += 1
-        db.session.commit()
+    queued = queue_to_each(
+        not_yet_asked(poll),
+        lambda language: with_optout_hint(texts.question_sms(poll, language), language),  # bulk
+        kind=ASKED,
+        dedupe_key=partial(question_key, poll.id),
+        not_before=at if at > utcnow() else None,
+    )
     log.info("poll %s question queued to %d", poll_id, queued)
     return f"{queued} questions queued"
 
@@ -163,40 +144,17 @@ def send_results(poll_id: int) -> int:
     counts = vote_counts(poll.id)
     now = utcnow()
     at = next_send_time(now, settings)
-    not_before = at if at > now else None
-    by_language: dict[str, str] = {}
-    queued, last_id = 0, 0
-    while True:
-        voters = list(
-            db.session.scalars(
-                select(Contact)
-                .join(Vote, Vote.contact_id == Contact.id)
-                .where(
-                    Vote.poll_id == poll.id,
-                    Contact.id > last_id,
-                    ~opted_out(),
-                )
-                .order_by(Contact.id)
-                .limit(BATCH)
-            )
-        )
-        if not voters:
-            break
-        for contact in voters:
-            last_id = contact.id
-            language = language_of(contact)
-            if language not in by_language:
-                by_language[language] = texts.results_sms(poll, counts, language)
-            key = f"{question_prefix(poll.id)}results:contact:{contact.id}"
-            if queue_once(
-                contact,
-                by_language[language],
-                kind="poll_results",
-                dedupe_key=key,
-                not_before=not_before,
-            ):
-                queued += 1
-        db.session.commit()
+    prefix = f"{question_prefix(poll.id)}results:contact:"
+    queued = queue_to_each(
+        select(Contact)
+        .join(Vote, Vote.contact_id == Contact.id)
+        .where(Vote.poll_id == poll.id, ~opted_out())
+        .order_by(Contact.id),
+        partial(texts.results_sms, poll, counts),
+        kind="poll_results",
+        dedupe_key=lambda contact_id: f"{prefix}{contact_id}",
+        not_before=at if at > now else None,
+    )
     poll.results_sent_at = utcnow()
     db.session.commit()
     log.info("poll %s results queued to %d voters", poll_id, queued)

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from gateway.contacts.export import Row, iso_time
-from gateway.contacts.models import Contact
-from gateway.extensions import db
+from gateway.contacts.export import rows_part
 from gateway.polls.models import Poll, PollOption, Vote
 
-
-def votes(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Vote, Poll.keyword, PollOption.position, PollOption.label)
-        .join(Poll, Poll.id == Vote.poll_id)
-        .join(PollOption, PollOption.id == Vote.option_id)
-        .where(Vote.contact_id == contact.id)
-        .order_by(Vote.id)
-    )
-    return [
-        {
-            "poll": keyword,
-            "option": position,
-            "label": label,
-            "channel": vote.channel,
-            "at": iso_time(vote.voted_at),
-        }
-        for vote, keyword, position, label in rows
-    ]
+votes = rows_part(
+    Vote,
+    Poll.keyword.label("poll"),
+    PollOption.position.label("option"),
+    PollOption.label,
+    Vote.channel,
+    Vote.voted_at.label("at"),
+    joins=[(Poll, Poll.id == Vote.poll_id), (PollOption, PollOption.id == Vote.option_id)],
+)

@@ -7,14 +7,14 @@ showing them). The live board's stream is :mod:`gateway.radio.board`.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import select
 
 from gateway.api import ApiBlueprint
+from gateway.api.fields import fail
 from gateway.api.scope import ADMIN, RADIO_HOST, VIEWER, roles
 from gateway.extensions import db, utcnow
 from gateway.polls.models import Poll
@@ -56,21 +56,16 @@ SHOW_COLUMNS = (
 CSV = {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
-def _fail(status: int, message: str) -> NoReturn:
-    abort(status, message=message)
-    raise AssertionError("abort() returned")  # pragma: no cover
-
-
 def _show_or_404(show_id: int) -> RadioShow:
     show = db.session.get(RadioShow, show_id)
     if show is None or not principal().owns_show(show.host):
-        _fail(404, f"No radio show with the id {show_id}.")
+        fail(404, message=f"No radio show with the id {show_id}.")
     return show
 
 
 def _check_poll(poll_id: int | None) -> None:
     if poll_id is not None and db.session.get(Poll, poll_id) is None:
-        _fail(422, f"No poll with the id {poll_id}.")
+        fail(422, message=f"No poll with the id {poll_id}.")
 
 
 def _settings() -> Settings:
@@ -154,7 +149,7 @@ class ShowById(MethodView):
             setattr(show, name, value)
         if not show.keywords and not show.shortcode:
             db.session.rollback()
-            _fail(400, "A show needs keywords, a short code of its own, or both.")
+            fail(400, message="A show needs keywords, a short code of its own, or both.")
         db.session.commit()
         return _described(show)
 
@@ -255,7 +250,7 @@ class FeedItemMarks(MethodView):
         radio = db.session.get(RadioMessage, item_id)
         show = db.session.get(RadioShow, radio.show_id) if radio is not None else None
         if radio is None or show is None or not principal().owns_show(show.host):
-            _fail(404, f"No radio feed item with the id {item_id}.")
+            fail(404, message=f"No radio feed item with the id {item_id}.")
         set_marks(radio, **data)
         db.session.commit()
         note_marked(radio.show_id, radio.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from gateway.contacts.export import Row, iso_time
+from gateway.contacts.export import Row, iso_time, rows_part
 from gateway.contacts.models import Contact
 from gateway.extensions import db
 from gateway.radio.models import RadioMessage, RadioShow
@@ -13,25 +13,18 @@ from gateway.radio.questions import VoiceQuestion
 from gateway.sms.models import Message
 from gateway.voice.models import AudioClip, VoiceRecording
 
-
-def radio_messages(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(RadioMessage, RadioShow.name, Message.text)
-        .join(RadioShow, RadioShow.id == RadioMessage.show_id)
-        .join(Message, Message.id == RadioMessage.message_id)
-        .where(RadioMessage.contact_id == contact.id)
-        .order_by(RadioMessage.id)
-    )
-    return [
-        {
-            "show": show,
-            "episode": radio.episode,
-            "text": text,
-            "read_on_air_at": iso_time(radio.read_on_air_at),
-            "at": iso_time(radio.received_at),
-        }
-        for radio, show, text in rows
-    ]
+radio_messages = rows_part(
+    RadioMessage,
+    RadioShow.name.label("show"),
+    RadioMessage.episode,
+    Message.text,
+    RadioMessage.read_on_air_at,
+    RadioMessage.received_at.label("at"),
+    joins=[
+        (RadioShow, RadioShow.id == RadioMessage.show_id),
+        (Message, Message.id == RadioMessage.message_id),
+    ],
+)
 
 
 def voice_questions(contact: Contact) -> list[Row]:

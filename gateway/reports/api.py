@@ -121,7 +121,8 @@ def _described(report: Report) -> dict[str, Any]:
     }
 
 
-def _report_or_404(report_id: int) -> Report:
+def report_or_404(report_id: int) -> Report:
+    """The report, if the token may read it (its escalations and response use it too)."""
     report = db.session.get(Report, report_id)
     # "No such report" and "not yours to see" answer alike: a sensitive one is not confirmed.
     if report is None or not principal().sees_report(report.county, report.sensitive):
@@ -168,7 +169,7 @@ class ReportById(MethodView):
     @blp.alt_response(404, description="No report with this id (or not one this token reads).")
     def get(self, report_id: int) -> dict[str, Any]:
         """One report."""
-        return _described(_report_or_404(report_id))
+        return _described(report_or_404(report_id))
 
     @blp.arguments(ReportUpdate)
     @blp.response(200, ReportOut)
@@ -176,7 +177,7 @@ class ReportById(MethodView):
     @blp.alt_response(422, description="The assignee may not read this report.")
     def patch(self, data: dict[str, Any], report_id: int) -> dict[str, Any]:
         """Move a report to a triage status and/or give it to someone to follow up."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         if "status" in data:
             set_status(report, data["status"])
         if "assigned_to_id" in data:
@@ -195,7 +196,7 @@ class ReportReplyEstimate(MethodView):
     def post(self, data: dict[str, Any], report_id: int) -> dict[str, Any]:
         """What `POST /reports/<id>/reply` would send, and sends nothing: the reply as sent
         (encoding, segments, characters to cut to fit one SMS), its cost and the budget left."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         try:
             return estimate_out(reply_estimate(report, data["text"]))
         except ReplyRefused as refused:
@@ -212,7 +213,7 @@ class ReportReply(MethodView):
     def post(self, data: dict[str, Any], report_id: int) -> dict[str, Any]:
         """Text the reporter (in their language, quoting the report's reference) through the
         outbound worker. Never to an anonymous reporter nor one who opted out."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         try:
             message = reply_to_reporter(report, data["text"])
         except ReplyRefused as refused:
@@ -267,7 +268,7 @@ class ReportHistory(MethodView):
     def get(self, report_id: int) -> list[dict[str, Any]]:
         """The report's case, oldest first: status changes (who, when, from, to, the SMS that
         told the reporter), internal notes and replies with their delivery status."""
-        return _steps(_report_or_404(report_id))
+        return _steps(report_or_404(report_id))
 
 
 @blp.route("/<int:report_id>/notes")
@@ -278,7 +279,7 @@ class ReportNotes(MethodView):
     @blp.alt_response(400, description="An empty note.")
     def post(self, data: dict[str, Any], report_id: int) -> list[dict[str, Any]]:
         """Add an internal note (never sent to the reporter); answers the whole history."""
-        report = _report_or_404(report_id)
+        report = report_or_404(report_id)
         if add_note(report, data["text"]) is None:
             abort(400, message="The note is empty.", errors={"json": {"text": ["Empty."]}})
         audit.record("report.note", "report", report.id, characters=len(data["text"].strip()))

@@ -3,12 +3,16 @@
 Each is a text in the contact's language (:func:`gateway.sms.texts.render`), stored with a
 ``dedupe_key`` naming the occasion (``meeting:3:v2:remind-24h:contact:5``). The key is unique
 in the database, so a job that runs twice, or on two machines at once, queues the text once.
+:func:`queue_to_each` does it for everyone of a query (a poll's audience, a consultation's
+participants).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.contacts.models import Contact
@@ -47,3 +51,41 @@ def queue_once(
             )
     except IntegrityError:
         return None
+
+
+BATCH = 500  # contacts read, queued and committed at a time
+
+
+def queue_to_each(
+    recipients: Select[Contact],
+    text_in: Callable[[str], str],
+    *,
+    kind: str,
+    dedupe_key: Callable[[int], str],
+    not_before: datetime | None = None,
+) -> int:
+    """Queue one text to each of ``recipients`` (contacts, ordered by id) in their language,
+    ``text_in(language)`` (made once per language), with the key ``dedupe_key(contact_id)``;
+    the number queued (those who had it already are skipped).
+
+    The contacts are read in batches after the last id, each batch committed: a large audience
+    is never held in memory nor in one transaction, and a run stopped midway, run again, goes
+    on where it was.
+    """
+    texts: dict[str, str] = {}
+    queued, last_id = 0, 0
+    while True:
+        batch = list(db.session.scalars(recipients.where(Contact.id > last_id).limit(BATCH)))
+        if not batch:
+            return queued
+        for contact in batch:
+            last_id = contact.id
+            language = language_of(contact)
+            if language not in texts:
+                texts[language] = text_in(language)
+            key = dedupe_key(contact.id)
+            if queue_once(
+                contact, texts[language], kind=kind, dedupe_key=key, not_before=not_before
+            ):
+                queued += 1
+        db.session.commit()

@@ -9,14 +9,21 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from gateway.api import ApiBlueprint
-from gateway.api.fields import Keyword, fail, per_language, refuse_taken_keyword
+from gateway.api.fields import (
+    Keyword,
+    check_window,
+    fail,
+    opens_at_field,
+    per_language,
+    refuse_repeated_options,
+    refuse_taken_keyword,
+)
 from gateway.api.schemas import _known_county
 from gateway.api.scope import ADMIN, VIEWER
 from gateway.exports import csv_response
 from gateway.extensions import db, utcnow
 from gateway.i18n import catalogs
-from gateway.platforms.service import platform_problem
-from gateway.sms.choices import folded_phrase
+from gateway.platforms.api import PlatformOfCounty
 from gateway.sms.texts import SMS_LIMIT, fits
 from gateway.surveys.models import KINDS, Survey, SurveyQuestion
 from gateway.surveys.results import responses_header, responses_rows, survey_results
@@ -60,17 +67,10 @@ class QuestionIn(ma.Schema):
             raise ma.ValidationError("A choice question has 2 to 9 options.", "options")
         if kind != "choice" and options:
             raise ma.ValidationError("Only a choice question has options.", "options")
-        seen: dict[str, int] = {}
-        for number, labels in enumerate(options, start=1):
-            for label in labels.values():
-                if seen.setdefault(folded_phrase(label), number) != number:
-                    raise ma.ValidationError(
-                        f"Options {seen[folded_phrase(label)]} and {number} are both '{label}'.",
-                        "options",
-                    )
+        refuse_repeated_options(options)
 
 
-class SurveyIn(ma.Schema):
+class SurveyIn(PlatformOfCounty):
     keyword = Keyword(required=True)
     title = _texts(TITLE_MAX, required=True)
     county = ma.fields.String(
@@ -87,9 +87,7 @@ class SurveyIn(ma.Schema):
             "by platform as every survey's are. `null`: the county's."
         },
     )
-    opens_at = ma.fields.AwareDateTime(
-        load_default=None, metadata={"description": "ISO 8601 with a timezone; default now."}
-    )
+    opens_at = opens_at_field()
     closes_at = ma.fields.AwareDateTime(required=True)
     questions = ma.fields.List(
         ma.fields.Nested(QuestionIn),
@@ -98,18 +96,8 @@ class SurveyIn(ma.Schema):
     )
 
     @ma.validates_schema
-    def _platform_in_county(self, data: dict[str, Any], **kwargs: Any) -> None:
-        problem = platform_problem(data.get("platform_id"), data.get("county"))
-        if problem:
-            raise ma.ValidationError(problem, "platform_id")
-
-    @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
-        opens, closes = data.get("opens_at") or utcnow(), data.get("closes_at")
-        if closes is not None and closes <= opens:
-            raise ma.ValidationError("Must be after opens_at.", "closes_at")
-        if closes is not None and closes <= utcnow():
-            raise ma.ValidationError("Must be in the future.", "closes_at")
+        check_window(data)
         survey = _survey(data)
         for question in survey.questions:
             for language in catalogs().languages():

@@ -7,32 +7,26 @@ from datetime import datetime
 
 from sqlalchemy import Select, select, update
 
-from gateway.contacts.export import Row, iso_time
+from gateway.contacts.export import rows_part
 from gateway.contacts.models import Contact
 from gateway.contacts.retention import count_changed
 from gateway.extensions import db
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 
-
-def answers(contact: Contact) -> list[Row]:
-    rows = db.session.execute(
-        select(Survey.keyword, SurveyQuestion.position, SurveyQuestion.kind, SurveyAnswer)
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .join(Survey, Survey.id == SurveyResponse.survey_id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .where(SurveyResponse.contact_id == contact.id)
-        .order_by(SurveyAnswer.id)
-    )
-    return [
-        {
-            "survey": keyword,
-            "question": position,
-            "kind": kind,
-            "value": answer.value,
-            "at": iso_time(answer.answered_at),
-        }
-        for keyword, position, kind, answer in rows
-    ]
+answers = rows_part(
+    SurveyAnswer,
+    Survey.keyword.label("survey"),
+    SurveyQuestion.position.label("question"),
+    SurveyQuestion.kind,
+    SurveyAnswer.value,
+    SurveyAnswer.answered_at.label("at"),
+    joins=[
+        (SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id),
+        (Survey, Survey.id == SurveyResponse.survey_id),
+        (SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id),
+    ],
+    owner=SurveyResponse.contact_id,
+)
 
 
 def erase_own_words(contact: Contact) -> None:
