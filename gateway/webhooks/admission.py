@@ -10,7 +10,9 @@ is answered in about its own time.
 
 A callback's body is read before it waits (callbacks are small; a bigger one is passed on as it
 is, for the handler to refuse), so a client that sends its body slowly holds no slot. Other
-paths (the admin, the public site, the radio board's stream) are not held back.
+paths (the admin, the public site, the radio board's stream) are not held back. The one callback
+that waits on the network is a staff member keeping a prompt recorded by phone (the take is
+fetched from Africa's Talking): it holds one turn while it downloads, and the other goes on.
 """
 
 from __future__ import annotations
