@@ -260,6 +260,22 @@ def web_alone(database: str, redis_url: str, redis, tmp_path: Path) -> Iterator[
         processes.stop()
 
 
+def _dial(web: str, session: str, phone: str, timeout: float) -> requests.Response:
+    """A USSD session's first hop, as Africa's Talking posts it."""
+    return requests.post(
+        f"{web}/at/ussd",
+        params={"secret": "e2e-secret"},
+        timeout=timeout,
+        data={
+            "sessionId": session,
+            "serviceCode": "*384*123#",
+            "phoneNumber": phone,
+            "networkCode": "63902",
+            "text": "",
+        },
+    )
+
+
 def _slow_client(port: int, stop: threading.Event) -> None:
     """Slowloris: start a request and send its headers one byte every half second."""
     head = b"POST /at/ussd?secret=e2e-secret HTTP/1.1\r\nHost: gateway\r\n" + b"X-Slow: " * 500
@@ -286,18 +302,7 @@ def test_slow_clients_cannot_hold_the_web_process(web_alone: str) -> None:
         took = []
         for n in range(10):
             started = time.monotonic()
-            answer = requests.post(
-                f"{web_alone}/at/ussd",
-                params={"secret": "e2e-secret"},
-                timeout=10,
-                data={
-                    "sessionId": f"ATUid_slow{n}",
-                    "serviceCode": "*384*123#",
-                    "phoneNumber": f"+2547112220{n:02d}",
-                    "networkCode": "63902",
-                    "text": "",
-                },
-            )
+            answer = _dial(web_alone, f"ATUid_slow{n}", f"+2547112220{n:02d}", timeout=10)
             took.append(time.monotonic() - started)
             assert answer.status_code == 200 and answer.text.startswith("CON ")
         started = time.monotonic()
@@ -346,18 +351,7 @@ def test_callbacks_whose_body_comes_slowly_hold_no_callers_turn(web_alone: str) 
         time.sleep(2)  # every slow callback connected, its body started
         screens = []
         for n in range(10):
-            answer = requests.post(
-                f"{web_alone}/at/ussd",
-                params={"secret": "e2e-secret"},
-                timeout=20,
-                data={
-                    "sessionId": f"ATUid_quick{n}",
-                    "serviceCode": "*384*123#",
-                    "phoneNumber": f"+2547112221{n:02d}",
-                    "networkCode": "63902",
-                    "text": "",
-                },
-            )
+            answer = _dial(web_alone, f"ATUid_quick{n}", f"+2547112221{n:02d}", timeout=20)
             screens.append(answer.text.split("\n", 1)[0])
     finally:
         stop.set()
