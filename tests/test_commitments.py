@@ -36,6 +36,7 @@ from gateway.contacts.export import collect
 from gateway.contacts.models import Contact
 from gateway.contacts.service import anonymise
 from gateway.extensions import db
+from gateway.platforms.models import Membership, Platform
 from gateway.queues import DEFAULT
 from gateway.reports.cases import ReportEvent
 from gateway.reports.models import Report
@@ -422,10 +423,7 @@ def test_a_commitment_is_followed_up_from_its_due_date_once_per_person_per_round
             (area["nuu"], "partly", "sms", "Nuu"),
         }
         page = session.get(f"/admin/commitments/{commitment}").get_data(as_text=True)
-        wards = re.search(r'<table id="ward-tally-1">(.*?)</table>', page, re.S)
-        assert wards is not None
-        cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in wards.group(1).split("<tr>")]
-        assert [c for c in cells if c] == [["Mui", "1", "0", "2"], ["Nuu", "0", "1", "0"]]
+        assert _tally_rows(page, "ward-tally-1") == [["Mui", "1", "0", "2"], ["Nuu", "0", "1", "0"]]
         first = re.search(r'<tr id="round-1">(.*?)</tr>', page, re.S)
         assert first is not None  # the round's answers over all wards: yes 1, partly 1, no 2
         assert re.findall(r'<td class="num">(\d+)</td>', first.group(1)) == ["4", "1", "1", "2"]
@@ -641,6 +639,53 @@ def test_a_persons_answers_are_in_their_export_and_stay_as_counts_on_deletion(
         db.session.commit()
         round_id = db.session.scalar(select(FollowUpRound.id))
         assert tally_by_ward(round_id) == {"Mui": {"yes": 1, "partly": 0, "no": 0}}
+
+
+def _tally_rows(page: str, table: str) -> list[list[str]] | None:
+    found = re.search(rf'<table id="{table}">(.*?)</table>', page, re.S)
+    if found is None:
+        return None
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in found.group(1).split("<tr>")]
+    return [c for c in cells if c]
+
+
+def test_a_rounds_answers_are_also_shown_by_community_platform(
+    app: Flask, admin_as, area, workers, emulator, at
+) -> None:
+    """Are a round's answers shown by the community platform each answerer is in (a member of
+    two in both, those in none in a group of their own), and not at all while no platform
+    exists, as poll results are?"""
+    bearers = _bearers(app)
+    with time_machine.travel(MORNING):
+        session = admin_as("admin")
+        commitment = _new_commitment(session, bearers["county"])
+        _run_rounds(workers)
+        _send(session, commitment, 1, app)
+        workers.drain()
+        at.sms(EN, "1")
+        at.sms(SW, "KIASI")
+        at.sms(KAM, "3")
+        at.sms(NUU, "PARTLY")
+        workers.drain()
+        path = f"/admin/commitments/{commitment}"
+        assert _tally_rows(session.get(path).get_data(as_text=True), "platform-tally-1") is None
+        with app.app_context():
+            mui = Platform(name="Mui Basin Community Platform", code="MUI", county="Kitui")
+            kanziku = Platform(name="Kanziku Community Platform", code="KANZIKU", county="Kitui")
+            db.session.add_all([mui, kanziku])
+            db.session.flush()
+            db.session.add_all(
+                Membership(platform_id=platform.id, contact_id=area[who], joined_via="sms")
+                for platform, who in ((mui, "en"), (mui, "sw"), (kanziku, "sw"))
+            )
+            db.session.commit()
+        page = session.get(path).get_data(as_text=True)
+    assert "Round 1: answers by community platform" in page
+    assert _tally_rows(page, "platform-tally-1") == [  # yes, partly, no
+        ["Kanziku Community Platform", "0", "1", "0"],
+        ["Mui Basin Community Platform", "1", "1", "0"],
+        [text(app, "admin.polls.no_platform", "en"), "0", "1", "1"],
+    ]
 
 
 def _open_round(app: Flask, bearer_id: int) -> tuple[int, int]:

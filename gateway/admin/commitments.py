@@ -220,6 +220,8 @@ def commitment_detail(commitment_id: int) -> str:
         rounds=rounds,
         by_round={r.id: by_round.get(r.id, dict.fromkeys(VERDICTS, 0)) for r in rounds},
         by_ward={r.id: answers.tally_by_ward(r.id) for r in rounds},
+        by_platform={r.id: answers.tally_by_platform(r.id) for r in rounds},
+        no_platform=answers.NO_PLATFORM,
         latest=latest_answers(commitment.id),
         verdicts=VERDICTS,
         statuses=STATUSES,

@@ -1,6 +1,7 @@
 """The answers to follow-ups ("Has <what> been done? 1 Yes 2 Partly 3 No"), whichever way they
 come (SMS, USSD, voice): one per person per round, the latest counting; the rounds a person may
-answer; and the tallies by ward and by round, with the verdict most given."""
+answer; and the tallies by ward, by community platform and by round, with the verdict most
+given."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gateway.commitments.followup import SENT
 from gateway.commitments.models import OPEN, VERDICTS, Commitment, FollowUpAnswer, FollowUpRound
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
+from gateway.platforms.models import Membership, Platform
 
 
 def record_answer(
@@ -105,6 +107,28 @@ def tally_by_ward(round_id: int) -> dict[str, Tally]:
     ):
         found.setdefault(ward or "-", _empty())[verdict] += count
     return dict(sorted(found.items()))
+
+
+NO_PLATFORM = ""  # the group of those in no community platform
+
+
+def tally_by_platform(round_id: int) -> dict[str, Tally]:
+    """A round's answers by the community platform each answerer is a member of now (a member
+    of two counts in both; :data:`NO_PLATFORM` for those in none), as poll results are; empty
+    while no platform exists. Platforms by name, those in none last."""
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return {}
+    found: dict[str, Tally] = {}
+    for name, verdict, count in db.session.execute(
+        select(Platform.name, FollowUpAnswer.verdict, func.count())
+        .select_from(FollowUpAnswer)
+        .outerjoin(Membership, Membership.contact_id == FollowUpAnswer.contact_id)
+        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        .where(FollowUpAnswer.round_id == round_id)
+        .group_by(Platform.name, FollowUpAnswer.verdict)
+    ):
+        found.setdefault(name or NO_PLATFORM, _empty())[verdict] += count
+    return dict(sorted(found.items(), key=lambda item: (item[0] == NO_PLATFORM, item[0])))
 
 
 def tally_by_round(commitment_id: int) -> dict[int, Tally]:
