@@ -30,7 +30,13 @@ from gateway.consultations.drafts import (
     remove_draft,
     store_draft,
 )
-from gateway.consultations.figures import clause_figures, comment_counts, participants, status
+from gateway.consultations.figures import (
+    clause_figures,
+    comment_counts,
+    participants,
+    platform_figures,
+    status,
+)
 from gateway.consultations.models import STANCES, Consultation
 from gateway.extensions import db
 from gateway.i18n import catalogs
@@ -185,6 +191,7 @@ def consultation_detail(consultation_id: int) -> str:
         people=participants([consultation.id]).get(consultation.id, 0),
         comments=comment_counts([consultation.id]).get(consultation.id, 0),
         figures=clause_figures(consultation),
+        by_platform=platform_figures(consultation),
         stances=STANCES,
         platform_names=names,
         in_ui=in_ui,

@@ -21,8 +21,13 @@ Columns (``record`` says which kind of row):
 - ``quote``: the masked words (:func:`gateway.consultations.quotes.mask_quote`) of a comment the
   memorandum may quote; empty for every other comment. The memorandum quotes the first five of a
   clause, in ``comment`` order.
+- ``platforms``: the codes of the community platforms the participant is a member of now
+  (``MUI KANZIKU``, space-separated, alphabetical), on position and comment rows alike; empty for
+  someone in no platform (or a comment whose contact was deleted). Last, so that a reader by
+  position finds every other column where it was.
 
-The rows are streamed from the database in batches (``yield_per``), never all loaded at once.
+The rows are streamed from the database in batches (``yield_per``), never all loaded at once;
+only the platform codes of the participants who are members of one are held, for the whole file.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, union
 
 from gateway.areas import areas
 from gateway.consultations.models import (
@@ -50,6 +55,7 @@ from gateway.consultations.models import (
 from gateway.consultations.quotes import mask_quote
 from gateway.exports import BOM, cell
 from gateway.extensions import db
+from gateway.platforms.models import Membership, Platform
 from gateway.settings import current_settings
 
 HEADER = (
@@ -70,6 +76,7 @@ HEADER = (
     "quoted",
     "erased",
     "quote",
+    "platforms",
 )
 BATCH = 500  # rows fetched at a time: what the export holds, whatever the size
 
@@ -106,7 +113,28 @@ def counts(votes: int, coders: int) -> bool:
     return coders > 0 and 2 * votes >= coders
 
 
-def position_rows(consultation: Consultation) -> Iterator[list[object]]:
+def platform_codes(consultation_id: int) -> dict[int, str]:
+    """The ``platforms`` column of each participant who is a member of a platform now, by
+    contact id: their platforms' codes, alphabetical, space-separated."""
+    people = union(
+        select(Position.contact_id).where(Position.consultation_id == consultation_id),
+        select(Comment.contact_id).where(
+            Comment.consultation_id == consultation_id, Comment.contact_id.is_not(None)
+        ),
+    ).subquery()
+    codes: dict[int, list[str]] = {}
+    for contact_id, code in db.session.execute(
+        select(Membership.contact_id, Platform.code)
+        .join(Platform, Platform.id == Membership.platform_id)
+        .where(Membership.contact_id.in_(select(people.c.contact_id)))
+        .order_by(Membership.contact_id, Platform.code)
+    ):
+        codes.setdefault(contact_id, []).append(code)
+    return {contact_id: " ".join(found) for contact_id, found in codes.items()}
+
+
+def position_rows(consultation: Consultation) -> Iterator[tuple[list[object], int]]:
+    """One row per position (the columns up to ``channel``), with its contact's id."""
     stmt = (
         select(
             Position.contact_id,
@@ -124,7 +152,17 @@ def position_rows(consultation: Consultation) -> Iterator[list[object]]:
     )
     pseudonym = pseudonyms(consultation.id)
     for contact_id, number, stance, county, ward, language, channel in db.session.execute(stmt):
-        yield ["position", pseudonym(contact_id), number, stance, county, ward, language, channel]
+        row: list[object] = [
+            "position",
+            pseudonym(contact_id),
+            number,
+            stance,
+            county,
+            ward,
+            language,
+            channel,
+        ]
+        yield row, contact_id
 
 
 @dataclass
@@ -167,10 +205,11 @@ def _codings(consultation_id: int) -> Iterator[tuple[int, CommentCoding]]:
         yield current, coding
 
 
-def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
-    """One row per comment. The comments and their codings come as two streams, both in comment
-    order, merged here: one pass over each whatever the number of comments (a join of the
-    comments with the themes' aggregates made SQLite's time grow with its square)."""
+def comment_rows(consultation: Consultation) -> Iterator[tuple[list[object], int | None]]:
+    """One row per comment (the columns up to ``quote``), with its contact's id. The comments
+    and their codings come as two streams, both in comment order, merged here: one pass over
+    each whatever the number of comments (a join of the comments with the themes' aggregates
+    made SQLite's time grow with its square)."""
     stmt = (
         select(
             Comment.id,
@@ -205,33 +244,39 @@ def comment_rows(consultation: Consultation) -> Iterator[list[object]]:
         n_coders = len(coding.coders)
         given = sorted(coding.votes.items())
         shown = quotable(text, quote_ok, quoted, erased_at is not None)
-        yield [
-            "comment",
-            pseudonym(contact_id),
-            number,
-            "",
-            county,
-            ward,
-            language,
-            channel,
-            comment_id,
-            n_coders,
-            ";".join(sorted(coder_pseudonym(c) for c in coding.coders)),
-            ";".join(name for name, n in given if counts(n, n_coders)),
-            "; ".join(f"{name} {n}/{n_coders}" for name, n in given),
-            bool(quote_ok),
-            bool(quoted),
-            erased_at is not None,
-            mask_quote(text or "", known) if shown else "",
-        ]
+        yield (
+            [
+                "comment",
+                pseudonym(contact_id),
+                number,
+                "",
+                county,
+                ward,
+                language,
+                channel,
+                comment_id,
+                n_coders,
+                ";".join(sorted(coder_pseudonym(c) for c in coding.coders)),
+                ";".join(name for name, n in given if counts(n, n_coders)),
+                "; ".join(f"{name} {n}/{n_coders}" for name, n in given),
+                bool(quote_ok),
+                bool(quoted),
+                erased_at is not None,
+                mask_quote(text or "", known) if shown else "",
+            ],
+            contact_id,
+        )
 
 
 def export_rows(consultation: Consultation) -> Iterator[list[object]]:
-    """Every row of the export after the header: the positions, then the comments."""
-    width = len(HEADER)
-    for row in position_rows(consultation):
-        yield row + [""] * (width - len(row))
-    yield from comment_rows(consultation)
+    """Every row of the export after the header: the positions, then the comments, each ending
+    with its participant's platforms."""
+    width = len(HEADER) - 1  # all but the platforms
+    codes = platform_codes(consultation.id)
+    for row, contact_id in position_rows(consultation):
+        yield row + [""] * (width - len(row)) + [codes.get(contact_id, "")]
+    for row, author in comment_rows(consultation):
+        yield [*row, codes.get(author, "") if author is not None else ""]
 
 
 def stream_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:

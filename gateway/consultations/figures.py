@@ -1,5 +1,10 @@
 """A consultation's figures for the admin pages: whether it is open, how many people took part,
-how many comments they left, and the positions on each clause by stance (SQL aggregates)."""
+how many comments they left, and the positions on each clause by stance, overall and by community
+platform (SQL aggregates).
+
+By platform, as a poll's results: a position counts for every platform its author is a member of
+now (a member of two counts in both), one whose author is in no platform in a group of its own
+(name ``None``), and there are no groups at all while no platform exists."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sqlalchemy import func, select, union
 
 from gateway.consultations.models import STANCES, Comment, Consultation, Position
 from gateway.extensions import db, utcnow
+from gateway.platforms.models import Membership, Platform
 
 UPCOMING, OPEN, CLOSED = "upcoming", "open", "closed"
 
@@ -79,5 +85,48 @@ def clause_figures(consultation: Consultation) -> dict[int, ClauseFigures]:
     )
     return {
         clause.id: ClauseFigures(clause.id, stances[clause.id], comments.get(clause.id, 0))
+        for clause in consultation.clauses
+    }
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    """One clause's positions by the members of one platform (``name`` None: in no platform)."""
+
+    name: str | None
+    stances: dict[str, int]  # every stance, 0 when nobody took it
+
+    @property
+    def total(self) -> int:
+        return sum(self.stances.values())
+
+    def percent(self, stance: str) -> int:
+        return round(100 * self.stances[stance] / self.total) if self.total else 0
+
+
+def platform_figures(consultation: Consultation) -> dict[int, list[PlatformFigures]]:
+    """Each clause's positions by stance per platform of their authors now, by clause id: the
+    platforms by name, "in no platform" last, only groups with a position; empty while no
+    platform exists."""
+    if db.session.scalar(select(Platform.id).limit(1)) is None:
+        return {}
+    groups: dict[int, dict[str | None, dict[str, int]]] = {c.id: {} for c in consultation.clauses}
+    for clause_id, name, stance, count in db.session.execute(
+        select(Position.clause_id, Platform.name, Position.stance, func.count())
+        .select_from(Position)
+        .outerjoin(Membership, Membership.contact_id == Position.contact_id)
+        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        .where(Position.consultation_id == consultation.id)
+        .group_by(Position.clause_id, Platform.name, Position.stance)
+    ):
+        by = groups.setdefault(clause_id, {})
+        by.setdefault(name, dict.fromkeys(STANCES, 0))[stance] = count
+    return {
+        clause.id: [
+            PlatformFigures(name, stances)
+            for name, stances in sorted(
+                groups[clause.id].items(), key=lambda g: (g[0] is None, g[0] or "")
+            )
+        ]
         for clause in consultation.clauses
     }
