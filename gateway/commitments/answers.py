@@ -14,7 +14,8 @@ from gateway.commitments.followup import SENT
 from gateway.commitments.models import OPEN, VERDICTS, Commitment, FollowUpAnswer, FollowUpRound
 from gateway.contacts.models import Contact
 from gateway.extensions import db, utcnow
-from gateway.platforms.models import Membership, Platform
+from gateway.platforms.models import Platform
+from gateway.platforms.service import any_platform, through_platforms
 
 
 def record_answer(
@@ -116,14 +117,14 @@ def tally_by_platform(round_id: int) -> dict[str, Tally]:
     """A round's answers by the community platform each answerer is a member of now (a member
     of two counts in both; :data:`NO_PLATFORM` for those in none), as poll results are; empty
     while no platform exists. Platforms by name, those in none last."""
-    if db.session.scalar(select(Platform.id).limit(1)) is None:
+    if not any_platform():
         return {}
     found: dict[str, Tally] = {}
     for name, verdict, count in db.session.execute(
-        select(Platform.name, FollowUpAnswer.verdict, func.count())
-        .select_from(FollowUpAnswer)
-        .outerjoin(Membership, Membership.contact_id == FollowUpAnswer.contact_id)
-        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        through_platforms(
+            select(Platform.name, FollowUpAnswer.verdict, func.count()).select_from(FollowUpAnswer),
+            FollowUpAnswer.contact_id,
+        )
         .where(FollowUpAnswer.round_id == round_id)
         .group_by(Platform.name, FollowUpAnswer.verdict)
     ):

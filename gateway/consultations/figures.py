@@ -15,7 +15,8 @@ from sqlalchemy import func, select, union
 
 from gateway.consultations.models import STANCES, Comment, Consultation, Position
 from gateway.extensions import db, utcnow
-from gateway.platforms.models import Membership, Platform
+from gateway.platforms.models import Platform
+from gateway.platforms.service import any_platform, through_platforms
 
 UPCOMING, OPEN, CLOSED = "upcoming", "open", "closed"
 
@@ -108,14 +109,16 @@ def platform_figures(consultation: Consultation) -> dict[int, list[PlatformFigur
     """Each clause's positions by stance per platform of their authors now, by clause id: the
     platforms by name, "in no platform" last, only groups with a position; empty while no
     platform exists."""
-    if db.session.scalar(select(Platform.id).limit(1)) is None:
+    if not any_platform():
         return {}
     groups: dict[int, dict[str | None, dict[str, int]]] = {c.id: {} for c in consultation.clauses}
     for clause_id, name, stance, count in db.session.execute(
-        select(Position.clause_id, Platform.name, Position.stance, func.count())
-        .select_from(Position)
-        .outerjoin(Membership, Membership.contact_id == Position.contact_id)
-        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        through_platforms(
+            select(Position.clause_id, Platform.name, Position.stance, func.count()).select_from(
+                Position
+            ),
+            Position.contact_id,
+        )
         .where(Position.consultation_id == consultation.id)
         .group_by(Position.clause_id, Platform.name, Position.stance)
     ):

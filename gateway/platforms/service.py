@@ -9,9 +9,11 @@ they had none).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute
 
 from gateway.contacts.models import Contact
 from gateway.contacts.service import messageable, record_consent
@@ -179,6 +181,24 @@ def platform_problem(platform_id: int | None, county: str | None) -> str | None:
 def platform_choices() -> list[tuple[int, str, str]]:
     """(id, name, county) of every platform, for a form's platform field."""
     return [(p.id, p.name, p.county) for p in platforms_in(None)]
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def any_platform() -> bool:
+    """Whether a platform exists: until one does, results have no platform dimension and
+    ``JOIN <word>`` is the plain JOIN."""
+    return db.session.scalar(select(Platform.id).limit(1)) is not None
+
+
+def through_platforms(query: Q, contact_id: QueryableAttribute[int] | ColumnElement[int]) -> Q:
+    """``query`` joined to the platforms of the contact ``contact_id`` names, as they are now
+    (results by platform: a member of two counts in both; ``Platform.name`` None for one in
+    none)."""
+    return query.outerjoin(Membership, Membership.contact_id == contact_id).outerjoin(
+        Platform, Platform.id == Membership.platform_id
+    )
 
 
 def platforms_by_contact(contact_ids: Sequence[int]) -> dict[int, list[str]]:

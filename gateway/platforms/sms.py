@@ -10,13 +10,9 @@ code, for a sender whose county is not known), and the sender is not joined to a
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from gateway.contacts.models import Contact
 from gateway.contacts.wordings import SMS_JOIN
-from gateway.extensions import db
-from gateway.platforms.models import Platform
-from gateway.platforms.service import join, platform_by_code, platforms_in
+from gateway.platforms.service import any_platform, join, platform_by_code, platforms_in
 from gateway.sms.keywords import KeywordMatch, fold
 from gateway.sms.models import Message
 from gateway.sms.router import Route, keyword_in, mark_keyword
@@ -26,7 +22,7 @@ from gateway.sms.texts import reply
 def _join_platform(message: Message, contact: Contact, match: KeywordMatch | None) -> str | None:
     assert match is not None
     words = match.rest.split()
-    if not words or db.session.scalar(select(Platform.id).limit(1)) is None:
+    if not words or not any_platform():
         return None  # the system JOIN's
     mark_keyword(message, contact, match)
     code = fold(words[0])  # "Mui." is MUI

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.extensions import db, utcnow
-from gateway.platforms.models import Membership, Platform
+from gateway.platforms.models import Platform
+from gateway.platforms.service import any_platform, through_platforms
 from gateway.polls.models import Poll, Vote
 from gateway.polls.texts import label
 from gateway.tallies import DIMENSIONS, Group, group_fields, group_order, groups, percent
@@ -62,13 +63,12 @@ def _platform_tallies(poll_id: int) -> dict[Group, Counter[int]]:
     """Votes per option by the platform their voter is a member of now (none while no
     platform exists: then the dimension says nothing)."""
     by: dict[Group, Counter[int]] = defaultdict(Counter)
-    if db.session.scalar(select(Platform.id).limit(1)) is None:
+    if not any_platform():
         return by
     rows = db.session.execute(
-        select(Vote.option_id, Platform.name, func.count())
-        .select_from(Vote)
-        .outerjoin(Membership, Membership.contact_id == Vote.contact_id)
-        .outerjoin(Platform, Platform.id == Membership.platform_id)
+        through_platforms(
+            select(Vote.option_id, Platform.name, func.count()).select_from(Vote), Vote.contact_id
+        )
         .where(Vote.poll_id == poll_id)
         .group_by(Vote.option_id, Platform.name)
     )

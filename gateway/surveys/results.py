@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.extensions import db
-from gateway.platforms.models import Platform
-from gateway.platforms.service import platforms_by_contact
+from gateway.platforms.service import any_platform, platforms_by_contact
 from gateway.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from gateway.surveys.taking import option_labels, prompt
 from gateway.tallies import DIMENSIONS, Group, group_fields, group_order, groups, percent
@@ -90,7 +89,7 @@ def _groups(response: SurveyResponse, members: Members | None) -> list[tuple[str
 
 def _members(responses: list[SurveyResponse]) -> Members | None:
     """The respondents' platforms; None while no platform exists."""
-    if db.session.scalar(select(Platform.id).limit(1)) is None:
+    if not any_platform():
         return None
     return platforms_by_contact([r.contact_id for r in responses])
 

@@ -22,6 +22,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gevent.event import Event  # this module is loaded only in a gevent worker
+
 # A hop is about 1 ms of CPU with two short waits on Redis: two at a time keeps the CPU busy
 # through one's wait without making either queue behind many others.
 SLOTS = 2
@@ -36,19 +38,23 @@ class Turns:
     took it again and again while others waited (bench/ussd.py: p50 3 ms, p99 376 ms)."""
 
     def __init__(self, slots: int) -> None:
-        from gevent.event import Event
-
-        self._event = Event
         self.free = slots
-        self.waiting: deque[Any] = deque()
+        self.waiting: deque[Event] = deque()
 
     def acquire(self) -> None:
         if self.free > 0 and not self.waiting:
             self.free -= 1
             return
-        turn = self._event()
+        turn = Event()
         self.waiting.append(turn)
-        turn.wait()  # handed the slot by release: ``free`` was not raised for it
+        try:
+            turn.wait()  # handed the slot by release: ``free`` was not raised for it
+        except BaseException:  # killed while waiting (a worker stopping): pass the turn on
+            if turn.is_set():
+                self.release()
+            else:
+                self.waiting.remove(turn)
+            raise
 
     def release(self) -> None:
         if self.waiting:
