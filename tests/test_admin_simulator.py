@@ -97,6 +97,8 @@ def test_an_sms_and_its_reply(app, admin_as, workers):
         ).all()
     replies = host.get(f"/admin/simulator/replies?phone={NUMBER}").get_data(as_text=True)
     assert html.escape(reply.text, quote=False)[:40] in replies
+    # The page polls the replies every 2 s: the poll keeps what was sent (it wiped it before).
+    assert "Sent: JOIN" in replies
 
 
 def test_only_an_admin_simulates_any_number(app, admin_as):

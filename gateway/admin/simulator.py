@@ -80,6 +80,17 @@ def _replies(number: str) -> list[Message]:
     )
 
 
+def _last_sent(number: str) -> str | None:
+    """What the simulated number last texted the gateway, as stored: shown above the replies
+    by the send and by the page's polling alike, so a poll never wipes it."""
+    return db.session.scalar(
+        select(Message.text)
+        .where(Message.phone == number, Message.direction == "in")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
 def _screen(**values: Any) -> str:
     return render_template("admin/simulator/_screen.html", **values)
 
@@ -208,7 +219,7 @@ def simulator_sms() -> str:
         number=number,
         replies=_replies(number) if number else [],
         error=error,
-        sent=body if status == 200 else None,
+        sent=_last_sent(number) if number else None,
     )
 
 
@@ -222,7 +233,7 @@ def simulator_replies() -> str:
         number=number,
         replies=_replies(number) if number else [],
         error=error,
-        sent=None,
+        sent=_last_sent(number) if number else None,
     )
 
 
